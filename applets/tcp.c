@@ -1,0 +1,6 @@
+/* tcp applets: not written yet. */
+#include "applets.h"
+
+const struct applet tcp_applets[] = {
+	{0},
+};

@@ -1,0 +1,48 @@
+# Shared by the bench/*.sh scripts (sourced).  Times are wall-clock seconds
+# from date +%s.%N; every comparison runs its contenders interleaved, round
+# after round, in one run, and reports medians.
+#
+#   ROUNDS            rounds per comparison (default 5)
+#   have CMD          is a peer installed?  A missing peer is named, not faked.
+#   now               a timestamp in seconds
+#   median V...       the median of the values
+#   bench_row NAME MEDIAN [BASE_MEDIAN GOAL]
+#                     one table line: name, median, ratio to the base, goal
+
+ROUNDS=${ROUNDS:-5}
+BENCH_TMP=${BENCH_TMP:-/dev/shm}
+IPCBOX=${IPCBOX:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/ipcbox}
+
+have() {
+	command -v "$1" >/dev/null 2>&1 || { echo "  (peer missing: $1, not measured)"; return 1; }
+}
+
+now() {
+	date +%s.%N
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'
+}
+
+# elapsed CMD...: run CMD, print the wall time it took in seconds.
+elapsed() {
+	local t0 t1
+	t0=$(now)
+	"$@" >/dev/null 2>&1
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}'
+}
+
+bench_row() {
+	local name=$1 med=$2 base=${3:-} goal=${4:-}
+	if [ -n "$base" ]; then
+		printf '  %-44s %12.6f  %8.3fx  %s\n' "$name" "$med" "$(awk -v a="$med" -v b="$base" 'BEGIN {print a / b}')" "$goal"
+	else
+		printf '  %-44s %12.6f\n' "$name" "$med"
+	fi
+}
+
+bench_header() {
+	printf '\n%s\n  %-44s %12s  %9s  %s\n' "$1" "contender" "${2:-median s}" "ratio" "goal"
+}

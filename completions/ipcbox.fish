@@ -1,0 +1,42 @@
+# fish completion for ipcbox and its applet links.  Options and operand
+# candidates come from the binary ('ipcbox --options APPLET',
+# 'ipcbox --complete APPLET'), so they always match what is installed.
+
+function __ipcbox_applet
+    set -l words (commandline -opc)
+    set -l applet (basename -- $words[1])
+    if string match -q 'ipcbox*' -- $applet
+        set applet $words[2]
+        if not ipcbox --options $applet >/dev/null 2>&1
+            set applet "$words[2]-$words[3]"
+        end
+    end
+    echo $applet
+end
+
+function __ipcbox_options
+    set -l applet (__ipcbox_applet)
+    ipcbox --options $applet 2>/dev/null | while read -l short long arg kind
+        if test "$long" != -
+            echo $long
+        end
+        if test "$short" != -
+            echo $short
+        end
+    end
+end
+
+function __ipcbox_operands
+    ipcbox --complete (__ipcbox_applet) 2>/dev/null
+end
+
+function __ipcbox_needs_applet
+    set -l words (commandline -opc)
+    test (count $words) -eq 1; and string match -q 'ipcbox*' -- (basename -- $words[1])
+end
+
+complete -c ipcbox -f -n __ipcbox_needs_applet -a '(ipcbox --list) tcp unix shm sem bus --list --install --help --version'
+for cmd in ipcbox (ipcbox --list 2>/dev/null)
+    complete -c $cmd -f -n 'not __ipcbox_needs_applet; and string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_options)'
+    complete -c $cmd -f -n 'not __ipcbox_needs_applet; and not string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_operands)'
+end

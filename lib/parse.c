@@ -1,0 +1,191 @@
+/* parse: strict conversions; see parse.h. */
+#include "parse.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+/* Digits in base 10, or base 16 after "0x"; rejects signs, spaces, junk. */
+static int parse_digits(const char *s, const char **end, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+	int any = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (;; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base) {
+			errno = ERANGE;
+			return -1;
+		}
+		v = v * base + d;
+		any = 1;
+	}
+	if (!any) {
+		errno = EINVAL;
+		return -1;
+	}
+	*end = s;
+	*out = v;
+	return 0;
+}
+
+int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+
+	if (parse_digits(s, &end, &v) < 0)
+		return -1;
+	if (*end) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (v > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	int neg = 0;
+	uint64_t mag;
+	int64_t v;
+
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (parse_uint(s, UINT64_MAX, &mag) < 0)
+		return -1;
+	if (neg) {
+		if (mag > (uint64_t)INT64_MAX + 1) {
+			errno = ERANGE;
+			return -1;
+		}
+		v = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+	} else {
+		if (mag > (uint64_t)INT64_MAX) {
+			errno = ERANGE;
+			return -1;
+		}
+		v = (int64_t)mag;
+	}
+	if (v < min || v > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *suffix;
+		double ms;
+	} units[] = {
+		{"ms", 1}, {"s", 1000}, {"", 1000}, {"m", 60000}, {"h", 3600000},
+	};
+	double whole = 0, frac = 0, scale = 1;
+	int digits = 0;
+	const char *p = s;
+
+	if (strcmp(s, "inf") == 0) {
+		*ms = -1;
+		return 0;
+	}
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		whole = whole * 10 + (*p - '0');
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+	}
+	if (!digits) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(p, units[i].suffix) != 0)
+			continue;
+		double v = ceil((whole + frac) * units[i].ms);
+		if (!(v < 9.0e15)) { /* beyond ~285 years: surely a typo */
+			errno = ERANGE;
+			return -1;
+		}
+		*ms = (int64_t)v;
+		return 0;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	const char *end;
+	uint64_t v;
+	unsigned shift = 0;
+
+	if (parse_digits(s, &end, &v) < 0)
+		return -1;
+	if (*end) {
+		const char *u = strchr(units, *end);
+		if (!u || !*u) {
+			errno = EINVAL;
+			return -1;
+		}
+		shift = 10 * (unsigned)(u - units + 1);
+		end++;
+		if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)
+			end += strlen(end);
+		if (*end) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (v > (UINT64_MAX >> shift)) {
+			errno = ERANGE;
+			return -1;
+		}
+	}
+	*out = v << shift;
+	return 0;
+}
+
+int parse_mode(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (!*s || strlen(s) > 5) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7') {
+			errno = EINVAL;
+			return -1;
+		}
+		v = v * 8 + (unsigned)(*s - '0');
+	}
+	if (v > 07777) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

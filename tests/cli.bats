@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# The multicall frame: dispatch forms, --list, --install, --help, --version,
+# and the agreement of --help, the man pages and the completions.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+# The man page that documents an applet's family.
+man_page_of() {
+	case $1 in
+	tcp-* | unix-*) echo man/ipcbox-tcp.1 ;;
+	*) echo "man/ipcbox-${1%%-*}.1" ;;
+	esac
+}
+
+@test "--version prints the version on stdout" {
+	run --separate-stderr ipc --version
+	assert_status 0
+	assert_match '^ipcbox [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "--help lists the families and exits 0" {
+	run ipc --help
+	assert_status 0
+	assert_match 'Usage: ipcbox APPLET'
+}
+
+@test "no arguments: usage on stdout, exit 2" {
+	run ipc
+	assert_status 2
+	assert_match 'Usage: ipcbox APPLET'
+}
+
+@test "--list prints every applet of every family, one a line" {
+	run ipc --list
+	assert_status 0
+	for a in tcp-listen tcp-connect unix-listen unix-connect shm-create shm-write shm-read \
+		shm-info shm-list shm-rm sem-create sem-post sem-wait sem-value sem-run sem-list \
+		sem-rm bus-call bus-emit bus-get bus-set bus-list bus-introspect bus-tree bus-wait; do
+		grep -qx "$a" <<<"$output" || { echo "missing applet $a" >&2; return 1; }
+	done
+}
+
+@test "unknown applet: one line on stderr, exit 2" {
+	run --separate-stderr ipc no-such-applet
+	assert_status 2
+	[ "$stderr" = "ipcbox: unknown applet 'no-such-applet'; try 'ipcbox --list'" ]
+	[ -z "$output" ]
+}
+
+@test "unknown verb of a known family: exit 2" {
+	run --separate-stderr ipc tcp frobnicate
+	assert_status 2
+	[[ $stderr == *"unknown tcp verb 'frobnicate'"* ]]
+}
+
+@test "a family alone lists its verbs" {
+	run ipc shm
+	assert_status 0
+	assert_match 'create'
+	assert_match 'rm'
+}
+
+@test "dispatch: APPLET, FAMILY VERB and a link named after the applet agree" {
+	run ipc sem-create --help
+	assert_status 0
+	local want=$output
+	run ipc sem create --help
+	assert_status 0
+	assert_output "$want"
+	ln -s "$IPCBOX" "$T/sem-create"
+	run timeout "$TMO" "$T/sem-create" --help
+	assert_status 0
+	assert_output "$want"
+}
+
+@test "--install makes hard links, -s symbolic links, for every applet" {
+	mkdir "$T/hard" "$T/soft"
+	cp "$IPCBOX" "$T/ipcbox"
+	run timeout "$TMO" "$T/ipcbox" --install "$T/hard"
+	assert_status 0
+	run timeout "$TMO" "$T/ipcbox" --install -s "$T/soft"
+	assert_status 0
+	local n
+	n=$("$IPCBOX" --list | wc -l)
+	[ "$(find "$T/hard" -type f | wc -l)" -eq "$n" ]
+	[ "$(find "$T/soft" -type l | wc -l)" -eq "$n" ]
+	[ "$(stat -c %h "$T/ipcbox")" -eq $((n + 1)) ]
+	run timeout "$TMO" "$T/soft/shm-list" --help
+	assert_status 0
+	assert_match 'Usage: ipcbox shm-list'
+}
+
+@test "--install into a directory with existing files: reported, exit 1, files kept" {
+	mkdir "$T/d"
+	echo keep >"$T/d/tcp-listen"
+	run --separate-stderr ipc --install "$T/d"
+	assert_status 1
+	[[ $stderr == *"tcp-listen: File exists"* ]]
+	[ "$(cat "$T/d/tcp-listen")" = keep ]
+}
+
+@test "every applet: --help on stdout with exit 0, an unknown option exit 2 in one line" {
+	for a in $("$IPCBOX" --list); do
+		run --separate-stderr ipc "$a" --help
+		[ "$status" -eq 0 ] && [[ $output == "Usage: ipcbox $a "* ]] ||
+			{ echo "$a --help: $status $output" >&2; return 1; }
+		run --separate-stderr ipc "$a" --no-such-option
+		[ "$status" -eq 2 ] && [ -z "$output" ] && [ "${#stderr_lines[@]}" -eq 1 ] &&
+			[[ $stderr == "ipcbox $a: unknown option '--no-such-option'"* ]] ||
+			{ echo "$a --no-such-option: $status [$output] [$stderr]" >&2; return 1; }
+	done
+}
+
+@test "every applet: each option of its table appears in --help and its man page" {
+	local a short long arg kind page help
+	for a in $("$IPCBOX" --list); do
+		help=$("$IPCBOX" "$a" --help)
+		page=$(man_page_of "$a")
+		[ -f "$page" ] || { echo "no man page $page for $a" >&2; return 1; }
+		while read -r short long arg kind; do
+			[ "$long" = --help ] && continue
+			if [ "$short" != - ]; then
+				[[ $help == *"$short"* ]] || { echo "$a: $short not in --help" >&2; return 1; }
+				grep -q "Fl ${short#-}\b" "$page" || { echo "$a: $short not in $page" >&2; return 1; }
+			fi
+			if [ "$long" != - ]; then
+				[[ $help == *"$long"* ]] || { echo "$a: $long not in --help" >&2; return 1; }
+				grep -q "Fl \\\\-${long#--}\b" "$page" || { echo "$a: $long not in $page" >&2; return 1; }
+			fi
+		done < <("$IPCBOX" --options "$a")
+		grep -q "^\.It Nm $a\b\|^\.Nm $a\b\|Cm $a\b" "$page" || { echo "$a not described in $page" >&2; return 1; }
+	done
+}
+
+@test "bash completion offers exactly the options of each applet's table" {
+	mkdir "$T/bin"
+	ln -s "$IPCBOX" "$T/bin/ipcbox"
+	local a want got
+	for a in $("$IPCBOX" --list); do
+		want=$("$IPCBOX" --options "$a" | awk '{ if ($1 != "-") print $1; if ($2 != "-") print ($3 != "-" ? $2 "=" : $2) }' | sort)
+		got=$(PATH="$T/bin:$PATH" bash -c '
+			source completions/ipcbox.bash
+			COMP_WORDS=(ipcbox "$1" -); COMP_CWORD=2
+			_ipcbox; printf "%s\n" "${COMPREPLY[@]}"' _ "$a" | sort)
+		[ "$want" = "$got" ] || { printf '%s: want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
+		got=$(PATH="$T/bin:$PATH" bash -c '
+			source completions/ipcbox.bash
+			COMP_WORDS=(ipcbox "${1%%-*}" "${1#*-}" -); COMP_CWORD=3
+			_ipcbox; printf "%s\n" "${COMPREPLY[@]}"' _ "$a" | sort)
+		[ "$want" = "$got" ] || { printf '%s (family verb): want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
+	done
+}
+
+@test "zsh and fish completions are syntactically valid and ask the binary" {
+	grep -q 'ipcbox --options' completions/_ipcbox
+	grep -q 'ipcbox --options' completions/ipcbox.fish
+	if command -v zsh >/dev/null; then zsh -n completions/_ipcbox; fi
+	if command -v fish >/dev/null; then fish -n completions/ipcbox.fish; fi
+}
+
+@test "man pages are clean under mandoc -T lint" {
+	for page in man/*.1; do
+		run mandoc -T lint -W warning "$page"
+		[ "$status" -eq 0 ] || { echo "$page: $output" >&2; return 1; }
+	done
+}
+
+@test "unit: strict parsing of durations, sizes, integers, modes; JSON strings" {
+	run "$IPCBOX_UNIT/parse"
+	assert_status 0
+}

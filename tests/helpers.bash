@@ -1,0 +1,101 @@
+# Shared by every bats file: load helpers
+#
+# Every test gets its own directory ($T), removed afterwards.  Every process
+# runs under timeout(1).  Waits poll against a deadline, never a bare sleep.
+
+IPCBOX=${IPCBOX:-$BATS_TEST_DIRNAME/../ipcbox}
+IPCBOX_UNIT=${IPCBOX_UNIT:-$BATS_TEST_DIRNAME/../build/rel/unit}
+# Upper bound for any single command in a test: generous, a loaded CI runner
+# is slow, and a hang must still end.
+TMO=${TMO:-20}
+
+common_setup() {
+	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ipcbox-test.XXXXXX")
+	BG_PIDS=()
+}
+
+common_teardown() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${BG_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# ipc ARGS...: run the binary under timeout (use with bats' `run`).
+ipc() {
+	timeout "$TMO" "$IPCBOX" "$@"
+}
+
+# bg CMD...: start CMD in the background under timeout; its pid is in BG_PID
+# and is killed (by pid) in teardown.
+bg() {
+	timeout "$TMO" "$@" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+# wait_for COND_CMD... : poll until the command succeeds, up to $TMO seconds.
+wait_for() {
+	local deadline=$((SECONDS + TMO))
+	until "$@"; do
+		if ((SECONDS >= deadline)); then
+			echo "wait_for: timed out: $*" >&2
+			return 1
+		fi
+		sleep 0.01
+	done
+}
+
+# wait_file FILE: until FILE exists and is non-empty.
+wait_file() {
+	wait_for test -s "$1"
+}
+
+# wait_exit PID: until the process has exited (it need not be our child).
+wait_exit() {
+	wait_for eval "! kill -0 $1 2>/dev/null"
+}
+
+# port_of FILE: the port a listener wrote with --port-file.
+port_of() {
+	wait_file "$1" && cat "$1"
+}
+
+# The status and output checks, with a readable diagnostic on failure.
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		echo "expected status $1, got $status; output: $output" >&2
+		return 1
+	fi
+}
+
+assert_output() {
+	if [ "$output" != "$1" ]; then
+		printf 'expected output:\n%s\ngot:\n%s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+assert_match() {
+	if ! [[ $output =~ $1 ]]; then
+		printf 'output does not match /%s/:\n%s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+# assert_one_line_error APPLET: a usage or runtime error is exactly one line
+# on stderr, prefixed "ipcbox APPLET: " (run with --separate-stderr).
+assert_one_line_error() {
+	local prefix="ipcbox $1: "
+	if [ "${#stderr_lines[@]}" -ne 1 ] || [[ ${stderr_lines[0]} != "$prefix"* ]]; then
+		printf 'expected one line "%s...", got stderr:\n%s\n' "$prefix" "$stderr" >&2
+		return 1
+	fi
+}
