@@ -1,0 +1,172 @@
+/* dbus: the D-Bus wire protocol, written from the specification.
+ *
+ * Values, messages, marshalling and validation (value.c, marshal.c,
+ * validate.c, message.c), busctl's argument syntax and the printers (text.c),
+ * and the connection: addresses, SASL EXTERNAL, Hello, send/receive (address.c,
+ * auth.c, conn.c).  Everything received is validated before use: lengths,
+ * alignment, padding, signatures, names, UTF-8, nesting depth.
+ *
+ * Prefix: dbus_.  Functions that can fail return 0 on success and -1 on
+ * failure with a one-line reason in *err (no "ipcbox APPLET:" prefix; the
+ * applet adds that). */
+#ifndef IPCBOX_DBUS_H
+#define IPCBOX_DBUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Protocol limits (spec "Message Protocol", reference/dbus.md section 0). */
+#define DBUS_MAX_MESSAGE (128u * 1024 * 1024)
+#define DBUS_MAX_ARRAY (64u * 1024 * 1024)
+#define DBUS_MAX_SIGNATURE 255
+#define DBUS_MAX_NAME 255
+#define DBUS_MAX_PATH (64u * 1024) /* our cap, as sd-bus after CVE-2019-6454 */
+#define DBUS_MAX_ARRAY_DEPTH 32
+#define DBUS_MAX_STRUCT_DEPTH 32
+#define DBUS_MAX_TOTAL_DEPTH 64
+
+struct dbus_err {
+	char msg[256];
+};
+/* Format a reason into e (if not NULL) and return -1. */
+int dbus_err_set(struct dbus_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- values ------------------------------------------------------------ */
+
+/* One D-Bus value.  type is the type code: y b n q i u x t d h s o g, or
+ * 'a' (array), '(' (struct), '{' (dict entry), 'v' (variant).
+ * sig: the complete signature of this value ("a{sv}", "(is)", "v", "s").
+ * Scalars: y b q u t h in u (b is 0 or 1), n i x in i, d in d.
+ * Strings (s o g): str, len bytes, NUL-terminated.
+ * Containers: n children in items.  An array's children are its elements
+ * (each of the element signature); a struct's or dict entry's children are
+ * its fields; a variant has exactly one child, whose sig is the contained
+ * signature. */
+struct dbus_value {
+	char type;
+	const char *sig;
+	uint32_t n; /* children, or string length */
+	union {
+		uint64_t u;
+		int64_t i;
+		double d;
+		char *str;
+		struct dbus_value *items;
+	} v;
+};
+
+/* All values of one message (or one parse of arguments) live in one arena,
+ * freed at once. */
+struct dbus_arena;
+struct dbus_arena *dbus_arena_new(void);
+void *dbus_arena_alloc(struct dbus_arena *a, size_t size); /* zeroed; aborts on OOM */
+char *dbus_arena_strndup(struct dbus_arena *a, const char *s, size_t len);
+void dbus_arena_free(struct dbus_arena *a);
+
+/* ---- validation -------------------------------------------------------- */
+
+/* Each returns 1 if valid, 0 if not. */
+int dbus_valid_signature(const char *sig, size_t len);  /* 0..n complete types */
+int dbus_valid_single_type(const char *sig, size_t len); /* exactly one */
+int dbus_valid_path(const char *s, size_t len);
+int dbus_valid_interface(const char *s, size_t len); /* also error names */
+int dbus_valid_member(const char *s, size_t len);
+int dbus_valid_bus_name(const char *s, size_t len); /* unique or well-known */
+int dbus_valid_utf8(const char *s, size_t len);     /* strict, no NUL */
+
+/* ---- messages ---------------------------------------------------------- */
+
+enum {
+	DBUS_METHOD_CALL = 1,
+	DBUS_METHOD_RETURN = 2,
+	DBUS_ERROR = 3,
+	DBUS_SIGNAL = 4,
+};
+enum {
+	DBUS_FLAG_NO_REPLY_EXPECTED = 0x1,
+	DBUS_FLAG_NO_AUTO_START = 0x2,
+	DBUS_FLAG_ALLOW_INTERACTIVE_AUTH = 0x4,
+};
+
+/* A message, parsed or to be built.  Absent header fields are NULL / 0.
+ * signature is "" for an empty body.  body holds nbody top-level values. */
+struct dbus_msg {
+	char endian; /* 'l' or 'B' */
+	uint8_t type, flags, version;
+	uint32_t serial, reply_serial, unix_fds;
+	const char *path, *interface, *member, *error_name;
+	const char *destination, *sender, *signature;
+	struct dbus_value *body;
+	uint32_t nbody;
+	struct dbus_arena *arena; /* owns everything above after a parse */
+};
+
+/* From the first 16 bytes of a message: its total length (header, padding
+ * and body), or 0 with *err if the prefix is invalid or the total exceeds
+ * DBUS_MAX_MESSAGE.  Computed in 64 bits; call before allocating. */
+size_t dbus_msg_length(const uint8_t *prefix16, struct dbus_err *err);
+
+/* Parse and validate one whole message buf[0..len), either byte order.
+ * On success m is filled and owns a new arena (free with dbus_msg_free). */
+int dbus_msg_parse(struct dbus_msg *m, const uint8_t *buf, size_t len, struct dbus_err *err);
+void dbus_msg_free(struct dbus_msg *m);
+
+/* Marshal m (header fields from m, body values per m->signature) in byte
+ * order m->endian ('l' if 0).  *out is malloc'd; the caller frees it. */
+int dbus_msg_build(const struct dbus_msg *m, uint8_t **out, size_t *len, struct dbus_err *err);
+
+/* ---- argument text and printers (busctl syntax) ------------------------ */
+
+/* Parse argv[0..argc) as values of signature sig in busctl's syntax: one
+ * word per value, arrays as a count then elements, variants as a signature
+ * then the value, structs and dict entries inline; booleans true/false/yes/
+ * no/on/off/1/0; numbers strict with range checks.  All words must be used.
+ * Values are allocated in arena a. */
+int dbus_text_parse(struct dbus_arena *a, const char *sig, int argc, char **argv,
+		    struct dbus_value **vals, uint32_t *n, struct dbus_err *err);
+
+/* busctl's terse output: the signature, then each value in the same syntax
+ * as the input, strings C-escaped and quoted: 'su "hello" 5'.  No newline. */
+void dbus_print_terse(FILE *f, const char *sig, const struct dbus_value *vals, uint32_t n);
+/* busctl --json=short's shape, lossless: {"type":SIG,"data":[...]}.  Dicts
+ * with string keys are JSON objects; dicts with other keys are arrays of
+ * [key, value] pairs.  64-bit integers are printed exactly. No newline. */
+void dbus_print_json(FILE *f, const char *sig, const struct dbus_value *vals, uint32_t n);
+/* One value in JSON (as an element of "data" above). */
+void dbus_print_json_value(FILE *f, const struct dbus_value *v);
+
+/* ---- connection -------------------------------------------------------- */
+
+struct dbus_conn {
+	int fd;
+	uint32_t next_serial;
+	char *unique_name; /* from Hello */
+	uint8_t *rbuf;     /* received bytes not yet consumed */
+	size_t rlen, rcap;
+};
+
+enum { DBUS_BUS_SESSION, DBUS_BUS_SYSTEM };
+/* The address to use: explicit, else the bus's default (DESIGN: session from
+ * $DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus; system from
+ * $DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket). */
+const char *dbus_default_address(int bus, struct dbus_err *err);
+/* Connect to the first address of a ';'-list that works, authenticate with
+ * SASL EXTERNAL and send Hello.  timeout_ms < 0: no timeout. */
+int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+		   struct dbus_err *err);
+void dbus_conn_close(struct dbus_conn *c);
+/* Assign the next serial to m and send it. */
+int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err);
+/* Receive the next message before the monotonic deadline (ms since an
+ * arbitrary epoch, from dbus_now_ms(); < 0: none).  Returns 0, -1 on error,
+ * -2 on timeout. */
+int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
+		   struct dbus_err *err);
+/* Send a method call and wait for its reply (METHOD_RETURN or ERROR, matched
+ * by REPLY_SERIAL), skipping other traffic.  Returns as dbus_conn_recv. */
+int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,
+		   int64_t deadline_ms, struct dbus_err *err);
+int64_t dbus_now_ms(void);
+
+#endif
