@@ -75,7 +75,11 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-enum pump_mode { PUMP_COPY, PUMP_SPLICE, PUMP_SENDFILE };
+/* How a pump moves data: read/write through its buffer; splice(2) between
+ * a pipe and the other end; sendfile(2) from a regular file; splice(2)
+ * through a private pipe (socket -> pipe -> file or /dev/null, no copy to
+ * user space). */
+enum pump_mode { PUMP_COPY, PUMP_SPLICE, PUMP_SENDFILE, PUMP_PIPE };
 
 /* One direction of the relay. */
 struct pump {
@@ -84,6 +88,8 @@ struct pump {
 	char *buf;
 	size_t len, off; /* buf[off..len) is read but not yet written */
 	int wait_to;     /* fast modes: the last move found `to` full */
+	int pipe[2];     /* PUMP_PIPE: the private pipe */
+	size_t inpipe;   /* PUMP_PIPE: bytes in it, not yet written */
 	int done;        /* source at EOF and everything written, or failed */
 	int err;
 	const char *what;      /* what failed, for the message */
@@ -125,7 +131,7 @@ static int pump_wants(const struct pump *p, short *events)
 {
 	if (p->done)
 		return -1;
-	if (p->off < p->len || p->wait_to) {
+	if (p->off < p->len || p->inpipe > 0 || p->wait_to) {
 		*events = POLLOUT;
 		return p->to;
 	}
@@ -187,6 +193,81 @@ static ssize_t pump_copy(struct pump *p)
 	return n;
 }
 
+/* Give a pump a private pipe for PUMP_PIPE; it stays as it is if the pipe
+ * cannot be made. */
+static void pump_use_pipe(struct pump *p)
+{
+	if (pipe2(p->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return;
+	fcntl(p->pipe[1], F_SETPIPE_SZ, RELAY_BUF); /* best effort */
+	p->mode = PUMP_PIPE;
+}
+
+static void pump_close_pipe(struct pump *p)
+{
+	if (p->pipe[0] != p->pipe[1]) {
+		close(p->pipe[0]);
+		close(p->pipe[1]);
+		p->pipe[0] = p->pipe[1] = -1;
+	}
+}
+
+/* PUMP_PIPE refused by the kernel: move what the pipe holds into the
+ * buffer and go on with read/write. */
+static int pump_pipe_to_copy(struct pump *p)
+{
+	p->mode = PUMP_COPY;
+	if (p->inpipe > 0) {
+		if (!p->buf && !(p->buf = malloc(RELAY_BUF)))
+			return -1;
+		ssize_t n = read(p->pipe[0], p->buf, p->inpipe);
+		if (n < 0)
+			return -1;
+		p->len = (size_t)n;
+		p->off = 0;
+		p->inpipe = 0;
+	}
+	pump_close_pipe(p);
+	return 0;
+}
+
+/* PUMP_PIPE: fill the private pipe from the source when it is empty, then
+ * empty it into the sink as far as it goes. */
+static ssize_t pump_via_pipe(struct pump *p)
+{
+	ssize_t n;
+
+	if (p->inpipe == 0) {
+		n = splice(p->from, NULL, p->pipe[1], NULL, RELAY_BUF, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == 0)
+			p->done = 1;
+		if (n <= 0)
+			goto failed_from;
+		p->inpipe = (size_t)n;
+	}
+	n = splice(p->pipe[0], NULL, p->to, NULL, p->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n < 0)
+		goto failed_to;
+	p->inpipe -= (size_t)n;
+	return n;
+failed_from:
+	if (n == 0 || errno == EAGAIN || errno == EINTR)
+		return 0;
+	if (!fast_unsupported(errno))
+		pump_fail(p, errno, p->what_from);
+	else if (pump_pipe_to_copy(p) == 0)
+		return pump_copy(p);
+	return 0;
+failed_to:
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	if (!fast_unsupported(errno))
+		pump_fail(p, errno, p->what_to);
+	else if (pump_pipe_to_copy(p) == 0)
+		return pump_copy(p);
+	return 0;
+}
+
 /* One step of this pump after poll said its descriptor is ready.  Returns
  * the number of bytes moved (0 if none). */
 static ssize_t pump_step(struct pump *p)
@@ -195,6 +276,8 @@ static ssize_t pump_step(struct pump *p)
 
 	if (p->mode == PUMP_COPY)
 		return pump_copy(p);
+	if (p->mode == PUMP_PIPE)
+		return pump_via_pipe(p);
 	if (p->wait_to) {
 		/* `to` has room again: go back to waiting for the source. */
 		p->wait_to = 0;
@@ -256,6 +339,8 @@ void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct rel
 	pump_init(&up, in, sock, "read stdin", "send");
 	pump_init(&down, sock, out, "receive", "write stdout");
 	down.to_stdout = 1;
+	if (down.mode == PUMP_COPY)
+		pump_use_pipe(&down);
 	if (!fd_open(in)) {
 		up.done = 1;
 		shutdown(sock, SHUT_WR);
@@ -307,6 +392,7 @@ void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct rel
 	}
 	if (r->end == RELAY_DONE && up.err)
 		pump_result(&up, r);
+	pump_close_pipe(&down);
 	free(up.buf);
 	free(down.buf);
 }

@@ -121,6 +121,27 @@ closed_port() {
 	cmp "$T/a" "$T/got-a"
 }
 
+@test "fallback: stdout open for append (splice refused) still gets every byte" {
+	data "$T/in" 8
+	echo head >"$T/got"
+	listen </dev/null >>"$T/got"
+	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/in"
+	wait_exit "$LPID"
+	{ echo head; cat "$T/in"; } | cmp - "$T/got"
+}
+
+@test "socket to socket (read/write and private-pipe paths): a proxy chain passes data both ways" {
+	data "$T/a" 3
+	data "$T/b" 3
+	listen <"$T/a" >"$T/got-b"
+	local back=$PORT back_pid=$LPID
+	listen -e "'$IPCBOX' tcp-connect 127.0.0.1 $back"
+	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
+	wait_exit "$back_pid"
+	cmp "$T/a" "$T/got-a"
+	cmp "$T/b" "$T/got-b"
+}
+
 @test "8 MiB each way at once against socat: checksums match" {
 	data "$T/a" 8
 	data "$T/b" 8
