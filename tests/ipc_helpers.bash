@@ -17,8 +17,13 @@ setup() {
 	export TMPDIR=$T
 }
 
+# Stop the test's processes first (a peer may still hold or recreate an
+# object), then remove the objects, then the directory.
 teardown() {
-	local n
+	local p
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	BG_PIDS=()
 	common_teardown_objects
 	common_teardown
 }
