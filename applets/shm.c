@@ -585,8 +585,8 @@ static void info_text(const struct seginfo *in)
 	for (size_t i = 0; i < M.n; i++)
 		printf("mapped by %d %s\n", M.list[i].pid, M.list[i].comm);
 	if (M.unreadable)
-		printf("note      %d processes could not be inspected (permission denied); "
-		       "mappings by them are not shown\n", M.unreadable);
+		printf("note      %d processes could not be inspected; mappings by them are "
+		       "not shown\n", M.unreadable);
 }
 
 static void info_json(const struct seginfo *in)
