@@ -464,6 +464,8 @@ static int shm_read_main(int argc, char **argv)
 		r = io_write_all(1, data, len);
 	if (r < 0)
 		cli_die_errno(EXIT_FAIL, errno, "write output");
+	if (data != S.addr + S.offset)
+		free(data);
 	return EXIT_OK;
 }
 

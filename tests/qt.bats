@@ -52,8 +52,10 @@ qkey() {
 	k=$K
 	mkdir "$T/real"
 	ln -s "$T/real" "$T/link"
-	TMPDIR=$T/link bg "$QT_PEER" create "$k" 64 "via link" "$T/ready" "$T/go"
+	export TMPDIR=$T/link # for Qt, and for the cleanup in teardown
+	bg "$QT_PEER" create "$k" 64 "via link" "$T/ready" "$T/go"
 	wait_file "$T/ready"
+	[ -e "$(TMPDIR=$T/real qt_file qipc_sharedmemory_ "$k")" ]
 	TMPDIR=$T/real track_qt "$k"
 	run env TMPDIR="$T/link/" timeout "$TMO" "$IPCBOX" shm-read "qt:$k" -l 8
 	assert_status 0

@@ -101,9 +101,9 @@ load ipc_helpers
 	k=$(skey s)
 	TEST_SEM+=("sysv:$k")
 	ipc sem-create "sysv:$k"
-	bg sh -c '"$0" sem-wait "$1" -t 1s; echo $? >"$2"' "$IPCBOX" "sysv:$k" "$T/rc"
+	bg sh -c 'sh -c "echo \$\$ >$2.pid; exec $0 sem-wait $1 -t 1s"; echo $? >"$2"' "$IPCBOX" "sysv:$k" "$T/rc"
 	wait_for sh -c "timeout $TMO $IPCBOX sem-value --json sysv:$k | grep -q '\"waiters\":1'"
-	pid=$(pgrep -f "ipcbox sem-wait sysv:$k" | head -n1)
+	pid=$(cat "$T/rc.pid")
 	kill -STOP "$pid"
 	kill -CONT "$pid"
 	wait_file "$T/rc"
