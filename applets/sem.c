@@ -302,7 +302,7 @@ static void release_one(void)
 		cli_warn_errno(errno, "post %s after the command", S.name.text);
 }
 
-static noreturn void exec_child(char **cmd)
+static noreturn void exec_child(char **cmd, const sigset_t *old)
 {
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 
@@ -310,6 +310,7 @@ static noreturn void exec_child(char **cmd)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigprocmask(SIG_SETMASK, old, NULL);
 	execvp(cmd[0], cmd);
 	cli_warn_errno(errno, "run %s", cmd[0]);
 	_exit(errno == ENOENT ? 127 : 126);
@@ -319,15 +320,25 @@ static noreturn void exec_child(char **cmd)
 static int run_command(char **cmd)
 {
 	int status;
-	pid_t pid = fork();
+	sigset_t stops, old;
+	pid_t pid;
 
+	/* Hold the stop signals across fork: the child must not run our
+	 * handler, and the parent must know the child before forwarding. */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &old);
+	if (S.stop) /* asked to stop while we waited: do not start the command */
+		return 128 + S.stop;
+	pid = fork();
 	if (pid < 0)
 		return cli_warn_errno(errno, "fork"), EXIT_FAIL;
 	if (pid == 0)
-		exec_child(cmd);
+		exec_child(cmd, &old);
 	S.child = pid;
-	if (S.stop) /* a signal came before the handler knew the child */
-		kill(pid, S.stop);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return cli_warn_errno(errno, "wait for %s", cmd[0]), EXIT_FAIL;

@@ -208,6 +208,21 @@ load ipc_helpers
 	[ "$(sem_val "$n")" = 1 ]
 }
 
+@test "sem-run: SIGTERM while still waiting exits 143, runs nothing, takes nothing" {
+	local n
+	n=$(pname s)
+	TEST_SEM+=("$n")
+	ipc sem-create "$n"
+	bg sh -c 'echo $$ >"$2.pid"; exec "$0" sem-run "$1" -- touch "$2.ran"' "$IPCBOX" "$n" "$T/w"
+	wait_file "$T/w.pid"
+	# the waiter is asleep in the kernel (state S) before it is signalled
+	wait_for sh -c "grep -q '^State:.*S' /proc/$(cat "$T/w.pid")/status"
+	kill -TERM "$(cat "$T/w.pid")"
+	wait "$BG_PID" || [ $? -eq 143 ]
+	[ ! -e "$T/w.ran" ]
+	[ "$(sem_val "$n")" = 0 ]
+}
+
 # holder.sh LOG: one sem-run holder; counts holders inside with flock, the
 # first waits until a second one is inside so the limit is reached.
 make_holder() {

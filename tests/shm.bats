@@ -313,6 +313,10 @@ missing operand|shm-read
 unexpected operand 'b'|shm-read a b
 unexpected operand 'x'|shm-list x
 missing operand|shm-rm
+invalid offset '-4'|shm-write ipcbox-test-x -o -4
+invalid timeout 'x'|shm-write ipcbox-test-x -t x
+unexpected operand 'c'|shm-write a b c
+unknown option '-q'|shm-info a -q
 EOF
 }
 
