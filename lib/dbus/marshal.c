@@ -90,6 +90,9 @@ static void w_reserve(struct dbus_wbuf *w, size_t n)
 void dbus_w_pad(struct dbus_wbuf *w, unsigned align)
 {
 	size_t np = (w->len + align - 1) & ~(size_t)(align - 1);
+
+	if (np == w->len)
+		return;
 	w_reserve(w, np - w->len);
 	memset(w->b + w->len, 0, np - w->len);
 	w->len = np;

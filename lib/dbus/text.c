@@ -306,10 +306,11 @@ void dbus_print_terse(FILE *f, const char *sig, const struct dbus_value *vals, u
 static void json_array(FILE *f, const struct dbus_value *v)
 {
 	const char *esig = v->sig ? v->sig + 1 : "";
-	int object = esig[0] == '{' && strchr("sog", esig[1]);
+	int object = esig[0] == '{' && esig[1] && strchr("sog", esig[1]);
 
 	if (!v->sig && v->n) /* built by hand: judge by the first element */
-		object = v->v.items[0].type == '{' && strchr("sog", v->v.items[0].v.items[0].type);
+		object = v->v.items[0].type == '{' && v->v.items[0].v.items[0].type &&
+			 strchr("sog", v->v.items[0].v.items[0].type);
 
 	putc(object ? '{' : '[', f);
 	for (uint32_t k = 0; k < v->n; k++) {
