@@ -183,6 +183,8 @@ static int w_array(struct dbus_wbuf *w, struct dbus_arena *a, const struct dbus_
 {
 	size_t off, start;
 
+	if (v->n && !v->v.items)
+		return dbus_err_set(err, "array '%s' without its elements", t->sig);
 	dbus_w_u32(w, 0);
 	off = w->len - 4;
 	dbus_w_pad(w, t->kids->align);

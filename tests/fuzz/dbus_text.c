@@ -57,12 +57,12 @@ static char *unquote(char **p)
 			continue;
 		}
 		s++;
-		const char *k = strchr("abfnrtv\\\"", *s);
+		const char *k = strchr("abfnrtv\\\"'", *s);
 		if (*s >= '0' && *s <= '7') {
 			*out++ = (char)((s[0] - '0') * 64 + (s[1] - '0') * 8 + (s[2] - '0'));
 			s += 3;
 		} else if (k && *s) {
-			*out++ = "\a\b\f\n\r\t\v\\\""[k - "abfnrtv\\\""];
+			*out++ = "\a\b\f\n\r\t\v\\\"'"[k - "abfnrtv\\\"'"];
 			s++;
 		} else {
 			abort(); /* the printer wrote an escape it cannot read back */

@@ -1092,6 +1092,8 @@ static void test_terse(void)
 	print_case("dddddd", W("0.1", "1.5", "-0", "1e300", "inf", "3.141592653589793"), 0,
 		   "dddddd 0.1 1.5 -0 1e+300 inf 3.141592653589793");
 	print_case("og", W("/a/b", "a{sv}"), 0, "og \"/a/b\" \"a{sv}\"");
+	print_case("s", W("it's"), 0, "s \"it\\'s\"");
+	print_case("dddd", W("100000", "1234567", "0.5", "1e-05"), 0, "dddd 100000 1234567 0.5 1e-05");
 	print_case("", 0, NULL, 0, "");
 }
 
