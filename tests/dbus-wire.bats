@@ -59,6 +59,10 @@ unit_group() {
 	unit_group build
 }
 
+@test "dbus wire: 64 MiB array and 128 MiB message accepted, one element more refused" {
+	unit_group limits
+}
+
 @test "dbus wire: unknown group is an error" {
 	run timeout 10 "$IPCBOX_UNIT/dbus_wire" nosuchgroup
 	[ "$status" -eq 2 ]

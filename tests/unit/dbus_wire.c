@@ -1173,6 +1173,63 @@ static void test_build(void)
 	CHECK(dbus_msg_build(&m, &out, &len, &err) < 0 && strstr(err.msg, "invalid signature"));
 }
 
+/* ---- group: size limits at and one beyond -------------------------------- */
+
+/* An array value of n uint64 elements (type at), in one calloc. */
+static struct dbus_value at_array(uint32_t n)
+{
+	struct dbus_value v = {.type = 'a', .sig = "at", .n = n};
+	v.v.items = calloc(n ? n : 1, sizeof *v.v.items);
+	for (uint32_t i = 0; i < n; i++)
+		v.v.items[i] = (struct dbus_value){.type = 't', .sig = "t", .v.u = i};
+	return v;
+}
+
+/* Build a call with body at,at of n1 and n2 elements; 0 or -1 with err. */
+static int build_atat(uint32_t n1, uint32_t n2, uint8_t **out, size_t *len, struct dbus_err *err)
+{
+	struct dbus_value body[2] = {at_array(n1), at_array(n2)};
+	struct dbus_msg m = {.type = DBUS_METHOD_CALL, .serial = 1, .path = "/", .member = "M",
+			     .signature = "atat", .body = body, .nbody = 2};
+	int rc = dbus_msg_build(&m, out, len, err);
+	free(body[0].v.items);
+	free(body[1].v.items);
+	return rc;
+}
+
+static void test_limits(void)
+{
+	const uint32_t full = DBUS_MAX_ARRAY / 8; /* elements in a 64 MiB at */
+	struct dbus_err err = {""};
+	struct dbus_msg m;
+	uint8_t *out = NULL;
+	size_t len, base;
+
+	/* an array of exactly 64 MiB is fine; 8 bytes more are not */
+	CHECK(build_atat(full + 1, 0, &out, &len, &err) < 0 && strstr(err.msg, "64 MiB"));
+	if (build_atat(full, 0, &out, &len, &err) < 0) {
+		fprintf(stderr, "64 MiB array: %s\n", err.msg), failures++;
+		return;
+	}
+	base = len;
+	CHECK(dbus_msg_parse(&m, out, len, &err) == 0 && m.body[0].n == full &&
+	      m.body[0].v.items[full - 1].v.u == full - 1);
+	dbus_msg_free(&m);
+	free(out);
+	/* a message of exactly 128 MiB is fine; 8 bytes more are not */
+	uint32_t n2 = (uint32_t)((DBUS_MAX_MESSAGE - base) / 8);
+	if (build_atat(full, n2, &out, &len, &err) == 0) {
+		CHECK(len == DBUS_MAX_MESSAGE);
+		CHECK(dbus_msg_length(out, &err) == DBUS_MAX_MESSAGE);
+		CHECK(dbus_msg_parse(&m, out, len, &err) == 0 && m.body[1].n == n2);
+		dbus_msg_free(&m);
+		free(out);
+	} else {
+		fprintf(stderr, "128 MiB message: %s\n", err.msg), failures++;
+	}
+	CHECK(build_atat(full, n2 + 1, &out, &len, &err) < 0 && strstr(err.msg, "128 MiB"));
+}
+
 /* ---- fuzz seeds: dbus_wire mkcorpus DIR ---------------------------------- */
 
 /* Build a message whose body is text in sig and write it to DIR/name. */
@@ -1262,6 +1319,7 @@ static const struct {
 	{"utf8", test_utf8}, {"vectors", test_vectors}, {"reject", test_reject},
 	{"roundtrip", test_roundtrip}, {"depth", test_depth}, {"text", test_text},
 	{"terse", test_terse}, {"json", test_json}, {"build", test_build},
+	{"limits", test_limits},
 };
 
 int main(int argc, char **argv)
