@@ -430,6 +430,8 @@ static int r_variant(struct dbus_rbuf *r, struct dbus_value *v, unsigned depth,
 	uint32_t len, nt;
 	struct dbus_type *ct;
 
+	if (dbus_arena_used(r->a) > DBUS_PARSE_MEMORY_MAX)
+		return dbus_err_set(err, "message too large to unpack in memory");
 	if (dbus_r_sig(r, &sig, &len, err) < 0)
 		return -1;
 	if (!dbus_valid_single_type(sig, len))
