@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Keep a parse from turning a 128 MiB message into gigabytes of values. */
-#define DBUS_PARSE_MEMORY_MAX ((size_t)1 << 30)
-
 /* ---- compiled signatures --------------------------------------------- */
 
 /* A static NUL-terminated one-character signature for a basic type or v. */
