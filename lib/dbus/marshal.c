@@ -403,6 +403,8 @@ static int r_array(struct dbus_rbuf *r, const struct dbus_type *t, struct dbus_v
 				    (unsigned)n, (unsigned)et->fixed);
 	if (et->fixed) {
 		cap = n / et->fixed;
+		if (dbus_arena_used(r->a) + (size_t)cap * sizeof *v->v.items > DBUS_PARSE_MEMORY_MAX)
+			return dbus_err_set(err, "message too large to unpack in memory");
 		v->v.items = dbus_arena_alloc(r->a, (size_t)(cap ? cap : 1) * sizeof *v->v.items);
 	}
 	end = r->pos + n;

@@ -1228,6 +1228,15 @@ static void test_limits(void)
 		fprintf(stderr, "128 MiB message: %s\n", err.msg), failures++;
 	}
 	CHECK(build_atat(full, n2 + 1, &out, &len, &err) < 0 && strstr(err.msg, "128 MiB"));
+	/* an ay of 40 MiB would take 1.25 GiB as values: refused before allocating */
+	size_t big = 40u << 20;
+	hb_call(&H, 'l', "ay");
+	hb_u32(&H, (uint32_t)big);
+	hb_put32(&H, 4, (uint32_t)(4 + big)); /* body: the length and the bytes */
+	uint8_t *msg = calloc(1, H.n + big);
+	memcpy(msg, H.b, H.n);
+	CHECK(dbus_msg_parse(&m, msg, H.n + big, &err) < 0 && strstr(err.msg, "too large to unpack"));
+	free(msg);
 }
 
 /* ---- fuzz seeds: dbus_wire mkcorpus DIR ---------------------------------- */
