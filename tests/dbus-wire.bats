@@ -59,7 +59,7 @@ unit_group() {
 	unit_group build
 }
 
-@test "dbus wire: 64 MiB array and 128 MiB message accepted, one element more refused" {
+@test "dbus wire: 64 MiB array and 128 MiB message accepted, one element more refused; memory budget" {
 	unit_group limits
 }
 
