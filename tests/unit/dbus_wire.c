@@ -1,7 +1,10 @@
 /* Unit tests for lib/dbus (validation, marshalling, messages, argument
  * text and printers).  Usage: dbus_wire [GROUP]; with no GROUP every group
  * runs.  Exit 1 if any check in the chosen groups failed, each failure
- * printed as FILE:LINE and what was expected.
+ * printed as FILE:LINE and what was expected.  Also, for the tests with
+ * GLib (tests/dbus-wire-glib.py): dbus_wire encode l|B SIG WORD... writes a
+ * message to stdout, dbus_wire decode prints the body of the message on
+ * stdin; and dbus_wire mkcorpus DIR writes the fuzz seeds.
  *
  * Malformed messages are assembled byte by byte with the small writer
  * below (not with the library's), in both byte orders, so that each case
@@ -1318,6 +1321,50 @@ static int mkcorpus(const char *dir)
 	return failures ? 1 : 0;
 }
 
+/* ---- peers for tests/dbus-wire-glib.py ----------------------------------- */
+
+/* dbus_wire encode l|B SIG WORD...: a method call with that body on stdout. */
+static int encode(char endian, const char *sig, int argc, char **argv)
+{
+	struct dbus_arena *a = dbus_arena_new();
+	struct dbus_msg m = {.endian = endian, .type = DBUS_METHOD_CALL, .serial = 1, .path = "/a",
+			     .member = "M", .signature = sig};
+	struct dbus_err err;
+	uint8_t *out;
+	size_t len;
+
+	if (dbus_text_parse(a, sig, argc, argv, &m.body, &m.nbody, &err) < 0 ||
+	    dbus_msg_build(&m, &out, &len, &err) < 0) {
+		fprintf(stderr, "encode: %s\n", err.msg);
+		return 1;
+	}
+	fwrite(out, 1, len, stdout);
+	free(out);
+	dbus_arena_free(a);
+	return 0;
+}
+
+/* dbus_wire decode: parse the message on stdin; print its body tersely and
+ * as JSON, one line each. */
+static int decode(void)
+{
+	static uint8_t buf[1 << 20];
+	size_t len = fread(buf, 1, sizeof buf, stdin);
+	struct dbus_msg m;
+	struct dbus_err err;
+
+	if (dbus_msg_parse(&m, buf, len, &err) < 0) {
+		fprintf(stderr, "decode: %s\n", err.msg);
+		return 1;
+	}
+	dbus_print_terse(stdout, m.signature, m.body, m.nbody);
+	putchar('\n');
+	dbus_print_json(stdout, m.signature, m.body, m.nbody);
+	putchar('\n');
+	dbus_msg_free(&m);
+	return 0;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct {
@@ -1337,6 +1384,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "mkcorpus"))
 		return mkcorpus(argv[2]);
+	if (argc >= 4 && !strcmp(argv[1], "encode"))
+		return encode(argv[2][0], argv[3], argc - 4, argv + 4);
+	if (argc == 2 && !strcmp(argv[1], "decode"))
+		return decode();
 	for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
 		if (argc > 1 && strcmp(argv[1], groups[i].name))
 			continue;
