@@ -1,0 +1,121 @@
+/* dbus arena: one allocation pool per message or argument parse, freed at
+ * once, and the error helper; see dbus.h. */
+#include "dbus.h"
+#include "wire.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_CHUNK 4096
+#define ARENA_ALIGN 16
+
+/* A chunk of the arena: a header followed by its bytes. */
+struct chunk {
+	struct chunk *next;
+	size_t size, used;
+	_Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+struct dbus_arena {
+	struct chunk *head; /* chunk being filled; large blocks go after it */
+	size_t total;       /* bytes handed out, for the parser's memory budget */
+};
+
+int dbus_err_set(struct dbus_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* calloc that never returns NULL: running out of memory ends the program. */
+static void *xcalloc(size_t size)
+{
+	void *p = calloc(1, size);
+	if (!p) {
+		fputs("ipcbox: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+struct dbus_arena *dbus_arena_new(void)
+{
+	return xcalloc(sizeof(struct dbus_arena));
+}
+
+/* A new chunk with room for size bytes. */
+static struct chunk *chunk_new(size_t size)
+{
+	struct chunk *c;
+
+	if (size > SIZE_MAX - sizeof *c) {
+		fputs("ipcbox: out of memory\n", stderr);
+		abort();
+	}
+	c = xcalloc(sizeof *c + size);
+	c->size = size;
+	return c;
+}
+
+void *dbus_arena_alloc(struct dbus_arena *a, size_t size)
+{
+	struct chunk *c = a->head;
+	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+
+	if (need < size)
+		need = SIZE_MAX; /* overflow: let chunk_new abort */
+	a->total += need;
+	if (need > ARENA_CHUNK / 4) {
+		/* Large block: its own chunk, linked behind the current one. */
+		struct chunk *big = chunk_new(need);
+		if (c) {
+			big->next = c->next;
+			c->next = big;
+		} else {
+			a->head = big;
+		}
+		big->used = need;
+		return big->data;
+	}
+	if (!c || c->size - c->used < need) {
+		c = chunk_new(ARENA_CHUNK);
+		c->next = a->head;
+		a->head = c;
+	}
+	c->used += need;
+	return c->data + c->used - need;
+}
+
+char *dbus_arena_strndup(struct dbus_arena *a, const char *s, size_t len)
+{
+	char *p = dbus_arena_alloc(a, len + 1);
+	if (len)
+		memcpy(p, s, len);
+	p[len] = 0;
+	return p;
+}
+
+size_t dbus_arena_used(const struct dbus_arena *a)
+{
+	return a->total;
+}
+
+void dbus_arena_free(struct dbus_arena *a)
+{
+	struct chunk *c, *next;
+
+	if (!a)
+		return;
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(a);
+}
