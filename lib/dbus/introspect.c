@@ -231,6 +231,7 @@ static int new_member(struct scan *s, int kind, const struct attr *a, int na)
 		const char *access = attr_of(a, na, "access");
 		if (add_sig(m->in, attr_of(a, na, "type"), s) < 0)
 			return -1;
+		m->flags |= INTRO_EMITS_CHANGE; /* the specification's default */
 		if (!access || strcmp(access, "read") == 0)
 			m->flags |= INTRO_READABLE;
 		else if (strcmp(access, "write") == 0)
