@@ -95,7 +95,10 @@ class Test(dbus.service.Object):
         if name not in self.writable:
             raise dbus.exceptions.DBusException('property %s is read-only' % name,
                                                 name='org.freedesktop.DBus.Error.PropertyReadOnly')
-        value.variant_level = 0
+        if isinstance(value, (dbus.Array, dbus.Dictionary, dbus.Struct)):
+            value = type(value)(value, signature=value.signature)
+        else:
+            value = type(value)(value)  # the same type, no longer inside a variant
         self.props[name] = value
         self.log(['set', name, canon(value)])
         self.PropertiesChanged(iface, {name: value}, [])
