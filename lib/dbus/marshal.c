@@ -90,6 +90,9 @@ static void w_reserve(struct dbus_wbuf *w, size_t n)
 void dbus_w_pad(struct dbus_wbuf *w, unsigned align)
 {
 	size_t np = (w->len + align - 1) & ~(size_t)(align - 1);
+
+	if (np == w->len)
+		return;
 	w_reserve(w, np - w->len);
 	memset(w->b + w->len, 0, np - w->len);
 	w->len = np;
@@ -180,6 +183,8 @@ static int w_array(struct dbus_wbuf *w, struct dbus_arena *a, const struct dbus_
 {
 	size_t off, start;
 
+	if (v->n && !v->v.items)
+		return dbus_err_set(err, "array '%s' without its elements", t->sig);
 	dbus_w_u32(w, 0);
 	off = w->len - 4;
 	dbus_w_pad(w, t->kids->align);

@@ -337,7 +337,7 @@ static int build_body(struct dbus_wbuf *w, struct dbus_arena *a, const struct db
 	uint32_t n;
 
 	dbus_type_compile(a, sig, strlen(sig), &types, &n);
-	if (n != m->nbody)
+	if (n != m->nbody || (n && !m->body))
 		return dbus_err_set(err, "%u values for signature '%s' of %u types",
 				    (unsigned)m->nbody, sig, (unsigned)n);
 	for (uint32_t i = 0; i < n; i++)

@@ -227,10 +227,11 @@ int dbus_text_parse(struct dbus_arena *a, const char *sig, int argc, char **argv
 
 /* ---- terse printer ----------------------------------------------------- */
 
-/* The shortest %g text of d that reads back as the same double. */
+/* d as busctl prints it (%g) when that reads back as the same double,
+ * else with the fewest more digits that do (at most 17 are needed). */
 static void fmt_double(char *buf, size_t size, double d)
 {
-	for (int prec = 1; prec <= 17; prec++) {
+	for (int prec = 6; prec <= 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, d);
 		if (strtod(buf, NULL) == d)
 			return;
@@ -238,15 +239,18 @@ static void fmt_double(char *buf, size_t size, double d)
 	snprintf(buf, size, "%.17g", d); /* NaN lands here */
 }
 
-/* A string C-escaped and double-quoted, as busctl prints it. */
+/* A string C-escaped and double-quoted, as busctl prints it, except that
+ * multi-byte UTF-8 stays readable (busctl writes its bytes in octal). */
 static void terse_string(FILE *f, const char *s, size_t n)
 {
+	static const char special[] = "\a\b\f\n\r\t\v\\\"'", letter[] = "abfnrtv\\\"'";
+
 	putc('"', f);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		const char *esc = strchr("\a\b\f\n\r\t\v\\\"", c);
+		const char *esc = strchr(special, c);
 		if (c && esc)
-			fprintf(f, "\\%c", "abfnrtv\\\""[esc - "\a\b\f\n\r\t\v\\\""]);
+			fprintf(f, "\\%c", letter[esc - special]);
 		else if (c < 0x20 || c == 0x7f)
 			fprintf(f, "\\%03o", c);
 		else
@@ -306,10 +310,11 @@ void dbus_print_terse(FILE *f, const char *sig, const struct dbus_value *vals, u
 static void json_array(FILE *f, const struct dbus_value *v)
 {
 	const char *esig = v->sig ? v->sig + 1 : "";
-	int object = esig[0] == '{' && strchr("sog", esig[1]);
+	int object = esig[0] == '{' && esig[1] && strchr("sog", esig[1]);
 
 	if (!v->sig && v->n) /* built by hand: judge by the first element */
-		object = v->v.items[0].type == '{' && strchr("sog", v->v.items[0].v.items[0].type);
+		object = v->v.items[0].type == '{' && v->v.items[0].v.items[0].type &&
+			 strchr("sog", v->v.items[0].v.items[0].type);
 
 	putc(object ? '{' : '[', f);
 	for (uint32_t k = 0; k < v->n; k++) {
