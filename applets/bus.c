@@ -281,6 +281,7 @@ static int call_main(int argc, char **argv)
 	call(&m, &reply);
 	fail_on_error(&reply);
 	print_body(reply.signature, reply.body, reply.nbody);
+	dbus_msg_free(&reply);
 	return 0;
 }
 
@@ -345,6 +346,7 @@ static int get_main(int argc, char **argv)
 	if (reply.nbody != 1 || reply.body[0].type != 'v')
 		cli_die(EXIT_FAIL, "unexpected reply signature '%s' to Properties.Get", reply.signature);
 	print_one(&reply.body[0].v.items[0]);
+	dbus_msg_free(&reply);
 	return 0;
 }
 
@@ -373,6 +375,7 @@ static int set_main(int argc, char **argv)
 	}
 	call(&m, &reply);
 	fail_on_error(&reply);
+	dbus_msg_free(&reply);
 	return 0;
 }
 
@@ -551,8 +554,11 @@ static int list_main(int argc, char **argv)
 	}
 	names = dbus_arena_alloc(bus.arena, sizeof *names * (cap + 1));
 	add_names(names, &n, &names_reply, 0);
-	if (bus.activatable)
+	dbus_msg_free(&names_reply);
+	if (bus.activatable) {
 		add_names(names, &n, &act_reply, 1);
+		dbus_msg_free(&act_reply);
+	}
 	qsort(names, n, sizeof *names, by_name);
 	lookup_owners(names, n);
 	if (bus.json)
@@ -572,8 +578,10 @@ static const char *introspect(const char *dest, const char *path, struct dbus_ms
 	struct dbus_msg m = method_call(dest, path, "org.freedesktop.DBus.Introspectable", "Introspect");
 
 	call(&m, reply);
-	if (quiet && reply->type == DBUS_ERROR)
+	if (quiet && reply->type == DBUS_ERROR) {
+		dbus_msg_free(reply);
 		return NULL;
+	}
 	fail_on_error(reply);
 	if (reply->nbody != 1 || reply->body[0].type != 's')
 		cli_die(EXIT_FAIL, "unexpected reply signature '%s' to Introspect", reply->signature);
@@ -666,7 +674,6 @@ static struct row *intro_rows(struct dbus_intro *in, int *nrows)
 {
 	struct row *rows = dbus_arena_alloc(bus.arena, sizeof *rows * (size_t)(in->nmembers + in->nifaces + 1));
 	const struct dbus_value *all = NULL;
-	struct dbus_msg all_reply = {0};
 	const char *iface = "";
 	int n = 0;
 
@@ -678,7 +685,8 @@ static struct row *intro_rows(struct dbus_intro *in, int *nrows)
 			iface = m->iface;
 			*r = (struct row){{iface, "interface", "-", "-", "-"}, NULL};
 			r = &rows[n++];
-			all = get_all(iface, &all_reply);
+			/* kept until exit: rows point into it */
+			all = get_all(iface, dbus_arena_alloc(bus.arena, sizeof(struct dbus_msg)));
 		}
 		r->col[0] = dbus_arena_alloc(bus.arena, strlen(m->name) + 2);
 		sprintf((char *)r->col[0], ".%s", m->name);
@@ -763,15 +771,18 @@ static int introspect_main(int argc, char **argv)
 		fputs(xml, stdout);
 		if (!*xml || xml[strlen(xml) - 1] != '\n')
 			putchar('\n');
+		dbus_msg_free(&reply);
 		return 0;
 	}
 	if (dbus_intro_parse(&in, xml, strlen(xml), &err) < 0)
 		cli_die(EXIT_FAIL, "%s %s: %s", bus.ops[0], bus.ops[1], err.msg);
+	dbus_msg_free(&reply);
 	rows = intro_rows(&in, &n);
 	if (bus.json)
 		print_rows_json(rows, n);
 	else
 		print_rows(rows, n);
+	dbus_intro_free(&in);
 	return 0;
 }
 
@@ -870,15 +881,20 @@ static int wait_name(const char *name)
 		 "',member='NameOwnerChanged',arg0='%s'", name);
 	add_match(rule);
 	driver_call("NameHasOwner", "s", &arg, 1, &reply);
-	if (reply.nbody == 1 && reply.body[0].type == 'b' && reply.body[0].v.u)
+	if (reply.nbody == 1 && reply.body[0].type == 'b' && reply.body[0].v.u) {
+		dbus_msg_free(&reply);
 		return 0;
+	}
+	dbus_msg_free(&reply);
 	snprintf(what, sizeof what, "%s did not appear", name);
 	for (;;) {
 		next_message(&m, what);
 		if (m.type == DBUS_SIGNAL && str_is(m.sender, DRIVER_NAME) &&
 		    str_is(m.member, "NameOwnerChanged") && m.nbody == 3 && m.body[0].type == 's' &&
-		    str_is(m.body[0].v.str, name) && m.body[2].n > 0)
+		    str_is(m.body[0].v.str, name) && m.body[2].n > 0) {
+			dbus_msg_free(&m);
 			return 0;
+		}
 		dbus_msg_free(&m);
 	}
 }
@@ -900,6 +916,7 @@ static int wait_signal(const char *path, const char *iface, const char *member)
 		    str_is(m.member, member)) {
 			if (bus.json || m.nbody > 0)
 				print_body(m.signature, m.body, m.nbody);
+			dbus_msg_free(&m);
 			return 0;
 		}
 		dbus_msg_free(&m);

@@ -71,7 +71,7 @@ start_subscriber() {
 }
 
 match_rule_with() {
-	"$IPCBOX" bus-call org.freedesktop.DBus /org/freedesktop/DBus \
+	"$IPCBOX" bus-call --json org.freedesktop.DBus /org/freedesktop/DBus \
 		org.freedesktop.DBus.Debug.Stats GetAllMatchRules | grep -qF -- "$1"
 }
 
