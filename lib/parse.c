@@ -2,7 +2,6 @@
 #include "parse.h"
 
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 
 /* Digits in base 10, or base 16 after "0x"; rejects signs, spaces, junk. */
@@ -123,12 +122,12 @@ int parse_duration(const char *s, int64_t *ms)
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
 		if (strcmp(p, units[i].suffix) != 0)
 			continue;
-		double v = ceil((whole + frac) * units[i].ms);
+		double v = (whole + frac) * units[i].ms;
 		if (!(v < 9.0e15)) { /* beyond ~285 years: surely a typo */
 			errno = ERANGE;
 			return -1;
 		}
-		*ms = (int64_t)v;
+		*ms = (int64_t)v + ((double)(int64_t)v < v); /* round up */
 		return 0;
 	}
 	errno = EINVAL;

@@ -6,6 +6,14 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 # The man page that documents an applet's family.
+# all_applets: the applet list, failing if it is empty (a loop over no
+# applets must not pass).
+all_applets() {
+	local list
+	list=$("$IPCBOX" --list) && [ -n "$list" ] || { echo "no applets listed" >&2; return 1; }
+	echo "$list"
+}
+
 man_page_of() {
 	case $1 in
 	tcp-* | unix-*) echo man/ipcbox-tcp.1 ;;
@@ -101,7 +109,9 @@ man_page_of() {
 }
 
 @test "every applet: --help on stdout with exit 0, an unknown option exit 2 in one line" {
-	for a in $("$IPCBOX" --list); do
+	local list
+	list=$(all_applets) || return 1
+	for a in $list; do
 		run --separate-stderr ipc "$a" --help
 		[ "$status" -eq 0 ] && [[ $output == "Usage: ipcbox $a "* ]] ||
 			{ echo "$a --help: $status $output" >&2; return 1; }
@@ -114,7 +124,9 @@ man_page_of() {
 
 @test "every applet: each option of its table appears in --help and its man page" {
 	local a short long arg kind page help
-	for a in $("$IPCBOX" --list); do
+	local list
+	list=$(all_applets) || return 1
+	for a in $list; do
 		help=$("$IPCBOX" "$a" --help)
 		page=$(man_page_of "$a")
 		[ -f "$page" ] || { echo "no man page $page for $a" >&2; return 1; }
@@ -137,7 +149,9 @@ man_page_of() {
 	mkdir "$T/bin"
 	ln -s "$IPCBOX" "$T/bin/ipcbox"
 	local a want got
-	for a in $("$IPCBOX" --list); do
+	local list
+	list=$(all_applets) || return 1
+	for a in $list; do
 		want=$("$IPCBOX" --options "$a" | awk '{ if ($1 != "-") print $1; if ($2 != "-") print ($3 != "-" ? $2 "=" : $2) }' | sort)
 		got=$(PATH="$T/bin:$PATH" bash -c '
 			source completions/ipcbox.bash
