@@ -669,34 +669,51 @@ static int member_order(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Rows for every interface and member, with property values from GetAll. */
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The row of one member; property values come from all (GetAll's a{sv}). */
+static void member_row(struct row *r, const struct dbus_intro_member *m, const struct dbus_value *all)
+{
+	char *name = dbus_arena_alloc(bus.arena, strlen(m->name) + 2);
+	const char *flags = flags_text(m);
+
+	name[0] = '.';
+	strcpy(name + 1, m->name);
+	r->col[0] = name;
+	r->col[1] = m->kind == INTRO_METHOD ? "method" : m->kind == INTRO_SIGNAL ? "signal" : "property";
+	r->col[2] = m->in[0] ? m->in : "-";
+	r->col[3] = m->kind == INTRO_METHOD && m->out[0] ? m->out : "-";
+	r->col[4] = dbus_arena_strndup(bus.arena, flags, strlen(flags));
+	if (m->kind == INTRO_PROPERTY && (r->value = find_property(all, m->name)))
+		r->col[3] = terse_value(r->value);
+}
+
+/* Rows for every interface (sorted, as busctl does) and its members
+ * (methods, properties, signals, each sorted by name), with property values
+ * from one Properties.GetAll per interface that has properties. */
 static struct row *intro_rows(struct dbus_intro *in, int *nrows)
 {
 	struct row *rows = dbus_arena_alloc(bus.arena, sizeof *rows * (size_t)(in->nmembers + in->nifaces + 1));
-	const struct dbus_value *all = NULL;
-	const char *iface = "";
-	int n = 0;
+	int n = 0, j = 0;
 
+	qsort(in->ifaces, (size_t)in->nifaces, sizeof *in->ifaces, by_string);
 	qsort(in->members, (size_t)in->nmembers, sizeof *in->members, member_order);
-	for (int i = 0; i < in->nmembers; i++) {
-		struct dbus_intro_member *m = &in->members[i];
-		struct row *r = &rows[n++];
-		if (strcmp(m->iface, iface) != 0) {
-			iface = m->iface;
-			*r = (struct row){{iface, "interface", "-", "-", "-"}, NULL};
-			r = &rows[n++];
-			/* kept until exit: rows point into it */
+	for (int i = 0; i < in->nifaces; i++) {
+		const char *iface = in->ifaces[i];
+		const struct dbus_value *all = NULL;
+		int has_props = 0;
+		if (i > 0 && strcmp(iface, in->ifaces[i - 1]) == 0)
+			continue; /* an interface given twice: its members are merged */
+		rows[n++] = (struct row){{iface, "interface", "-", "-", "-"}, NULL};
+		for (int k = j; k < in->nmembers && strcmp(in->members[k].iface, iface) == 0; k++)
+			has_props |= in->members[k].kind == INTRO_PROPERTY;
+		if (has_props) /* kept until exit: rows point into the reply */
 			all = get_all(iface, dbus_arena_alloc(bus.arena, sizeof(struct dbus_msg)));
-		}
-		r->col[0] = dbus_arena_alloc(bus.arena, strlen(m->name) + 2);
-		sprintf((char *)r->col[0], ".%s", m->name);
-		r->col[1] = m->kind == INTRO_METHOD ? "method" : m->kind == INTRO_SIGNAL ? "signal" : "property";
-		r->col[2] = m->in[0] ? m->in : "-";
-		r->col[3] = m->kind == INTRO_METHOD && m->out[0] ? m->out : "-";
-		r->col[4] = flags_text(m);
-		r->col[4] = dbus_arena_strndup(bus.arena, r->col[4], strlen(r->col[4]));
-		if (m->kind == INTRO_PROPERTY && (r->value = find_property(all, m->name)))
-			r->col[3] = terse_value(r->value);
+		for (; j < in->nmembers && strcmp(in->members[j].iface, iface) == 0; j++)
+			member_row(&rows[n++], &in->members[j], all);
 	}
 	*nrows = n;
 	return rows;
@@ -856,6 +873,8 @@ static void next_message(struct dbus_msg *m, const char *what)
 	struct dbus_err err = {{0}};
 	int r = dbus_conn_recv(&bus.conn, m, bus.deadline, &err);
 
+	if (r == 0)
+		r = dbus_conn_answer(&bus.conn, m, bus.deadline, &err);
 	if (r == -2)
 		cli_die(EXIT_TIMEOUT, "%s within the timeout", what);
 	if (r < 0)

@@ -335,3 +335,19 @@ record_is() {
 	grep -qx "$SVC" <<<"$output"
 	grep -qx org.freedesktop.DBus <<<"$output"
 }
+
+@test "a waiting client answers Peer.Ping and refuses other calls with UnknownMethod" {
+	"$IPCBOX" bus-wait -t 15s org.ipcbox.Never.t$$ 2>/dev/null &
+	local waiter=$!
+	BG_PIDS+=("$waiter")
+	wait_for match_rule_with "arg0='org.ipcbox.Never.t$$'"
+	local unique
+	unique=$(ipc bus-list --json | "$PY" -c 'import json, sys; print([n["name"] for n in json.load(sys.stdin) if n["pid"] == int(sys.argv[1])][0])' "$waiter")
+	[[ $unique == :1.* ]]
+	run --separate-stderr ipc bus-call "$unique" / org.freedesktop.DBus.Peer Ping
+	assert_status 0
+	run --separate-stderr ipc bus-call "$unique" /x org.x.Y Method
+	assert_status 1
+	[ "$stderr" = "ipcbox bus-call: org.freedesktop.DBus.Error.UnknownMethod: this ipcbox client serves no methods" ]
+	kill -0 "$waiter"
+}

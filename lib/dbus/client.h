@@ -50,6 +50,13 @@ int dbus_address_connect(const struct dbus_addr *a, int64_t deadline_ms, struct 
 int dbus_auth_external(int fd, const uint8_t *first, size_t nfirst, int64_t deadline_ms,
 		       uint8_t *extra, size_t extra_cap, size_t *nextra, struct dbus_err *err);
 
+/* Answer a method call that reached this client while it waited for
+ * something else: Peer.Ping gets an empty reply, anything else the error
+ * UnknownMethod; calls flagged NO_REPLY_EXPECTED and other messages are
+ * left alone.  0, -1 with *err, -2 on timeout. */
+int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
+		     struct dbus_err *err);
+
 /* Wait until fd is ready for events (POLLIN/POLLOUT) or the deadline passes:
  * 1 ready, 0 timeout, -1 error (errno). */
 int dbus_wait_fd(int fd, short events, int64_t deadline_ms);

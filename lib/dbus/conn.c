@@ -232,6 +232,30 @@ int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 	}
 }
 
+int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
+		     struct dbus_err *err)
+{
+	struct dbus_value text = {.type = 's', .sig = "s"};
+	struct dbus_msg r = {.reply_serial = call->serial, .destination = call->sender};
+	int ping = call->interface && strcmp(call->interface, "org.freedesktop.DBus.Peer") == 0 &&
+		   call->member && strcmp(call->member, "Ping") == 0;
+
+	if (call->type != DBUS_METHOD_CALL || (call->flags & DBUS_FLAG_NO_REPLY_EXPECTED))
+		return 0;
+	if (ping) {
+		r.type = DBUS_METHOD_RETURN;
+	} else {
+		r.type = DBUS_ERROR;
+		r.error_name = "org.freedesktop.DBus.Error.UnknownMethod";
+		text.v.str = "this ipcbox client serves no methods";
+		text.n = (uint32_t)strlen(text.v.str);
+		r.signature = "s";
+		r.body = &text;
+		r.nbody = 1;
+	}
+	return send_until(c, &r, deadline_ms, err);
+}
+
 int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,
 		   int64_t deadline_ms, struct dbus_err *err)
 {
@@ -244,6 +268,7 @@ int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *
 		if ((reply->type == DBUS_METHOD_RETURN || reply->type == DBUS_ERROR) &&
 		    reply->reply_serial == call->serial)
 			return 0;
+		r = dbus_conn_answer(c, reply, deadline_ms, err);
 		dbus_msg_free(reply);
 	}
 	return r;
