@@ -223,3 +223,28 @@ fake() {
 	assert_status 1
 	[[ $stderr == *NameHasNoOwner* ]]
 }
+
+@test "tcp: reaches a real dbus-daemon on loopback, which rejects EXTERNAL without credentials" {
+	cat >"$T/tcp.conf" <<-'CONF'
+		<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+		 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+		<busconfig>
+		  <type>session</type>
+		  <listen>tcp:host=127.0.0.1,port=0</listen>
+		  <auth>EXTERNAL</auth>
+		  <policy context="default"><allow send_destination="*"/><allow own="*"/></policy>
+		</busconfig>
+	CONF
+	timeout "$TMO" dbus-daemon --config-file="$T/tcp.conf" --fork --nopidfile \
+		--print-address=3 --print-pid=4 3>"$T/tcp.addr" 4>"$T/tcp.pid"
+	BG_PIDS+=("$(cat "$T/tcp.pid")")
+	local addr port
+	addr=$(head -n 1 "$T/tcp.addr")
+	[[ $addr == tcp:host=127.0.0.1,port=*,family=ipv4,guid=* ]]
+	port=${addr#*port=}
+	port=${port%%,*}
+	run --separate-stderr ipc bus-list --address "$addr"
+	assert_status 1
+	assert_one_line_error bus-list
+	[ "$stderr" = "ipcbox bus-list: tcp:host=127.0.0.1,port=$port: the bus rejected authentication (offered: EXTERNAL)" ]
+}
