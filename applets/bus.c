@@ -45,6 +45,7 @@ enum {
 
 static struct {
 	int system, json, no_auto_start, no_reply, activatable, xml, signal;
+	int tree_count; /* objects bus-tree has visited */
 	const char *address, *dest;
 	int64_t deadline; /* monotonic ms, -1: none */
 	char **ops;       /* operands */
@@ -805,8 +806,6 @@ static int introspect_main(int argc, char **argv)
 
 /* ---- bus-tree ------------------------------------------------------------- */
 
-static int tree_count;
-
 /* Print path and, depth-first in document order, the paths below it. */
 static void tree_walk(const char *dest, const char *path, int depth)
 {
@@ -815,10 +814,10 @@ static void tree_walk(const char *dest, const char *path, int depth)
 	struct dbus_err err = {{0}};
 	const char *xml;
 
-	if (++tree_count > TREE_MAX_NODES)
+	if (++bus.tree_count > TREE_MAX_NODES)
 		cli_die(EXIT_FAIL, "more than %d objects; stopping", TREE_MAX_NODES);
 	if (bus.json)
-		printf("%s", tree_count > 1 ? "," : ""), json_cstring(stdout, path);
+		printf("%s", bus.tree_count > 1 ? "," : ""), json_cstring(stdout, path);
 	else
 		puts(path);
 	xml = introspect(dest, path, &reply, depth > 0);

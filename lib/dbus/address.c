@@ -261,30 +261,35 @@ static int usable_entry(const struct entry *e, struct dbus_addr *a, struct dbus_
 
 int dbus_address_parse(const char *text, struct dbus_addr *out, int max, struct dbus_err *err)
 {
-	static struct entry e; /* large; one parse at a time */
+	struct entry *e = malloc(sizeof *e); /* 16 KiB of values: not on the stack */
 	struct dbus_err first = {{0}};
 	const char *p = text;
-	int n = 0, skipped = 0;
+	int n = 0, skipped = 0, bad = 0;
 
-	while (*p) {
+	if (!e)
+		return dbus_err_set(err, "out of memory");
+	while (*p && !bad) {
 		const char *semi = strchr(p, ';');
 		size_t len = semi ? (size_t)(semi - p) : strlen(p);
 		struct dbus_err why;
 		if (len > 0) {
-			memset(&e, 0, sizeof e);
-			e.text = p;
-			e.len = len;
-			if (split_entry(&e, err) < 0)
-				return -1;
-			if (n >= max)
+			memset(e, 0, sizeof *e);
+			e->text = p;
+			e->len = len;
+			if (split_entry(e, err) < 0)
+				bad = 1;
+			else if (n >= max)
 				break;
-			if (usable_entry(&e, &out[n], &why) == 0)
+			else if (usable_entry(e, &out[n], &why) == 0)
 				n++;
 			else if (!skipped++)
 				first = why;
 		}
 		p += len + (semi != NULL);
 	}
+	free(e);
+	if (bad)
+		return -1;
 	if (n > 0)
 		return n;
 	if (skipped)

@@ -110,17 +110,12 @@ static int send_auth(int fd, const uint8_t *first, size_t nfirst, int64_t deadli
 	return r;
 }
 
-int dbus_auth_external(int fd, const uint8_t *first, size_t nfirst, int64_t deadline_ms,
-		       uint8_t *extra, size_t extra_cap, size_t *nextra, struct dbus_err *err)
+/* Read reply lines into buf (AUTH_LINE_MAX bytes) until the OK line. */
+static int read_ok(int fd, char *buf, int64_t deadline_ms, uint8_t *extra, size_t extra_cap,
+		   size_t *nextra, struct dbus_err *err)
 {
-	static char buf[AUTH_LINE_MAX];
 	size_t len = 0;
-	int r;
 
-	*nextra = 0;
-	r = send_auth(fd, first, nfirst, deadline_ms, err);
-	if (r < 0)
-		return r;
 	for (;;) {
 		char *crlf = len >= 2 ? memmem(buf, len, "\r\n", 2) : NULL;
 		ssize_t n;
@@ -134,10 +129,10 @@ int dbus_auth_external(int fd, const uint8_t *first, size_t nfirst, int64_t dead
 			*nextra = rest;
 			return 0;
 		}
-		if (len == sizeof buf)
+		if (len == AUTH_LINE_MAX)
 			return dbus_err_set(err, "authentication reply longer than %d bytes",
 					    AUTH_LINE_MAX);
-		n = read(fd, buf + len, sizeof buf - len);
+		n = read(fd, buf + len, AUTH_LINE_MAX - len);
 		if (n > 0) {
 			len += (size_t)n;
 			continue;
@@ -156,4 +151,22 @@ int dbus_auth_external(int fd, const uint8_t *first, size_t nfirst, int64_t dead
 		if (n < 0)
 			return dbus_err_set(err, "poll: %s", strerror(errno));
 	}
+}
+
+int dbus_auth_external(int fd, const uint8_t *first, size_t nfirst, int64_t deadline_ms,
+		       uint8_t *extra, size_t extra_cap, size_t *nextra, struct dbus_err *err)
+{
+	char *buf;
+	int r;
+
+	*nextra = 0;
+	r = send_auth(fd, first, nfirst, deadline_ms, err);
+	if (r < 0)
+		return r;
+	buf = malloc(AUTH_LINE_MAX);
+	if (!buf)
+		return dbus_err_set(err, "out of memory");
+	r = read_ok(fd, buf, deadline_ms, extra, extra_cap, nextra, err);
+	free(buf);
+	return r;
 }
