@@ -1,6 +1,1025 @@
-/* bus applets: not written yet. */
+/* bus: a D-Bus client that speaks the wire protocol itself.
+ *
+ *   bus-call       DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]
+ *   bus-emit       PATH INTERFACE SIGNAL [SIGNATURE [ARG]...] [--dest NAME]
+ *   bus-get        DEST PATH INTERFACE PROPERTY
+ *   bus-set        DEST PATH INTERFACE PROPERTY SIGNATURE VALUE...
+ *   bus-list       [--activatable] [--json]
+ *   bus-introspect DEST PATH [--xml]
+ *   bus-tree       DEST
+ *   bus-wait       NAME | --signal PATH INTERFACE SIGNAL
+ *
+ * Arguments use busctl's syntax (lib/dbus/text.c) and are checked before
+ * connecting: bad input exits 2 without touching the bus.  Output is
+ * busctl's terse format, or with --json its --json=short shape.  An error
+ * reply prints "ipcbox APPLET: ERROR.NAME: message" on stderr and exits 1; a
+ * --timeout (default 25s) that expires exits 124. */
 #include "applets.h"
 
+#include "../lib/dbus/client.h"
+#include "../lib/dbus/dbus.h"
+#include "../lib/dbus/introspect.h"
+#include "../lib/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DRIVER_NAME "org.freedesktop.DBus"
+#define DRIVER_PATH "/org/freedesktop/DBus"
+#define TREE_MAX_NODES 10000
+#define TREE_MAX_DEPTH 64
+#define LIST_BATCH 64
+
+enum {
+	OPT_SESSION = OPT_LONG_ONLY,
+	OPT_SYSTEM,
+	OPT_ADDRESS,
+	OPT_NO_AUTO_START,
+	OPT_EXPECT_REPLY,
+	OPT_ACTIVATABLE,
+	OPT_XML,
+	OPT_SIGNAL,
+	OPT_DEST,
+};
+
+static struct {
+	int system, json, no_auto_start, no_reply, activatable, xml, signal;
+	int tree_count; /* objects bus-tree has visited */
+	const char *address, *dest;
+	int64_t deadline; /* monotonic ms, -1: none */
+	char **ops;       /* operands */
+	int nops;
+	struct dbus_conn conn;
+	struct dbus_arena *arena;
+} bus;
+
+/* ---- options, checks and the connection --------------------------------- */
+
+static int parse_bool(const char *s)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "on") || !strcmp(s, "1"))
+		return 1;
+	if (!strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "off") || !strcmp(s, "0"))
+		return 0;
+	cli_usage_error("invalid boolean '%s' (expected yes or no)", s);
+}
+
+/* Parse every option of every bus applet (cli_next refuses the ones the
+ * running applet's table lacks), then check the operand count. */
+static void options(int argc, char **argv, int min, int max)
+{
+	int64_t timeout = 25000;
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		switch (key) {
+		case OPT_SESSION: bus.system = 0; break;
+		case OPT_SYSTEM: bus.system = 1; break;
+		case OPT_ADDRESS: bus.address = arg; break;
+		case 't': timeout = cli_duration(arg, "timeout", CLI_ALLOW_INF); break;
+		case 'j': bus.json = 1; break;
+		case OPT_NO_AUTO_START: bus.no_auto_start = 1; break;
+		case OPT_EXPECT_REPLY: bus.no_reply = !parse_bool(arg); break;
+		case OPT_ACTIVATABLE: bus.activatable = 1; break;
+		case OPT_XML: bus.xml = 1; break;
+		case OPT_SIGNAL: bus.signal = 1; break;
+		case OPT_DEST: bus.dest = arg; break;
+		}
+	}
+	if (bus.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
+		min = max = 3;
+	cli_operands(&c, min, max);
+	bus.ops = argv + c.ind;
+	bus.nops = argc - c.ind;
+	bus.deadline = timeout < 0 ? -1 : dbus_now_ms() + timeout;
+	bus.arena = dbus_arena_new();
+}
+
+static const char *check_bus_name(const char *s)
+{
+	if (!dbus_valid_bus_name(s, strlen(s)))
+		cli_usage_error("invalid bus name '%s'", s);
+	return s;
+}
+
+static const char *check_path(const char *s)
+{
+	if (!dbus_valid_path(s, strlen(s)))
+		cli_usage_error("invalid object path '%s'", s);
+	return s;
+}
+
+static const char *check_interface(const char *s)
+{
+	if (!dbus_valid_interface(s, strlen(s)))
+		cli_usage_error("invalid interface name '%s'", s);
+	return s;
+}
+
+static const char *check_member(const char *s)
+{
+	if (!dbus_valid_member(s, strlen(s)))
+		cli_usage_error("invalid member name '%s'", s);
+	return s;
+}
+
+/* Connect to the chosen bus; a malformed address is a usage error. */
+static void connect_bus(void)
+{
+	static struct dbus_addr addrs[DBUS_MAX_ADDRS];
+	struct dbus_err err = {{0}};
+	const char *addr = bus.address;
+	int64_t left = -1;
+	int r;
+
+	if (!addr)
+		addr = dbus_default_address(bus.system ? DBUS_BUS_SYSTEM : DBUS_BUS_SESSION, &err);
+	if (!addr)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+	if (dbus_address_parse(addr, addrs, DBUS_MAX_ADDRS, &err) < 0)
+		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
+	if (bus.deadline >= 0) {
+		left = bus.deadline - dbus_now_ms();
+		if (left < 0)
+			left = 0;
+	}
+	r = dbus_conn_open(&bus.conn, addr, left, &err);
+	if (r == -2)
+		cli_die(EXIT_TIMEOUT, "%s", err.msg);
+	if (r < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static struct dbus_msg method_call(const char *dest, const char *path, const char *iface,
+				   const char *member)
+{
+	struct dbus_msg m = {
+		.type = DBUS_METHOD_CALL,
+		.destination = dest,
+		.path = path,
+		.interface = iface,
+		.member = member,
+		.signature = "",
+	};
+	if (bus.no_auto_start)
+		m.flags |= DBUS_FLAG_NO_AUTO_START;
+	return m;
+}
+
+static struct dbus_value string_value(const char *s)
+{
+	return (struct dbus_value){.type = 's', .sig = "s", .n = (uint32_t)strlen(s), .v.str = (char *)s};
+}
+
+/* Operands from index first on are SIGNATURE ARG...: parse them into m. */
+static void text_body(struct dbus_msg *m, int first)
+{
+	struct dbus_err err = {{0}};
+
+	if (bus.nops <= first)
+		return;
+	if (dbus_text_parse(bus.arena, bus.ops[first], bus.nops - first - 1, bus.ops + first + 1,
+			    &m->body, &m->nbody, &err) < 0)
+		cli_usage_error("%s", err.msg);
+	m->signature = bus.ops[first];
+}
+
+/* An error reply: "NAME: message" in one line, exit 1. */
+static void fail_on_error(const struct dbus_msg *reply)
+{
+	char text[512] = "";
+
+	if (reply->type != DBUS_ERROR)
+		return;
+	if (reply->nbody > 0 && reply->body[0].type == 's')
+		snprintf(text, sizeof text, "%s", reply->body[0].v.str);
+	for (char *p = text; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	cli_die(EXIT_FAIL, "%s%s%s", reply->error_name, *text ? ": " : "", text);
+}
+
+/* Call and wait for the reply; timeouts exit 124, failures 1. */
+static void call(struct dbus_msg *m, struct dbus_msg *reply)
+{
+	struct dbus_err err = {{0}};
+	int r = dbus_conn_call(&bus.conn, m, reply, bus.deadline, &err);
+
+	if (r == -2)
+		cli_die(EXIT_TIMEOUT, "%s.%s: no reply within the timeout", m->interface, m->member);
+	if (r < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+}
+
+/* A call to the bus itself whose error replies end the applet. */
+static void driver_call(const char *member, const char *sig, struct dbus_value *args, uint32_t n,
+			struct dbus_msg *reply)
+{
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, member);
+
+	m.signature = sig;
+	m.body = args;
+	m.nbody = n;
+	call(&m, reply);
+	fail_on_error(reply);
+}
+
+static void send_msg(struct dbus_msg *m)
+{
+	struct dbus_err err = {{0}};
+
+	if (dbus_conn_send(&bus.conn, m, &err) < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+}
+
+/* After sending without a reply: a Ping to the bus, answered only once the
+ * bus has handled everything we sent before it. */
+static void flush_bus(void)
+{
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, "org.freedesktop.DBus.Peer", "Ping");
+	struct dbus_msg reply;
+
+	call(&m, &reply);
+	fail_on_error(&reply);
+	dbus_msg_free(&reply);
+}
+
+/* A reply body in the chosen format, one line. */
+static void print_body(const char *sig, const struct dbus_value *vals, uint32_t n)
+{
+	if (bus.json)
+		dbus_print_json(stdout, sig, vals, n);
+	else if (n > 0)
+		dbus_print_terse(stdout, sig, vals, n);
+	else
+		return;
+	putchar('\n');
+}
+
+/* ---- bus-call, bus-emit, bus-get, bus-set -------------------------------- */
+
+static int call_main(int argc, char **argv)
+{
+	struct dbus_msg m, reply;
+
+	options(argc, argv, 4, -1);
+	m = method_call(check_bus_name(bus.ops[0]), check_path(bus.ops[1]),
+			check_interface(bus.ops[2]), check_member(bus.ops[3]));
+	text_body(&m, 4);
+	connect_bus();
+	if (bus.no_reply) {
+		m.flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
+		send_msg(&m);
+		flush_bus();
+		return 0;
+	}
+	call(&m, &reply);
+	fail_on_error(&reply);
+	print_body(reply.signature, reply.body, reply.nbody);
+	dbus_msg_free(&reply);
+	return 0;
+}
+
+static int emit_main(int argc, char **argv)
+{
+	struct dbus_msg m = {.type = DBUS_SIGNAL, .signature = ""};
+
+	options(argc, argv, 3, -1);
+	m.path = check_path(bus.ops[0]);
+	m.interface = check_interface(bus.ops[1]);
+	m.member = check_member(bus.ops[2]);
+	if (bus.dest)
+		m.destination = check_bus_name(bus.dest);
+	text_body(&m, 3);
+	connect_bus();
+	send_msg(&m);
+	flush_bus();
+	return 0;
+}
+
+/* org.freedesktop.DBus.Properties.METHOD(INTERFACE, PROPERTY[, value]). */
+static struct dbus_msg properties_call(const char *method, struct dbus_value *args, uint32_t n)
+{
+	struct dbus_msg m = method_call(check_bus_name(bus.ops[0]), check_path(bus.ops[1]),
+					"org.freedesktop.DBus.Properties", method);
+
+	args[0] = string_value(check_interface(bus.ops[2]));
+	if (n > 1)
+		args[1] = string_value(check_member(bus.ops[3]));
+	m.signature = n == 1 ? "s" : n == 2 ? "ss" : "ssv";
+	m.body = args;
+	m.nbody = n;
+	return m;
+}
+
+/* One value as busctl get-property prints it: terse "SIG VALUE", or JSON
+ * {"type":SIG,"data":VALUE}. */
+static void print_one(const struct dbus_value *v)
+{
+	if (bus.json) {
+		fputs("{\"type\":", stdout);
+		json_cstring(stdout, v->sig);
+		fputs(",\"data\":", stdout);
+		dbus_print_json_value(stdout, v);
+		fputs("}\n", stdout);
+	} else {
+		dbus_print_terse(stdout, v->sig, v, 1);
+		putchar('\n');
+	}
+}
+
+static int get_main(int argc, char **argv)
+{
+	struct dbus_value args[2];
+	struct dbus_msg m, reply;
+
+	options(argc, argv, 4, 4);
+	m = properties_call("Get", args, 2);
+	connect_bus();
+	call(&m, &reply);
+	fail_on_error(&reply);
+	if (reply.nbody != 1 || reply.body[0].type != 'v')
+		cli_die(EXIT_FAIL, "unexpected reply signature '%s' to Properties.Get", reply.signature);
+	print_one(&reply.body[0].v.items[0]);
+	dbus_msg_free(&reply);
+	return 0;
+}
+
+static int set_main(int argc, char **argv)
+{
+	struct dbus_value args[3], *val;
+	struct dbus_msg m, reply;
+	struct dbus_err err = {{0}};
+	const char *sig;
+	uint32_t n;
+
+	options(argc, argv, 6, -1);
+	m = properties_call("Set", args, 3);
+	sig = bus.ops[4];
+	if (!dbus_valid_single_type(sig, strlen(sig)))
+		cli_usage_error("invalid property signature '%s' (one complete type)", sig);
+	if (dbus_text_parse(bus.arena, sig, bus.nops - 5, bus.ops + 5, &val, &n, &err) < 0)
+		cli_usage_error("%s", err.msg);
+	args[2] = (struct dbus_value){.type = 'v', .sig = "v", .n = 1, .v.items = val};
+	connect_bus();
+	if (bus.no_reply) {
+		m.flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
+		send_msg(&m);
+		flush_bus();
+		return 0;
+	}
+	call(&m, &reply);
+	fail_on_error(&reply);
+	dbus_msg_free(&reply);
+	return 0;
+}
+
+/* ---- bus-list ------------------------------------------------------------- */
+
+struct name {
+	const char *name;
+	int running, activatable;
+	uint32_t pid; /* 0: unknown */
+	const char *owner;
+	uint32_t pid_serial, owner_serial;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct name *)a)->name, ((const struct name *)b)->name);
+}
+
+/* Add the strings of an 'as' reply to names[] (deduplicated). */
+static void add_names(struct name *names, uint32_t *n, const struct dbus_msg *reply, int activatable)
+{
+	if (reply->nbody != 1 || reply->body[0].type != 'a')
+		cli_die(EXIT_FAIL, "unexpected reply signature '%s'", reply->signature);
+	for (uint32_t i = 0; i < reply->body[0].n; i++) {
+		const char *s = reply->body[0].v.items[i].v.str;
+		uint32_t k;
+		for (k = 0; k < *n && strcmp(names[k].name, s) != 0; k++)
+			;
+		if (k == *n)
+			names[(*n)++] = (struct name){.name = dbus_arena_strndup(bus.arena, s, strlen(s))};
+		if (activatable)
+			names[k].activatable = 1;
+		else
+			names[k].running = 1;
+	}
+}
+
+/* Send one driver query about a name without waiting; returns its serial. */
+static uint32_t query(const char *member, struct dbus_value *arg)
+{
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, member);
+
+	m.signature = "s";
+	m.body = arg;
+	m.nbody = 1;
+	send_msg(&m);
+	return m.serial;
+}
+
+/* File the reply to a pipelined query under its name. */
+static int file_reply(struct name *names, uint32_t n, const struct dbus_msg *r)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int ok = r->type == DBUS_METHOD_RETURN && r->nbody == 1;
+		if (r->reply_serial == names[i].pid_serial) {
+			if (ok && r->body[0].type == 'u')
+				names[i].pid = (uint32_t)r->body[0].v.u;
+			names[i].pid_serial = 0;
+			return 1;
+		}
+		if (r->reply_serial == names[i].owner_serial) {
+			if (ok && r->body[0].type == 's')
+				names[i].owner = dbus_arena_strndup(bus.arena, r->body[0].v.str, r->body[0].n);
+			names[i].owner_serial = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The pid and owner of every running name, LIST_BATCH queries at a time. */
+static void lookup_owners(struct name *names, uint32_t n)
+{
+	struct dbus_value *args = dbus_arena_alloc(bus.arena, sizeof *args * (n ? n : 1));
+	struct dbus_err err = {{0}};
+
+	for (uint32_t start = 0; start < n; start += LIST_BATCH) {
+		uint32_t end = start + LIST_BATCH < n ? start + LIST_BATCH : n, pending = 0;
+		for (uint32_t i = start; i < end; i++) {
+			if (!names[i].running)
+				continue;
+			args[i] = string_value(names[i].name);
+			names[i].pid_serial = query("GetConnectionUnixProcessID", &args[i]);
+			pending++;
+			if (names[i].name[0] != ':') {
+				names[i].owner_serial = query("GetNameOwner", &args[i]);
+				pending++;
+			}
+		}
+		while (pending > 0) {
+			struct dbus_msg r;
+			int rc = dbus_conn_recv(&bus.conn, &r, bus.deadline, &err);
+			if (rc == -2)
+				cli_die(EXIT_TIMEOUT, "no reply from the bus within the timeout");
+			if (rc < 0)
+				cli_die(EXIT_FAIL, "%s", err.msg);
+			if ((r.type == DBUS_METHOD_RETURN || r.type == DBUS_ERROR) &&
+			    file_reply(names + start, end - start, &r))
+				pending--;
+			dbus_msg_free(&r);
+		}
+	}
+}
+
+/* /proc/PID/comm, or "-". */
+static const char *process_name(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%u/comm", pid);
+	f = pid ? fopen(path, "re") : NULL;
+	if (!f || !fgets(buf, (int)size, f))
+		snprintf(buf, size, "-");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+static void print_names_json(const struct name *names, uint32_t n)
+{
+	char comm[64];
+
+	putchar('[');
+	for (uint32_t i = 0; i < n; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		json_cstring(stdout, names[i].name);
+		if (names[i].pid)
+			printf(",\"pid\":%u,\"process\":", names[i].pid),
+				json_cstring(stdout, process_name(names[i].pid, comm, sizeof comm));
+		else
+			printf(",\"pid\":null,\"process\":null");
+		printf(",\"connection\":");
+		if (names[i].owner || (names[i].running && names[i].name[0] == ':'))
+			json_cstring(stdout, names[i].owner ? names[i].owner : names[i].name);
+		else
+			printf("null");
+		printf(",\"activatable\":%s}", names[i].activatable ? "true" : "false");
+	}
+	puts("]");
+}
+
+static void print_names(const struct name *names, uint32_t n)
+{
+	int w = 4;
+	char comm[64], pid[16];
+
+	for (uint32_t i = 0; i < n; i++)
+		if ((int)strlen(names[i].name) > w)
+			w = (int)strlen(names[i].name);
+	printf("%-*s %7s %-15s %s\n", w, "NAME", "PID", "PROCESS", "CONNECTION");
+	for (uint32_t i = 0; i < n; i++) {
+		const char *conn = names[i].owner ? names[i].owner
+				   : names[i].name[0] == ':' ? names[i].name
+				   : !names[i].running ? "(activatable)" : "-";
+		snprintf(pid, sizeof pid, names[i].pid ? "%u" : "-", names[i].pid);
+		printf("%-*s %7s %-15s %s\n", w, names[i].name, pid,
+		       process_name(names[i].pid, comm, sizeof comm), conn);
+	}
+}
+
+static int list_main(int argc, char **argv)
+{
+	struct dbus_msg names_reply, act_reply;
+	struct name *names;
+	uint32_t n = 0, cap;
+
+	options(argc, argv, 0, 0);
+	connect_bus();
+	driver_call("ListNames", "", NULL, 0, &names_reply);
+	cap = names_reply.nbody == 1 ? names_reply.body[0].n : 0;
+	if (bus.activatable) {
+		driver_call("ListActivatableNames", "", NULL, 0, &act_reply);
+		cap += act_reply.nbody == 1 ? act_reply.body[0].n : 0;
+	}
+	names = dbus_arena_alloc(bus.arena, sizeof *names * (cap + 1));
+	add_names(names, &n, &names_reply, 0);
+	dbus_msg_free(&names_reply);
+	if (bus.activatable) {
+		add_names(names, &n, &act_reply, 1);
+		dbus_msg_free(&act_reply);
+	}
+	qsort(names, n, sizeof *names, by_name);
+	lookup_owners(names, n);
+	if (bus.json)
+		print_names_json(names, n);
+	else
+		print_names(names, n);
+	return 0;
+}
+
+/* ---- bus-introspect ------------------------------------------------------- */
+
+/* Introspect DEST PATH: the XML text (in the reply's arena), or NULL if the
+ * object answered with an error and quiet is set. */
+static const char *introspect(const char *dest, const char *path, struct dbus_msg *reply,
+			      int quiet)
+{
+	struct dbus_msg m = method_call(dest, path, "org.freedesktop.DBus.Introspectable", "Introspect");
+
+	call(&m, reply);
+	if (quiet && reply->type == DBUS_ERROR) {
+		dbus_msg_free(reply);
+		return NULL;
+	}
+	fail_on_error(reply);
+	if (reply->nbody != 1 || reply->body[0].type != 's')
+		cli_die(EXIT_FAIL, "unexpected reply signature '%s' to Introspect", reply->signature);
+	return reply->body[0].v.str;
+}
+
+/* Properties.GetAll(iface): the a{sv} value, or NULL on an error reply. */
+static const struct dbus_value *get_all(const char *iface, struct dbus_msg *reply)
+{
+	struct dbus_value arg = string_value(iface);
+	struct dbus_msg m = method_call(bus.ops[0], bus.ops[1], "org.freedesktop.DBus.Properties", "GetAll");
+
+	m.signature = "s";
+	m.body = &arg;
+	m.nbody = 1;
+	call(&m, reply);
+	if (reply->type != DBUS_METHOD_RETURN || reply->nbody != 1 || strcmp(reply->signature, "a{sv}"))
+		return NULL;
+	return &reply->body[0];
+}
+
+/* The value of property name in an a{sv}, or NULL. */
+static const struct dbus_value *find_property(const struct dbus_value *all, const char *name)
+{
+	for (uint32_t i = 0; all && i < all->n; i++) {
+		const struct dbus_value *e = &all->v.items[i];
+		if (strcmp(e->v.items[0].v.str, name) == 0)
+			return &e->v.items[1].v.items[0];
+	}
+	return NULL;
+}
+
+/* A value in terse form without its leading signature ("2 \"a\" \"b\""). */
+static char *terse_value(const struct dbus_value *v)
+{
+	char *buf = NULL, *out;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		cli_die(EXIT_FAIL, "out of memory");
+	dbus_print_terse(f, v->sig, v, 1);
+	fclose(f);
+	out = dbus_arena_strndup(bus.arena, buf + strlen(v->sig) + 1, len - strlen(v->sig) - 1);
+	free(buf);
+	return out;
+}
+
+static const char *flags_text(const struct dbus_intro_member *m)
+{
+	static char buf[96];
+
+	buf[0] = 0;
+	if (m->flags & INTRO_DEPRECATED)
+		strcat(buf, " deprecated");
+	if (m->flags & INTRO_NO_REPLY)
+		strcat(buf, " no-reply");
+	if (m->flags & INTRO_CONST)
+		strcat(buf, " const");
+	if (m->flags & INTRO_EMITS_CHANGE)
+		strcat(buf, " emits-change");
+	if (m->flags & INTRO_EMITS_INVALIDATION)
+		strcat(buf, " emits-invalidation");
+	if (m->kind == INTRO_PROPERTY && (m->flags & INTRO_WRITABLE))
+		strcat(buf, " writable");
+	return buf[0] ? buf + 1 : "-";
+}
+
+/* One row of the table: NAME TYPE SIGNATURE RESULT/VALUE FLAGS. */
+struct row {
+	const char *col[5];
+	const struct dbus_value *value; /* a property's value, for --json */
+};
+
+static int member_order(const void *a, const void *b)
+{
+	const struct dbus_intro_member *x = a, *y = b;
+	static const char rank[] = {[INTRO_METHOD] = 0, [INTRO_PROPERTY] = 1, [INTRO_SIGNAL] = 2};
+	int c = strcmp(x->iface, y->iface);
+
+	if (c)
+		return c;
+	if (x->kind != y->kind)
+		return rank[x->kind] - rank[y->kind];
+	return strcmp(x->name, y->name);
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The row of one member; property values come from all (GetAll's a{sv}). */
+static void member_row(struct row *r, const struct dbus_intro_member *m, const struct dbus_value *all)
+{
+	char *name = dbus_arena_alloc(bus.arena, strlen(m->name) + 2);
+	const char *flags = flags_text(m);
+
+	name[0] = '.';
+	strcpy(name + 1, m->name);
+	r->col[0] = name;
+	r->col[1] = m->kind == INTRO_METHOD ? "method" : m->kind == INTRO_SIGNAL ? "signal" : "property";
+	r->col[2] = m->in[0] ? m->in : "-";
+	r->col[3] = m->kind == INTRO_METHOD && m->out[0] ? m->out : "-";
+	r->col[4] = dbus_arena_strndup(bus.arena, flags, strlen(flags));
+	if (m->kind == INTRO_PROPERTY && (r->value = find_property(all, m->name)))
+		r->col[3] = terse_value(r->value);
+}
+
+/* Rows for every interface (sorted, as busctl does) and its members
+ * (methods, properties, signals, each sorted by name), with property values
+ * from one Properties.GetAll per interface that has properties. */
+static struct row *intro_rows(struct dbus_intro *in, int *nrows)
+{
+	struct row *rows = dbus_arena_alloc(bus.arena, sizeof *rows * (size_t)(in->nmembers + in->nifaces + 1));
+	int n = 0, j = 0;
+
+	qsort(in->ifaces, (size_t)in->nifaces, sizeof *in->ifaces, by_string);
+	qsort(in->members, (size_t)in->nmembers, sizeof *in->members, member_order);
+	for (int i = 0; i < in->nifaces; i++) {
+		const char *iface = in->ifaces[i];
+		const struct dbus_value *all = NULL;
+		int has_props = 0;
+		if (i > 0 && strcmp(iface, in->ifaces[i - 1]) == 0)
+			continue; /* an interface given twice: its members are merged */
+		rows[n++] = (struct row){{iface, "interface", "-", "-", "-"}, NULL};
+		for (int k = j; k < in->nmembers && strcmp(in->members[k].iface, iface) == 0; k++)
+			has_props |= in->members[k].kind == INTRO_PROPERTY;
+		if (has_props) /* kept until exit: rows point into the reply */
+			all = get_all(iface, dbus_arena_alloc(bus.arena, sizeof(struct dbus_msg)));
+		for (; j < in->nmembers && strcmp(in->members[j].iface, iface) == 0; j++)
+			member_row(&rows[n++], &in->members[j], all);
+	}
+	*nrows = n;
+	return rows;
+}
+
+static void print_rows(const struct row *rows, int n)
+{
+	static const char *const head[5] = {"NAME", "TYPE", "SIGNATURE", "RESULT/VALUE", "FLAGS"};
+	int w[4] = {0};
+
+	for (int c = 0; c < 4; c++) {
+		w[c] = (int)strlen(head[c]);
+		for (int i = 0; i < n; i++)
+			if ((int)strlen(rows[i].col[c]) > w[c])
+				w[c] = (int)strlen(rows[i].col[c]);
+	}
+	printf("%-*s %-*s %-*s %-*s %s\n", w[0], head[0], w[1], head[1], w[2], head[2], w[3], head[3], head[4]);
+	for (int i = 0; i < n; i++)
+		printf("%-*s %-*s %-*s %-*s %s\n", w[0], rows[i].col[0], w[1], rows[i].col[1], w[2],
+		       rows[i].col[2], w[3], rows[i].col[3], rows[i].col[4]);
+}
+
+/* --json: [{"name","type","signature","result","value","flags"}...]; an
+ * interface row starts each group, members carry their interface. */
+static void print_rows_json(const struct row *rows, int n)
+{
+	const char *iface = "";
+
+	putchar('[');
+	for (int i = 0; i < n; i++) {
+		int is_iface = strcmp(rows[i].col[1], "interface") == 0;
+		if (is_iface)
+			iface = rows[i].col[0];
+		printf("%s{\"interface\":", i ? "," : "");
+		json_cstring(stdout, iface);
+		fputs(",\"name\":", stdout);
+		json_cstring(stdout, is_iface ? iface : rows[i].col[0] + 1);
+		fputs(",\"type\":", stdout);
+		json_cstring(stdout, rows[i].col[1]);
+		fputs(",\"signature\":", stdout);
+		json_cstring(stdout, strcmp(rows[i].col[2], "-") ? rows[i].col[2] : "");
+		if (!strcmp(rows[i].col[1], "method")) {
+			fputs(",\"result\":", stdout);
+			json_cstring(stdout, strcmp(rows[i].col[3], "-") ? rows[i].col[3] : "");
+		}
+		if (rows[i].value) {
+			fputs(",\"value\":", stdout);
+			dbus_print_json_value(stdout, rows[i].value);
+		}
+		fputs(",\"flags\":", stdout);
+		json_cstring(stdout, strcmp(rows[i].col[4], "-") ? rows[i].col[4] : "");
+		putchar('}');
+	}
+	puts("]");
+}
+
+static int introspect_main(int argc, char **argv)
+{
+	struct dbus_msg reply;
+	struct dbus_intro in;
+	struct dbus_err err = {{0}};
+	struct row *rows;
+	const char *xml;
+	int n;
+
+	options(argc, argv, 2, 2);
+	check_bus_name(bus.ops[0]);
+	check_path(bus.ops[1]);
+	connect_bus();
+	xml = introspect(bus.ops[0], bus.ops[1], &reply, 0);
+	if (bus.xml) {
+		fputs(xml, stdout);
+		if (!*xml || xml[strlen(xml) - 1] != '\n')
+			putchar('\n');
+		dbus_msg_free(&reply);
+		return 0;
+	}
+	if (dbus_intro_parse(&in, xml, strlen(xml), &err) < 0)
+		cli_die(EXIT_FAIL, "%s %s: %s", bus.ops[0], bus.ops[1], err.msg);
+	dbus_msg_free(&reply);
+	rows = intro_rows(&in, &n);
+	if (bus.json)
+		print_rows_json(rows, n);
+	else
+		print_rows(rows, n);
+	dbus_intro_free(&in);
+	return 0;
+}
+
+/* ---- bus-tree ------------------------------------------------------------- */
+
+/* Print path and, depth-first in document order, the paths below it. */
+static void tree_walk(const char *dest, const char *path, int depth)
+{
+	struct dbus_msg reply;
+	struct dbus_intro in;
+	struct dbus_err err = {{0}};
+	const char *xml;
+
+	if (++bus.tree_count > TREE_MAX_NODES)
+		cli_die(EXIT_FAIL, "more than %d objects; stopping", TREE_MAX_NODES);
+	if (bus.json)
+		printf("%s", bus.tree_count > 1 ? "," : ""), json_cstring(stdout, path);
+	else
+		puts(path);
+	xml = introspect(dest, path, &reply, depth > 0);
+	if (!xml)
+		return;
+	if (dbus_intro_parse(&in, xml, strlen(xml), &err) < 0) {
+		cli_warn("%s: %s", path, err.msg);
+		dbus_msg_free(&reply);
+		return;
+	}
+	for (int i = 0; i < in.nchildren && depth < TREE_MAX_DEPTH; i++) {
+		size_t len = strlen(path) + strlen(in.children[i]) + 2;
+		char *child = malloc(len);
+		if (!child)
+			cli_die(EXIT_FAIL, "out of memory");
+		snprintf(child, len, "%s/%s", strcmp(path, "/") ? path : "", in.children[i]);
+		if (dbus_valid_path(child, strlen(child)))
+			tree_walk(dest, child, depth + 1);
+		free(child);
+	}
+	dbus_intro_free(&in);
+	dbus_msg_free(&reply);
+}
+
+static int tree_main(int argc, char **argv)
+{
+	options(argc, argv, 1, 1);
+	check_bus_name(bus.ops[0]);
+	connect_bus();
+	if (bus.json)
+		putchar('[');
+	tree_walk(bus.ops[0], "/", 0);
+	if (bus.json)
+		puts("]");
+	return 0;
+}
+
+/* ---- bus-wait ------------------------------------------------------------- */
+
+static void add_match(const char *rule)
+{
+	struct dbus_value arg = string_value(rule);
+	struct dbus_msg reply;
+
+	driver_call("AddMatch", "s", &arg, 1, &reply);
+	dbus_msg_free(&reply);
+}
+
+/* The next message before the deadline; a timeout exits 124 with what. */
+static void next_message(struct dbus_msg *m, const char *what)
+{
+	struct dbus_err err = {{0}};
+	int r = dbus_conn_recv(&bus.conn, m, bus.deadline, &err);
+
+	if (r == 0)
+		r = dbus_conn_answer(&bus.conn, m, bus.deadline, &err);
+	if (r == -2)
+		cli_die(EXIT_TIMEOUT, "%s within the timeout", what);
+	if (r < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+}
+
+static int str_is(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* Until NAME has an owner: subscribe to NameOwnerChanged first, then ask,
+ * so an owner that appears in between is not missed. */
+static int wait_name(const char *name)
+{
+	char rule[400];
+	struct dbus_value arg = string_value(name);
+	struct dbus_msg reply, m;
+	char what[300];
+
+	snprintf(rule, sizeof rule,
+		 "type='signal',sender='" DRIVER_NAME "',interface='" DRIVER_NAME
+		 "',member='NameOwnerChanged',arg0='%s'", name);
+	add_match(rule);
+	driver_call("NameHasOwner", "s", &arg, 1, &reply);
+	if (reply.nbody == 1 && reply.body[0].type == 'b' && reply.body[0].v.u) {
+		dbus_msg_free(&reply);
+		return 0;
+	}
+	dbus_msg_free(&reply);
+	snprintf(what, sizeof what, "%s did not appear", name);
+	for (;;) {
+		next_message(&m, what);
+		if (m.type == DBUS_SIGNAL && str_is(m.sender, DRIVER_NAME) &&
+		    str_is(m.member, "NameOwnerChanged") && m.nbody == 3 && m.body[0].type == 's' &&
+		    str_is(m.body[0].v.str, name) && m.body[2].n > 0) {
+			dbus_msg_free(&m);
+			return 0;
+		}
+		dbus_msg_free(&m);
+	}
+}
+
+/* Until the signal arrives; print its arguments like a reply. */
+static int wait_signal(const char *path, const char *iface, const char *member)
+{
+	char rule[1024], what[600];
+	struct dbus_msg m;
+
+	if (snprintf(rule, sizeof rule, "type='signal',path='%s',interface='%s',member='%s'", path,
+		     iface, member) >= (int)sizeof rule)
+		cli_usage_error("match rule longer than %zu bytes", sizeof rule - 1);
+	add_match(rule);
+	snprintf(what, sizeof what, "no signal %.250s.%.250s", iface, member);
+	for (;;) {
+		next_message(&m, what);
+		if (m.type == DBUS_SIGNAL && str_is(m.path, path) && str_is(m.interface, iface) &&
+		    str_is(m.member, member)) {
+			if (bus.json || m.nbody > 0)
+				print_body(m.signature, m.body, m.nbody);
+			dbus_msg_free(&m);
+			return 0;
+		}
+		dbus_msg_free(&m);
+	}
+}
+
+static int wait_main(int argc, char **argv)
+{
+	options(argc, argv, 1, 1);
+	if (bus.signal) {
+		check_path(bus.ops[0]);
+		check_interface(bus.ops[1]);
+		check_member(bus.ops[2]);
+		connect_bus();
+		return wait_signal(bus.ops[0], bus.ops[1], bus.ops[2]);
+	}
+	check_bus_name(bus.ops[0]);
+	connect_bus();
+	return wait_name(bus.ops[0]);
+}
+
+/* ---- completion: the names on the default bus ----------------------------- */
+
+static void complete_names(void)
+{
+	struct dbus_err err = {{0}};
+	const char *addr = dbus_default_address(DBUS_BUS_SESSION, &err);
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "ListNames"), reply;
+
+	if (!addr || dbus_conn_open(&bus.conn, addr, 1000, &err) < 0)
+		return;
+	if (dbus_conn_call(&bus.conn, &m, &reply, dbus_now_ms() + 1000, &err) == 0) {
+		if (reply.type == DBUS_METHOD_RETURN && reply.nbody == 1 && reply.body[0].type == 'a')
+			for (uint32_t i = 0; i < reply.body[0].n; i++)
+				puts(reply.body[0].v.items[i].v.str);
+		dbus_msg_free(&reply);
+	}
+	dbus_conn_close(&bus.conn);
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+#define O_BUS                                                                          \
+	{OPT_SESSION, "session", NULL, "use the session bus (the default)", NULL},     \
+	{OPT_SYSTEM, "system", NULL, "use the system bus", NULL},                      \
+	{OPT_ADDRESS, "address", "ADDR", "use the bus at ADDR (unix:path=...)", NULL}, \
+	{'t', "timeout", "DURATION", "give up after DURATION (default 25s; exit 124)", NULL}
+#define O_JSON {'j', "json", NULL, "print JSON (busctl --json=short shape)", NULL}
+#define O_NO_AUTO_START {OPT_NO_AUTO_START, "no-auto-start", NULL, "do not let the bus start DEST", NULL}
+#define O_EXPECT_REPLY \
+	{OPT_EXPECT_REPLY, "expect-reply", "BOOL", "'no': send, flagged NO_REPLY_EXPECTED, and exit", NULL}
+
+static const struct opt call_opts[] = {O_BUS, O_JSON, O_NO_AUTO_START, O_EXPECT_REPLY, {0}};
+static const struct opt emit_opts[] = {
+	O_BUS, {OPT_DEST, "dest", "NAME", "send the signal to NAME only", NULL}, {0}};
+static const struct opt get_opts[] = {O_BUS, O_JSON, O_NO_AUTO_START, {0}};
+static const struct opt set_opts[] = {O_BUS, O_NO_AUTO_START, O_EXPECT_REPLY, {0}};
+static const struct opt list_opts[] = {
+	O_BUS, O_JSON, {OPT_ACTIVATABLE, "activatable", NULL, "also list names the bus can start", NULL},
+	{0}};
+static const struct opt introspect_opts[] = {
+	O_BUS, O_JSON, O_NO_AUTO_START, {OPT_XML, "xml", NULL, "print the raw XML document", NULL}, {0}};
+static const struct opt tree_opts[] = {O_BUS, O_JSON, O_NO_AUTO_START, {0}};
+static const struct opt wait_opts[] = {
+	O_BUS, O_JSON,
+	{OPT_SIGNAL, "signal", NULL, "operands are PATH INTERFACE SIGNAL: wait for that signal", NULL},
+	{0}};
+
 const struct applet bus_applets[] = {
+	{"bus-call", call_main, "DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]",
+	 "call a method and print its reply", call_opts, complete_names},
+	{"bus-emit", emit_main, "PATH INTERFACE SIGNAL [SIGNATURE [ARG]...]", "emit a signal",
+	 emit_opts, complete_names},
+	{"bus-get", get_main, "DEST PATH INTERFACE PROPERTY", "print a property's value", get_opts,
+	 complete_names},
+	{"bus-set", set_main, "DEST PATH INTERFACE PROPERTY SIGNATURE VALUE...",
+	 "set a property", set_opts, complete_names},
+	{"bus-list", list_main, "[--activatable]", "list the names on the bus, with their processes",
+	 list_opts, NULL},
+	{"bus-introspect", introspect_main, "DEST PATH",
+	 "list an object's interfaces, methods, signals and properties with values",
+	 introspect_opts, complete_names},
+	{"bus-tree", tree_main, "DEST", "list the object paths of a service", tree_opts,
+	 complete_names},
+	{"bus-wait", wait_main, "NAME | --signal PATH INTERFACE SIGNAL",
+	 "wait until a name has an owner, or a signal arrives", wait_opts, complete_names},
 	{0},
 };

@@ -1,0 +1,462 @@
+/* dbus address: parse server addresses and connect to them.
+ *
+ * Syntax (D-Bus specification, "Server Addresses"):
+ *     TRANSPORT:KEY=VALUE,KEY=VALUE;TRANSPORT:...
+ * Entries are tried in order.  Values are %-escaped: bytes outside
+ * [-0-9A-Za-z_/.\*] must be written %XX, and a '%' not followed by two hex
+ * digits is an error.  A client connects to unix:path=, unix:abstract= and
+ * tcp:host=,port=[,family=]; listen-only keys (unix:dir=, tmpdir=,
+ * runtime=yes), autolaunch: and other transports are refused by name. */
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_KEYS 16
+#define MAX_VALUE 1024
+
+/* One entry being parsed: the transport and its raw key=value pairs. */
+struct entry {
+	const char *text; /* the whole entry, for messages */
+	size_t len;
+	char transport[32];
+	int nkeys;
+	char keys[MAX_KEYS][32];
+	char values[MAX_KEYS][MAX_VALUE];
+	size_t vlens[MAX_KEYS];
+};
+
+static int optionally_escaped(unsigned char b)
+{
+	return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+	       b == '-' || b == '_' || b == '/' || b == '\\' || b == '*' || b == '.';
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode the %-escaped value s[0..len) into out (MAX_VALUE bytes). */
+static int decode_value(const char *s, size_t len, char *out, size_t *outlen, struct dbus_err *err)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char b = (unsigned char)s[i];
+		int hi, lo;
+		if (n + 1 >= MAX_VALUE)
+			return dbus_err_set(err, "value '%.40s...' is too long", s);
+		if (optionally_escaped(b)) {
+			out[n++] = (char)b;
+			continue;
+		}
+		if (b != '%') {
+			if (b > 0x20 && b < 0x7f)
+				return dbus_err_set(err, "character '%c' must be written %%%02X", b, b);
+			return dbus_err_set(err, "byte 0x%02x must be written %%%02X", b, b);
+		}
+		if (i + 2 >= len)
+			return dbus_err_set(err, "'%%' must be followed by two hex digits");
+		hi = hexval((unsigned char)s[i + 1]);
+		lo = hexval((unsigned char)s[i + 2]);
+		if (hi < 0 || lo < 0)
+			return dbus_err_set(err, "'%%' must be followed by two hex digits");
+		out[n++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	out[n] = 0;
+	*outlen = n;
+	return 0;
+}
+
+/* Split one entry into transport and key=value pairs (syntax only). */
+static int split_entry(struct entry *e, struct dbus_err *err)
+{
+	const char *p = e->text, *end = e->text + e->len;
+	const char *colon = memchr(p, ':', e->len);
+
+	if (!colon)
+		return dbus_err_set(err, "'%.*s' has no transport (expected TRANSPORT:KEY=VALUE,...)",
+				    (int)e->len, e->text);
+	if (colon == p || (size_t)(colon - p) >= sizeof e->transport)
+		return dbus_err_set(err, "'%.*s': bad transport name", (int)e->len, e->text);
+	memcpy(e->transport, p, (size_t)(colon - p));
+	e->transport[colon - p] = 0;
+	for (p = colon + 1; p < end;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *stop = comma ? comma : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		size_t klen;
+		if (!eq || eq == p)
+			return dbus_err_set(err, "'%.*s': expected KEY=VALUE", (int)(stop - p), p);
+		klen = (size_t)(eq - p);
+		if (klen >= sizeof e->keys[0] || e->nkeys == MAX_KEYS)
+			return dbus_err_set(err, "'%.*s': too many or too long keys", (int)e->len, e->text);
+		for (int k = 0; k < e->nkeys; k++)
+			if (strlen(e->keys[k]) == klen && memcmp(e->keys[k], p, klen) == 0)
+				return dbus_err_set(err, "key '%.*s' given twice", (int)klen, p);
+		memcpy(e->keys[e->nkeys], p, klen);
+		e->keys[e->nkeys][klen] = 0;
+		if (decode_value(eq + 1, (size_t)(stop - eq - 1), e->values[e->nkeys],
+				 &e->vlens[e->nkeys], err) < 0) {
+			char why[sizeof err->msg];
+			if (!err)
+				return -1;
+			memcpy(why, err->msg, sizeof why);
+			return dbus_err_set(err, "value of '%s': %s", e->keys[e->nkeys], why);
+		}
+		e->nkeys++;
+		if (!comma)
+			break;
+		p = comma + 1;
+		if (p == end)
+			return dbus_err_set(err, "'%.*s': trailing ','", (int)e->len, e->text);
+	}
+	return 0;
+}
+
+/* The value of key in e, or NULL. */
+static const char *value_of(const struct entry *e, const char *key, size_t *len)
+{
+	for (int k = 0; k < e->nkeys; k++)
+		if (strcmp(e->keys[k], key) == 0) {
+			if (len)
+				*len = e->vlens[k];
+			return e->values[k];
+		}
+	return NULL;
+}
+
+/* Refuse keys other than the ones listed (NULL-terminated). */
+static int only_keys(const struct entry *e, const char *const *known, struct dbus_err *err)
+{
+	for (int k = 0; k < e->nkeys; k++) {
+		int ok = 0;
+		for (const char *const *n = known; *n; n++)
+			ok |= strcmp(e->keys[k], *n) == 0;
+		if (!ok)
+			return dbus_err_set(err, "unknown key '%s' in a %s: address", e->keys[k],
+					    e->transport);
+	}
+	return 0;
+}
+
+static int check_guid(const struct entry *e, struct dbus_err *err)
+{
+	size_t len;
+	const char *g = value_of(e, "guid", &len);
+
+	if (!g)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (hexval((unsigned char)g[i]) < 0)
+			len = 0;
+	if (len != 32)
+		return dbus_err_set(err, "guid must be 32 hex digits");
+	return 0;
+}
+
+static int unix_entry(const struct entry *e, struct dbus_addr *a, struct dbus_err *err)
+{
+	static const char *const known[] = {"path", "abstract", "dir", "tmpdir", "runtime", "guid", NULL};
+	static const char *const listen_only[] = {"dir", "tmpdir", "runtime"};
+	size_t plen = 0, alen = 0;
+	const char *path = value_of(e, "path", &plen), *abs = value_of(e, "abstract", &alen);
+	const char *v;
+
+	if (only_keys(e, known, err) < 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (value_of(e, listen_only[i], NULL))
+			return dbus_err_set(err, "unix:%s= is for servers that listen; a client needs "
+					    "unix:path= or unix:abstract=", listen_only[i]);
+	if (!path == !abs)
+		return dbus_err_set(err, "a unix: address needs exactly one of path= and abstract=");
+	v = path ? path : abs;
+	a->pathlen = path ? plen : alen;
+	a->kind = path ? DBUS_ADDR_UNIX : DBUS_ADDR_ABSTRACT;
+	if (a->pathlen == 0 || memchr(v, 0, a->pathlen))
+		return dbus_err_set(err, "empty socket name or a NUL byte in it");
+	if (a->pathlen + 1 > sizeof a->path)
+		return dbus_err_set(err, "socket name longer than %zu bytes", sizeof a->path - 1);
+	memcpy(a->path, v, a->pathlen);
+	a->path[a->pathlen] = 0;
+	return 0;
+}
+
+static int tcp_entry(const struct entry *e, struct dbus_addr *a, struct dbus_err *err)
+{
+	static const char *const known[] = {"host", "port", "family", "bind", "guid", NULL};
+	size_t len;
+	const char *host = value_of(e, "host", &len), *port = value_of(e, "port", NULL);
+	const char *family = value_of(e, "family", NULL);
+	char *end;
+	unsigned long p;
+
+	if (only_keys(e, known, err) < 0)
+		return -1;
+	if (value_of(e, "bind", NULL))
+		return dbus_err_set(err, "tcp:bind= is for servers that listen");
+	if (!host) {
+		host = "localhost";
+		len = 9;
+	}
+	if (len == 0 || len >= sizeof a->host || memchr(host, 0, len))
+		return dbus_err_set(err, "bad tcp host");
+	if (!port)
+		return dbus_err_set(err, "a tcp: address needs port=");
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (port[0] < '0' || port[0] > '9' || *end || errno || p == 0 || p > 65535)
+		return dbus_err_set(err, "bad tcp port '%s'", port);
+	a->kind = DBUS_ADDR_TCP;
+	memcpy(a->host, host, len + 1);
+	snprintf(a->port, sizeof a->port, "%lu", p);
+	if (!family)
+		a->family = AF_UNSPEC;
+	else if (strcmp(family, "ipv4") == 0)
+		a->family = AF_INET;
+	else if (strcmp(family, "ipv6") == 0)
+		a->family = AF_INET6;
+	else
+		return dbus_err_set(err, "family must be ipv4 or ipv6, not '%s'", family);
+	return 0;
+}
+
+/* Turn one split entry into a connectable address, or say why not. */
+static int usable_entry(const struct entry *e, struct dbus_addr *a, struct dbus_err *err)
+{
+	memset(a, 0, sizeof *a);
+	if (check_guid(e, err) < 0)
+		return -1;
+	if (strcmp(e->transport, "unix") == 0)
+		return unix_entry(e, a, err);
+	if (strcmp(e->transport, "tcp") == 0)
+		return tcp_entry(e, a, err);
+	if (strcmp(e->transport, "autolaunch") == 0)
+		return dbus_err_set(err, "autolaunch: is not supported (it starts a bus through X11); "
+				    "give a unix: address");
+	if (strcmp(e->transport, "nonce-tcp") == 0 || strcmp(e->transport, "unixexec") == 0 ||
+	    strcmp(e->transport, "launchd") == 0 || strcmp(e->transport, "systemd") == 0)
+		return dbus_err_set(err, "transport '%s:' is not supported (use unix: or tcp:)",
+				    e->transport);
+	return dbus_err_set(err, "unknown transport '%s:'", e->transport);
+}
+
+int dbus_address_parse(const char *text, struct dbus_addr *out, int max, struct dbus_err *err)
+{
+	struct entry *e = malloc(sizeof *e); /* 16 KiB of values: not on the stack */
+	struct dbus_err first = {{0}};
+	const char *p = text;
+	int n = 0, skipped = 0, bad = 0;
+
+	if (!e)
+		return dbus_err_set(err, "out of memory");
+	while (*p && !bad) {
+		const char *semi = strchr(p, ';');
+		size_t len = semi ? (size_t)(semi - p) : strlen(p);
+		struct dbus_err why;
+		if (len > 0) {
+			memset(e, 0, sizeof *e);
+			e->text = p;
+			e->len = len;
+			if (split_entry(e, err) < 0)
+				bad = 1;
+			else if (n >= max)
+				break;
+			else if (usable_entry(e, &out[n], &why) == 0)
+				n++;
+			else if (!skipped++)
+				first = why;
+		}
+		p += len + (semi != NULL);
+	}
+	free(e);
+	if (bad)
+		return -1;
+	if (n > 0)
+		return n;
+	if (skipped)
+		return dbus_err_set(err, "%s", first.msg);
+	return dbus_err_set(err, "empty address");
+}
+
+void dbus_address_describe(const struct dbus_addr *a, char *buf, size_t size)
+{
+	if (a->kind == DBUS_ADDR_TCP)
+		snprintf(buf, size, "tcp:host=%s,port=%s", a->host, a->port);
+	else
+		snprintf(buf, size, "unix:%s=%s", a->kind == DBUS_ADDR_UNIX ? "path" : "abstract",
+			 a->path);
+}
+
+int dbus_wait_fd(int fd, short events, int64_t deadline_ms)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int64_t left = -1;
+		int r;
+		if (deadline_ms >= 0) {
+			left = deadline_ms - dbus_now_ms();
+			if (left < 0)
+				left = 0;
+			if (left > 1000000000)
+				left = 1000000000;
+		}
+		r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 1;
+		if (r == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* A unix or abstract socket: connecting is immediate on Linux. */
+static int connect_unix(const struct dbus_addr *a, struct dbus_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	socklen_t salen;
+	char name[300];
+	struct stat st;
+	int fd, e;
+
+	dbus_address_describe(a, name, sizeof name);
+	if (a->kind == DBUS_ADDR_UNIX) {
+		memcpy(sa.sun_path, a->path, a->pathlen + 1);
+		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + a->pathlen + 1);
+	} else {
+		memcpy(sa.sun_path + 1, a->path, a->pathlen); /* no trailing NUL */
+		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + a->pathlen);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return dbus_err_set(err, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+		e = errno;
+		close(fd);
+		if (e == ECONNREFUSED && a->kind == DBUS_ADDR_UNIX && stat(a->path, &st) == 0 &&
+		    !S_ISSOCK(st.st_mode))
+			return dbus_err_set(err, "connect to %s: not a socket", name);
+		return dbus_err_set(err, "connect to %s: %s", name, strerror(e));
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		e = errno;
+		close(fd);
+		return dbus_err_set(err, "fcntl: %s", strerror(e));
+	}
+	return fd;
+}
+
+/* One tcp candidate address: a non-blocking connect bounded by the deadline. */
+static int connect_ai(const struct addrinfo *ai, int64_t deadline_ms, int *e)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+	socklen_t elen = sizeof *e;
+
+	if (fd < 0) {
+		*e = errno;
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	*e = errno;
+	if (*e == EINPROGRESS) {
+		int r = dbus_wait_fd(fd, POLLOUT, deadline_ms);
+		if (r == 0)
+			*e = ETIMEDOUT;
+		else if (r < 0)
+			*e = errno;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, e, &elen) < 0)
+			*e = errno;
+		if (r > 0 && *e == 0)
+			return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+static int connect_tcp(const struct dbus_addr *a, int64_t deadline_ms, struct dbus_err *err)
+{
+	struct addrinfo hints = {.ai_family = a->family, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res, *ai;
+	char name[300];
+	int r, fd = -1, e = 0;
+
+	dbus_address_describe(a, name, sizeof name);
+	r = getaddrinfo(a->host, a->port, &hints, &res);
+	if (r != 0)
+		return dbus_err_set(err, "resolve %s: %s", a->host, gai_strerror(r));
+	for (ai = res; ai && fd < 0; ai = ai->ai_next)
+		fd = connect_ai(ai, deadline_ms, &e);
+	freeaddrinfo(res);
+	if (fd < 0)
+		return dbus_err_set(err, "connect to %s: %s", name, strerror(e));
+	return fd;
+}
+
+int dbus_address_connect(const struct dbus_addr *a, int64_t deadline_ms, struct dbus_err *err)
+{
+	if (a->kind == DBUS_ADDR_TCP)
+		return connect_tcp(a, deadline_ms, err);
+	return connect_unix(a, err);
+}
+
+/* Backslash-free %-escaping of a path for dbus_default_address. */
+static void escape_into(char *out, size_t size, const char *s)
+{
+	size_t n = strlen(out);
+
+	for (; *s && n + 4 < size; s++) {
+		if (optionally_escaped((unsigned char)*s) && *s != '\\')
+			out[n++] = *s;
+		else
+			n += (size_t)snprintf(out + n, size - n, "%%%02X", (unsigned char)*s);
+	}
+	out[n] = 0;
+}
+
+const char *dbus_default_address(int bus, struct dbus_err *err)
+{
+	static char buf[4200];
+	const char *env, *dir;
+
+	if (bus == DBUS_BUS_SYSTEM) {
+		env = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+		return env && *env ? env : "unix:path=/run/dbus/system_bus_socket";
+	}
+	env = getenv("DBUS_SESSION_BUS_ADDRESS");
+	if (env && *env)
+		return env;
+	dir = getenv("XDG_RUNTIME_DIR");
+	if (!dir || !*dir) {
+		dbus_err_set(err, "no session bus: neither DBUS_SESSION_BUS_ADDRESS nor "
+				  "XDG_RUNTIME_DIR is set");
+		return NULL;
+	}
+	if (strlen(dir) > 1000) {
+		dbus_err_set(err, "XDG_RUNTIME_DIR is too long");
+		return NULL;
+	}
+	strcpy(buf, "unix:path=");
+	escape_into(buf, sizeof buf, dir);
+	escape_into(buf, sizeof buf, "/bus");
+	return buf;
+}

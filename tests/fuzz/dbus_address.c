@@ -1,0 +1,33 @@
+/* libFuzzer target: the bus address parser (lib/dbus/address.c) on
+ * arbitrary text.  Accepted addresses must be connectable forms with
+ * bounded, NUL-free socket names. */
+#include "lib/dbus/client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct dbus_addr addrs[DBUS_MAX_ADDRS];
+	struct dbus_err err;
+	char *text = malloc(size + 1);
+	int n;
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = 0;
+	n = dbus_address_parse(text, addrs, DBUS_MAX_ADDRS, &err);
+	for (int i = 0; i < n; i++) {
+		const struct dbus_addr *a = &addrs[i];
+		if (a->kind != DBUS_ADDR_TCP &&
+		    (a->pathlen == 0 || a->pathlen >= sizeof a->path || memchr(a->path, 0, a->pathlen)))
+			abort();
+		if (a->kind == DBUS_ADDR_TCP && (!a->host[0] || !a->port[0]))
+			abort();
+	}
+	free(text);
+	return 0;
+}
