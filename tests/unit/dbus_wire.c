@@ -4,7 +4,8 @@
  * printed as FILE:LINE and what was expected.  Also, for the tests with
  * GLib (tests/dbus-wire-glib.py): dbus_wire encode l|B SIG WORD... writes a
  * message to stdout, dbus_wire decode prints the body of the message on
- * stdin; and dbus_wire mkcorpus DIR writes the fuzz seeds.
+ * stdin; dbus_wire mkcorpus DIR writes the fuzz seeds; dbus_wire bench
+ * FILE N times parse and build.
  *
  * Malformed messages are assembled byte by byte with the small writer
  * below (not with the library's), in both byte orders, so that each case
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int failures;
 
@@ -1365,6 +1367,43 @@ static int decode(void)
 	return 0;
 }
 
+/* dbus_wire bench FILE N: time N parses and N builds of the message in
+ * FILE (a seed of tests/fuzz/corpus/dbus_msg); print microseconds each. */
+static int bench(const char *file, long n)
+{
+	static uint8_t buf[1 << 16];
+	struct timespec t0, t1, t2;
+	struct dbus_err err;
+	struct dbus_msg m;
+	uint8_t *out;
+	size_t len, got;
+	FILE *f = fopen(file, "rb");
+
+	if (!f || n <= 0)
+		return 2;
+	got = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		if (dbus_msg_parse(&m, buf, got, &err) < 0)
+			return fprintf(stderr, "bench: %s\n", err.msg), 1;
+		dbus_msg_free(&m);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dbus_msg_parse(&m, buf, got, &err);
+	for (long i = 0; i < n; i++) {
+		if (dbus_msg_build(&m, &out, &len, &err) < 0)
+			return fprintf(stderr, "bench: %s\n", err.msg), 1;
+		free(out);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	dbus_msg_free(&m);
+	printf("%s (%zu bytes): parse %.2f us, build %.2f us\n", file, got,
+	       ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / (double)n / 1e3,
+	       ((double)(t2.tv_sec - t1.tv_sec) * 1e9 + (double)(t2.tv_nsec - t1.tv_nsec)) / (double)n / 1e3);
+	return 0;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct {
@@ -1388,6 +1427,8 @@ int main(int argc, char **argv)
 		return encode(argv[2][0], argv[3], argc - 4, argv + 4);
 	if (argc == 2 && !strcmp(argv[1], "decode"))
 		return decode();
+	if (argc == 4 && !strcmp(argv[1], "bench"))
+		return bench(argv[2], atol(argv[3]));
 	for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
 		if (argc > 1 && strcmp(argv[1], groups[i].name))
 			continue;
