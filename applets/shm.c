@@ -36,6 +36,14 @@ enum {
 	OPT_NO_LOCK,
 };
 
+/* A process that maps the segment (shm-info). */
+struct mapper {
+	int pid;
+	char comm[32];
+};
+
+#define MAX_QT_FILES 256
+
 static struct {
 	struct ipcname name;
 	/* options */
@@ -58,6 +66,15 @@ static struct {
 	/* the lock, while held: a System V id or a POSIX semaphore */
 	int lock_semid;
 	sem_t *lock_sem;
+	/* shm-info: the processes that map it, and how many /proc entries
+	 * could not be read */
+	struct mapper *maps;
+	size_t nmaps, capmaps;
+	int unreadable;
+	/* shm-list: rows so far, and Qt's key files for the annotation */
+	int rows;
+	struct ipcname_qtfile qt[MAX_QT_FILES];
+	size_t nqt;
 } S = {.mode = 0600, .lock = -1, .timeout_ms = DEFAULT_LOCK_TIMEOUT_MS, .fd = -1, .shmid = -1,
        .lock_semid = -1};
 
@@ -471,17 +488,6 @@ static int shm_read_main(int argc, char **argv)
 
 /* --- shm-info --- */
 
-struct mapper {
-	int pid;
-	char comm[32];
-};
-
-static struct {
-	struct mapper *list;
-	size_t n, cap;
-	int unreadable;
-} M;
-
 /* Does one line of /proc/PID/maps map our segment? */
 static int maps_line_matches(const char *line, const char *posix_path, int shmid)
 {
@@ -505,13 +511,13 @@ static void add_mapper(int pid)
 	char file[64];
 	FILE *f;
 
-	if (M.n == M.cap) {
-		M.cap = M.cap ? M.cap * 2 : 16;
-		M.list = realloc(M.list, M.cap * sizeof *M.list);
-		if (!M.list)
+	if (S.nmaps == S.capmaps) {
+		S.capmaps = S.capmaps ? S.capmaps * 2 : 16;
+		S.maps = realloc(S.maps, S.capmaps * sizeof *S.maps);
+		if (!S.maps)
 			cli_die_errno(EXIT_FAIL, errno, "memory");
 	}
-	struct mapper *m = &M.list[M.n++];
+	struct mapper *m = &S.maps[S.nmaps++];
 	m->pid = pid;
 	m->comm[0] = 0;
 	snprintf(file, sizeof file, "/proc/%d/comm", pid);
@@ -537,7 +543,7 @@ static void scan_mappers(const char *posix_path, int shmid)
 		FILE *f = fopen(file, "r");
 		if (!f) {
 			if (errno != ENOENT)
-				M.unreadable++;
+				S.unreadable++;
 			continue;
 		}
 		while (fgets(line, sizeof line, f)) {
@@ -547,7 +553,7 @@ static void scan_mappers(const char *posix_path, int shmid)
 			}
 		}
 		if (ferror(f))
-			M.unreadable++;
+			S.unreadable++;
 		fclose(f);
 	}
 	if (d)
@@ -581,14 +587,14 @@ static void info_text(const struct seginfo *in)
 		printf("%-9s %s\n", in->id >= 0 ? "keyfile" : "path", in->path);
 	printf("size      %zu\nmode      %04o\nowner     %s (%u)\n", in->size, in->mode,
 	       user_name(in->uid), (unsigned)in->uid);
-	printf("attached  %ld\n", in->nattch >= 0 ? in->nattch : (long)M.n);
+	printf("attached  %ld\n", in->nattch >= 0 ? in->nattch : (long)S.nmaps);
 	if (in->id >= 0)
 		printf("creator   %d\nlast op   %d\n", in->cpid, in->lpid);
-	for (size_t i = 0; i < M.n; i++)
-		printf("mapped by %d %s\n", M.list[i].pid, M.list[i].comm);
-	if (M.unreadable)
+	for (size_t i = 0; i < S.nmaps; i++)
+		printf("mapped by %d %s\n", S.maps[i].pid, S.maps[i].comm);
+	if (S.unreadable)
 		printf("note      %d processes could not be inspected; mappings by them are "
-		       "not shown\n", M.unreadable);
+		       "not shown\n", S.unreadable);
 }
 
 static void info_json(const struct seginfo *in)
@@ -605,16 +611,16 @@ static void info_json(const struct seginfo *in)
 	printf(",\"size\":%zu,\"mode\":\"%04o\",\"uid\":%u,\"owner\":", in->size, in->mode,
 	       (unsigned)in->uid);
 	json_cstring(stdout, user_name(in->uid));
-	printf(",\"attached\":%ld", in->nattch >= 0 ? in->nattch : (long)M.n);
+	printf(",\"attached\":%ld", in->nattch >= 0 ? in->nattch : (long)S.nmaps);
 	if (in->id >= 0)
 		printf(",\"creator_pid\":%d,\"last_pid\":%d", in->cpid, in->lpid);
 	printf(",\"processes\":[");
-	for (size_t i = 0; i < M.n; i++) {
-		printf("%s{\"pid\":%d,\"command\":", i ? "," : "", M.list[i].pid);
-		json_cstring(stdout, M.list[i].comm);
+	for (size_t i = 0; i < S.nmaps; i++) {
+		printf("%s{\"pid\":%d,\"command\":", i ? "," : "", S.maps[i].pid);
+		json_cstring(stdout, S.maps[i].comm);
 		printf("}");
 	}
-	printf("],\"unreadable_processes\":%d}\n", M.unreadable);
+	printf("],\"unreadable_processes\":%d}\n", S.unreadable);
 }
 
 static void info_gather(struct seginfo *in)
@@ -677,26 +683,29 @@ static int shm_info_main(int argc, char **argv)
 
 /* --- shm-list --- */
 
-static int list_count;
-
+/* One row; qt: the Qt key file whose ftok key this is, or NULL. */
 static void list_row(const char *backend, const char *name, unsigned long long size,
-		     unsigned mode, unsigned uid, long nattch)
+		     unsigned mode, unsigned uid, long nattch, const char *qt)
 {
 	if (S.json) {
-		printf("%s{\"backend\":\"%s\",\"name\":", list_count ? "," : "", backend);
+		printf("%s{\"backend\":\"%s\",\"name\":", S.rows ? "," : "", backend);
 		json_cstring(stdout, name);
 		printf(",\"size\":%llu,\"mode\":\"%04o\",\"uid\":%u", size, mode, uid);
 		if (nattch >= 0)
 			printf(",\"attached\":%ld", nattch);
+		if (qt) {
+			printf(",\"qt_file\":");
+			json_cstring(stdout, qt);
+		}
 		printf("}");
 	} else {
 		char att[24] = "-";
 		if (nattch >= 0)
 			snprintf(att, sizeof att, "%ld", nattch);
-		printf("%-6s %-32s %12llu %04o %-10s %s\n", backend, name, size, mode,
-		       user_name(uid), att);
+		printf("%-6s %-32s %12llu %04o %-10s %-8s %s\n", backend, name, size, mode,
+		       user_name(uid), att, qt ? qt : "");
 	}
-	list_count++;
+	S.rows++;
 }
 
 static void list_posix(void)
@@ -714,7 +723,7 @@ static void list_posix(void)
 			continue;
 		snprintf(name, sizeof name, "/%s", e->d_name);
 		list_row("posix", name, (unsigned long long)st.st_size, st.st_mode & 07777,
-			 st.st_uid, -1);
+			 st.st_uid, -1, NULL);
 	}
 	if (d)
 		closedir(d);
@@ -742,7 +751,8 @@ static void list_sysv(void)
 			else
 				snprintf(name, sizeof name, "sysv:%s",
 					 ipcname_keystr((key_t)key, keybuf));
-			list_row("sysv", name, (unsigned long long)size, perms & 0777, uid, nattch);
+			list_row("sysv", name, (unsigned long long)size, perms & 0777, uid, nattch,
+				 key ? ipcname_qt_file_of((key_t)key, S.qt, S.nqt) : NULL);
 		}
 	fclose(f);
 }
@@ -761,8 +771,9 @@ static int shm_list_main(int argc, char **argv)
 	if (S.json)
 		printf("[");
 	else
-		printf("%-6s %-32s %12s %-4s %-10s %s\n", "TYPE", "NAME", "SIZE", "MODE", "OWNER",
-		       "ATTACHED");
+		printf("%-6s %-32s %12s %-4s %-10s %-8s %s\n", "TYPE", "NAME", "SIZE", "MODE",
+		       "OWNER", "ATTACHED", "QT KEY FILE");
+	S.nqt = ipcname_qt_files(IPCNAME_SHM, S.qt, MAX_QT_FILES);
 	list_posix();
 	list_sysv();
 	if (S.json)

@@ -279,3 +279,38 @@ void ipcname_complete(enum ipcname_family family)
 		closedir(d);
 	complete_sysv(family == IPCNAME_SEM ? "/proc/sysvipc/sem" : "/proc/sysvipc/shm");
 }
+
+size_t ipcname_qt_files(enum ipcname_family family, struct ipcname_qtfile *out, size_t max)
+{
+	const char *prefix = family == IPCNAME_SEM ? IPCNAME_QT_SEM_PREFIX : IPCNAME_QT_SHM_PREFIX;
+	char dir[PATH_MAX];
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	ipcname_qt_tempdir(dir, sizeof dir);
+	if (!(d = opendir(dir)))
+		return 0;
+	while (n < max && (e = readdir(d))) {
+		struct ipcname q = {.proj = 'Q'};
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    (size_t)snprintf(q.path, sizeof q.path, "%s/%s", dir, e->d_name) >= sizeof q.path)
+			continue;
+		q.type = IPCNAME_SYSV_FILE;
+		if (ipcname_key(&q) < 0)
+			continue;
+		out[n].key = q.key;
+		snprintf(out[n].name, sizeof out[n].name, "%s", e->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+const char *ipcname_qt_file_of(key_t key, const struct ipcname_qtfile *files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (files[i].key == key)
+			return files[i].name;
+	return NULL;
+}

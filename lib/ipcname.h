@@ -57,6 +57,18 @@ void ipcname_qt_tempdir(char *out, size_t len);
 /* Print candidate names for the shell completions: POSIX names from
  * /dev/shm and sysv:0x... keys from /proc/sysvipc, one a line. */
 void ipcname_complete(enum ipcname_family family);
+/* Qt's key files in QDir::tempPath() (qipc_sharedmemory_* or
+ * qipc_systemsem_*, by family) and their ftok keys, for annotating lists:
+ * a System V key with a Qt file belongs to a Qt application. */
+struct ipcname_qtfile {
+	key_t key;
+	char name[NAME_MAX + 1];
+};
+/* Fill up to max entries; returns how many. */
+size_t ipcname_qt_files(enum ipcname_family family, struct ipcname_qtfile *out, size_t max);
+/* The Qt file name of key among files[0..n), or NULL. */
+const char *ipcname_qt_file_of(key_t key, const struct ipcname_qtfile *files, size_t n);
+
 /* The System V key as ipcs prints it: "0x%08x". */
 const char *ipcname_keystr(key_t key, char buf[12]);
 

@@ -42,6 +42,11 @@ qkey() {
 	assert_match '"keyfile":"'"$want"'"'
 	assert_match '"key":"'"$(ftok_key "$want")"'"'
 	assert_match '"attached":1,'
+	# the lists name the Qt key file of a System V key
+	run ipc shm-list --json
+	assert_match '"name":"sysv:'"$(ftok_key "$want")"'"[^}]*"qt_file":"'"${want##*/}"'"'
+	run ipc sem-list
+	assert_match "sysv:$(ftok_key "$(qt_file qipc_systemsem_ "$k")") .* qipc_systemsem_${want##*/qipc_sharedmemory_}\$"
 	touch "$T/go"
 	wait "$BG_PID"
 }
