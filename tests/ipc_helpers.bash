@@ -8,6 +8,10 @@
 # registered in TEST_SHM and TEST_SEM.
 
 IPC_KEYS=${BATS_RUN_TMPDIR:-/tmp}/ipcbox-sysv-keys
+# This run's tag in POSIX names, so a suite running at the same time in
+# another checkout neither disturbs nor is blamed by this run's leak check.
+IPC_RUN=${BATS_RUN_TMPDIR##*/bats-run-}
+IPC_RUN=${IPC_RUN:-norun}
 
 setup() {
 	common_setup
@@ -37,9 +41,9 @@ common_teardown_objects() {
 }
 
 # pname SUFFIX: a POSIX name unique to this test (the leak check finds the
-# prefix).
+# prefix ipcbox-test-RUN-).
 pname() {
-	echo "ipcbox-test-$$-$BATS_TEST_NUMBER-$1"
+	echo "ipcbox-test-$IPC_RUN-$$-$BATS_TEST_NUMBER-$1"
 }
 
 # ftok_key PATH [PROJ]: glibc's ftok(PATH, PROJ) as 0x%08x (PROJ default 'Q').
