@@ -369,12 +369,39 @@ static void refuse_leftover(int in, size_t room, size_t written)
 			S.name.text, written);
 }
 
+/* Without a lock: read(2) straight into the mapping, one copy. */
+static void write_direct(int in, size_t room, int64_t known)
+{
+	size_t got = read_into(in, S.addr + S.offset, room);
+
+	if (got == room && known < 0)
+		refuse_leftover(in, room, got);
+}
+
+/* Under the lock: gather the input first, so the lock is held only for
+ * the copy into the segment, never while a pipe is slow to deliver. */
+static void write_locked(int in, size_t room)
+{
+	unsigned char *buf = malloc(room ? room : 1);
+	size_t got;
+
+	if (!buf)
+		cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", room);
+	got = read_into(in, buf, room);
+	if (got == room)
+		refuse_leftover(in, room, 0);
+	lock_take();
+	memcpy(S.addr + S.offset, buf, got);
+	lock_release();
+	free(buf);
+}
+
 static int shm_write_main(int argc, char **argv)
 {
 	struct cli c;
 	char *arg;
 	int key, in = 0;
-	size_t room, got;
+	size_t room;
 	int64_t known;
 
 	cli_begin(&c, argc, argv);
@@ -407,22 +434,10 @@ static int shm_write_main(int argc, char **argv)
 			"%llu to the end of %s; nothing written", (long long)known, room,
 			(unsigned long long)S.offset, S.name.text);
 	seg_map(1);
-	if (!lock_wanted()) {
-		got = read_into(in, S.addr + S.offset, room);
-		if (got == room && known < 0)
-			refuse_leftover(in, room, got);
-	} else {
-		unsigned char *buf = malloc(room ? room : 1);
-		if (!buf)
-			cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", room);
-		got = read_into(in, buf, room);
-		if (got == room)
-			refuse_leftover(in, room, 0);
-		lock_take();
-		memcpy(S.addr + S.offset, buf, got);
-		lock_release();
-		free(buf);
-	}
+	if (lock_wanted())
+		write_locked(in, room);
+	else
+		write_direct(in, room, known);
 	return EXIT_OK;
 }
 
