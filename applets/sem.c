@@ -92,6 +92,10 @@ static int sysv_semid(struct ipcname *n)
 /* Open the semaphore S.name (never creating it). */
 static void sem_open_existing(void)
 {
+	struct ipcname p;
+
+	if (ipcname_qt_posix(&S.name, &p)) /* a Qt built with QT_POSIX_IPC */
+		S.name = p;
 	if (S.name.type == IPCNAME_POSIX) {
 		S.sem = sem_open(S.name.posix, 0);
 		if (S.sem == SEM_FAILED)
@@ -541,8 +545,11 @@ static int remove_one(const char *text)
 		id = sysv_semid(&n);
 		if (id < 0 || semctl(id, 0, IPC_RMID) < 0)
 			err = errno;
-		if (n.type == IPCNAME_QT)
-			file_gone = unlink(n.path) == 0;
+		if (n.type == IPCNAME_QT) {
+			struct ipcname p;
+			ipcname_qt_posix_name(&n, &p); /* Qt's POSIX backend */
+			file_gone = (unlink(n.path) == 0) + (sem_unlink(p.posix) == 0);
+		}
 	}
 	if (!err || file_gone)
 		return 0;

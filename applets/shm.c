@@ -66,6 +66,9 @@ static struct {
 	/* the lock, while held: a System V id or a POSIX semaphore */
 	int lock_semid;
 	sem_t *lock_sem;
+	/* a qt: name served by Qt's POSIX backend (QT_POSIX_IPC): the Qt name */
+	int qt_posix;
+	struct ipcname qtname;
 	/* shm-info: the processes that map it, and how many /proc entries
 	 * could not be read */
 	struct mapper *maps;
@@ -119,7 +122,13 @@ static void seg_open(int writable)
 {
 	struct stat st;
 	struct shmid_ds ds;
+	struct ipcname p;
 
+	if (ipcname_qt_posix(&S.name, &p)) {
+		S.qtname = S.name;
+		S.qt_posix = 1;
+		S.name = p;
+	}
 	if (S.name.type == IPCNAME_POSIX) {
 		S.fd = shm_open(S.name.posix, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
 		if (S.fd < 0 || fstat(S.fd, &st) < 0)
@@ -169,7 +178,7 @@ static size_t check_range(void)
 
 static int lock_wanted(void)
 {
-	return S.lock < 0 ? S.name.type == IPCNAME_QT : S.lock;
+	return S.lock < 0 ? S.name.type == IPCNAME_QT || S.qt_posix : S.lock;
 }
 
 /* Open the lock semaphore without creating it: creating Qt's lock behind
@@ -179,10 +188,16 @@ static void lock_open(void)
 	struct ipcname lock;
 
 	if (S.name.type == IPCNAME_POSIX) {
-		S.lock_sem = sem_open(S.name.posix, 0);
+		lock = S.name;
+		if (S.qt_posix) { /* Qt's POSIX backend: /qipc_systemsem_... */
+			struct ipcname qtlock;
+			ipcname_qt_lock(&S.qtname, &qtlock);
+			ipcname_qt_posix_name(&qtlock, &lock);
+		}
+		S.lock_sem = sem_open(lock.posix, 0);
 		if (S.lock_sem == SEM_FAILED)
 			cli_die_errno(EXIT_FAIL, errno, "%s: lock semaphore %s", S.name.text,
-				      S.name.posix);
+				      lock.posix);
 		return;
 	}
 	if (S.name.type == IPCNAME_SYSV_ID)
@@ -798,8 +813,9 @@ static int shm_list_main(int argc, char **argv)
 
 /* --- shm-rm --- */
 
-/* Remove Qt's lock semaphore of a qt: segment and both key files.
- * Returns how many of those existed. */
+/* Remove Qt's lock semaphore of a qt: segment and both key files, and the
+ * POSIX objects of the same names (Qt's QT_POSIX_IPC backend).  Returns how
+ * many of those existed. */
 static int remove_qt_leftovers(struct ipcname *n)
 {
 	struct ipcname lock;
@@ -811,6 +827,12 @@ static int remove_qt_leftovers(struct ipcname *n)
 		found++;
 	found += unlink(lock.path) == 0;
 	found += unlink(n->path) == 0;
+	/* the same names as POSIX objects, where Qt used QT_POSIX_IPC */
+	struct ipcname p;
+	ipcname_qt_posix_name(n, &p);
+	found += shm_unlink(p.posix) == 0;
+	ipcname_qt_posix_name(&lock, &p);
+	found += sem_unlink(p.posix) == 0;
 	return found;
 }
 

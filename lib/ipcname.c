@@ -240,6 +240,27 @@ void ipcname_qt_lock(const struct ipcname *shm, struct ipcname *lock)
 	qt_path(lock, IPCNAME_QT_SEM_PREFIX, &why);
 }
 
+void ipcname_qt_posix_name(const struct ipcname *qt, struct ipcname *posix)
+{
+	const char *base = strrchr(qt->path, '/');
+
+	*posix = *qt;
+	posix->type = IPCNAME_POSIX;
+	snprintf(posix->posix, sizeof posix->posix, "%s", base ? base : "/");
+}
+
+int ipcname_qt_posix(const struct ipcname *qt, struct ipcname *posix)
+{
+	char file[NAME_MAX + 16];
+
+	if (qt->type != IPCNAME_QT || access(qt->path, F_OK) == 0)
+		return 0;
+	ipcname_qt_posix_name(qt, posix);
+	snprintf(file, sizeof file, "/dev/shm/%s%s", qt->family == IPCNAME_SEM ? "sem." : "",
+		 posix->posix + 1);
+	return access(file, F_OK) == 0;
+}
+
 const char *ipcname_keystr(key_t key, char buf[12])
 {
 	snprintf(buf, 12, "0x%08x", (unsigned)key);

@@ -52,6 +52,13 @@ int ipcname_make_keyfile(const struct ipcname *n);
 /* The name of the semaphore that locks a qt: segment (QSharedMemory::lock):
  * QT type, the same Qt key, the semaphore prefix. */
 void ipcname_qt_lock(const struct ipcname *shm, struct ipcname *lock);
+/* A Qt built with QT_POSIX_IPC names the same objects POSIX-style: "/" and
+ * the key file's name.  Sets posix to that POSIX name (same family) and
+ * returns 1 if such an object exists in /dev/shm and the System V key file
+ * does not; 0 otherwise. */
+int ipcname_qt_posix(const struct ipcname *qt, struct ipcname *posix);
+/* The same conversion without looking at the file system. */
+void ipcname_qt_posix_name(const struct ipcname *qt, struct ipcname *posix);
 /* Qt's QDir::tempPath(): $TMPDIR or /tmp, symlinks resolved. */
 void ipcname_qt_tempdir(char *out, size_t len);
 /* Print candidate names for the shell completions: POSIX names from
