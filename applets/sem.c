@@ -26,6 +26,7 @@
 
 /* Linux's SEMVMX: the largest value of a System V semaphore. */
 #define SYSV_VALUE_MAX 32767
+#define MAX_QT_FILES 256
 
 enum {
 	OPT_EXIST_OK = OPT_LONG_ONLY,
@@ -55,6 +56,10 @@ static struct {
 	/* sem-run: the command's pid and the signal asking us to stop */
 	volatile sig_atomic_t child;
 	volatile sig_atomic_t stop;
+	/* sem-list: rows so far, and Qt's key files for the annotation */
+	int rows;
+	struct ipcname_qtfile qt[MAX_QT_FILES];
+	size_t nqt;
 } S = {.mode = 0600, .count = 1, .timeout_ms = IPCSEM_FOREVER, .semid = -1};
 
 static void parse_name(struct ipcname *n, const char *text)
@@ -87,6 +92,10 @@ static int sysv_semid(struct ipcname *n)
 /* Open the semaphore S.name (never creating it). */
 static void sem_open_existing(void)
 {
+	struct ipcname p;
+
+	if (ipcname_qt_posix(&S.name, &p)) /* a Qt built with QT_POSIX_IPC */
+		S.name = p;
 	if (S.name.type == IPCNAME_POSIX) {
 		S.sem = sem_open(S.name.posix, 0);
 		if (S.sem == SEM_FAILED)
@@ -407,20 +416,19 @@ static int sem_value_main(int argc, char **argv)
 
 /* --- sem-list --- */
 
-static int list_count;
-
 static const char *user_name(uid_t uid)
 {
 	struct passwd *pw = getpwuid(uid);
 	return pw ? pw->pw_name : "?";
 }
 
-/* value < 0: unknown (the semaphore could not be opened). */
+/* value < 0: unknown (the semaphore could not be opened); qt: the Qt key
+ * file whose ftok key this is, or NULL. */
 static void list_row(const char *backend, const char *name, long value, int nsems,
-		     unsigned mode, unsigned uid)
+		     unsigned mode, unsigned uid, const char *qt)
 {
 	if (S.json) {
-		printf("%s{\"backend\":\"%s\",\"name\":", list_count ? "," : "", backend);
+		printf("%s{\"backend\":\"%s\",\"name\":", S.rows ? "," : "", backend);
 		json_cstring(stdout, name);
 		if (value >= 0)
 			printf(",\"value\":%ld", value);
@@ -428,15 +436,20 @@ static void list_row(const char *backend, const char *name, long value, int nsem
 			printf(",\"value\":null");
 		if (nsems > 0)
 			printf(",\"nsems\":%d", nsems);
-		printf(",\"mode\":\"%04o\",\"uid\":%u}", mode, uid);
+		printf(",\"mode\":\"%04o\",\"uid\":%u", mode, uid);
+		if (qt) {
+			printf(",\"qt_file\":");
+			json_cstring(stdout, qt);
+		}
+		printf("}");
 	} else {
 		char v[24] = "?";
 		if (value >= 0)
 			snprintf(v, sizeof v, "%ld", value);
-		printf("%-6s %-32s %10s %5d %04o %s\n", backend, name, v, nsems > 0 ? nsems : 1,
-		       mode, user_name(uid));
+		printf("%-6s %-32s %10s %5d %04o %-10s %s\n", backend, name, v,
+		       nsems > 0 ? nsems : 1, mode, user_name(uid), qt ? qt : "");
 	}
-	list_count++;
+	S.rows++;
 }
 
 static void list_posix(void)
@@ -461,7 +474,7 @@ static void list_posix(void)
 				value = v;
 			sem_close(s);
 		}
-		list_row("posix", name, value, 0, st.st_mode & 07777, st.st_uid);
+		list_row("posix", name, value, 0, st.st_mode & 07777, st.st_uid, NULL);
 	}
 	if (d)
 		closedir(d);
@@ -487,7 +500,8 @@ static void list_sysv(void)
 			else
 				snprintf(name, sizeof name, "sysv:%s",
 					 ipcname_keystr((key_t)key, keybuf));
-			list_row("sysv", name, semctl(id, 0, GETVAL), nsems, perms & 0777, uid);
+			list_row("sysv", name, semctl(id, 0, GETVAL), nsems, perms & 0777, uid,
+				 key ? ipcname_qt_file_of((key_t)key, S.qt, S.nqt) : NULL);
 		}
 	fclose(f);
 }
@@ -506,8 +520,9 @@ static int sem_list_main(int argc, char **argv)
 	if (S.json)
 		printf("[");
 	else
-		printf("%-6s %-32s %10s %5s %-4s %s\n", "TYPE", "NAME", "VALUE", "NSEMS", "MODE",
-		       "OWNER");
+		printf("%-6s %-32s %10s %5s %-4s %-10s %s\n", "TYPE", "NAME", "VALUE", "NSEMS",
+		       "MODE", "OWNER", "QT KEY FILE");
+	S.nqt = ipcname_qt_files(IPCNAME_SEM, S.qt, MAX_QT_FILES);
 	list_posix();
 	list_sysv();
 	if (S.json)
@@ -530,8 +545,11 @@ static int remove_one(const char *text)
 		id = sysv_semid(&n);
 		if (id < 0 || semctl(id, 0, IPC_RMID) < 0)
 			err = errno;
-		if (n.type == IPCNAME_QT)
-			file_gone = unlink(n.path) == 0;
+		if (n.type == IPCNAME_QT) {
+			struct ipcname p;
+			ipcname_qt_posix_name(&n, &p); /* Qt's POSIX backend */
+			file_gone = (unlink(n.path) == 0) + (sem_unlink(p.posix) == 0);
+		}
 	}
 	if (!err || file_gone)
 		return 0;

@@ -36,6 +36,14 @@ enum {
 	OPT_NO_LOCK,
 };
 
+/* A process that maps the segment (shm-info). */
+struct mapper {
+	int pid;
+	char comm[32];
+};
+
+#define MAX_QT_FILES 256
+
 static struct {
 	struct ipcname name;
 	/* options */
@@ -58,6 +66,18 @@ static struct {
 	/* the lock, while held: a System V id or a POSIX semaphore */
 	int lock_semid;
 	sem_t *lock_sem;
+	/* a qt: name served by Qt's POSIX backend (QT_POSIX_IPC): the Qt name */
+	int qt_posix;
+	struct ipcname qtname;
+	/* shm-info: the processes that map it, and how many /proc entries
+	 * could not be read */
+	struct mapper *maps;
+	size_t nmaps, capmaps;
+	int unreadable;
+	/* shm-list: rows so far, and Qt's key files for the annotation */
+	int rows;
+	struct ipcname_qtfile qt[MAX_QT_FILES];
+	size_t nqt;
 } S = {.mode = 0600, .lock = -1, .timeout_ms = DEFAULT_LOCK_TIMEOUT_MS, .fd = -1, .shmid = -1,
        .lock_semid = -1};
 
@@ -102,7 +122,13 @@ static void seg_open(int writable)
 {
 	struct stat st;
 	struct shmid_ds ds;
+	struct ipcname p;
 
+	if (ipcname_qt_posix(&S.name, &p)) {
+		S.qtname = S.name;
+		S.qt_posix = 1;
+		S.name = p;
+	}
 	if (S.name.type == IPCNAME_POSIX) {
 		S.fd = shm_open(S.name.posix, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
 		if (S.fd < 0 || fstat(S.fd, &st) < 0)
@@ -152,7 +178,7 @@ static size_t check_range(void)
 
 static int lock_wanted(void)
 {
-	return S.lock < 0 ? S.name.type == IPCNAME_QT : S.lock;
+	return S.lock < 0 ? S.name.type == IPCNAME_QT || S.qt_posix : S.lock;
 }
 
 /* Open the lock semaphore without creating it: creating Qt's lock behind
@@ -162,10 +188,16 @@ static void lock_open(void)
 	struct ipcname lock;
 
 	if (S.name.type == IPCNAME_POSIX) {
-		S.lock_sem = sem_open(S.name.posix, 0);
+		lock = S.name;
+		if (S.qt_posix) { /* Qt's POSIX backend: /qipc_systemsem_... */
+			struct ipcname qtlock;
+			ipcname_qt_lock(&S.qtname, &qtlock);
+			ipcname_qt_posix_name(&qtlock, &lock);
+		}
+		S.lock_sem = sem_open(lock.posix, 0);
 		if (S.lock_sem == SEM_FAILED)
 			cli_die_errno(EXIT_FAIL, errno, "%s: lock semaphore %s", S.name.text,
-				      S.name.posix);
+				      lock.posix);
 		return;
 	}
 	if (S.name.type == IPCNAME_SYSV_ID)
@@ -352,12 +384,39 @@ static void refuse_leftover(int in, size_t room, size_t written)
 			S.name.text, written);
 }
 
+/* Without a lock: read(2) straight into the mapping, one copy. */
+static void write_direct(int in, size_t room, int64_t known)
+{
+	size_t got = read_into(in, S.addr + S.offset, room);
+
+	if (got == room && known < 0)
+		refuse_leftover(in, room, got);
+}
+
+/* Under the lock: gather the input first, so the lock is held only for
+ * the copy into the segment, never while a pipe is slow to deliver. */
+static void write_locked(int in, size_t room)
+{
+	unsigned char *buf = malloc(room ? room : 1);
+	size_t got;
+
+	if (!buf)
+		cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", room);
+	got = read_into(in, buf, room);
+	if (got == room)
+		refuse_leftover(in, room, 0);
+	lock_take();
+	memcpy(S.addr + S.offset, buf, got);
+	lock_release();
+	free(buf);
+}
+
 static int shm_write_main(int argc, char **argv)
 {
 	struct cli c;
 	char *arg;
 	int key, in = 0;
-	size_t room, got;
+	size_t room;
 	int64_t known;
 
 	cli_begin(&c, argc, argv);
@@ -390,22 +449,10 @@ static int shm_write_main(int argc, char **argv)
 			"%llu to the end of %s; nothing written", (long long)known, room,
 			(unsigned long long)S.offset, S.name.text);
 	seg_map(1);
-	if (!lock_wanted()) {
-		got = read_into(in, S.addr + S.offset, room);
-		if (got == room && known < 0)
-			refuse_leftover(in, room, got);
-	} else {
-		unsigned char *buf = malloc(room ? room : 1);
-		if (!buf)
-			cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", room);
-		got = read_into(in, buf, room);
-		if (got == room)
-			refuse_leftover(in, room, 0);
-		lock_take();
-		memcpy(S.addr + S.offset, buf, got);
-		lock_release();
-		free(buf);
-	}
+	if (lock_wanted())
+		write_locked(in, room);
+	else
+		write_direct(in, room, known);
 	return EXIT_OK;
 }
 
@@ -471,17 +518,6 @@ static int shm_read_main(int argc, char **argv)
 
 /* --- shm-info --- */
 
-struct mapper {
-	int pid;
-	char comm[32];
-};
-
-static struct {
-	struct mapper *list;
-	size_t n, cap;
-	int unreadable;
-} M;
-
 /* Does one line of /proc/PID/maps map our segment? */
 static int maps_line_matches(const char *line, const char *posix_path, int shmid)
 {
@@ -505,13 +541,13 @@ static void add_mapper(int pid)
 	char file[64];
 	FILE *f;
 
-	if (M.n == M.cap) {
-		M.cap = M.cap ? M.cap * 2 : 16;
-		M.list = realloc(M.list, M.cap * sizeof *M.list);
-		if (!M.list)
+	if (S.nmaps == S.capmaps) {
+		S.capmaps = S.capmaps ? S.capmaps * 2 : 16;
+		S.maps = realloc(S.maps, S.capmaps * sizeof *S.maps);
+		if (!S.maps)
 			cli_die_errno(EXIT_FAIL, errno, "memory");
 	}
-	struct mapper *m = &M.list[M.n++];
+	struct mapper *m = &S.maps[S.nmaps++];
 	m->pid = pid;
 	m->comm[0] = 0;
 	snprintf(file, sizeof file, "/proc/%d/comm", pid);
@@ -537,7 +573,7 @@ static void scan_mappers(const char *posix_path, int shmid)
 		FILE *f = fopen(file, "r");
 		if (!f) {
 			if (errno != ENOENT)
-				M.unreadable++;
+				S.unreadable++;
 			continue;
 		}
 		while (fgets(line, sizeof line, f)) {
@@ -547,7 +583,7 @@ static void scan_mappers(const char *posix_path, int shmid)
 			}
 		}
 		if (ferror(f))
-			M.unreadable++;
+			S.unreadable++;
 		fclose(f);
 	}
 	if (d)
@@ -581,14 +617,14 @@ static void info_text(const struct seginfo *in)
 		printf("%-9s %s\n", in->id >= 0 ? "keyfile" : "path", in->path);
 	printf("size      %zu\nmode      %04o\nowner     %s (%u)\n", in->size, in->mode,
 	       user_name(in->uid), (unsigned)in->uid);
-	printf("attached  %ld\n", in->nattch >= 0 ? in->nattch : (long)M.n);
+	printf("attached  %ld\n", in->nattch >= 0 ? in->nattch : (long)S.nmaps);
 	if (in->id >= 0)
 		printf("creator   %d\nlast op   %d\n", in->cpid, in->lpid);
-	for (size_t i = 0; i < M.n; i++)
-		printf("mapped by %d %s\n", M.list[i].pid, M.list[i].comm);
-	if (M.unreadable)
+	for (size_t i = 0; i < S.nmaps; i++)
+		printf("mapped by %d %s\n", S.maps[i].pid, S.maps[i].comm);
+	if (S.unreadable)
 		printf("note      %d processes could not be inspected; mappings by them are "
-		       "not shown\n", M.unreadable);
+		       "not shown\n", S.unreadable);
 }
 
 static void info_json(const struct seginfo *in)
@@ -605,16 +641,16 @@ static void info_json(const struct seginfo *in)
 	printf(",\"size\":%zu,\"mode\":\"%04o\",\"uid\":%u,\"owner\":", in->size, in->mode,
 	       (unsigned)in->uid);
 	json_cstring(stdout, user_name(in->uid));
-	printf(",\"attached\":%ld", in->nattch >= 0 ? in->nattch : (long)M.n);
+	printf(",\"attached\":%ld", in->nattch >= 0 ? in->nattch : (long)S.nmaps);
 	if (in->id >= 0)
 		printf(",\"creator_pid\":%d,\"last_pid\":%d", in->cpid, in->lpid);
 	printf(",\"processes\":[");
-	for (size_t i = 0; i < M.n; i++) {
-		printf("%s{\"pid\":%d,\"command\":", i ? "," : "", M.list[i].pid);
-		json_cstring(stdout, M.list[i].comm);
+	for (size_t i = 0; i < S.nmaps; i++) {
+		printf("%s{\"pid\":%d,\"command\":", i ? "," : "", S.maps[i].pid);
+		json_cstring(stdout, S.maps[i].comm);
 		printf("}");
 	}
-	printf("],\"unreadable_processes\":%d}\n", M.unreadable);
+	printf("],\"unreadable_processes\":%d}\n", S.unreadable);
 }
 
 static void info_gather(struct seginfo *in)
@@ -677,26 +713,29 @@ static int shm_info_main(int argc, char **argv)
 
 /* --- shm-list --- */
 
-static int list_count;
-
+/* One row; qt: the Qt key file whose ftok key this is, or NULL. */
 static void list_row(const char *backend, const char *name, unsigned long long size,
-		     unsigned mode, unsigned uid, long nattch)
+		     unsigned mode, unsigned uid, long nattch, const char *qt)
 {
 	if (S.json) {
-		printf("%s{\"backend\":\"%s\",\"name\":", list_count ? "," : "", backend);
+		printf("%s{\"backend\":\"%s\",\"name\":", S.rows ? "," : "", backend);
 		json_cstring(stdout, name);
 		printf(",\"size\":%llu,\"mode\":\"%04o\",\"uid\":%u", size, mode, uid);
 		if (nattch >= 0)
 			printf(",\"attached\":%ld", nattch);
+		if (qt) {
+			printf(",\"qt_file\":");
+			json_cstring(stdout, qt);
+		}
 		printf("}");
 	} else {
 		char att[24] = "-";
 		if (nattch >= 0)
 			snprintf(att, sizeof att, "%ld", nattch);
-		printf("%-6s %-32s %12llu %04o %-10s %s\n", backend, name, size, mode,
-		       user_name(uid), att);
+		printf("%-6s %-32s %12llu %04o %-10s %-8s %s\n", backend, name, size, mode,
+		       user_name(uid), att, qt ? qt : "");
 	}
-	list_count++;
+	S.rows++;
 }
 
 static void list_posix(void)
@@ -714,7 +753,7 @@ static void list_posix(void)
 			continue;
 		snprintf(name, sizeof name, "/%s", e->d_name);
 		list_row("posix", name, (unsigned long long)st.st_size, st.st_mode & 07777,
-			 st.st_uid, -1);
+			 st.st_uid, -1, NULL);
 	}
 	if (d)
 		closedir(d);
@@ -742,7 +781,8 @@ static void list_sysv(void)
 			else
 				snprintf(name, sizeof name, "sysv:%s",
 					 ipcname_keystr((key_t)key, keybuf));
-			list_row("sysv", name, (unsigned long long)size, perms & 0777, uid, nattch);
+			list_row("sysv", name, (unsigned long long)size, perms & 0777, uid, nattch,
+				 key ? ipcname_qt_file_of((key_t)key, S.qt, S.nqt) : NULL);
 		}
 	fclose(f);
 }
@@ -761,8 +801,9 @@ static int shm_list_main(int argc, char **argv)
 	if (S.json)
 		printf("[");
 	else
-		printf("%-6s %-32s %12s %-4s %-10s %s\n", "TYPE", "NAME", "SIZE", "MODE", "OWNER",
-		       "ATTACHED");
+		printf("%-6s %-32s %12s %-4s %-10s %-8s %s\n", "TYPE", "NAME", "SIZE", "MODE",
+		       "OWNER", "ATTACHED", "QT KEY FILE");
+	S.nqt = ipcname_qt_files(IPCNAME_SHM, S.qt, MAX_QT_FILES);
 	list_posix();
 	list_sysv();
 	if (S.json)
@@ -772,8 +813,9 @@ static int shm_list_main(int argc, char **argv)
 
 /* --- shm-rm --- */
 
-/* Remove Qt's lock semaphore of a qt: segment and both key files.
- * Returns how many of those existed. */
+/* Remove Qt's lock semaphore of a qt: segment and both key files, and the
+ * POSIX objects of the same names (Qt's QT_POSIX_IPC backend).  Returns how
+ * many of those existed. */
 static int remove_qt_leftovers(struct ipcname *n)
 {
 	struct ipcname lock;
@@ -785,6 +827,12 @@ static int remove_qt_leftovers(struct ipcname *n)
 		found++;
 	found += unlink(lock.path) == 0;
 	found += unlink(n->path) == 0;
+	/* the same names as POSIX objects, where Qt used QT_POSIX_IPC */
+	struct ipcname p;
+	ipcname_qt_posix_name(n, &p);
+	found += shm_unlink(p.posix) == 0;
+	ipcname_qt_posix_name(&lock, &p);
+	found += sem_unlink(p.posix) == 0;
 	return found;
 }
 

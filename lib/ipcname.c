@@ -240,6 +240,27 @@ void ipcname_qt_lock(const struct ipcname *shm, struct ipcname *lock)
 	qt_path(lock, IPCNAME_QT_SEM_PREFIX, &why);
 }
 
+void ipcname_qt_posix_name(const struct ipcname *qt, struct ipcname *posix)
+{
+	const char *base = strrchr(qt->path, '/');
+
+	*posix = *qt;
+	posix->type = IPCNAME_POSIX;
+	snprintf(posix->posix, sizeof posix->posix, "%s", base ? base : "/");
+}
+
+int ipcname_qt_posix(const struct ipcname *qt, struct ipcname *posix)
+{
+	char file[NAME_MAX + 16];
+
+	if (qt->type != IPCNAME_QT || access(qt->path, F_OK) == 0)
+		return 0;
+	ipcname_qt_posix_name(qt, posix);
+	snprintf(file, sizeof file, "/dev/shm/%s%s", qt->family == IPCNAME_SEM ? "sem." : "",
+		 posix->posix + 1);
+	return access(file, F_OK) == 0;
+}
+
 const char *ipcname_keystr(key_t key, char buf[12])
 {
 	snprintf(buf, 12, "0x%08x", (unsigned)key);
@@ -278,4 +299,39 @@ void ipcname_complete(enum ipcname_family family)
 	if (d)
 		closedir(d);
 	complete_sysv(family == IPCNAME_SEM ? "/proc/sysvipc/sem" : "/proc/sysvipc/shm");
+}
+
+size_t ipcname_qt_files(enum ipcname_family family, struct ipcname_qtfile *out, size_t max)
+{
+	const char *prefix = family == IPCNAME_SEM ? IPCNAME_QT_SEM_PREFIX : IPCNAME_QT_SHM_PREFIX;
+	char dir[PATH_MAX];
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	ipcname_qt_tempdir(dir, sizeof dir);
+	if (!(d = opendir(dir)))
+		return 0;
+	while (n < max && (e = readdir(d))) {
+		struct ipcname q = {.proj = 'Q'};
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    (size_t)snprintf(q.path, sizeof q.path, "%s/%s", dir, e->d_name) >= sizeof q.path)
+			continue;
+		q.type = IPCNAME_SYSV_FILE;
+		if (ipcname_key(&q) < 0)
+			continue;
+		out[n].key = q.key;
+		snprintf(out[n].name, sizeof out[n].name, "%s", e->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+const char *ipcname_qt_file_of(key_t key, const struct ipcname_qtfile *files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (files[i].key == key)
+			return files[i].name;
+	return NULL;
 }

@@ -52,11 +52,30 @@ int ipcname_make_keyfile(const struct ipcname *n);
 /* The name of the semaphore that locks a qt: segment (QSharedMemory::lock):
  * QT type, the same Qt key, the semaphore prefix. */
 void ipcname_qt_lock(const struct ipcname *shm, struct ipcname *lock);
+/* A Qt built with QT_POSIX_IPC names the same objects POSIX-style: "/" and
+ * the key file's name.  Sets posix to that POSIX name (same family) and
+ * returns 1 if such an object exists in /dev/shm and the System V key file
+ * does not; 0 otherwise. */
+int ipcname_qt_posix(const struct ipcname *qt, struct ipcname *posix);
+/* The same conversion without looking at the file system. */
+void ipcname_qt_posix_name(const struct ipcname *qt, struct ipcname *posix);
 /* Qt's QDir::tempPath(): $TMPDIR or /tmp, symlinks resolved. */
 void ipcname_qt_tempdir(char *out, size_t len);
 /* Print candidate names for the shell completions: POSIX names from
  * /dev/shm and sysv:0x... keys from /proc/sysvipc, one a line. */
 void ipcname_complete(enum ipcname_family family);
+/* Qt's key files in QDir::tempPath() (qipc_sharedmemory_* or
+ * qipc_systemsem_*, by family) and their ftok keys, for annotating lists:
+ * a System V key with a Qt file belongs to a Qt application. */
+struct ipcname_qtfile {
+	key_t key;
+	char name[NAME_MAX + 1];
+};
+/* Fill up to max entries; returns how many. */
+size_t ipcname_qt_files(enum ipcname_family family, struct ipcname_qtfile *out, size_t max);
+/* The Qt file name of key among files[0..n), or NULL. */
+const char *ipcname_qt_file_of(key_t key, const struct ipcname_qtfile *files, size_t n);
+
 /* The System V key as ipcs prints it: "0x%08x". */
 const char *ipcname_keystr(key_t key, char buf[12]);
 

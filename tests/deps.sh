@@ -18,6 +18,8 @@ gdbus libglib2.0-bin
 qmake qtbase5-dev
 qtpaths qtbase5-dev-tools
 g++ g++
+pkg-config pkgconf
+xxd xxd
 python3-dbus python3-dbus
 python3-gi python3-gi
 '

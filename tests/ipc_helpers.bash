@@ -2,12 +2,16 @@
 #
 # Every object a test makes has a recognisable name: POSIX names start with
 # ipcbox-test-, System V keys come from files under the test's directory.
-# Each System V key is recorded in $IPC_KEYS before the object is made, and
-# each POSIX name in $IPC_POSIX, so teardown removes them and zz-leaks.bats
-# can prove at the end of the run that nothing was left behind.
+# Each System V key is recorded in $IPC_KEYS before the object is made, so
+# zz-leaks.bats can prove at the end of the run that nothing was left
+# behind (the key files are gone by then).  Teardown removes the objects
+# registered in TEST_SHM and TEST_SEM.
 
 IPC_KEYS=${BATS_RUN_TMPDIR:-/tmp}/ipcbox-sysv-keys
-IPC_POSIX=${BATS_RUN_TMPDIR:-/tmp}/ipcbox-posix-names
+# This run's tag in POSIX names, so a suite running at the same time in
+# another checkout neither disturbs nor is blamed by this run's leak check.
+IPC_RUN=${BATS_RUN_TMPDIR##*/bats-run-}
+IPC_RUN=${IPC_RUN:-norun}
 
 setup() {
 	common_setup
@@ -36,11 +40,10 @@ common_teardown_objects() {
 	true
 }
 
-# pname SUFFIX: a POSIX name unique to this test, registered for the leak check.
+# pname SUFFIX: a POSIX name unique to this test (the leak check finds the
+# prefix ipcbox-test-RUN-).
 pname() {
-	local n="ipcbox-test-$$-$BATS_TEST_NUMBER-$1"
-	echo "$n" >>"$IPC_POSIX"
-	echo "$n"
+	echo "ipcbox-test-$IPC_RUN-$$-$BATS_TEST_NUMBER-$1"
 }
 
 # ftok_key PATH [PROJ]: glibc's ftok(PATH, PROJ) as 0x%08x (PROJ default 'Q').

@@ -42,6 +42,11 @@ qkey() {
 	assert_match '"keyfile":"'"$want"'"'
 	assert_match '"key":"'"$(ftok_key "$want")"'"'
 	assert_match '"attached":1,'
+	# the lists name the Qt key file of a System V key
+	run ipc shm-list --json
+	assert_match '"name":"sysv:'"$(ftok_key "$want")"'"[^}]*"qt_file":"'"${want##*/}"'"'
+	run ipc sem-list
+	assert_match "sysv:$(ftok_key "$(qt_file qipc_systemsem_ "$k")") .* qipc_systemsem_${want##*/qipc_sharedmemory_}\$"
 	touch "$T/go"
 	wait "$BG_PID"
 }
@@ -211,4 +216,39 @@ qkey() {
 	run --separate-stderr ipc sem-wait "qt:nothing-here"
 	assert_status 1
 	[[ $stderr == *"(no Qt key file $(qt_file qipc_systemsem_ nothing-here))" ]]
+}
+
+@test "qt:KEY falls back to Qt's POSIX backend names (QT_POSIX_IPC) when no key file exists" {
+	local k shm sem
+	qkey posix
+	k=$K
+	shm=$(basename "$(qt_file qipc_sharedmemory_ "$k")")
+	sem=$(basename "$(qt_file qipc_systemsem_ "$k")")
+	# what a Qt built with QT_POSIX_IPC makes: /dev/shm/qipc_sharedmemory_...
+	# and the lock /dev/shm/sem.qipc_systemsem_... with value 1
+	/usr/bin/python3 - "$shm" "$sem" <<'PYEOF'
+import ctypes, sys
+from multiprocessing import shared_memory, resource_tracker
+shm = shared_memory.SharedMemory(name=sys.argv[1], create=True, size=64)
+resource_tracker.unregister(shm._name, "shared_memory")
+shm.buf[:12] = b"posix Qt app"
+libc = ctypes.CDLL("libc.so.6")
+libc.sem_open.restype = ctypes.c_void_p
+libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]
+sys.exit(0 if libc.sem_open(("/" + sys.argv[2]).encode(), 0o300, 0o600, 1) else 1)
+PYEOF
+	run ipc shm-read "qt:$k" -l 12
+	assert_status 0
+	assert_output "posix Qt app"
+	run ipc shm-info "qt:$k" --json
+	assert_match '"backend":"posix","path":"/dev/shm/'"$shm"'"'
+	# the lock is the POSIX semaphore: held, the read times out
+	ipc sem-wait "qt:$k" --try
+	run --separate-stderr ipc shm-read "qt:$k" -t 100ms
+	assert_status 124
+	ipc sem-post "qt:$k"
+	[ "$(ipc sem-value "qt:$k")" = 1 ]
+	run ipc shm-rm "qt:$k"
+	assert_status 0
+	[ ! -e "/dev/shm/$shm" ] && [ ! -e "/dev/shm/sem.$sem" ]
 }

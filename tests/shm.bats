@@ -352,3 +352,8 @@ EOF
 	run "$IPCBOX_UNIT/sha1"
 	assert_status 0
 }
+
+@test "unit: NAME syntax and Qt's key file names" {
+	run "$IPCBOX_UNIT/ipcname"
+	assert_status 0
+}

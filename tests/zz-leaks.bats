@@ -1,15 +1,16 @@
 #!/usr/bin/env bats
 # Runs last (file order): nothing the shm/sem/qt/python tests made is left.
-# Every POSIX name they use starts with ipcbox-test-, and every System V key
+# Every POSIX name they use starts with ipcbox-test-RUN- (RUN: this bats
+# run's tag), and every System V key
 # they use was recorded in the run's key list (tests/ipc_helpers.bash).
 
 bats_require_minimum_version 1.5.0
 load helpers
 load ipc_helpers
 
-@test "leaks: no POSIX segment or semaphore named ipcbox-test-* is left in /dev/shm" {
+@test "leaks: no POSIX segment or semaphore named ipcbox-test-RUN-* is left in /dev/shm" {
 	local left
-	left=$(find /dev/shm -maxdepth 1 \( -name 'ipcbox-test-*' -o -name 'sem.ipcbox-test-*' \) -printf '%f\n')
+	left=$(find /dev/shm -maxdepth 1 \( -name "ipcbox-test-$IPC_RUN-*" -o -name "sem.ipcbox-test-$IPC_RUN-*" \) -printf '%f\n')
 	[ -z "$left" ] || { printf 'left in /dev/shm:\n%s\n' "$left" >&2; return 1; }
 }
 
