@@ -266,7 +266,7 @@ static int tcp_listen_main(int argc, char **argv)
 
 	struct serve s = {
 		.lfd = lfd, .keep = tcp.keep, .max = tcp.max, .cmd = tcp.cmd,
-		.idle_ms = tcp.idle_ms, .sigfd = sigfd, .verbose = tcp.verbose,
+		.idle_ms = tcp.idle_ms, .idle_text = tcp.idle_text, .sigfd = sigfd, .verbose = tcp.verbose,
 		.admit = tcp_admit,
 	};
 	return serve_run(&s);

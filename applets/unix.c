@@ -217,7 +217,7 @@ static int unix_listen_main(int argc, char **argv)
 		cli_warn("listening on %s", argv[c.ind]);
 	struct serve s = {
 		.lfd = lfd, .keep = ux.keep, .max = ux.max, .cmd = ux.cmd,
-		.idle_ms = ux.idle_ms, .sigfd = sigfd, .verbose = ux.verbose,
+		.idle_ms = ux.idle_ms, .idle_text = ux.idle_text, .sigfd = sigfd, .verbose = ux.verbose,
 		.admit = unix_admit, .stopped = stopped,
 	};
 	return serve_run(&s);

@@ -44,7 +44,8 @@ struct relay_result {
 int relay_signals(void);
 /* Read the pending signal numbers from the self-pipe; returns the first
  * terminating one (INT, TERM, HUP), else 0.  *child is set to 1 if a
- * SIGCHLD came. */
+ * SIGCHLD came.  Once a terminating signal is returned, further INT, TERM
+ * and HUP are blocked so that the clean-up on the way out is not cut short. */
 int relay_signal_take(int sigfd, int *child);
 
 /* Relay in (stdin) <-> sock <-> out (stdout) until both directions are done.

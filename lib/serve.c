@@ -121,7 +121,7 @@ static int serve_once(const struct serve *s)
 	struct relay_result r;
 	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, s->idle_ms, s->sigfd, &r);
 	close(fd);
-	return serve_relay_status(&r, 1, "the idle time");
+	return serve_relay_status(&r, 1, s->idle_text);
 }
 
 /* -k -e: a child per connection, at most max at once. */

@@ -22,6 +22,7 @@ struct serve {
 	unsigned max;     /* -m: most connections at once, 0 for the default */
 	const char *cmd;  /* -e, or NULL */
 	int64_t idle_ms;  /* -i, -1 for none */
+	const char *idle_text; /* -i as typed, for the message */
 	int sigfd;        /* from relay_signals() */
 	int verbose;      /* -v */
 	/* Decide about a new connection (log it with -v); 0 to refuse it. */

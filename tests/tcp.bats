@@ -237,6 +237,23 @@ time.sleep(60)' "$T/port"
 	[ "$(cat "$T/recv")" = question ]
 }
 
+@test "-i counts reads and writes: a slow but steady stream is never cut" {
+	# Ten lines 0.3 s apart take 3 s, longer than -i 2s: only resetting the
+	# timer on every read (first) and every write (second) lets them all through.
+	mkfifo "$T/hold1" "$T/hold2"
+	bgi bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | exec "$1" tcp-listen --port-file "$2" 0' _ "$IPCBOX" "$T/port"
+	PORT=$(port_of "$T/port")
+	run --separate-stderr ipc tcp-connect -i 2s 127.0.0.1 "$PORT" <>"$T/hold1"
+	assert_status 124
+	[ "$output" = "$(seq 1 10)" ]
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp-listen --port-file "$T/port" 0 <>"$T/hold2" >"$T/got"
+	PORT=$(port_of "$T/port")
+	run --separate-stderr bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | timeout "$3" "$1" tcp-connect -i 2s 127.0.0.1 "$2"' _ "$IPCBOX" "$PORT" "$TMO"
+	assert_status 124
+	[ "$(cat "$T/got")" = "$(seq 1 10)" ]
+}
+
 @test "-z/--zero: exit 0 if the port accepts, sending nothing; 1 if refused" {
 	listen </dev/null >"$T/got"
 	run ipc tcp-connect -z 127.0.0.1 "$PORT" <<<"not sent"

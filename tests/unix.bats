@@ -18,9 +18,11 @@ bgi() {
 # ulisten ARGS... SOCKET: unix-listen in the background; LPID is its pid.
 # Ready once the socket file exists (for @names: once -v said so).
 ulisten() {
-	bgi "$IPCBOX" unix-listen -v "$@" 2>"$T/l.err"
+	rm -f "$T/l.err"
+	bgi "$IPCBOX" unix-listen -v "$@" 2>"$T/l.err.new"
+	wait_for grep -q "listening on" "$T/l.err.new"
+	mv "$T/l.err.new" "$T/l.err"
 	LPID=$(cat "/proc/$BG_PID/task/$BG_PID/children")
-	wait_for grep -q "listening on" "$T/l.err"
 }
 
 abstract_name() {
