@@ -206,7 +206,8 @@ static void hub_read_stdin(struct hub *h)
 		h->c[i].off = 0;
 }
 
-/* Serve one ready client; -1 if it is to be dropped, -2 if stdout is gone. */
+/* Serve one ready client: 0, or -1 if it is to be dropped, -2 if stdout's
+ * reader is gone, -3 if writing stdout failed. */
 static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
 {
 	if ((revents & (POLLOUT | POLLERR | POLLHUP)) && c->off < h->len) {
@@ -224,8 +225,12 @@ static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
 			c->rd_eof = 1;
 		if (n > 0) {
 			c->last = net_now_ms();
-			if (io_write_all(STDOUT_FILENO, h->rbuf, (size_t)n) < 0)
-				return errno == EPIPE ? -2 : (cli_warn_errno(errno, "write stdout"), -2);
+			if (io_write_all(STDOUT_FILENO, h->rbuf, (size_t)n) < 0) {
+				if (errno == EPIPE) /* a closed stdout ends it quietly */
+					return -2;
+				cli_warn_errno(errno, "write stdout");
+				return -3;
+			}
 		}
 	}
 	return c->rd_eof && c->off >= h->len ? -1 : 0;
@@ -275,8 +280,8 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 			int r = 0;
 			if (pf[3 + i].revents)
 				r = hub_client_io(h, &h->c[i], pf[3 + i].revents);
-			if (r == -2)
-				return EXIT_OK;
+			if (r <= -2)
+				return r == -2 ? EXIT_OK : EXIT_FAIL;
 			if (r == 0 && h->s->idle_ms >= 0 && now - h->c[i].last >= h->s->idle_ms) {
 				if (h->s->verbose)
 					cli_warn("closed an idle connection");
