@@ -40,6 +40,7 @@ listen() {
 	bgi "$IPCBOX" tcp-listen --port-file "$T/port" "$@" 0
 	PORT=$(port_of "$T/port")
 	LPID=$(cat "/proc/$BG_PID/task/$BG_PID/children")
+	LPID=${LPID%% *}
 }
 
 # peer_port FILE PATTERN: the port a socat or nc listener reported on stderr.
@@ -390,6 +391,7 @@ time.sleep(60)' "$T/port"
 	listen -k -e cat
 	local before i
 	before=$(ls "/proc/$LPID/fd" | wc -l)
+	[ "$before" -gt 2 ] # the listener is there to look at
 	for i in $(seq 1 30); do
 		timeout "$TMO" "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <<<"x$i" >"$T/c$i" &
 	done
@@ -398,6 +400,37 @@ time.sleep(60)' "$T/port"
 	wait_for bash -c "[ -z \"\$(cat /proc/$LPID/task/*/children)\" ]"
 	[ "$(ls "/proc/$LPID/fd" | wc -l)" -eq "$before" ]
 	! ps -o stat= --ppid "$LPID" | grep -q Z
+}
+
+@test "-k -e: the command inherits only its connection, none of the listener's descriptors" {
+	listen -k -e 'for f in /proc/$$/fd/*; do echo "${f##*/} $(readlink "$f")"; done'
+	local own
+	# What the listener opened itself (the listening socket, the signal
+	# pipe), not what it inherited from timeout(1) and the test harness.
+	own=$(comm -23 <(for f in /proc/"$LPID"/fd/*; do readlink "$f"; done | sort) \
+		<(for f in /proc/"$BG_PID"/fd/*; do readlink "$f"; done | sort))
+	grep -q "socket:" <<<"$own"
+	run ipc tcp-connect 127.0.0.1 "$PORT" </dev/null
+	assert_status 0
+	assert_match '^0 socket:'
+	assert_match $'\n1 socket:'
+	local line
+	while read -r line; do
+		if grep -qF -- " $line" <<<"$output"; then
+			echo "child inherited $line: $output" >&2
+			return 1
+		fi
+	done <<<"$own"
+}
+
+@test "long options: --keep --max --exec --ipv4 --bind" {
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp-listen --ipv4 --bind '*' --keep --max 3 --exec 'echo ok' --verbose --port-file "$T/port" 0 </dev/null 2>"$T/l.err"
+	PORT=$(port_of "$T/port")
+	wait_for grep -q "listening on 0.0.0.0:$PORT" "$T/l.err"
+	run ipc tcp-connect --ipv4 127.0.0.1 "$PORT" </dev/null
+	assert_status 0
+	assert_output ok
 }
 
 @test "-m/--max 2: a third client waits in the backlog until a slot frees" {

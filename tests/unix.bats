@@ -41,6 +41,7 @@ ulisten() {
 	wait_for grep -q "listening on" "$T/l.err.new"
 	mv "$T/l.err.new" "$T/l.err"
 	LPID=$(cat "/proc/$BG_PID/task/$BG_PID/children")
+	LPID=${LPID%% *}
 }
 
 abstract_name() {
