@@ -9,7 +9,6 @@
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
-#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -120,27 +119,6 @@ static int connect_host(const char *host, uint16_t port)
 	return fd;
 }
 
-/* With the connection made: run -e CMD on it, or relay it. */
-static int use_connection(int fd)
-{
-	if (tcp.cmd) {
-		struct net_env env;
-		net_ucspi_env(fd, &env);
-		pid_t pid = spawn_cmd(tcp.cmd, fd, env.env);
-		if (pid < 0)
-			cli_die_errno(EXIT_FAIL, errno, "run '%s'", tcp.cmd);
-		close(fd);
-		int status = spawn_wait(pid);
-		if (status < 0)
-			cli_die_errno(EXIT_FAIL, errno, "wait");
-		return status;
-	}
-	struct relay_result r;
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, tcp.idle_ms, relay_signals(), &r);
-	close(fd);
-	return serve_relay_status(&r, 0, tcp.idle_text);
-}
-
 static int tcp_connect_main(int argc, char **argv)
 {
 	struct cli c;
@@ -175,7 +153,7 @@ static int tcp_connect_main(int argc, char **argv)
 		close(fd);
 		return EXIT_OK;
 	}
-	return use_connection(fd);
+	return serve_connected(fd, tcp.cmd, tcp.idle_ms, tcp.idle_text);
 }
 
 /* serve's admit callback: the --allow list and the -v log. */

@@ -8,7 +8,6 @@
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
-#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -93,19 +92,7 @@ static int unix_connect_main(int argc, char **argv)
 		cli_warn("connected to %s", name);
 	if (ux.zero)
 		return EXIT_OK;
-	if (ux.cmd) {
-		struct net_env env;
-		net_ucspi_env(fd, &env);
-		pid_t pid = spawn_cmd(ux.cmd, fd, env.env);
-		if (pid < 0)
-			cli_die_errno(EXIT_FAIL, errno, "run '%s'", ux.cmd);
-		close(fd);
-		return spawn_wait(pid);
-	}
-	struct relay_result r;
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, ux.idle_ms, relay_signals(), &r);
-	close(fd);
-	return serve_relay_status(&r, 0, ux.idle_text);
+	return serve_connected(fd, ux.cmd, ux.idle_ms, ux.idle_text);
 }
 
 /* Remove our socket file, if it is still the one we made. */

@@ -36,6 +36,32 @@ int serve_relay_status(const struct relay_result *r, int listener, const char *i
 	return EXIT_FAIL;
 }
 
+int serve_connected(int fd, const char *cmd, int64_t idle_ms, const char *idle_text)
+{
+	struct relay_result r;
+
+	if (cmd) {
+		struct net_env env;
+		net_ucspi_env(fd, &env);
+		pid_t pid = spawn_cmd(cmd, fd, env.env);
+		int err = errno;
+		close(fd);
+		if (pid < 0) {
+			cli_warn_errno(err, "run '%s'", cmd);
+			return EXIT_FAIL;
+		}
+		int status = spawn_wait(pid);
+		if (status < 0) {
+			cli_warn_errno(errno, "wait");
+			return EXIT_FAIL;
+		}
+		return status;
+	}
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, idle_ms, relay_signals(), &r);
+	close(fd);
+	return serve_relay_status(&r, 0, idle_text);
+}
+
 /* Accept one connection if there is one; -1 if none (EAGAIN and the like)
  * or the admit callback refused it.  The socket is blocking. */
 static int accept_one(const struct serve *s)

@@ -35,6 +35,11 @@ struct serve {
 /* Serve until done or signalled; returns the exit status. */
 int serve_run(const struct serve *s);
 
+/* A connecting applet's work once connected: run cmd with the connection
+ * on fd 0 and 1 and return its status, or (cmd NULL) relay stdin and stdout
+ * over it.  Returns the exit status; fd is closed. */
+int serve_connected(int fd, const char *cmd, int64_t idle_ms, const char *idle_text);
+
 /* Turn a relay's end into an exit status, printing the diagnostic if any.
  * A signal ends a listener with 0, a connecting applet with 128+N. */
 int serve_relay_status(const struct relay_result *r, int listener, const char *idle_text);
