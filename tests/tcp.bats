@@ -56,7 +56,7 @@ data() {
 
 # A port nobody listens on: one the kernel gave us a moment ago.
 closed_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 @test "dispatch: tcp-listen, 'tcp listen' and a tcp-connect link all work" {
@@ -196,7 +196,7 @@ closed_port() {
 
 @test "-w/--wait: no answer within the connect timeout is exit 124" {
 	# A listener whose backlog is full drops further SYNs: connect hangs.
-	bg python3 -c '
+	bg /usr/bin/python3 -c '
 import socket, sys, os, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
 held = []

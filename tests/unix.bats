@@ -118,7 +118,7 @@ abstract_name() {
 }
 
 @test "a stale socket file (nobody answers) is replaced" {
-	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/s"
+	/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/s"
 	[ -S "$T/s" ]
 	run ipc unix-connect -z "$T/s"
 	assert_status 1
@@ -215,7 +215,7 @@ abstract_name() {
 }
 
 @test "-w/--wait: a full backlog is exit 124" {
-	bgi python3 -c '
+	bgi /usr/bin/python3 -c '
 import socket, sys, os, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0)
 held = []
@@ -261,7 +261,7 @@ time.sleep(60)' "$T/s" </dev/null
 }
 
 @test "connect to a path nobody listens on: exit 1 'Connection refused'" {
-	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/s"
+	/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/s"
 	run --separate-stderr ipc unix-connect "$T/s"
 	assert_status 1
 	[ "$stderr" = "ipcbox unix-connect: connect to $T/s: Connection refused" ]
