@@ -9,7 +9,6 @@
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
-#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -120,27 +119,6 @@ static int connect_host(const char *host, uint16_t port)
 	return fd;
 }
 
-/* With the connection made: run -e CMD on it, or relay it. */
-static int use_connection(int fd)
-{
-	if (tcp.cmd) {
-		struct net_env env;
-		net_ucspi_env(fd, &env);
-		pid_t pid = spawn_cmd(tcp.cmd, fd, env.env);
-		if (pid < 0)
-			cli_die_errno(EXIT_FAIL, errno, "run '%s'", tcp.cmd);
-		close(fd);
-		int status = spawn_wait(pid);
-		if (status < 0)
-			cli_die_errno(EXIT_FAIL, errno, "wait");
-		return status;
-	}
-	struct relay_result r;
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, tcp.idle_ms, relay_signals(), &r);
-	close(fd);
-	return serve_relay_status(&r, 0, tcp.idle_text);
-}
-
 static int tcp_connect_main(int argc, char **argv)
 {
 	struct cli c;
@@ -175,7 +153,7 @@ static int tcp_connect_main(int argc, char **argv)
 		close(fd);
 		return EXIT_OK;
 	}
-	return use_connection(fd);
+	return serve_connected(fd, tcp.cmd, tcp.idle_ms, tcp.idle_text);
 }
 
 /* serve's admit callback: the --allow list and the -v log. */
@@ -266,7 +244,7 @@ static int tcp_listen_main(int argc, char **argv)
 
 	struct serve s = {
 		.lfd = lfd, .keep = tcp.keep, .max = tcp.max, .cmd = tcp.cmd,
-		.idle_ms = tcp.idle_ms, .sigfd = sigfd, .verbose = tcp.verbose,
+		.idle_ms = tcp.idle_ms, .idle_text = tcp.idle_text, .sigfd = sigfd, .verbose = tcp.verbose,
 		.admit = tcp_admit,
 	};
 	return serve_run(&s);
@@ -276,8 +254,8 @@ static const struct opt connect_opts[] = {
 	{'4', "ipv4", NULL, "IPv4 only", NULL},
 	{'6', "ipv6", NULL, "IPv6 only", NULL},
 	{'s', "source", "ADDR", "connect from this local address", "host"},
-	{'w', "wait", "DURATION", "give up connecting after DURATION (exit 124)", NULL},
-	{'i', "idle", "DURATION", "close after DURATION without data either way (exit 124)", NULL},
+	{'w', "wait", "CONNECT_TIMEOUT", "give up connecting after this long (exit 124)", NULL},
+	{'i', "idle", "IDLE", "end after this long without data either way (exit 124)", NULL},
 	{'z', "zero", NULL, "only check that the port accepts, send nothing", NULL},
 	{'e', "exec", "CMD", "run /bin/sh -c CMD with the connection on fd 0 and 1", NULL},
 	{'v', "verbose", NULL, "say on stderr when connected", NULL},
@@ -289,10 +267,10 @@ static const struct opt listen_opts[] = {
 	{'6', "ipv6", NULL, "IPv6 only (default bind ::1)", NULL},
 	{'b', "bind", "ADDR", "listen on ADDR ('*' for every address)", "host"},
 	{'k', "keep", NULL, "keep listening: serve clients concurrently", NULL},
-	{'m', "max", "N", "with -k: at most N connections at once", NULL},
+	{'m', "max", "MAX", "with -k: at most MAX connections at once", NULL},
 	{'e', "exec", "CMD", "run /bin/sh -c CMD per connection, socket on fd 0 and 1", NULL},
 	{OPT_ALLOW, "allow", "CIDR", "accept only peers in CIDR (repeatable)", NULL},
-	{'i', "idle", "DURATION", "close a connection idle that long (exit 124 without -k)", NULL},
+	{'i', "idle", "IDLE", "close a connection idle that long (exit 124 without -k)", NULL},
 	{OPT_PORT_FILE, "port-file", "FILE", "write the bound port to FILE", "file"},
 	{'v', "verbose", NULL, "report listening and each connection on stderr", NULL},
 	{0},
@@ -300,11 +278,11 @@ static const struct opt listen_opts[] = {
 
 const struct applet tcp_applets[] = {
 	{"tcp-connect", tcp_connect_main,
-	 "[-46] [-s ADDR] [-w DURATION] [-i DURATION] [-z] [-e CMD] [-v] HOST PORT",
+	 "[-46] [-s ADDR] [-w CONNECT_TIMEOUT] [-i IDLE] [-z] [-e CMD] [-v] HOST PORT",
 	 "Connect to HOST PORT and relay stdin and stdout over the connection.", connect_opts,
 	 NULL},
 	{"tcp-listen", tcp_listen_main,
-	 "[-46] [-b ADDR] [-k] [-m N] [-e CMD] [--allow CIDR]... [-i DURATION] [--port-file FILE] "
+	 "[-46] [-b ADDR] [-k] [-m MAX] [-e CMD] [--allow CIDR]... [-i IDLE] [--port-file FILE] "
 	 "[-v] PORT",
 	 "Listen on PORT (loopback by default) and relay connections to stdin and stdout.",
 	 listen_opts, NULL},

@@ -8,7 +8,6 @@
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
-#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -93,19 +92,7 @@ static int unix_connect_main(int argc, char **argv)
 		cli_warn("connected to %s", name);
 	if (ux.zero)
 		return EXIT_OK;
-	if (ux.cmd) {
-		struct net_env env;
-		net_ucspi_env(fd, &env);
-		pid_t pid = spawn_cmd(ux.cmd, fd, env.env);
-		if (pid < 0)
-			cli_die_errno(EXIT_FAIL, errno, "run '%s'", ux.cmd);
-		close(fd);
-		return spawn_wait(pid);
-	}
-	struct relay_result r;
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, ux.idle_ms, relay_signals(), &r);
-	close(fd);
-	return serve_relay_status(&r, 0, ux.idle_text);
+	return serve_connected(fd, ux.cmd, ux.idle_ms, ux.idle_text);
 }
 
 /* Remove our socket file, if it is still the one we made. */
@@ -217,15 +204,15 @@ static int unix_listen_main(int argc, char **argv)
 		cli_warn("listening on %s", argv[c.ind]);
 	struct serve s = {
 		.lfd = lfd, .keep = ux.keep, .max = ux.max, .cmd = ux.cmd,
-		.idle_ms = ux.idle_ms, .sigfd = sigfd, .verbose = ux.verbose,
+		.idle_ms = ux.idle_ms, .idle_text = ux.idle_text, .sigfd = sigfd, .verbose = ux.verbose,
 		.admit = unix_admit, .stopped = stopped,
 	};
 	return serve_run(&s);
 }
 
 static const struct opt connect_opts[] = {
-	{'w', "wait", "DURATION", "give up connecting after DURATION (exit 124)", NULL},
-	{'i', "idle", "DURATION", "close after DURATION without data either way (exit 124)", NULL},
+	{'w', "wait", "CONNECT_TIMEOUT", "give up connecting after this long (exit 124)", NULL},
+	{'i', "idle", "IDLE", "end after this long without data either way (exit 124)", NULL},
 	{'z', "zero", NULL, "only check that the socket accepts, send nothing", NULL},
 	{'e', "exec", "CMD", "run /bin/sh -c CMD with the connection on fd 0 and 1", NULL},
 	{'v', "verbose", NULL, "say on stderr when connected", NULL},
@@ -234,19 +221,19 @@ static const struct opt connect_opts[] = {
 
 static const struct opt listen_opts[] = {
 	{'k', "keep", NULL, "keep listening: serve clients concurrently", NULL},
-	{'m', "max", "N", "with -k: at most N connections at once", NULL},
+	{'m', "max", "MAX", "with -k: at most MAX connections at once", NULL},
 	{'e', "exec", "CMD", "run /bin/sh -c CMD per connection, socket on fd 0 and 1", NULL},
-	{'i', "idle", "DURATION", "close a connection idle that long (exit 124 without -k)", NULL},
+	{'i', "idle", "IDLE", "close a connection idle that long (exit 124 without -k)", NULL},
 	{OPT_MODE, "mode", "MODE", "permissions of the socket file (default 600)", NULL},
 	{'v', "verbose", NULL, "report listening and each connection on stderr", NULL},
 	{0},
 };
 
 const struct applet unix_applets[] = {
-	{"unix-connect", unix_connect_main, "[-w DURATION] [-i DURATION] [-z] [-e CMD] [-v] PATH|@NAME",
+	{"unix-connect", unix_connect_main, "[-w CONNECT_TIMEOUT] [-i IDLE] [-z] [-e CMD] [-v] PATH|@ABSTRACT",
 	 "Connect to a Unix stream socket and relay stdin and stdout over it.", connect_opts, NULL},
 	{"unix-listen", unix_listen_main,
-	 "[-k] [-m N] [-e CMD] [-i DURATION] [--mode MODE] [-v] PATH|@NAME",
+	 "[-k] [-m MAX] [-e CMD] [-i IDLE] [--mode MODE] [-v] PATH|@ABSTRACT",
 	 "Listen on a Unix stream socket and relay connections to stdin and stdout.", listen_opts,
 	 NULL},
 	{0},

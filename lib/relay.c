@@ -64,6 +64,17 @@ int relay_signal_take(int sigfd, int *child)
 			else if (!term)
 				term = b[i];
 		}
+	if (term) {
+		/* The caller is on its way out: a second signal (timeout(1) sends
+		 * one to the child and one to its group) stays pending rather than
+		 * interrupting the clean-up. */
+		sigset_t ending;
+		sigemptyset(&ending);
+		sigaddset(&ending, SIGINT);
+		sigaddset(&ending, SIGTERM);
+		sigaddset(&ending, SIGHUP);
+		sigprocmask(SIG_BLOCK, &ending, NULL);
+	}
 	return term;
 }
 

@@ -8,9 +8,10 @@
  *    nothing stdin still holds is dropped.
  *  - the relay ends when both pumps are done.
  * Each pump moves data with splice(2) when one end is a pipe, sendfile(2)
- * when stdin is a regular file, and read/write through a 1 MiB buffer
- * otherwise; a kernel that refuses the fast call (EINVAL and friends) gets
- * read/write from then on.  Only the socket is made non-blocking: stdin and
+ * when stdin is a regular file, splice(2) through a private pipe from the
+ * socket to any other stdout (a file, /dev/null), and read/write through a
+ * 1 MiB buffer otherwise; a kernel that refuses the fast call (EINVAL and
+ * friends) gets read/write from then on, without losing what was in flight.  Only the socket is made non-blocking: stdin and
  * stdout may be shared with other processes.
  *
  * Signals reach the loop through a self-pipe (relay_signals), so no work
@@ -44,7 +45,8 @@ struct relay_result {
 int relay_signals(void);
 /* Read the pending signal numbers from the self-pipe; returns the first
  * terminating one (INT, TERM, HUP), else 0.  *child is set to 1 if a
- * SIGCHLD came. */
+ * SIGCHLD came.  Once a terminating signal is returned, further INT, TERM
+ * and HUP are blocked so that the clean-up on the way out is not cut short. */
 int relay_signal_take(int sigfd, int *child);
 
 /* Relay in (stdin) <-> sock <-> out (stdout) until both directions are done.

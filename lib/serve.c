@@ -36,6 +36,32 @@ int serve_relay_status(const struct relay_result *r, int listener, const char *i
 	return EXIT_FAIL;
 }
 
+int serve_connected(int fd, const char *cmd, int64_t idle_ms, const char *idle_text)
+{
+	struct relay_result r;
+
+	if (cmd) {
+		struct net_env env;
+		net_ucspi_env(fd, &env);
+		pid_t pid = spawn_cmd(cmd, fd, env.env);
+		int err = errno;
+		close(fd);
+		if (pid < 0) {
+			cli_warn_errno(err, "run '%s'", cmd);
+			return EXIT_FAIL;
+		}
+		int status = spawn_wait(pid);
+		if (status < 0) {
+			cli_warn_errno(errno, "wait");
+			return EXIT_FAIL;
+		}
+		return status;
+	}
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, idle_ms, relay_signals(), &r);
+	close(fd);
+	return serve_relay_status(&r, 0, idle_text);
+}
+
 /* Accept one connection if there is one; -1 if none (EAGAIN and the like)
  * or the admit callback refused it.  The socket is blocking. */
 static int accept_one(const struct serve *s)
@@ -121,7 +147,7 @@ static int serve_once(const struct serve *s)
 	struct relay_result r;
 	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, s->idle_ms, s->sigfd, &r);
 	close(fd);
-	return serve_relay_status(&r, 1, "the idle time");
+	return serve_relay_status(&r, 1, s->idle_text);
 }
 
 /* -k -e: a child per connection, at most max at once. */
@@ -206,7 +232,8 @@ static void hub_read_stdin(struct hub *h)
 		h->c[i].off = 0;
 }
 
-/* Serve one ready client; -1 if it is to be dropped, -2 if stdout is gone. */
+/* Serve one ready client: 0, or -1 if it is to be dropped, -2 if stdout's
+ * reader is gone, -3 if writing stdout failed. */
 static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
 {
 	if ((revents & (POLLOUT | POLLERR | POLLHUP)) && c->off < h->len) {
@@ -224,8 +251,12 @@ static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
 			c->rd_eof = 1;
 		if (n > 0) {
 			c->last = net_now_ms();
-			if (io_write_all(STDOUT_FILENO, h->rbuf, (size_t)n) < 0)
-				return errno == EPIPE ? -2 : (cli_warn_errno(errno, "write stdout"), -2);
+			if (io_write_all(STDOUT_FILENO, h->rbuf, (size_t)n) < 0) {
+				if (errno == EPIPE) /* a closed stdout ends it quietly */
+					return -2;
+				cli_warn_errno(errno, "write stdout");
+				return -3;
+			}
 		}
 	}
 	return c->rd_eof && c->off >= h->len ? -1 : 0;
@@ -275,8 +306,8 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 			int r = 0;
 			if (pf[3 + i].revents)
 				r = hub_client_io(h, &h->c[i], pf[3 + i].revents);
-			if (r == -2)
-				return EXIT_OK;
+			if (r <= -2)
+				return r == -2 ? EXIT_OK : EXIT_FAIL;
 			if (r == 0 && h->s->idle_ms >= 0 && now - h->c[i].last >= h->s->idle_ms) {
 				if (h->s->verbose)
 					cli_warn("closed an idle connection");

@@ -22,6 +22,7 @@ struct serve {
 	unsigned max;     /* -m: most connections at once, 0 for the default */
 	const char *cmd;  /* -e, or NULL */
 	int64_t idle_ms;  /* -i, -1 for none */
+	const char *idle_text; /* -i as typed, for the message */
 	int sigfd;        /* from relay_signals() */
 	int verbose;      /* -v */
 	/* Decide about a new connection (log it with -v); 0 to refuse it. */
@@ -33,6 +34,11 @@ struct serve {
 
 /* Serve until done or signalled; returns the exit status. */
 int serve_run(const struct serve *s);
+
+/* A connecting applet's work once connected: run cmd with the connection
+ * on fd 0 and 1 and return its status, or (cmd NULL) relay stdin and stdout
+ * over it.  Returns the exit status; fd is closed. */
+int serve_connected(int fd, const char *cmd, int64_t idle_ms, const char *idle_text);
 
 /* Turn a relay's end into an exit status, printing the diagnostic if any.
  * A signal ends a listener with 0, a connecting applet with 128+N. */
