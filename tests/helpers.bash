@@ -14,14 +14,33 @@ common_setup() {
 	BG_PIDS=()
 }
 
-common_teardown() {
-	local p
+# stop_bg: end each background command itself first, then its
+# timeout(1).  Killing timeout makes it send SIGTERM and then SIGCONT; under
+# LeakSanitizer (make check) a SIGCONT landing while the exiting process is
+# being ptrace-stopped for the leak scan hangs it.  What does not end within
+# a few seconds is killed through its timeout.
+stop_bg() {
+	local p c deadline=$((SECONDS + 5))
+	for p in "${BG_PIDS[@]}"; do
+		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -z "$c" ] || kill $c 2>/dev/null
+	done
+	for p in "${BG_PIDS[@]}"; do
+		while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.01; done
+	done
 	for p in "${BG_PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
 	for p in "${BG_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
+	BG_PIDS=()
+}
+
+# common_teardown: stop the background commands, remove the test's directory.
+common_teardown() {
+	stop_bg
 	rm -rf "$T"
 }
 
@@ -37,6 +56,14 @@ ipc() {
 # and is killed (by pid) in teardown.
 bg() {
 	timeout "$TMO" "$@" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+# bgi CMD...: bg that keeps the caller's stdin (bash gives an asynchronous
+# command /dev/null otherwise, whatever the caller redirected).
+bgi() {
+	timeout "$TMO" "$@" <&0 &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
 }

@@ -24,10 +24,7 @@ setup() {
 # Stop the test's processes first (a peer may still hold or recreate an
 # object), then remove the objects, then the directory.
 teardown() {
-	local p
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	BG_PIDS=()
+	stop_bg
 	common_teardown_objects
 	common_teardown
 }

@@ -7,32 +7,6 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-# teardown: end each background command itself before its timeout(1).
-# Killing timeout makes it send SIGTERM and then SIGCONT; under
-# LeakSanitizer (make check) a SIGCONT landing while the exiting process is
-# being ptrace-stopped for the leak scan hangs it.  A command that does not
-# end within a few seconds is left to common_teardown.
-teardown() {
-	local p c deadline=$((SECONDS + 5))
-	for p in "${BG_PIDS[@]}"; do
-		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
-		# shellcheck disable=SC2086
-		[ -z "$c" ] || kill $c 2>/dev/null
-	done
-	for p in "${BG_PIDS[@]}"; do
-		while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.01; done
-	done
-	common_teardown
-}
-
-# bgi CMD...: bg that keeps the caller's stdin (bash gives an asynchronous
-# command /dev/null otherwise).
-bgi() {
-	timeout "$TMO" "$@" <&0 &
-	BG_PID=$!
-	BG_PIDS+=("$BG_PID")
-}
-
 # ulisten ARGS... SOCKET: unix-listen in the background; LPID is its pid.
 # Ready once the socket file exists (for @names: once -v said so).
 ulisten() {
