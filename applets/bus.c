@@ -395,23 +395,30 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct name *)a)->name, ((const struct name *)b)->name);
 }
 
-/* Add the strings of an 'as' reply to names[] (deduplicated). */
-static void add_names(struct name *names, uint32_t *n, const struct dbus_msg *reply, int activatable)
+/* The strings of an 'as' reply from the bus. */
+static const struct dbus_value *string_list(const struct dbus_msg *reply)
 {
-	if (reply->nbody != 1 || reply->body[0].type != 'a')
+	if (reply->nbody != 1 || strcmp(reply->signature, "as") != 0)
 		cli_die(EXIT_FAIL, "unexpected reply signature '%s'", reply->signature);
-	for (uint32_t i = 0; i < reply->body[0].n; i++) {
-		const char *s = reply->body[0].v.items[i].v.str;
-		uint32_t k;
-		for (k = 0; k < *n && strcmp(names[k].name, s) != 0; k++)
-			;
-		if (k == *n)
-			names[(*n)++] = (struct name){.name = dbus_arena_strndup(bus.arena, s, strlen(s))};
-		if (activatable)
-			names[k].activatable = 1;
-		else
-			names[k].running = 1;
+	return &reply->body[0];
+}
+
+/* Mark the activatable names among the n sorted running ones, appending
+ * those that are not running; keeps names[] sorted. */
+static void add_activatable(struct name *names, uint32_t *n, const struct dbus_value *list)
+{
+	uint32_t running = *n;
+
+	for (uint32_t i = 0; i < list->n; i++) {
+		const char *s = list->v.items[i].v.str;
+		struct name key = {.name = s}, *hit = bsearch(&key, names, running, sizeof *names, by_name);
+		if (!hit) {
+			hit = &names[(*n)++];
+			*hit = (struct name){.name = dbus_arena_strndup(bus.arena, s, strlen(s))};
+		}
+		hit->activatable = 1;
 	}
+	qsort(names, *n, sizeof *names, by_name);
 }
 
 /* Send one driver query about a name without waiting; returns its serial. */
@@ -505,11 +512,12 @@ static void print_names_json(const struct name *names, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
 		json_cstring(stdout, names[i].name);
-		if (names[i].pid)
-			printf(",\"pid\":%u,\"process\":", names[i].pid),
-				json_cstring(stdout, process_name(names[i].pid, comm, sizeof comm));
-		else
+		if (names[i].pid) {
+			printf(",\"pid\":%u,\"process\":", names[i].pid);
+			json_cstring(stdout, process_name(names[i].pid, comm, sizeof comm));
+		} else {
 			printf(",\"pid\":null,\"process\":null");
+		}
 		printf(",\"connection\":");
 		if (names[i].owner || (names[i].running && names[i].name[0] == ':'))
 			json_cstring(stdout, names[i].owner ? names[i].owner : names[i].name);
@@ -542,30 +550,32 @@ static void print_names(const struct name *names, uint32_t n)
 static int list_main(int argc, char **argv)
 {
 	struct dbus_msg names_reply, act_reply;
+	const struct dbus_value *running, *act = NULL;
 	struct name *names;
-	uint32_t n = 0, cap;
+	uint32_t n = 0;
 
 	options(argc, argv, 0, 0);
 	connect_bus();
 	driver_call("ListNames", "", NULL, 0, &names_reply);
-	cap = names_reply.nbody == 1 ? names_reply.body[0].n : 0;
+	running = string_list(&names_reply);
 	if (bus.activatable) {
 		driver_call("ListActivatableNames", "", NULL, 0, &act_reply);
-		cap += act_reply.nbody == 1 ? act_reply.body[0].n : 0;
+		act = string_list(&act_reply);
 	}
-	names = dbus_arena_alloc(bus.arena, sizeof *names * (cap + 1));
-	add_names(names, &n, &names_reply, 0);
-	dbus_msg_free(&names_reply);
-	if (bus.activatable) {
-		add_names(names, &n, &act_reply, 1);
-		dbus_msg_free(&act_reply);
-	}
+	names = dbus_arena_alloc(bus.arena, sizeof *names * ((size_t)running->n + (act ? act->n : 0) + 1));
+	for (uint32_t i = 0; i < running->n; i++)
+		names[n++] = (struct name){.name = running->v.items[i].v.str, .running = 1};
 	qsort(names, n, sizeof *names, by_name);
+	if (act)
+		add_activatable(names, &n, act);
 	lookup_owners(names, n);
 	if (bus.json)
 		print_names_json(names, n);
 	else
 		print_names(names, n);
+	dbus_msg_free(&names_reply);
+	if (act)
+		dbus_msg_free(&act_reply);
 	return 0;
 }
 
@@ -816,10 +826,12 @@ static void tree_walk(const char *dest, const char *path, int depth)
 
 	if (++bus.tree_count > TREE_MAX_NODES)
 		cli_die(EXIT_FAIL, "more than %d objects; stopping", TREE_MAX_NODES);
-	if (bus.json)
-		printf("%s", bus.tree_count > 1 ? "," : ""), json_cstring(stdout, path);
-	else
+	if (bus.json) {
+		fputs(bus.tree_count > 1 ? "," : "", stdout);
+		json_cstring(stdout, path);
+	} else {
 		puts(path);
+	}
 	xml = introspect(dest, path, &reply, depth > 0);
 	if (!xml)
 		return;
