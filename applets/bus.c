@@ -629,14 +629,15 @@ static const struct dbus_value *find_property(const struct dbus_value *all, cons
 static char *terse_value(const struct dbus_value *v)
 {
 	char *buf = NULL, *out;
-	size_t len = 0;
+	size_t len = 0, skip;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		cli_die(EXIT_FAIL, "out of memory");
 	dbus_print_terse(f, v->sig, v, 1);
 	fclose(f);
-	out = dbus_arena_strndup(bus.arena, buf + strlen(v->sig) + 1, len - strlen(v->sig) - 1);
+	skip = strlen(v->sig) + 1 <= len ? strlen(v->sig) + 1 : len;
+	out = dbus_arena_strndup(bus.arena, buf + skip, len - skip);
 	free(buf);
 	return out;
 }

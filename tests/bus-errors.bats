@@ -203,12 +203,14 @@ fake() {
 	run --separate-stderr ipc bus-list --address "unix:path=$T/fake.sock"
 	assert_status 1
 	assert_one_line_error bus-list
+	[[ $stderr == "ipcbox bus-list: bad message from the bus: "* ]]
 	wait "$BG_PID" || true
 	rm -f "$T/fake.sock" "$T/fake.ready"
 	fake hugemsg
 	run --separate-stderr ipc bus-list --address "unix:path=$T/fake.sock"
 	assert_status 1
 	assert_one_line_error bus-list
+	[[ $stderr == *"exceeds 128 MiB"* ]]
 }
 
 @test "bus-introspect and bus-tree: errors from a missing object or service, exit 1" {

@@ -202,6 +202,17 @@ static int take_hello_reply(struct dbus_conn *c, struct dbus_msg *m, struct dbus
 	return 1;
 }
 
+/* Prefix the parser's reason: the bus broke the protocol. */
+static int bad_message(struct dbus_err *err)
+{
+	char why[sizeof err->msg];
+
+	if (!err)
+		return -1;
+	memcpy(why, err->msg, sizeof why);
+	return dbus_err_set(err, "bad message from the bus: %.200s", why);
+}
+
 int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		   struct dbus_err *err)
 {
@@ -211,7 +222,7 @@ int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		if (c->rlen >= 16) {
 			total = dbus_msg_length(c->rbuf, err);
 			if (total == 0)
-				return -1;
+				return bad_message(err);
 		}
 		if (total == 0 || c->rlen < total) {
 			r = fill(c, total ? total : 16, deadline_ms, err);
@@ -221,7 +232,7 @@ int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		}
 		memset(m, 0, sizeof *m);
 		if (dbus_msg_parse(m, c->rbuf, total, err) < 0)
-			return -1;
+			return bad_message(err);
 		c->rlen -= total;
 		memmove(c->rbuf, c->rbuf + total, c->rlen);
 		r = take_hello_reply(c, m, err);
