@@ -27,7 +27,7 @@ for_each() {
 		[ -n "$cmd" ] || continue
 		case $cmd in
 		python3-dbus) /usr/bin/python3 -c 'import dbus' 2>/dev/null && continue ;;
-		python3-gi) /usr/bin/python3 -c 'from gi.repository import GLib' 2>/dev/null && continue ;;
+		python3-gi) /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null && continue ;;
 		qmake) [ -x /usr/lib/qt5/bin/qmake ] && continue ;;
 		qtpaths) [ -x /usr/lib/qt5/bin/moc ] && continue ;;
 		*) command -v "$cmd" >/dev/null 2>&1 && continue ;;

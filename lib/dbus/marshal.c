@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Keep a parse from turning a 128 MiB message into gigabytes of values. */
-#define DBUS_PARSE_MEMORY_MAX ((size_t)1 << 30)
-
 /* ---- compiled signatures --------------------------------------------- */
 
 /* A static NUL-terminated one-character signature for a basic type or v. */
@@ -406,6 +403,8 @@ static int r_array(struct dbus_rbuf *r, const struct dbus_type *t, struct dbus_v
 				    (unsigned)n, (unsigned)et->fixed);
 	if (et->fixed) {
 		cap = n / et->fixed;
+		if (dbus_arena_used(r->a) + (size_t)cap * sizeof *v->v.items > DBUS_PARSE_MEMORY_MAX)
+			return dbus_err_set(err, "message too large to unpack in memory");
 		v->v.items = dbus_arena_alloc(r->a, (size_t)(cap ? cap : 1) * sizeof *v->v.items);
 	}
 	end = r->pos + n;
@@ -430,6 +429,8 @@ static int r_variant(struct dbus_rbuf *r, struct dbus_value *v, unsigned depth,
 	uint32_t len, nt;
 	struct dbus_type *ct;
 
+	if (dbus_arena_used(r->a) > DBUS_PARSE_MEMORY_MAX)
+		return dbus_err_set(err, "message too large to unpack in memory");
 	if (dbus_r_sig(r, &sig, &len, err) < 0)
 		return -1;
 	if (!dbus_valid_single_type(sig, len))

@@ -147,6 +147,8 @@ static int read_field(struct dbus_rbuf *r, struct dbus_msg *m, unsigned *seen,
 	struct dbus_type *t;
 	struct dbus_value v;
 
+	if (dbus_arena_used(r->a) > DBUS_PARSE_MEMORY_MAX)
+		return dbus_err_set(err, "message too large to unpack in memory");
 	if (dbus_r_pad(r, 8, err) < 0 || dbus_r_u8(r, &code, err) < 0 ||
 	    dbus_r_sig(r, &sig, &len, err) < 0)
 		return -1;

@@ -22,6 +22,10 @@ struct dbus_type {
 	struct dbus_type *kids;
 };
 
+/* Keep a parse from turning a 128 MiB message into gigabytes of values
+ * (each value takes 32 bytes: an `ay` of over 32 MiB is refused). */
+#define DBUS_PARSE_MEMORY_MAX ((size_t)1 << 30)
+
 /* Bytes handed out by an arena so far (the parser's memory budget). */
 size_t dbus_arena_used(const struct dbus_arena *a);
 

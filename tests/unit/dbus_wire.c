@@ -1,7 +1,10 @@
 /* Unit tests for lib/dbus (validation, marshalling, messages, argument
  * text and printers).  Usage: dbus_wire [GROUP]; with no GROUP every group
  * runs.  Exit 1 if any check in the chosen groups failed, each failure
- * printed as FILE:LINE and what was expected.
+ * printed as FILE:LINE and what was expected.  Also, for the tests with
+ * GLib (tests/dbus-wire-glib.py): dbus_wire encode l|B SIG WORD... writes a
+ * message to stdout, dbus_wire decode prints the body of the message on
+ * stdin; and dbus_wire mkcorpus DIR writes the fuzz seeds.
  *
  * Malformed messages are assembled byte by byte with the small writer
  * below (not with the library's), in both byte orders, so that each case
@@ -1173,6 +1176,72 @@ static void test_build(void)
 	CHECK(dbus_msg_build(&m, &out, &len, &err) < 0 && strstr(err.msg, "invalid signature"));
 }
 
+/* ---- group: size limits at and one beyond -------------------------------- */
+
+/* An array value of n uint64 elements (type at), in one calloc. */
+static struct dbus_value at_array(uint32_t n)
+{
+	struct dbus_value v = {.type = 'a', .sig = "at", .n = n};
+	v.v.items = calloc(n ? n : 1, sizeof *v.v.items);
+	for (uint32_t i = 0; i < n; i++)
+		v.v.items[i] = (struct dbus_value){.type = 't', .sig = "t", .v.u = i};
+	return v;
+}
+
+/* Build a call with body at,at of n1 and n2 elements; 0 or -1 with err. */
+static int build_atat(uint32_t n1, uint32_t n2, uint8_t **out, size_t *len, struct dbus_err *err)
+{
+	struct dbus_value body[2] = {at_array(n1), at_array(n2)};
+	struct dbus_msg m = {.type = DBUS_METHOD_CALL, .serial = 1, .path = "/", .member = "M",
+			     .signature = "atat", .body = body, .nbody = 2};
+	int rc = dbus_msg_build(&m, out, len, err);
+	free(body[0].v.items);
+	free(body[1].v.items);
+	return rc;
+}
+
+static void test_limits(void)
+{
+	const uint32_t full = DBUS_MAX_ARRAY / 8; /* elements in a 64 MiB at */
+	struct dbus_err err = {""};
+	struct dbus_msg m;
+	uint8_t *out = NULL;
+	size_t len, base;
+
+	/* an array of exactly 64 MiB is fine; 8 bytes more are not */
+	CHECK(build_atat(full + 1, 0, &out, &len, &err) < 0 && strstr(err.msg, "64 MiB"));
+	if (build_atat(full, 0, &out, &len, &err) < 0) {
+		fprintf(stderr, "64 MiB array: %s\n", err.msg), failures++;
+		return;
+	}
+	base = len;
+	CHECK(dbus_msg_parse(&m, out, len, &err) == 0 && m.body[0].n == full &&
+	      m.body[0].v.items[full - 1].v.u == full - 1);
+	dbus_msg_free(&m);
+	free(out);
+	/* a message of exactly 128 MiB is fine; 8 bytes more are not */
+	uint32_t n2 = (uint32_t)((DBUS_MAX_MESSAGE - base) / 8);
+	if (build_atat(full, n2, &out, &len, &err) == 0) {
+		CHECK(len == DBUS_MAX_MESSAGE);
+		CHECK(dbus_msg_length(out, &err) == DBUS_MAX_MESSAGE);
+		CHECK(dbus_msg_parse(&m, out, len, &err) == 0 && m.body[1].n == n2);
+		dbus_msg_free(&m);
+		free(out);
+	} else {
+		fprintf(stderr, "128 MiB message: %s\n", err.msg), failures++;
+	}
+	CHECK(build_atat(full, n2 + 1, &out, &len, &err) < 0 && strstr(err.msg, "128 MiB"));
+	/* an ay of 40 MiB would take 1.25 GiB as values: refused before allocating */
+	size_t big = 40u << 20;
+	hb_call(&H, 'l', "ay");
+	hb_u32(&H, (uint32_t)big);
+	hb_put32(&H, 4, (uint32_t)(4 + big)); /* body: the length and the bytes */
+	uint8_t *msg = calloc(1, H.n + big);
+	memcpy(msg, H.b, H.n);
+	CHECK(dbus_msg_parse(&m, msg, H.n + big, &err) < 0 && strstr(err.msg, "too large to unpack"));
+	free(msg);
+}
+
 /* ---- fuzz seeds: dbus_wire mkcorpus DIR ---------------------------------- */
 
 /* Build a message whose body is text in sig and write it to DIR/name. */
@@ -1252,6 +1321,50 @@ static int mkcorpus(const char *dir)
 	return failures ? 1 : 0;
 }
 
+/* ---- peers for tests/dbus-wire-glib.py ----------------------------------- */
+
+/* dbus_wire encode l|B SIG WORD...: a method call with that body on stdout. */
+static int encode(char endian, const char *sig, int argc, char **argv)
+{
+	struct dbus_arena *a = dbus_arena_new();
+	struct dbus_msg m = {.endian = endian, .type = DBUS_METHOD_CALL, .serial = 1, .path = "/a",
+			     .member = "M", .signature = sig};
+	struct dbus_err err;
+	uint8_t *out;
+	size_t len;
+
+	if (dbus_text_parse(a, sig, argc, argv, &m.body, &m.nbody, &err) < 0 ||
+	    dbus_msg_build(&m, &out, &len, &err) < 0) {
+		fprintf(stderr, "encode: %s\n", err.msg);
+		return 1;
+	}
+	fwrite(out, 1, len, stdout);
+	free(out);
+	dbus_arena_free(a);
+	return 0;
+}
+
+/* dbus_wire decode: parse the message on stdin; print its body tersely and
+ * as JSON, one line each. */
+static int decode(void)
+{
+	static uint8_t buf[1 << 20];
+	size_t len = fread(buf, 1, sizeof buf, stdin);
+	struct dbus_msg m;
+	struct dbus_err err;
+
+	if (dbus_msg_parse(&m, buf, len, &err) < 0) {
+		fprintf(stderr, "decode: %s\n", err.msg);
+		return 1;
+	}
+	dbus_print_terse(stdout, m.signature, m.body, m.nbody);
+	putchar('\n');
+	dbus_print_json(stdout, m.signature, m.body, m.nbody);
+	putchar('\n');
+	dbus_msg_free(&m);
+	return 0;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct {
@@ -1262,6 +1375,7 @@ static const struct {
 	{"utf8", test_utf8}, {"vectors", test_vectors}, {"reject", test_reject},
 	{"roundtrip", test_roundtrip}, {"depth", test_depth}, {"text", test_text},
 	{"terse", test_terse}, {"json", test_json}, {"build", test_build},
+	{"limits", test_limits},
 };
 
 int main(int argc, char **argv)
@@ -1270,6 +1384,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "mkcorpus"))
 		return mkcorpus(argv[2]);
+	if (argc >= 4 && !strcmp(argv[1], "encode"))
+		return encode(argv[2][0], argv[3], argc - 4, argv + 4);
+	if (argc == 2 && !strcmp(argv[1], "decode"))
+		return decode();
 	for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
 		if (argc > 1 && strcmp(argv[1], groups[i].name))
 			continue;
