@@ -21,9 +21,11 @@
 #include "../lib/dbus/introspect.h"
 #include "../lib/json.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DRIVER_NAME "org.freedesktop.DBus"
 #define DRIVER_PATH "/org/freedesktop/DBus"
@@ -65,6 +67,15 @@ static int parse_bool(const char *s)
 	cli_usage_error("invalid boolean '%s' (expected yes or no)", s);
 }
 
+/* At exit: data that could not be written is a failure, not a success. */
+static void check_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_warn_errno(errno ? errno : EIO, "write to standard output");
+		_exit(EXIT_FAIL);
+	}
+}
+
 /* Parse every option of every bus applet (cli_next refuses the ones the
  * running applet's table lacks), then check the operand count. */
 static void options(int argc, char **argv, int min, int max)
@@ -97,6 +108,7 @@ static void options(int argc, char **argv, int min, int max)
 	bus.nops = argc - c.ind;
 	bus.deadline = timeout < 0 ? -1 : dbus_now_ms() + timeout;
 	bus.arena = dbus_arena_new();
+	atexit(check_stdout);
 }
 
 static const char *check_bus_name(const char *s)
