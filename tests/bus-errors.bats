@@ -250,3 +250,10 @@ fake() {
 	assert_one_line_error bus-list
 	[ "$stderr" = "ipcbox bus-list: tcp:host=127.0.0.1,port=$port: the bus rejected authentication (offered: EXTERNAL)" ]
 }
+
+@test "a bus answering in big-endian byte order: Hello and the reply are read all the same" {
+	fake bigendian
+	run --separate-stderr ipc bus-call --json --address "unix:path=$T/fake.sock" org.x.Y /a org.x.Y M
+	assert_status 0
+	assert_output '{"type":"sai","data":["héllo",[1,-2]]}'
+}
