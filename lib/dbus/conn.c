@@ -66,18 +66,22 @@ static int open_one(struct dbus_conn *c, const struct dbus_addr *a, const uint8_
 	if (r < 0) {
 		char what[sizeof err->msg], name[300];
 		dbus_address_describe(a, name, sizeof name);
-		memcpy(what, err->msg, sizeof what);
-		dbus_err_set(err, "%s: %s", name, what);
+		if (err) {
+			memcpy(what, err->msg, sizeof what);
+			dbus_err_set(err, "%s: %s", name, what);
+		}
 		close(c->fd);
 		c->fd = -1;
 	}
 	return r;
 }
 
+/* Returns 0, -1 with *err, or -2 (with *err) when the timeout expired
+ * during authentication. */
 int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
 		   struct dbus_err *err)
 {
-	static struct dbus_addr addrs[DBUS_MAX_ADDRS];
+	struct dbus_addr addrs[DBUS_MAX_ADDRS];
 	int64_t deadline = timeout_ms < 0 ? -1 : dbus_now_ms() + timeout_ms;
 	struct dbus_msg hello = {
 		.type = DBUS_METHOD_CALL,
