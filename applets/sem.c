@@ -1,6 +1,612 @@
-/* sem applets: not written yet. */
+/* sem applets: create, post, wait on, read, run a command under, list and
+ * remove system semaphores, POSIX (sem_open, /dev/shm/sem.NAME) and
+ * System V (semget, semaphore 0 of the set), named as in lib/ipcname.h,
+ * including Qt's QSystemSemaphore ("qt:KEY").
+ *
+ * Posts never use SEM_UNDO: a post must outlive the process that made it.
+ * sem-run's System V wait does, so a holder killed by SIGKILL gives its
+ * count back; POSIX has no undo, so sem-run posts on SIGINT/SIGTERM/SIGHUP. */
 #include "applets.h"
+#include "../lib/ipcname.h"
+#include "../lib/ipcsem.h"
+#include "../lib/json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sem.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Linux's SEMVMX: the largest value of a System V semaphore. */
+#define SYSV_VALUE_MAX 32767
+
+enum {
+	OPT_EXIST_OK = OPT_LONG_ONLY,
+	OPT_TRY,
+};
+
+/* semctl's fourth argument, which the caller must define. */
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+static struct {
+	struct ipcname name;
+	/* options */
+	uint64_t value;
+	unsigned mode;
+	int exist_ok;
+	uint64_t count;
+	int64_t timeout_ms;
+	int try;
+	int json;
+	/* the open semaphore: POSIX or a System V id */
+	sem_t *sem;
+	int semid;
+	/* sem-run: the command's pid and the signal asking us to stop */
+	volatile sig_atomic_t child;
+	volatile sig_atomic_t stop;
+} S = {.mode = 0600, .count = 1, .timeout_ms = IPCSEM_FOREVER, .semid = -1};
+
+static void parse_name(struct ipcname *n, const char *text)
+{
+	const char *why;
+
+	if (ipcname_parse(n, text, IPCNAME_SEM, &why) < 0)
+		cli_usage_error("invalid name '%s': %s", text, why);
+}
+
+static void die_open(const struct ipcname *n, int err)
+{
+	if (err == ENOENT && n->type == IPCNAME_QT)
+		cli_die(EXIT_FAIL, "%s: no such semaphore (no Qt key file %s)", n->text, n->path);
+	if (err == ENOENT || err == EINVAL || err == EIDRM)
+		cli_die(EXIT_FAIL, "%s: no such semaphore", n->text);
+	cli_die_errno(EXIT_FAIL, err, "%s", n->text);
+}
+
+/* The System V semaphore set id of a name, or -1 with errno. */
+static int sysv_semid(struct ipcname *n)
+{
+	if (n->type == IPCNAME_SYSV_ID)
+		return n->id;
+	if (ipcname_key(n) < 0)
+		return -1;
+	return semget(n->key, 0, 0);
+}
+
+/* Open the semaphore S.name (never creating it). */
+static void sem_open_existing(void)
+{
+	if (S.name.type == IPCNAME_POSIX) {
+		S.sem = sem_open(S.name.posix, 0);
+		if (S.sem == SEM_FAILED)
+			die_open(&S.name, errno);
+		return;
+	}
+	S.semid = sysv_semid(&S.name);
+	if (S.semid < 0)
+		die_open(&S.name, errno);
+}
+
+static uint64_t value_max(void)
+{
+	return S.name.type == IPCNAME_POSIX ? SEM_VALUE_MAX : SYSV_VALUE_MAX;
+}
+
+static const char *value_max_name(void)
+{
+	return S.name.type == IPCNAME_POSIX ? "SEM_VALUE_MAX (2147483647)"
+					    : "the System V maximum (32767)";
+}
+
+/* Read NAME, the only operand, after the options. */
+static void one_name(struct cli *c, int argc, char **argv)
+{
+	cli_operands(c, 1, 1);
+	(void)argc;
+	parse_name(&S.name, argv[c->ind]);
+}
+
+/* --- sem-create --- */
+
+static int create_posix(void)
+{
+	mode_t old = umask(0); /* the mode asked for, not the umask's */
+	sem_t *s = sem_open(S.name.posix, O_CREAT | O_EXCL, S.mode, (unsigned)S.value);
+
+	umask(old);
+	if (s == SEM_FAILED && errno == EEXIST && S.exist_ok)
+		return EXIT_OK;
+	if (s == SEM_FAILED)
+		cli_die_errno(EXIT_FAIL, errno, "create %s", S.name.text);
+	sem_close(s);
+	return EXIT_OK;
+}
+
+static int create_sysv(void)
+{
+	int made_file = 0, id;
+	union semun arg = {.val = (int)S.value};
+
+	if (S.name.type == IPCNAME_SYSV_ID)
+		cli_usage_error("cannot create by id: '%s'; use sysv:KEY", S.name.text);
+	if (S.name.type == IPCNAME_QT && (made_file = ipcname_make_keyfile(&S.name)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "%s: Qt key file %s", S.name.text, S.name.path);
+	if (ipcname_key(&S.name) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "%s: key file %s", S.name.text, S.name.path);
+	id = semget(S.name.key, 1, IPC_CREAT | IPC_EXCL | (int)S.mode);
+	if (id < 0 && errno == EEXIST && S.exist_ok)
+		return EXIT_OK;
+	if (id < 0) {
+		int err = errno;
+		if (made_file)
+			unlink(S.name.path);
+		cli_die_errno(EXIT_FAIL, err, "create %s", S.name.text);
+	}
+	if (semctl(id, 0, SETVAL, arg) < 0) {
+		int err = errno;
+		semctl(id, 0, IPC_RMID);
+		cli_die_errno(EXIT_FAIL, err, "set the value of %s", S.name.text);
+	}
+	return EXIT_OK;
+}
+
+static int sem_create_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg, *value_text = NULL;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		switch (key) {
+		case 'v':
+			value_text = arg;
+			break;
+		case 'm':
+			S.mode = cli_mode(arg);
+			break;
+		case OPT_EXIST_OK:
+			S.exist_ok = 1;
+			break;
+		}
+	}
+	one_name(&c, argc, argv);
+	if (S.mode & ~0777u)
+		cli_usage_error("invalid mode '%o': only permission bits 0777 apply", S.mode);
+	if (value_text)
+		S.value = cli_uint(value_text, "value", 0, value_max());
+	return S.name.type == IPCNAME_POSIX ? create_posix() : create_sysv();
+}
+
+/* --- sem-post --- */
+
+static void post_posix(void)
+{
+	int v;
+
+	if (sem_getvalue(S.sem, &v) == 0 && (uint64_t)v + S.count > SEM_VALUE_MAX)
+		cli_die(EXIT_FAIL, "post %s: value %d + %llu would exceed %s", S.name.text, v,
+			(unsigned long long)S.count, value_max_name());
+	for (uint64_t i = 0; i < S.count; i++)
+		if (sem_post(S.sem) < 0)
+			cli_die_errno(EXIT_FAIL, errno, "post %s (after %llu posts)", S.name.text,
+				      (unsigned long long)i);
+}
+
+static void post_sysv(void)
+{
+	if (ipcsem_sysv_op(S.semid, (int)S.count, 0, IPCSEM_FOREVER, NULL) == 0)
+		return;
+	if (errno == ERANGE)
+		cli_die(EXIT_FAIL, "post %s: value + %llu would exceed %s", S.name.text,
+			(unsigned long long)S.count, value_max_name());
+	die_open(&S.name, errno);
+}
+
+static int sem_post_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg, *count_text = NULL;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1)
+		if (key == 'c')
+			count_text = arg;
+	one_name(&c, argc, argv);
+	if (count_text)
+		S.count = cli_uint(count_text, "count", 1, value_max());
+	sem_open_existing();
+	if (S.sem)
+		post_posix();
+	else
+		post_sysv();
+	return EXIT_OK;
+}
+
+/* --- sem-wait and sem-run: the wait --- */
+
+/* Decrement the semaphore within the timeout.  System V uses SEM_UNDO
+ * only when undo is set (sem-run): a plain sem-wait's decrement must stay. */
+static void wait_one(int undo)
+{
+	int64_t tmo = S.try ? 0 : S.timeout_ms;
+	int r = S.sem ? ipcsem_posix_wait(S.sem, tmo, &S.stop)
+		      : ipcsem_sysv_op(S.semid, -1, undo ? SEM_UNDO : 0, tmo, &S.stop);
+
+	if (r == 0)
+		return;
+	if (errno == EAGAIN && S.try)
+		cli_die(EXIT_FAIL, "%s: would block (value 0)", S.name.text);
+	if (errno == EAGAIN)
+		cli_die(EXIT_TIMEOUT, "%s: timed out waiting", S.name.text);
+	if (errno == EINTR)
+		exit(128 + S.stop);
+	die_open(&S.name, errno);
+}
+
+static int sem_wait_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		if (key == 't')
+			S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF);
+		else if (key == OPT_TRY)
+			S.try = 1;
+	}
+	one_name(&c, argc, argv);
+	sem_open_existing();
+	wait_one(0);
+	return EXIT_OK;
+}
+
+/* --- sem-run --- */
+
+/* SIGINT/SIGTERM/SIGHUP: remember it, and pass it on to the command. */
+static void on_signal(int sig)
+{
+	S.stop = sig;
+	if (S.child > 0)
+		kill((pid_t)S.child, sig);
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void release_one(void)
+{
+	int r = S.sem ? sem_post(S.sem) : ipcsem_sysv_op(S.semid, 1, SEM_UNDO, IPCSEM_FOREVER, NULL);
+	if (r < 0)
+		cli_warn_errno(errno, "post %s after the command", S.name.text);
+}
+
+static noreturn void exec_child(char **cmd, const sigset_t *old)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	execvp(cmd[0], cmd);
+	cli_warn_errno(errno, "run %s", cmd[0]);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Run the command and wait for it; its exit status, 128+N for signal N. */
+static int run_command(char **cmd)
+{
+	int status;
+	sigset_t stops, old;
+	pid_t pid;
+
+	/* Hold the stop signals across fork: the child must not run our
+	 * handler, and the parent must know the child before forwarding. */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &old);
+	if (S.stop) /* asked to stop while we waited: do not start the command */
+		return 128 + S.stop;
+	pid = fork();
+	if (pid < 0)
+		return cli_warn_errno(errno, "fork"), EXIT_FAIL;
+	if (pid == 0)
+		exec_child(cmd, &old);
+	S.child = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return cli_warn_errno(errno, "wait for %s", cmd[0]), EXIT_FAIL;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static int sem_run_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key, status;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1)
+		if (key == 't')
+			S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF);
+	cli_operands(&c, 2, -1);
+	parse_name(&S.name, argv[c.ind]);
+	catch_signals();
+	sem_open_existing();
+	wait_one(1);
+	status = run_command(argv + c.ind + 1);
+	release_one();
+	return status;
+}
+
+/* --- sem-value --- */
+
+static int sem_value_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key, value, ncount = -1, zcount = -1, pid = -1;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1)
+		if (key == 'j')
+			S.json = 1;
+	one_name(&c, argc, argv);
+	sem_open_existing();
+	if (S.sem) {
+		if (sem_getvalue(S.sem, &value) < 0)
+			die_open(&S.name, errno);
+	} else {
+		if ((value = semctl(S.semid, 0, GETVAL)) < 0)
+			die_open(&S.name, errno);
+		ncount = semctl(S.semid, 0, GETNCNT);
+		zcount = semctl(S.semid, 0, GETZCNT);
+		pid = semctl(S.semid, 0, GETPID);
+	}
+	if (!S.json) {
+		printf("%d\n", value);
+		return EXIT_OK;
+	}
+	printf("{\"name\":");
+	json_cstring(stdout, S.name.text);
+	printf(",\"backend\":\"%s\",\"value\":%d", S.sem ? "posix" : "sysv", value);
+	if (!S.sem)
+		printf(",\"id\":%d,\"waiters\":%d,\"zero_waiters\":%d,\"last_pid\":%d", S.semid,
+		       ncount, zcount, pid);
+	printf("}\n");
+	return EXIT_OK;
+}
+
+/* --- sem-list --- */
+
+static int list_count;
+
+static const char *user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw ? pw->pw_name : "?";
+}
+
+/* value < 0: unknown (the semaphore could not be opened). */
+static void list_row(const char *backend, const char *name, long value, int nsems,
+		     unsigned mode, unsigned uid)
+{
+	if (S.json) {
+		printf("%s{\"backend\":\"%s\",\"name\":", list_count ? "," : "", backend);
+		json_cstring(stdout, name);
+		if (value >= 0)
+			printf(",\"value\":%ld", value);
+		else
+			printf(",\"value\":null");
+		if (nsems > 0)
+			printf(",\"nsems\":%d", nsems);
+		printf(",\"mode\":\"%04o\",\"uid\":%u}", mode, uid);
+	} else {
+		char v[24] = "?";
+		if (value >= 0)
+			snprintf(v, sizeof v, "%ld", value);
+		printf("%-6s %-32s %10s %5d %04o %s\n", backend, name, v, nsems > 0 ? nsems : 1,
+		       mode, user_name(uid));
+	}
+	list_count++;
+}
+
+static void list_posix(void)
+{
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+	struct stat st;
+	char name[NAME_MAX + 2];
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "sem.", 4) != 0 || !e->d_name[4])
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		snprintf(name, sizeof name, "/%s", e->d_name + 4);
+		long value = -1;
+		int v;
+		sem_t *s = sem_open(name, 0);
+		if (s != SEM_FAILED) {
+			if (sem_getvalue(s, &v) == 0)
+				value = v;
+			sem_close(s);
+		}
+		list_row("posix", name, value, 0, st.st_mode & 07777, st.st_uid);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* /proc/sysvipc/sem: key semid perms nsems uid ... */
+static void list_sysv(void)
+{
+	FILE *f = fopen("/proc/sysvipc/sem", "r");
+	char line[512], name[32], keybuf[12];
+	long long key;
+	int id, nsems;
+	unsigned perms, uid;
+
+	if (!f)
+		return;
+	if (fgets(line, sizeof line, f))
+		while (fgets(line, sizeof line, f)) {
+			if (sscanf(line, "%lld %d %o %d %u", &key, &id, &perms, &nsems, &uid) != 5)
+				continue;
+			if (key == 0)
+				snprintf(name, sizeof name, "sysv-id:%d", id);
+			else
+				snprintf(name, sizeof name, "sysv:%s",
+					 ipcname_keystr((key_t)key, keybuf));
+			list_row("sysv", name, semctl(id, 0, GETVAL), nsems, perms & 0777, uid);
+		}
+	fclose(f);
+}
+
+static int sem_list_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1)
+		if (key == 'j')
+			S.json = 1;
+	cli_operands(&c, 0, 0);
+	if (S.json)
+		printf("[");
+	else
+		printf("%-6s %-32s %10s %5s %-4s %s\n", "TYPE", "NAME", "VALUE", "NSEMS", "MODE",
+		       "OWNER");
+	list_posix();
+	list_sysv();
+	if (S.json)
+		printf("]\n");
+	return EXIT_OK;
+}
+
+/* --- sem-rm --- */
+
+static int remove_one(const char *text)
+{
+	struct ipcname n;
+	int id, err = 0, file_gone = 0;
+
+	parse_name(&n, text);
+	if (n.type == IPCNAME_POSIX) {
+		if (sem_unlink(n.posix) < 0)
+			err = errno;
+	} else {
+		id = sysv_semid(&n);
+		if (id < 0 || semctl(id, 0, IPC_RMID) < 0)
+			err = errno;
+		if (n.type == IPCNAME_QT)
+			file_gone = unlink(n.path) == 0;
+	}
+	if (!err || file_gone)
+		return 0;
+	if (err == ENOENT || err == EINVAL || err == EIDRM)
+		cli_warn("%s: no such semaphore", text);
+	else
+		cli_warn_errno(err, "remove %s", text);
+	return -1;
+}
+
+static int sem_rm_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int status = EXIT_OK;
+
+	cli_begin(&c, argc, argv);
+	while (cli_next(&c, &arg) != -1)
+		;
+	cli_operands(&c, 1, -1);
+	for (int i = c.ind; i < argc; i++) {
+		struct ipcname n;
+		parse_name(&n, argv[i]); /* every name is checked before any removal */
+	}
+	for (int i = c.ind; i < argc; i++)
+		if (remove_one(argv[i]) < 0)
+			status = EXIT_FAIL;
+	return status;
+}
+
+static void sem_complete(void)
+{
+	ipcname_complete(IPCNAME_SEM);
+}
+
+static const struct opt create_opts[] = {
+	{'v', "value", "N", "initial value (default 0)", NULL},
+	{'m', "mode", "MODE", "permission bits, octal (default 0600)", NULL},
+	{OPT_EXIST_OK, "exist-ok", NULL, "succeed if the semaphore exists already", NULL},
+	{0},
+};
+static const struct opt post_opts[] = {
+	{'c', "count", "N", "add N (default 1)", NULL},
+	{0},
+};
+static const struct opt wait_opts[] = {
+	{'t', "timeout", "DURATION", "give up after DURATION, exit 124 (default inf)", NULL},
+	{OPT_TRY, "try", NULL, "never block: exit 1 if the value is 0", NULL},
+	{0},
+};
+static const struct opt run_opts[] = {
+	{'t', "timeout", "DURATION", "give up waiting after DURATION, exit 124 (default inf)", NULL},
+	{0},
+};
+static const struct opt json_opts[] = {
+	{'j', "json", NULL, "print JSON", NULL},
+	{0},
+};
+static const struct opt no_opts[] = {{0}};
 
 const struct applet sem_applets[] = {
+	{"sem-create", sem_create_main, "NAME [--value N] [--mode MODE] [--exist-ok]",
+	 "create a semaphore", create_opts, sem_complete},
+	{"sem-post", sem_post_main, "NAME [--count N]", "add to a semaphore's value (V, release)",
+	 post_opts, sem_complete},
+	{"sem-wait", sem_wait_main, "NAME [--timeout D] [--try]",
+	 "wait until the value is positive and decrement it (P, acquire)", wait_opts,
+	 sem_complete},
+	{"sem-value", sem_value_main, "NAME [--json]", "print a semaphore's value", json_opts,
+	 sem_complete},
+	{"sem-run", sem_run_main, "NAME [--timeout D] -- CMD [ARG]...",
+	 "wait, run CMD, post; exit with CMD's status", run_opts, sem_complete},
+	{"sem-list", sem_list_main, "[--json]", "list POSIX and System V semaphores", json_opts,
+	 NULL},
+	{"sem-rm", sem_rm_main, "NAME...", "remove semaphores (qt: also Qt's key file)", no_opts,
+	 sem_complete},
 	{0},
 };

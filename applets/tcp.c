@@ -1,6 +1,312 @@
-/* tcp applets: not written yet. */
+/* tcp applets: tcp-connect and tcp-listen, a netcat with correct EOF
+ * handling, fast copies and UCSPI-style exec.
+ *
+ * tcp-connect relays stdin/stdout to HOST PORT; tcp-listen waits on PORT
+ * (127.0.0.1 unless -b says otherwise) and relays one connection, or with
+ * -k keeps serving.  The copy loop is lib/relay.c, the listener modes
+ * lib/serve.c, addresses lib/net.c. */
 #include "applets.h"
+#include "../lib/net.h"
+#include "../lib/relay.h"
+#include "../lib/serve.h"
+#include "../lib/spawn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_ALLOW 64
+
+enum { OPT_ALLOW = OPT_LONG_ONLY, OPT_PORT_FILE };
+
+static struct {
+	int family;                   /* -4/-6: AF_INET, AF_INET6, AF_UNSPEC */
+	const char *source;           /* -s */
+	const char *bind;             /* -b */
+	int64_t wait_ms;              /* -w, -1 for none */
+	const char *wait_text;
+	int64_t idle_ms;              /* -i, -1 for none */
+	const char *idle_text;
+	int zero, keep, verbose;      /* -z, -k, -v */
+	unsigned max;                 /* -m */
+	const char *cmd;              /* -e */
+	const char *port_file;        /* --port-file */
+	struct net_cidr allow[MAX_ALLOW]; /* --allow */
+	unsigned nallow;
+} tcp = {.family = AF_UNSPEC, .wait_ms = -1, .idle_ms = -1};
+
+/* The options both applets share; 0 if key is not one of them. */
+static int common_option(int key, char *arg)
+{
+	switch (key) {
+	case '4':
+	case '6':
+		if (tcp.family != AF_UNSPEC && tcp.family != (key == '4' ? AF_INET : AF_INET6))
+			cli_usage_error("-4 and -6 cannot be used together");
+		tcp.family = key == '4' ? AF_INET : AF_INET6;
+		return 1;
+	case 'i':
+		tcp.idle_ms = cli_duration(arg, "idle time", 0);
+		tcp.idle_text = arg;
+		return 1;
+	case 'e':
+		tcp.cmd = arg;
+		return 1;
+	case 'v':
+		tcp.verbose = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Resolve HOST PORT or die: a name that does not resolve is a failed
+ * operation (exit 1), not a usage error. */
+static struct addrinfo *resolve(const char *host, uint16_t port, int passive)
+{
+	struct addrinfo *res;
+	int rc = net_resolve(host, port, tcp.family, passive, &res);
+
+	if (rc == EAI_SYSTEM)
+		cli_die_errno(EXIT_FAIL, errno, "resolve %s", host);
+	if (rc != 0)
+		cli_die(EXIT_FAIL, "resolve %s: %s", host, gai_strerror(rc));
+	return res;
+}
+
+/* -s: the local address to bind before connecting, of the given family. */
+static int source_for(const struct addrinfo *src, int family, struct net_addr *out)
+{
+	for (; src; src = src->ai_next)
+		if (src->ai_family == family) {
+			memcpy(&out->ss, src->ai_addr, src->ai_addrlen);
+			out->len = src->ai_addrlen;
+			return 1;
+		}
+	return 0;
+}
+
+/* Try each address of HOST in turn within the -w deadline. */
+static int connect_host(const char *host, uint16_t port)
+{
+	struct addrinfo *res = resolve(host, port, 0), *src = NULL;
+	int64_t deadline = tcp.wait_ms >= 0 ? net_now_ms() + tcp.wait_ms : -1;
+	char where[NET_ADDRSTRLEN] = "";
+	int fd = -1, err = EADDRNOTAVAIL;
+
+	if (tcp.source)
+		src = resolve(tcp.source, 0, 1);
+	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+		struct net_addr local;
+		if (src && !source_for(src, ai->ai_family, &local))
+			continue;
+		net_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
+		fd = net_connect(ai->ai_addr, ai->ai_addrlen, src ? &local : NULL, deadline);
+		err = errno;
+		if (fd < 0 && deadline >= 0 && net_now_ms() >= deadline)
+			cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", where, tcp.wait_text);
+	}
+	if (fd < 0 && !where[0])
+		cli_die(EXIT_FAIL, "connect to %s: no address of the source's family", host);
+	if (fd < 0)
+		cli_die_errno(EXIT_FAIL, err, "connect to %s", where);
+	if (tcp.verbose)
+		cli_warn("connected to %s", where);
+	freeaddrinfo(res);
+	if (src)
+		freeaddrinfo(src);
+	return fd;
+}
+
+/* With the connection made: run -e CMD on it, or relay it. */
+static int use_connection(int fd)
+{
+	if (tcp.cmd) {
+		struct net_env env;
+		net_ucspi_env(fd, &env);
+		pid_t pid = spawn_cmd(tcp.cmd, fd, env.env);
+		if (pid < 0)
+			cli_die_errno(EXIT_FAIL, errno, "run '%s'", tcp.cmd);
+		close(fd);
+		int status = spawn_wait(pid);
+		if (status < 0)
+			cli_die_errno(EXIT_FAIL, errno, "wait");
+		return status;
+	}
+	struct relay_result r;
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, tcp.idle_ms, relay_signals(), &r);
+	close(fd);
+	return serve_relay_status(&r, 0, tcp.idle_text);
+}
+
+static int tcp_connect_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		if (common_option(key, arg))
+			continue;
+		switch (key) {
+		case 's':
+			tcp.source = arg;
+			break;
+		case 'w':
+			tcp.wait_ms = cli_duration(arg, "connect timeout", 0);
+			tcp.wait_text = arg;
+			break;
+		case 'z':
+			tcp.zero = 1;
+			break;
+		}
+	}
+	cli_operands(&c, 2, 2);
+	uint16_t port = cli_port(argv[c.ind + 1], 0);
+	if (tcp.zero && tcp.cmd)
+		cli_usage_error("-z and -e cannot be used together");
+	if (tcp.cmd && tcp.idle_ms >= 0)
+		cli_usage_error("-i and -e cannot be used together");
+	int fd = connect_host(argv[c.ind], port);
+	if (tcp.zero) {
+		close(fd);
+		return EXIT_OK;
+	}
+	return use_connection(fd);
+}
+
+/* serve's admit callback: the --allow list and the -v log. */
+static int tcp_admit(int fd, void *ctx)
+{
+	struct net_addr peer = {.len = sizeof peer.ss};
+	char who[NET_ADDRSTRLEN];
+	int ok = tcp.nallow == 0;
+
+	(void)ctx;
+	if (getpeername(fd, (struct sockaddr *)&peer.ss, &peer.len) < 0)
+		return 0;
+	net_format((struct sockaddr *)&peer.ss, peer.len, who, sizeof who);
+	for (unsigned i = 0; i < tcp.nallow && !ok; i++)
+		ok = net_cidr_match(&tcp.allow[i], (struct sockaddr *)&peer.ss);
+	if (tcp.verbose)
+		cli_warn("%s %s", ok ? "connection from" : "refused connection from", who);
+	return ok;
+}
+
+/* The listening socket on -b (default loopback) and PORT. */
+static int tcp_listen_socket(uint16_t port)
+{
+	const char *host = tcp.bind;
+	char where[NET_ADDRSTRLEN];
+
+	if (!host)
+		host = tcp.family == AF_INET6 ? "::1" : "127.0.0.1";
+	else if (strcmp(host, "*") == 0)
+		host = tcp.family == AF_INET6 ? "::" : "0.0.0.0";
+	struct addrinfo *ai = resolve(host, port, 1);
+	net_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
+	int fd = net_listen(ai->ai_addr, ai->ai_addrlen, SOMAXCONN);
+	if (fd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "listen on %s", where);
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static int tcp_listen_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		if (common_option(key, arg))
+			continue;
+		switch (key) {
+		case 'b':
+			tcp.bind = arg;
+			break;
+		case 'k':
+			tcp.keep = 1;
+			break;
+		case 'm':
+			tcp.max = (unsigned)cli_uint(arg, "connection count", 1, 100000);
+			break;
+		case OPT_ALLOW:
+			if (tcp.nallow == MAX_ALLOW)
+				cli_usage_error("too many --allow (at most %d)", MAX_ALLOW);
+			if (net_cidr_parse(arg, &tcp.allow[tcp.nallow++]) < 0)
+				cli_usage_error("invalid address block '%s'", arg);
+			break;
+		case OPT_PORT_FILE:
+			tcp.port_file = arg;
+			break;
+		}
+	}
+	cli_operands(&c, 1, 1);
+	uint16_t port = cli_port(argv[c.ind], 1);
+	if (tcp.max && !tcp.keep)
+		cli_usage_error("-m needs -k");
+	if (tcp.cmd && tcp.idle_ms >= 0)
+		cli_usage_error("-i and -e cannot be used together");
+
+	int sigfd = relay_signals();
+	int lfd = tcp_listen_socket(port);
+	struct net_addr self = {.len = sizeof self.ss};
+	char where[NET_ADDRSTRLEN];
+	getsockname(lfd, (struct sockaddr *)&self.ss, &self.len);
+	net_format((struct sockaddr *)&self.ss, self.len, where, sizeof where);
+	if (tcp.port_file && net_write_port_file(tcp.port_file, net_local_port(lfd)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "write port file %s", tcp.port_file);
+	if (tcp.verbose)
+		cli_warn("listening on %s", where);
+
+	struct serve s = {
+		.lfd = lfd, .keep = tcp.keep, .max = tcp.max, .cmd = tcp.cmd,
+		.idle_ms = tcp.idle_ms, .sigfd = sigfd, .verbose = tcp.verbose,
+		.admit = tcp_admit,
+	};
+	return serve_run(&s);
+}
+
+static const struct opt connect_opts[] = {
+	{'4', "ipv4", NULL, "IPv4 only", NULL},
+	{'6', "ipv6", NULL, "IPv6 only", NULL},
+	{'s', "source", "ADDR", "connect from this local address", "host"},
+	{'w', "wait", "DURATION", "give up connecting after DURATION (exit 124)", NULL},
+	{'i', "idle", "DURATION", "close after DURATION without data either way (exit 124)", NULL},
+	{'z', "zero", NULL, "only check that the port accepts, send nothing", NULL},
+	{'e', "exec", "CMD", "run /bin/sh -c CMD with the connection on fd 0 and 1", NULL},
+	{'v', "verbose", NULL, "say on stderr when connected", NULL},
+	{0},
+};
+
+static const struct opt listen_opts[] = {
+	{'4', "ipv4", NULL, "IPv4 only (default bind 127.0.0.1)", NULL},
+	{'6', "ipv6", NULL, "IPv6 only (default bind ::1)", NULL},
+	{'b', "bind", "ADDR", "listen on ADDR ('*' for every address)", "host"},
+	{'k', "keep", NULL, "keep listening: serve clients concurrently", NULL},
+	{'m', "max", "N", "with -k: at most N connections at once", NULL},
+	{'e', "exec", "CMD", "run /bin/sh -c CMD per connection, socket on fd 0 and 1", NULL},
+	{OPT_ALLOW, "allow", "CIDR", "accept only peers in CIDR (repeatable)", NULL},
+	{'i', "idle", "DURATION", "close a connection idle that long (exit 124 without -k)", NULL},
+	{OPT_PORT_FILE, "port-file", "FILE", "write the bound port to FILE", "file"},
+	{'v', "verbose", NULL, "report listening and each connection on stderr", NULL},
+	{0},
+};
 
 const struct applet tcp_applets[] = {
+	{"tcp-connect", tcp_connect_main,
+	 "[-46] [-s ADDR] [-w DURATION] [-i DURATION] [-z] [-e CMD] [-v] HOST PORT",
+	 "Connect to HOST PORT and relay stdin and stdout over the connection.", connect_opts,
+	 NULL},
+	{"tcp-listen", tcp_listen_main,
+	 "[-46] [-b ADDR] [-k] [-m N] [-e CMD] [--allow CIDR]... [-i DURATION] [--port-file FILE] "
+	 "[-v] PORT",
+	 "Listen on PORT (loopback by default) and relay connections to stdin and stdout.",
+	 listen_opts, NULL},
 	{0},
 };

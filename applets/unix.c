@@ -1,6 +1,253 @@
-/* unix applets: not written yet. */
+/* unix applets: unix-connect and unix-listen, the tcp applets' twins for
+ * Unix domain stream sockets, named by a PATH or an @ABSTRACT name.
+ *
+ * unix-listen replaces a stale socket file (one nobody answers on), never
+ * anything else, and removes its own socket when it ends.  Connections get
+ * the peer's pid, uid and gid (SO_PEERCRED) in the UCSPI variables. */
 #include "applets.h"
+#include "../lib/net.h"
+#include "../lib/relay.h"
+#include "../lib/serve.h"
+#include "../lib/spawn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { OPT_MODE = OPT_LONG_ONLY };
+
+static struct {
+	int64_t wait_ms; /* -w, -1 for none */
+	const char *wait_text;
+	int64_t idle_ms; /* -i, -1 for none */
+	const char *idle_text;
+	int zero, keep, verbose;
+	unsigned max;     /* -m */
+	const char *cmd;  /* -e */
+	unsigned mode;    /* --mode, for the socket file */
+	const char *path; /* our socket file, removed at exit */
+	dev_t dev;
+	ino_t ino;
+} ux = {.wait_ms = -1, .idle_ms = -1, .mode = 0600};
+
+/* The options both applets share; 0 if key is not one of them. */
+static int common_option(int key, char *arg)
+{
+	switch (key) {
+	case 'i':
+		ux.idle_ms = cli_duration(arg, "idle time", 0);
+		ux.idle_text = arg;
+		return 1;
+	case 'e':
+		ux.cmd = arg;
+		return 1;
+	case 'v':
+		ux.verbose = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void socket_address(const char *name, struct sockaddr_un *sun, socklen_t *len)
+{
+	if (net_unix_addr(name, sun, len) < 0)
+		cli_usage_error("invalid socket name '%s': %s", name,
+				errno == ENAMETOOLONG ? "too long" : "empty");
+}
+
+static int unix_connect_main(int argc, char **argv)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		if (common_option(key, arg))
+			continue;
+		if (key == 'w') {
+			ux.wait_ms = cli_duration(arg, "connect timeout", 0);
+			ux.wait_text = arg;
+		} else if (key == 'z')
+			ux.zero = 1;
+	}
+	cli_operands(&c, 1, 1);
+	const char *name = argv[c.ind];
+	socket_address(name, &sun, &len);
+	if (ux.zero && ux.cmd)
+		cli_usage_error("-z and -e cannot be used together");
+	if (ux.cmd && ux.idle_ms >= 0)
+		cli_usage_error("-i and -e cannot be used together");
+
+	int64_t deadline = ux.wait_ms >= 0 ? net_now_ms() + ux.wait_ms : -1;
+	int fd = net_connect((struct sockaddr *)&sun, len, NULL, deadline);
+	if (fd < 0 && errno == ETIMEDOUT && deadline >= 0)
+		cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", name, ux.wait_text);
+	if (fd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "connect to %s", name);
+	if (ux.verbose)
+		cli_warn("connected to %s", name);
+	if (ux.zero)
+		return EXIT_OK;
+	if (ux.cmd) {
+		struct net_env env;
+		net_ucspi_env(fd, &env);
+		pid_t pid = spawn_cmd(ux.cmd, fd, env.env);
+		if (pid < 0)
+			cli_die_errno(EXIT_FAIL, errno, "run '%s'", ux.cmd);
+		close(fd);
+		return spawn_wait(pid);
+	}
+	struct relay_result r;
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, ux.idle_ms, relay_signals(), &r);
+	close(fd);
+	return serve_relay_status(&r, 0, ux.idle_text);
+}
+
+/* Remove our socket file, if it is still the one we made. */
+static void remove_socket(void)
+{
+	struct stat st;
+
+	if (ux.path && lstat(ux.path, &st) == 0 && st.st_dev == ux.dev && st.st_ino == ux.ino)
+		unlink(ux.path);
+	ux.path = NULL;
+}
+
+/* serve's callback when one-connection mode stops listening. */
+static void stopped(void *ctx)
+{
+	(void)ctx;
+	remove_socket();
+}
+
+/* A socket file is in the way: remove it if nobody answers on it. */
+static void clear_stale(const char *path, const struct sockaddr_un *sun, socklen_t len)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			cli_die_errno(EXIT_FAIL, errno, "%s", path);
+		return;
+	}
+	if (!S_ISSOCK(st.st_mode))
+		cli_die(EXIT_FAIL, "%s: exists and is not a socket; not removed", path);
+	int fd = net_connect((const struct sockaddr *)sun, len, NULL, net_now_ms() + 1000);
+	if (fd >= 0) {
+		close(fd);
+		cli_die(EXIT_FAIL, "%s: another process is listening on it", path);
+	}
+	if (errno != ECONNREFUSED)
+		cli_die_errno(EXIT_FAIL, errno, "%s", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		cli_die_errno(EXIT_FAIL, errno, "remove stale socket %s", path);
+}
+
+/* Bind and listen on name, the file (if any) with mode ux.mode. */
+static int unix_listen_socket(const char *name)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	struct stat st;
+	int abstract = name[0] == '@';
+
+	socket_address(name, &sun, &len);
+	if (!abstract)
+		clear_stale(name, &sun, len);
+	mode_t old = umask(0777 & ~ux.mode);
+	int fd = net_listen((struct sockaddr *)&sun, len, SOMAXCONN);
+	int err = errno;
+	umask(old);
+	if (fd < 0)
+		cli_die_errno(EXIT_FAIL, err, "listen on %s", name);
+	if (!abstract && lstat(name, &st) == 0) {
+		ux.path = name;
+		ux.dev = st.st_dev;
+		ux.ino = st.st_ino;
+		atexit(remove_socket);
+		if (chmod(name, ux.mode) < 0)
+			cli_die_errno(EXIT_FAIL, errno, "chmod %s", name);
+	}
+	return fd;
+}
+
+/* serve's admit callback: log the peer's credentials with -v. */
+static int unix_admit(int fd, void *ctx)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	(void)ctx;
+	if (ux.verbose && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		cli_warn("connection from pid %ld uid %lu", (long)cred.pid, (unsigned long)cred.uid);
+	return 1;
+}
+
+static int unix_listen_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		if (common_option(key, arg))
+			continue;
+		if (key == 'k')
+			ux.keep = 1;
+		else if (key == 'm')
+			ux.max = (unsigned)cli_uint(arg, "connection count", 1, 100000);
+		else if (key == OPT_MODE)
+			ux.mode = cli_mode(arg) & 0777;
+	}
+	cli_operands(&c, 1, 1);
+	if (ux.max && !ux.keep)
+		cli_usage_error("-m needs -k");
+	if (ux.cmd && ux.idle_ms >= 0)
+		cli_usage_error("-i and -e cannot be used together");
+
+	int sigfd = relay_signals();
+	int lfd = unix_listen_socket(argv[c.ind]);
+	if (ux.verbose)
+		cli_warn("listening on %s", argv[c.ind]);
+	struct serve s = {
+		.lfd = lfd, .keep = ux.keep, .max = ux.max, .cmd = ux.cmd,
+		.idle_ms = ux.idle_ms, .sigfd = sigfd, .verbose = ux.verbose,
+		.admit = unix_admit, .stopped = stopped,
+	};
+	return serve_run(&s);
+}
+
+static const struct opt connect_opts[] = {
+	{'w', "wait", "DURATION", "give up connecting after DURATION (exit 124)", NULL},
+	{'i', "idle", "DURATION", "close after DURATION without data either way (exit 124)", NULL},
+	{'z', "zero", NULL, "only check that the socket accepts, send nothing", NULL},
+	{'e', "exec", "CMD", "run /bin/sh -c CMD with the connection on fd 0 and 1", NULL},
+	{'v', "verbose", NULL, "say on stderr when connected", NULL},
+	{0},
+};
+
+static const struct opt listen_opts[] = {
+	{'k', "keep", NULL, "keep listening: serve clients concurrently", NULL},
+	{'m', "max", "N", "with -k: at most N connections at once", NULL},
+	{'e', "exec", "CMD", "run /bin/sh -c CMD per connection, socket on fd 0 and 1", NULL},
+	{'i', "idle", "DURATION", "close a connection idle that long (exit 124 without -k)", NULL},
+	{OPT_MODE, "mode", "MODE", "permissions of the socket file (default 600)", NULL},
+	{'v', "verbose", NULL, "report listening and each connection on stderr", NULL},
+	{0},
+};
 
 const struct applet unix_applets[] = {
+	{"unix-connect", unix_connect_main, "[-w DURATION] [-i DURATION] [-z] [-e CMD] [-v] PATH|@NAME",
+	 "Connect to a Unix stream socket and relay stdin and stdout over it.", connect_opts, NULL},
+	{"unix-listen", unix_listen_main,
+	 "[-k] [-m N] [-e CMD] [-i DURATION] [--mode MODE] [-v] PATH|@NAME",
+	 "Listen on a Unix stream socket and relay connections to stdin and stdout.", listen_opts,
+	 NULL},
 	{0},
 };

@@ -18,7 +18,7 @@ _ipcbox_applet_words() {
 	if [[ $cur == -* ]]; then
 		"${_ipcbox_bin:-ipcbox}" --options "$applet" 2>/dev/null |
 			while read -r short long arg kind; do
-				[[ $short != - ]] && echo "$short"
+				[[ $short != - ]] && printf '%s\n' "$short"
 				[[ $long != - ]] && if [[ $arg != - ]]; then echo "$long="; else echo "$long"; fi
 			done
 	else

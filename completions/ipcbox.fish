@@ -18,10 +18,10 @@ function __ipcbox_options
     set -l applet (__ipcbox_applet)
     ipcbox --options $applet 2>/dev/null | while read -l short long arg kind
         if test "$long" != -
-            echo $long
+            printf "%s\n" $long
         end
         if test "$short" != -
-            echo $short
+            printf "%s\n" $short
         end
     end
 end

@@ -1,0 +1,281 @@
+/* ipcname: parse and resolve shm/sem NAMEs; see ipcname.h. */
+#include "ipcname.h"
+#include "parse.h"
+#include "sha1.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <unistd.h>
+
+/* Longest POSIX name: the file name in /dev/shm must fit NAME_MAX, and
+ * glibc puts "sem." in front of a semaphore's name. */
+static size_t posix_name_max(enum ipcname_family family)
+{
+	return family == IPCNAME_SEM ? NAME_MAX - 4 : NAME_MAX;
+}
+
+static int parse_posix(struct ipcname *n, const char *s, const char **why)
+{
+	while (*s == '/')
+		s++;
+	if (!*s)
+		return *why = "empty name", -1;
+	if (strchr(s, '/'))
+		return *why = "names cannot contain '/' after the first character", -1;
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return *why = "'.' and '..' are not names", -1;
+	if (strlen(s) > posix_name_max(n->family))
+		return *why = n->family == IPCNAME_SEM ? "name longer than 251 bytes"
+						       : "name longer than 255 bytes", -1;
+	n->type = IPCNAME_POSIX;
+	snprintf(n->posix, sizeof n->posix, "/%s", s);
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode the percent-escapes of a QNativeIpcKey string up to '?' (the query,
+ * e.g. ?legacyKey=..., is informational) into out. */
+static int percent_decode(const char *s, char *out, size_t len, const char **why)
+{
+	size_t o = 0;
+
+	for (; *s && *s != '?'; s++) {
+		int c = (unsigned char)*s;
+		if (c == '%') {
+			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+			if (lo < 0)
+				return *why = "bad %-escape", -1;
+			c = hi * 16 + lo;
+			s += 2;
+		}
+		if (c == 0)
+			return *why = "NUL in name", -1;
+		if (o + 1 >= len)
+			return *why = "path too long", -1;
+		out[o++] = (char)c;
+	}
+	if (o == 0)
+		return *why = "empty path", -1;
+	out[o] = 0;
+	return 0;
+}
+
+static int parse_sysv_key(struct ipcname *n, const char *s, const char **why)
+{
+	uint64_t v;
+
+	if (parse_uint(s, 0xffffffffULL, &v) < 0)
+		return *why = "key must be a number, 0x hex or decimal, up to 0xffffffff", -1;
+	if (v == 0)
+		return *why = "key 0 is IPC_PRIVATE; name such an object by sysv-id:ID", -1;
+	n->type = IPCNAME_SYSV_KEY;
+	n->key = (key_t)(uint32_t)v;
+	return 0;
+}
+
+static int parse_sysv_id(struct ipcname *n, const char *s, const char **why)
+{
+	uint64_t v;
+
+	if (parse_uint(s, INT_MAX, &v) < 0)
+		return *why = "id must be a decimal number", -1;
+	n->type = IPCNAME_SYSV_ID;
+	n->id = (int)v;
+	return 0;
+}
+
+/* "systemv:/path" (proj 'Q') or "systemv-N:/path" (proj N, 1..255). */
+static int parse_systemv(struct ipcname *n, const char *s, const char **why)
+{
+	const char *colon = strchr(s, ':');
+	uint64_t proj = 'Q';
+
+	if (s[7] == '-') {
+		char num[8];
+		size_t len = (size_t)(colon - (s + 8));
+		if (len == 0 || len >= sizeof num)
+			return *why = "bad project id in systemv-N:", -1;
+		memcpy(num, s + 8, len);
+		num[len] = 0;
+		if (parse_uint(num, 255, &proj) < 0 || proj == 0)
+			return *why = "project id must be 1..255", -1;
+	}
+	n->type = IPCNAME_SYSV_FILE;
+	n->proj = (int)proj;
+	return percent_decode(colon + 1, n->path, sizeof n->path, why);
+}
+
+void ipcname_qt_tempdir(char *out, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+	char *real;
+
+	if (!t || !*t)
+		t = "/tmp";
+	real = realpath(t, NULL);
+	snprintf(out, len, "%s", real ? real : t);
+	free(real);
+	/* cleanPath: no trailing slash except for "/" itself */
+	size_t l = strlen(out);
+	while (l > 1 && out[l - 1] == '/')
+		out[--l] = 0;
+}
+
+/* Qt's legacy mapping: PREFIX + the key's ASCII letters + sha1(key) hex, in
+ * QDir::tempPath(). */
+static int qt_path(struct ipcname *n, const char *prefix, const char **why)
+{
+	char dir[PATH_MAX], file[NAME_MAX + 1], hex[41];
+	size_t at = 0;
+
+	if (!*n->qtkey)
+		return *why = "empty Qt key", -1;
+	at = (size_t)snprintf(file, sizeof file, "%s", prefix);
+	for (const char *p = n->qtkey; *p; p++) {
+		if (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
+			if (at + 40 >= sizeof file - 1)
+				return *why = "Qt key has too many letters (the file name would exceed 255 bytes)", -1;
+			file[at++] = *p;
+		}
+	}
+	sha1_hex(n->qtkey, strlen(n->qtkey), hex);
+	memcpy(file + at, hex, 41);
+	ipcname_qt_tempdir(dir, sizeof dir);
+	size_t dl = strlen(dir), fl = strlen(file);
+	if (dl + 1 + fl >= sizeof n->path)
+		return *why = "Qt key file path too long", -1;
+	memcpy(n->path, dir, dl);
+	n->path[dl] = '/';
+	memcpy(n->path + dl + 1, file, fl + 1);
+	n->type = IPCNAME_QT;
+	n->proj = 'Q';
+	return 0;
+}
+
+static int has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+int ipcname_parse(struct ipcname *n, const char *text, enum ipcname_family family,
+		  const char **why)
+{
+	memset(n, 0, sizeof *n);
+	n->text = text;
+	n->family = family;
+	*why = NULL;
+	if (text[0] == '/')
+		return parse_posix(n, text, why);
+	if (has_prefix(text, "posix:")) {
+		char dec[NAME_MAX * 3 + 2];
+		if (percent_decode(text + 6, dec, sizeof dec, why) < 0)
+			return -1;
+		if (dec[0] != '/')
+			return *why = "posix: names start with '/'", -1;
+		return parse_posix(n, dec, why);
+	}
+	if (has_prefix(text, "sysv:"))
+		return parse_sysv_key(n, text + 5, why);
+	if (has_prefix(text, "sysv-id:"))
+		return parse_sysv_id(n, text + 8, why);
+	if (has_prefix(text, "systemv:") || (has_prefix(text, "systemv-") && strchr(text, ':')))
+		return parse_systemv(n, text, why);
+	if (has_prefix(text, "qt:")) {
+		n->qtkey = text + 3;
+		return qt_path(n, family == IPCNAME_SEM ? IPCNAME_QT_SEM_PREFIX : IPCNAME_QT_SHM_PREFIX,
+			       why);
+	}
+	if (strchr(text, ':'))
+		return *why = "unknown name type (use posix:/NAME for a POSIX name with ':')", -1;
+	return parse_posix(n, text, why);
+}
+
+int ipcname_is_sysv(const struct ipcname *n)
+{
+	return n->type != IPCNAME_POSIX;
+}
+
+int ipcname_key(struct ipcname *n)
+{
+	if (n->type != IPCNAME_SYSV_FILE && n->type != IPCNAME_QT)
+		return 0;
+	n->key = ftok(n->path, n->proj);
+	return n->key == -1 ? -1 : 0;
+}
+
+int ipcname_make_keyfile(const struct ipcname *n)
+{
+	int fd = open(n->path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0640);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -1;
+	close(fd);
+	return 1;
+}
+
+void ipcname_qt_lock(const struct ipcname *shm, struct ipcname *lock)
+{
+	const char *why;
+
+	memset(lock, 0, sizeof *lock);
+	lock->text = shm->text;
+	lock->family = IPCNAME_SEM;
+	lock->qtkey = shm->qtkey;
+	/* Cannot fail: the semaphore prefix is shorter than the shm prefix. */
+	qt_path(lock, IPCNAME_QT_SEM_PREFIX, &why);
+}
+
+const char *ipcname_keystr(key_t key, char buf[12])
+{
+	snprintf(buf, 12, "0x%08x", (unsigned)key);
+	return buf;
+}
+
+static void complete_sysv(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[512], buf[12];
+	long long key;
+
+	if (!f)
+		return;
+	if (fgets(line, sizeof line, f)) /* the header */
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "%lld", &key) == 1 && key != 0)
+				printf("sysv:%s\n", ipcname_keystr((key_t)key, buf));
+	fclose(f);
+}
+
+void ipcname_complete(enum ipcname_family family)
+{
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		int is_sem = strncmp(e->d_name, "sem.", 4) == 0;
+		if (e->d_name[0] == '.')
+			continue;
+		if (family == IPCNAME_SEM && is_sem)
+			printf("%s\n", e->d_name + 4);
+		else if (family == IPCNAME_SHM && !is_sem)
+			printf("%s\n", e->d_name);
+	}
+	if (d)
+		closedir(d);
+	complete_sysv(family == IPCNAME_SEM ? "/proc/sysvipc/sem" : "/proc/sysvipc/shm");
+}

@@ -1,0 +1,326 @@
+/* serve: the listener modes; see serve.h. */
+#include "serve.h"
+#include "cli.h"
+#include "io.h"
+#include "net.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Clients served at once by -k without -m. */
+#define SERVE_DEFAULT_MAX 1000
+
+int serve_relay_status(const struct relay_result *r, int listener, const char *idle_text)
+{
+	switch (r->end) {
+	case RELAY_DONE:
+	case RELAY_STDOUT_CLOSED:
+		return EXIT_OK;
+	case RELAY_IDLE:
+		cli_warn("idle for %s: connection closed", idle_text);
+		return EXIT_TIMEOUT;
+	case RELAY_SIGNAL:
+		return listener ? EXIT_OK : 128 + r->signo;
+	case RELAY_ERROR:
+		break;
+	}
+	cli_warn_errno(r->err, "%s", r->what);
+	return EXIT_FAIL;
+}
+
+/* Accept one connection if there is one; -1 if none (EAGAIN and the like)
+ * or the admit callback refused it.  The socket is blocking. */
+static int accept_one(const struct serve *s)
+{
+	int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			cli_warn_errno(errno, "accept");
+		return -1;
+	}
+	if (!s->admit(fd, s->ctx)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait until the listener or the signal pipe is ready.  Returns the
+ * terminating signal or 0; *child is set if SIGCHLD came. */
+static int wait_listener(const struct serve *s, int listen, int *child)
+{
+	struct pollfd pf[2] = {{.fd = s->sigfd, .events = POLLIN}, {.fd = s->lfd, .events = POLLIN}};
+
+	*child = 0;
+	if (poll(pf, listen ? 2 : 1, -1) < 0)
+		return 0;
+	if (pf[0].revents)
+		return relay_signal_take(s->sigfd, child);
+	return 0;
+}
+
+/* Wait for the one child, passing INT/TERM/HUP on to it. */
+static int wait_child(const struct serve *s, pid_t pid)
+{
+	int st, child;
+
+	for (;;) {
+		pid_t got = waitpid(pid, &st, WNOHANG);
+		if (got == pid)
+			return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+		if (got < 0 && errno != EINTR) {
+			cli_warn_errno(errno, "wait");
+			return EXIT_FAIL;
+		}
+		int sig = wait_listener(s, 0, &child);
+		if (sig)
+			kill(pid, sig);
+	}
+}
+
+static pid_t start_cmd(const struct serve *s, int fd)
+{
+	struct net_env env;
+	pid_t pid;
+
+	net_ucspi_env(fd, &env);
+	pid = spawn_cmd(s->cmd, fd, env.env);
+	if (pid < 0)
+		cli_warn_errno(errno, "run '%s'", s->cmd);
+	return pid;
+}
+
+/* No -k: one connection, then done. */
+static int serve_once(const struct serve *s)
+{
+	int fd = -1, child;
+
+	while (fd < 0) {
+		int sig = wait_listener(s, 1, &child);
+		if (sig)
+			return EXIT_OK;
+		fd = accept_one(s);
+	}
+	close(s->lfd);
+	if (s->stopped)
+		s->stopped(s->ctx);
+	if (s->cmd) {
+		pid_t pid = start_cmd(s, fd);
+		close(fd);
+		return pid < 0 ? EXIT_FAIL : wait_child(s, pid);
+	}
+	struct relay_result r;
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, s->idle_ms, s->sigfd, &r);
+	close(fd);
+	return serve_relay_status(&r, 1, "the idle time");
+}
+
+/* -k -e: a child per connection, at most max at once. */
+static int serve_exec(const struct serve *s)
+{
+	unsigned children = 0, max = s->max ? s->max : SERVE_DEFAULT_MAX;
+
+	for (;;) {
+		int child = 0;
+		int sig = wait_listener(s, children < max, &child);
+		if (sig)
+			return EXIT_OK;
+		if (child) {
+			int n = spawn_reap();
+			children = (unsigned)n > children ? 0 : children - (unsigned)n;
+			continue;
+		}
+		if (children >= max)
+			continue;
+		int fd = accept_one(s);
+		if (fd < 0)
+			continue;
+		if (start_cmd(s, fd) > 0)
+			children++;
+		close(fd);
+	}
+}
+
+/* -k alone: the clients of one process. */
+struct hub_client {
+	int fd;
+	size_t off;   /* how much of the current stdin chunk it has been sent */
+	int rd_eof;   /* it closed its sending side */
+	int64_t last; /* last byte moved, for -i */
+};
+
+struct hub {
+	const struct serve *s;
+	struct hub_client *c;
+	unsigned n, max;
+	char *chunk, *rbuf;
+	size_t len;    /* bytes of stdin in chunk, being sent to every client */
+	int stdin_eof;
+};
+
+static void hub_drop(struct hub *h, unsigned i)
+{
+	close(h->c[i].fd);
+	h->c[i] = h->c[--h->n];
+}
+
+static void hub_accept(struct hub *h)
+{
+	int fd = accept_one(h->s);
+
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (h->stdin_eof)
+		shutdown(fd, SHUT_WR);
+	/* A client that arrives mid-chunk starts with the next one. */
+	h->c[h->n++] = (struct hub_client){.fd = fd, .off = h->len, .last = net_now_ms()};
+}
+
+/* Read a chunk of stdin for every client; at EOF half-close them all. */
+static void hub_read_stdin(struct hub *h)
+{
+	ssize_t n = read(STDIN_FILENO, h->chunk, RELAY_BUF);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n < 0)
+		cli_warn_errno(errno, "read stdin");
+	if (n <= 0) {
+		h->stdin_eof = 1;
+		for (unsigned i = 0; i < h->n; i++)
+			shutdown(h->c[i].fd, SHUT_WR);
+		return;
+	}
+	h->len = (size_t)n;
+	for (unsigned i = 0; i < h->n; i++)
+		h->c[i].off = 0;
+}
+
+/* Serve one ready client; -1 if it is to be dropped, -2 if stdout is gone. */
+static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
+{
+	if ((revents & (POLLOUT | POLLERR | POLLHUP)) && c->off < h->len) {
+		ssize_t n = send(c->fd, h->chunk + c->off, h->len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n > 0)
+			c->off += (size_t)n, c->last = net_now_ms();
+	}
+	if ((revents & (POLLIN | POLLERR | POLLHUP)) && !c->rd_eof) {
+		ssize_t n = read(c->fd, h->rbuf, RELAY_BUF);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n == 0)
+			c->rd_eof = 1;
+		if (n > 0) {
+			c->last = net_now_ms();
+			if (io_write_all(STDOUT_FILENO, h->rbuf, (size_t)n) < 0)
+				return errno == EPIPE ? -2 : (cli_warn_errno(errno, "write stdout"), -2);
+		}
+	}
+	return c->rd_eof && c->off >= h->len ? -1 : 0;
+}
+
+/* Poll set: [0] signals, [1] listener, [2] stdin, then the clients. */
+static int hub_poll(struct hub *h, struct pollfd *pf, int *timeout)
+{
+	int64_t now = net_now_ms();
+	int all_sent = 1;
+
+	pf[0] = (struct pollfd){.fd = h->s->sigfd, .events = POLLIN};
+	pf[1] = (struct pollfd){.fd = h->n < h->max ? h->s->lfd : -1, .events = POLLIN};
+	*timeout = -1;
+	for (unsigned i = 0; i < h->n; i++) {
+		struct hub_client *c = &h->c[i];
+		short ev = (short)((c->rd_eof ? 0 : POLLIN) | (c->off < h->len ? POLLOUT : 0));
+		pf[3 + i] = (struct pollfd){.fd = c->fd, .events = ev};
+		if (c->off < h->len)
+			all_sent = 0;
+		if (h->s->idle_ms >= 0) {
+			int64_t left = c->last + h->s->idle_ms - now;
+			left = left < 0 ? 0 : left > 1000000 ? 1000000 : left;
+			if (*timeout < 0 || left < *timeout)
+				*timeout = (int)left;
+		}
+	}
+	if (all_sent)
+		h->len = 0;
+	/* Read stdin only when a client is there to take it. */
+	pf[2] = (struct pollfd){.fd = !h->stdin_eof && h->n > 0 && all_sent ? STDIN_FILENO : -1,
+				.events = POLLIN};
+	return 3 + (int)h->n;
+}
+
+static int hub_loop(struct hub *h, struct pollfd *pf)
+{
+	for (;;) {
+		int timeout, child = 0;
+		int n = hub_poll(h, pf, &timeout);
+		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			return EXIT_FAIL;
+		if (pf[0].revents && relay_signal_take(h->s->sigfd, &child))
+			return EXIT_OK;
+		int64_t now = net_now_ms();
+		for (unsigned i = (unsigned)n - 3; i-- > 0;) {
+			int r = 0;
+			if (pf[3 + i].revents)
+				r = hub_client_io(h, &h->c[i], pf[3 + i].revents);
+			if (r == -2)
+				return EXIT_OK;
+			if (r == 0 && h->s->idle_ms >= 0 && now - h->c[i].last >= h->s->idle_ms) {
+				if (h->s->verbose)
+					cli_warn("closed an idle connection");
+				r = -1;
+			}
+			if (r < 0)
+				hub_drop(h, i);
+		}
+		if (pf[2].revents)
+			hub_read_stdin(h);
+		if (pf[1].revents && h->n < h->max)
+			hub_accept(h);
+	}
+}
+
+static int serve_hub(const struct serve *s)
+{
+	struct hub h = {.s = s, .max = s->max ? s->max : SERVE_DEFAULT_MAX};
+	struct pollfd *pf;
+	int status = EXIT_FAIL;
+
+	h.stdin_eof = fcntl(STDIN_FILENO, F_GETFD) < 0;
+	h.c = calloc(h.max, sizeof *h.c);
+	pf = calloc(h.max + 3, sizeof *pf);
+	h.chunk = malloc(RELAY_BUF);
+	h.rbuf = malloc(RELAY_BUF);
+	if (h.c && pf && h.chunk && h.rbuf)
+		status = hub_loop(&h, pf);
+	else
+		cli_warn_errno(ENOMEM, "allocate");
+	while (h.n > 0)
+		hub_drop(&h, h.n - 1);
+	free(h.c);
+	free(pf);
+	free(h.chunk);
+	free(h.rbuf);
+	return status;
+}
+
+int serve_run(const struct serve *s)
+{
+	if (!s->keep)
+		return serve_once(s);
+	if (s->cmd)
+		return serve_exec(s);
+	return serve_hub(s);
+}

@@ -1,0 +1,95 @@
+# Shared by the shm, sem, qt and python bats files: load ipc_helpers
+#
+# Every object a test makes has a recognisable name: POSIX names start with
+# ipcbox-test-, System V keys come from files under the test's directory.
+# Each System V key is recorded in $IPC_KEYS before the object is made, and
+# each POSIX name in $IPC_POSIX, so teardown removes them and zz-leaks.bats
+# can prove at the end of the run that nothing was left behind.
+
+IPC_KEYS=${BATS_RUN_TMPDIR:-/tmp}/ipcbox-sysv-keys
+IPC_POSIX=${BATS_RUN_TMPDIR:-/tmp}/ipcbox-posix-names
+
+setup() {
+	common_setup
+	TEST_SHM=()
+	TEST_SEM=()
+	# Qt puts its key files in $TMPDIR: keep them in the test's directory.
+	export TMPDIR=$T
+}
+
+# Stop the test's processes first (a peer may still hold or recreate an
+# object), then remove the objects, then the directory.
+teardown() {
+	local p
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	BG_PIDS=()
+	common_teardown_objects
+	common_teardown
+}
+
+# common_teardown_objects: remove what the test registered (it may be gone).
+common_teardown_objects() {
+	local n
+	for n in "${TEST_SHM[@]}"; do "$IPCBOX" shm-rm "$n" 2>/dev/null; done
+	for n in "${TEST_SEM[@]}"; do "$IPCBOX" sem-rm "$n" 2>/dev/null; done
+	true
+}
+
+# pname SUFFIX: a POSIX name unique to this test, registered for the leak check.
+pname() {
+	local n="ipcbox-test-$$-$BATS_TEST_NUMBER-$1"
+	echo "$n" >>"$IPC_POSIX"
+	echo "$n"
+}
+
+# ftok_key PATH [PROJ]: glibc's ftok(PATH, PROJ) as 0x%08x (PROJ default 'Q').
+ftok_key() {
+	local ino dev proj=${2:-81}
+	read -r ino dev < <(stat -c '%i %d' "$1")
+	printf '0x%08x\n' $(((ino & 0xffff) | ((dev & 0xff) << 16) | ((proj & 0xff) << 24)))
+}
+
+# track_key KEY: record a System V key the test is about to use.
+track_key() {
+	echo "$1" >>"$IPC_KEYS"
+}
+
+# skey SUFFIX: a System V key made from a new file under $T, recorded.
+skey() {
+	: >"$T/key-$1"
+	local k
+	k=$(ftok_key "$T/key-$1")
+	track_key "$k"
+	echo "$k"
+}
+
+# qt_file PREFIX KEY: the file Qt uses for KEY (PREFIX qipc_sharedmemory_ or
+# qipc_systemsem_): letters of KEY + sha1(KEY), in $TMPDIR.
+qt_file() {
+	local letters hash
+	letters=$(printf '%s' "$2" | tr -cd 'a-zA-Z')
+	hash=$(printf '%s' "$2" | sha1sum | cut -d' ' -f1)
+	echo "$TMPDIR/$1$letters$hash"
+}
+
+# track_qt KEY: record the keys of Qt's files for KEY once they exist.
+track_qt() {
+	local f
+	for f in "$(qt_file qipc_sharedmemory_ "$1")" "$(qt_file qipc_systemsem_ "$1")"; do
+		[ -e "$f" ] && track_key "$(ftok_key "$f")"
+	done
+	true
+}
+
+# sysv_exists KIND KEY: is there a System V shm (m) or sem (s) with KEY?
+sysv_exists() {
+	local want=$(($2)) file=/proc/sysvipc/shm
+	[ "$1" = s ] && file=/proc/sysvipc/sem
+	awk -v k="$want" 'NR > 1 && ($1 == k || $1 + 4294967296 == k) { found = 1 } END { exit !found }' "$file"
+}
+
+# sem_val NAME: the value now.
+sem_val() {
+	"$IPCBOX" sem-value "$1"
+}

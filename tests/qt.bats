@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# qt:KEY against a real Qt 5 program (tests/peers/qt_peer.cpp): its
+# QSharedMemory and QSystemSemaphore, its lock, and segments made by ipcbox
+# that Qt attaches to.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load ipc_helpers
+
+QT_PEER=$BATS_TEST_DIRNAME/../build/test/qt_peer
+
+setup_file() {
+	local src=$BATS_TEST_DIRNAME/peers/qt_peer.cpp
+	local bin=$BATS_TEST_DIRNAME/../build/test/qt_peer
+	mkdir -p "$(dirname "$bin")"
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		# shellcheck disable=SC2046
+		g++ -fPIC -O1 -o "$bin" "$src" $(pkg-config --cflags --libs Qt5Core)
+	fi
+}
+
+# qkey SUFFIX: sets K to a Qt key unique to this test, with a dot and digits
+# (which Qt drops from the file name), registered for cleanup.
+qkey() {
+	K="ipcbox.test-$$-$BATS_TEST_NUMBER-$1"
+	TEST_SHM+=("qt:$K")
+	TEST_SEM+=("qt:$K")
+}
+
+@test "qt:KEY resolves to Qt's key file: prefix, letters, SHA-1, in \$TMPDIR" {
+	local k
+	qkey a
+	k=$K
+	bg "$QT_PEER" create "$k" 100 "hello from Qt" "$T/ready" "$T/go"
+	wait_file "$T/ready"
+	track_qt "$k"
+	local want
+	want=$(qt_file qipc_sharedmemory_ "$k")
+	[ -e "$want" ]
+	run ipc shm-info "qt:$k" --json
+	assert_status 0
+	assert_match '"keyfile":"'"$want"'"'
+	assert_match '"key":"'"$(ftok_key "$want")"'"'
+	assert_match '"attached":1,'
+	touch "$T/go"
+	wait "$BG_PID"
+}
+
+@test "qt:KEY honours \$TMPDIR through a symlink, as QDir::tempPath() does" {
+	local k
+	qkey a
+	k=$K
+	mkdir "$T/real"
+	ln -s "$T/real" "$T/link"
+	export TMPDIR=$T/link # for Qt, and for the cleanup in teardown
+	bg "$QT_PEER" create "$k" 64 "via link" "$T/ready" "$T/go"
+	wait_file "$T/ready"
+	[ -e "$(TMPDIR=$T/real qt_file qipc_sharedmemory_ "$k")" ]
+	TMPDIR=$T/real track_qt "$k"
+	run env TMPDIR="$T/link/" timeout "$TMO" "$IPCBOX" shm-read "qt:$k" -l 8
+	assert_status 0
+	assert_output "via link"
+	touch "$T/go"
+	wait "$BG_PID"
+}
+
+@test "shm-read qt:KEY reads what a Qt QSharedMemory wrote" {
+	local k
+	qkey a
+	k=$K
+	bg "$QT_PEER" create "$k" 100 "hello from Qt" "$T/ready" "$T/go"
+	wait_file "$T/ready"
+	track_qt "$k"
+	run ipc shm-read "qt:$k"
+	assert_status 0
+	[ "$(printf '%s' "$output" | tr -d '\0')" = "hello from Qt" ]
+	run ipc shm-read "qt:$k" -x -l 5
+	assert_output "00000000: 6865 6c6c 6f                             hello"
+	touch "$T/go"
+	wait "$BG_PID"
+	wait_for sh -c "! timeout $TMO $IPCBOX shm-info qt:$k >/dev/null 2>&1"
+}
+
+@test "shm-read qt:KEY waits while Qt holds lock(), then reads the finished write" {
+	local k
+	qkey a
+	k=$K
+	bg "$QT_PEER" hold "$k" 65536 "$T/ready" "$T/go"
+	local qt=$BG_PID
+	wait_file "$T/ready"
+	track_qt "$k"
+	# --no-lock does not wait: it sees the first pattern
+	run ipc shm-read "qt:$k" --no-lock
+	[ "${#output}" -eq 65536 ]
+	[ "$(printf '%s' "$output" | tr -d A | wc -c)" -eq 0 ]
+	# a short timeout expires with 124 while Qt holds the lock
+	run --separate-stderr ipc shm-read "qt:$k" --timeout 100ms
+	assert_status 124
+	assert_one_line_error shm-read
+	# a reader queues on Qt's lock semaphore; then Qt finishes and unlocks
+	bg sh -c '"$0" shm-read "$1" >"$2.tmp" && mv "$2.tmp" "$2"' "$IPCBOX" "qt:$k" "$T/out"
+	wait_for sh -c "timeout $TMO $IPCBOX sem-value --json qt:$k | grep -q '\"waiters\":1'"
+	[ ! -e "$T/out" ]
+	touch "$T/go"
+	wait "$qt"
+	wait_file "$T/out"
+	[ "$(wc -c <"$T/out")" -eq 65536 ]
+	[ "$(tr -d B <"$T/out" | wc -c)" -eq 0 ]
+}
+
+@test "shm-read qt:KEY never sees a torn write while Qt rewrites under lock()" {
+	local k i
+	qkey a
+	k=$K
+	bg "$QT_PEER" flip "$k" 262144 "$T/ready" "$T/stop"
+	wait_file "$T/ready"
+	track_qt "$k"
+	for i in $(seq 30); do
+		ipc shm-read "qt:$k" >"$T/snap"
+		[ "$(wc -c <"$T/snap")" -eq 262144 ]
+		local a b
+		a=$(tr -d B <"$T/snap" | wc -c)
+		b=$(tr -d A <"$T/snap" | wc -c)
+		[ "$a" -eq 0 ] || [ "$b" -eq 0 ] || { echo "torn read: $a A, $b B" >&2; return 1; }
+	done
+	touch "$T/stop"
+	wait "$BG_PID"
+}
+
+@test "shm-write qt:KEY takes Qt's lock; Qt reads the bytes" {
+	local k
+	qkey a
+	k=$K
+	bg "$QT_PEER" create "$k" 100 "old" "$T/ready" "$T/go"
+	wait_file "$T/ready"
+	track_qt "$k"
+	printf 'new from ipcbox\0' | ipc shm-write "qt:$k"
+	run "$QT_PEER" attach "$k" "$T/got"
+	assert_status 0
+	[ "$(cat "$T/got")" = "new from ipcbox" ]
+	# the lock was given back
+	[ "$(ipc sem-value "qt:$k")" = 1 ]
+	touch "$T/go"
+	wait "$BG_PID"
+}
+
+@test "sem-post qt:KEY wakes a Qt QSystemSemaphore::acquire()" {
+	local k
+	qkey a
+	k=$K
+	bg "$QT_PEER" acquire "$k" "$T/ready" "$T/out"
+	wait_file "$T/ready"
+	track_qt "$k"
+	run ipc sem-value "qt:$k" --json
+	assert_match '"value":0'
+	wait_for sh -c "timeout $TMO $IPCBOX sem-value --json qt:$k | grep -q '\"waiters\":1'"
+	[ ! -e "$T/out" ]
+	ipc sem-post "qt:$k"
+	wait_file "$T/out"
+	[ "$(cat "$T/out")" = acquired ]
+	wait "$BG_PID"
+}
+
+@test "shm-create qt:KEY makes a segment (and its lock) that Qt attaches to and reads" {
+	local k
+	qkey a
+	k=$K
+	: >"$(qt_file qipc_sharedmemory_ "$k")"
+	: >"$(qt_file qipc_systemsem_ "$k")"
+	track_qt "$k"
+	rm "$(qt_file qipc_sharedmemory_ "$k")" "$(qt_file qipc_systemsem_ "$k")"
+	ipc shm-create "qt:$k" --size 4K
+	track_qt "$k"
+	[ "$(stat -c %a "$(qt_file qipc_sharedmemory_ "$k")")" = 640 ]
+	[ "$(ipc sem-value "qt:$k")" = 1 ]
+	printf 'made by ipcbox\0' | ipc shm-write "qt:$k"
+	run "$QT_PEER" attach "$k" "$T/got"
+	assert_status 0
+	[ "$(cat "$T/got")" = "made by ipcbox" ]
+}
+
+@test "shm-rm qt:KEY cleans up after a crashed Qt program: segment, lock, key files" {
+	local k
+	qkey a
+	k=$K
+	bg "$QT_PEER" create "$k" 100 "crash" "$T/ready" "$T/never"
+	wait_file "$T/ready"
+	track_qt "$k"
+	kill -KILL "$(pgrep -f "^$QT_PEER create $k")"
+	wait_for sh -c "timeout $TMO $IPCBOX shm-info qt:$k | grep -q 'attached  0'"
+	local shmkey semkey
+	shmkey=$(ftok_key "$(qt_file qipc_sharedmemory_ "$k")")
+	semkey=$(ftok_key "$(qt_file qipc_systemsem_ "$k")")
+	sysv_exists m "$shmkey"
+	sysv_exists s "$semkey"
+	run ipc shm-rm "qt:$k"
+	assert_status 0
+	[ ! -e "$(qt_file qipc_sharedmemory_ "$k")" ]
+	[ ! -e "$(qt_file qipc_systemsem_ "$k")" ]
+	! sysv_exists m "$shmkey"
+	! sysv_exists s "$semkey"
+	run --separate-stderr ipc shm-rm "qt:$k"
+	assert_status 1
+	[ "$stderr" = "ipcbox shm-rm: qt:$k: no such segment" ]
+}
+
+@test "qt:KEY with no Qt key file: exit 1 naming the file" {
+	run --separate-stderr ipc shm-read "qt:nothing-here"
+	assert_status 1
+	[ "$stderr" = "ipcbox shm-read: qt:nothing-here: no such segment (no Qt key file $(qt_file qipc_sharedmemory_ nothing-here))" ]
+	run --separate-stderr ipc sem-wait "qt:nothing-here"
+	assert_status 1
+	[[ $stderr == *"(no Qt key file $(qt_file qipc_systemsem_ nothing-here))" ]]
+}

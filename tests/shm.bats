@@ -1,0 +1,354 @@
+#!/usr/bin/env bats
+# shm-create, shm-write, shm-read, shm-info, shm-list, shm-rm on POSIX and
+# System V segments (Qt: qt.bats; Python: python-interop.bats).
+
+bats_require_minimum_version 1.5.0
+load helpers
+load ipc_helpers
+
+@test "shm-create: POSIX segment in /dev/shm, mode 0600, full size allocated" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	run --separate-stderr ipc shm-create "$n" --size 64K
+	assert_status 0
+	[ "$(stat -c '%a %s' "/dev/shm/$n")" = "600 65536" ]
+	# allocated, not sparse: posix_fallocate reserved the pages
+	[ "$(stat -c %b "/dev/shm/$n")" -ge 128 ]
+}
+
+@test "shm-create: --mode sets the permission bits regardless of the umask" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	(umask 077 && ipc shm-create "$n" -s 10 -m 0644)
+	[ "$(stat -c %a "/dev/shm/$n")" = 644 ]
+}
+
+@test "shm-create: exclusive; --exist-ok accepts an existing segment" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 10
+	run --separate-stderr ipc shm-create "$n" -s 10
+	assert_status 1
+	assert_one_line_error shm-create
+	[[ $stderr == *"File exists"* ]]
+	run ipc shm-create "$n" -s 10 --exist-ok
+	assert_status 0
+}
+
+@test "shm-create: a full /dev/shm gives 'No space left on device', never SIGBUS" {
+	local n
+	n=$(pname a)
+	run --separate-stderr unshare -m sh -c "mount -t tmpfs -o size=1m tmpfs /dev/shm && timeout $TMO $IPCBOX shm-create $n -s 4M; echo rc=\$?; ls /dev/shm"
+	[[ $output == "rc=1" ]]
+	[ "$stderr" = "ipcbox shm-create: allocate 4194304 bytes for $n: No space left on device" ]
+}
+
+@test "shm-write then shm-read: the bytes come back, the rest stays zero" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 16
+	printf 'hello' | ipc shm-write "$n"
+	run ipc shm-read "$n" --length 5
+	assert_output hello
+	ipc shm-read "$n" | od -An -c | tr -s ' ' >"$T/od"
+	grep -q 'h e l l o \\0 \\0' "$T/od"
+	[ "$(ipc shm-read "$n" | wc -c)" -eq 16 ]
+}
+
+@test "shm-write --offset and shm-read --offset --length address a range" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 32
+	printf 'abcdefgh' | ipc shm-write "$n" -o 4
+	run ipc shm-read "$n" --offset 6 -l 3
+	assert_output cde
+}
+
+@test "shm-write FILE: from a regular file, binary safe (1 MiB of random bytes)" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	head -c 1M /dev/urandom >"$T/data"
+	ipc shm-create "$n" -s 1M
+	ipc shm-write "$n" "$T/data"
+	ipc shm-read "$n" >"$T/back"
+	cmp "$T/data" "$T/back"
+}
+
+@test "shm-write: from a pipe, larger than a pipe buffer" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	head -c 300000 /dev/urandom >"$T/data"
+	ipc shm-create "$n" -s 300000
+	cat "$T/data" | ipc shm-write "$n"
+	ipc shm-read "$n" | cmp - "$T/data"
+}
+
+@test "shm-write: a file larger than the space left is refused before writing" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 8
+	printf '0123456789' >"$T/ten"
+	run --separate-stderr ipc shm-write "$n" "$T/ten"
+	assert_status 1
+	assert_one_line_error shm-write
+	[[ $stderr == *"does not fit"* && $stderr == *"nothing written"* ]]
+	[ "$(ipc shm-read "$n" | tr -d '\0' | wc -c)" -eq 0 ]
+}
+
+@test "shm-write: a pipe with more bytes than fit fails with exit 1" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 8
+	run --separate-stderr bash -c "printf 0123456789 | timeout $TMO $IPCBOX shm-write $n -o 4"
+	assert_status 1
+	[[ $stderr == "ipcbox shm-write: input larger than the 4 bytes from offset 4"* ]]
+}
+
+@test "shm-read --hex prints what xxd prints" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 40
+	head -c 40 /dev/urandom >"$T/data"
+	ipc shm-write "$n" "$T/data"
+	run ipc shm-read "$n" --hex
+	assert_output "$(xxd "$T/data")"
+	run ipc shm-read "$n" -x -o 3 -l 20
+	assert_output "$(xxd -s 3 -l 20 "$T/data")"
+}
+
+@test "shm-read: offset and length outside the segment are refused with exit 2" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 100
+	run --separate-stderr ipc shm-read "$n" -o 101
+	assert_status 2
+	assert_one_line_error shm-read
+	[[ $stderr == *"offset 101 is past the end"*"(100 bytes)"* ]]
+	run --separate-stderr ipc shm-read "$n" -o 50 -l 51
+	assert_status 2
+	[[ $stderr == *"beyond the end"* ]]
+	run --separate-stderr ipc shm-write "$n" -o 200 /dev/null
+	assert_status 2
+	run ipc shm-read "$n" -o 100
+	assert_status 0
+	assert_output ""
+}
+
+@test "System V: shm-create sysv:KEY, write, read, info, rm" {
+	local k
+	k=$(skey a)
+	run ipc shm-create "sysv:$k" -s 4096
+	assert_status 0
+	TEST_SHM+=("sysv:$k")
+	sysv_exists m "$k"
+	printf 'sysv data' | ipc shm-write "sysv:$k"
+	run ipc shm-read "sysv:$k" -l 9
+	assert_output 'sysv data'
+	run ipc shm-info "sysv:$k" --json
+	assert_status 0
+	assert_match '"backend":"sysv","key":"'"$k"'"'
+	assert_match '"size":4096,"mode":"0600"'
+	run ipc shm-rm "sysv:$k"
+	assert_status 0
+	! sysv_exists m "$k"
+}
+
+@test "System V: systemv:/path and sysv-id:ID name the same segment" {
+	local k id
+	: >"$T/qtfile"
+	k=$(ftok_key "$T/qtfile")
+	track_key "$k"
+	TEST_SHM+=("sysv:$k")
+	ipc shm-create "systemv:$T/qtfile" -s 100
+	sysv_exists m "$k"
+	printf 'same' | ipc shm-write "sysv:$k"
+	run ipc shm-read "systemv:$T/qtfile" -l 4
+	assert_output same
+	id=$(ipc shm-info "sysv:$k" --json | sed 's/.*"id":\([0-9]*\).*/\1/')
+	run ipc shm-read "sysv-id:$id" -l 4
+	assert_output same
+	# systemv-N:/path is ftok(path, N); percent-escapes are decoded
+	k2=$(ftok_key "$T/qtfile" 7)
+	track_key "$k2"
+	TEST_SHM+=("sysv:$k2")
+	ipc shm-create "systemv-7:${T//\//%2F}/qtfile" -s 10
+	sysv_exists m "$k2"
+}
+
+@test "shm-info: names the processes that map a POSIX segment" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 4096
+	# a process that holds a mapping: python maps the file
+	bg /usr/bin/python3 -c "
+import mmap, os, sys, time
+f = open('/dev/shm/$n', 'r+b'); m = mmap.mmap(f.fileno(), 4096)
+open('$T/ready', 'w').write('1')
+while not os.path.exists('$T/stop'): time.sleep(0.01)
+"
+	wait_file "$T/ready"
+	run ipc shm-info "$n" --json
+	assert_status 0
+	assert_match '"path":"/dev/shm/'"$n"'"'
+	assert_match '"processes":\[\{"pid":[0-9]+,"command":"python3"\}\]'
+	assert_match '"attached":1'
+	run ipc shm-info "$n"
+	assert_match "mapped by [0-9]+ python3"
+	touch "$T/stop"
+}
+
+@test "shm-info: System V attach count and mapping processes" {
+	local k
+	k=$(skey a)
+	TEST_SHM+=("sysv:$k")
+	ipc shm-create "sysv:$k" -s 1M
+	# shm-read stays attached while it waits to write into a full pipe
+	mkfifo "$T/fifo"
+	bg sh -c 'exec "$0" shm-read "$1" >"$2"' "$IPCBOX" "sysv:$k" "$T/fifo"
+	local rd
+	exec {rd}<"$T/fifo"
+	wait_for sh -c "timeout $TMO $IPCBOX shm-info sysv:$k | grep -q 'attached  1'"
+	run ipc shm-info "sysv:$k" --json
+	assert_match '"attached":1'
+	assert_match '"processes":\[\{"pid":[0-9]+,"command":"ipcbox[^"]*"\}\]'
+	exec {rd}<&-
+}
+
+@test "shm-info: says when some processes could not be inspected" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 10 -m 644
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$IPCBOX" shm-info "$n"
+	assert_status 0
+	assert_match 'processes could not be inspected'
+}
+
+@test "shm-list: lists POSIX and System V segments, text and JSON" {
+	local n k
+	n=$(pname a)
+	k=$(skey a)
+	TEST_SHM+=("$n" "sysv:$k")
+	ipc shm-create "$n" -s 123
+	ipc shm-create "sysv:$k" -s 456
+	run ipc shm-list
+	assert_status 0
+	assert_match "posix +/$n +123 0600 root"
+	assert_match "sysv +sysv:$k +456 0600 root +0"
+	run ipc shm-list --json
+	assert_match '\{"backend":"posix","name":"/'"$n"'","size":123,"mode":"0600","uid":0\}'
+	assert_match '\{"backend":"sysv","name":"sysv:'"$k"'","size":456,"mode":"0600","uid":0,"attached":0\}'
+	python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$output"
+}
+
+@test "shm-rm: removes several, reports the missing one, exit 1" {
+	local a b
+	a=$(pname a)
+	b=$(pname b)
+	ipc shm-create "$a" -s 1
+	run --separate-stderr ipc shm-rm "$a" "$b"
+	assert_status 1
+	[ "$stderr" = "ipcbox shm-rm: $b: no such segment" ]
+	[ ! -e "/dev/shm/$a" ]
+}
+
+@test "permission denied is reported with exit 1" {
+	local n k
+	n=$(pname a)
+	k=$(skey a)
+	TEST_SHM+=("$n" "sysv:$k")
+	ipc shm-create "$n" -s 10
+	ipc shm-create "sysv:$k" -s 10
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$IPCBOX" shm-read "$n"
+	assert_status 1
+	[ "$stderr" = "ipcbox shm-read: $n: Permission denied" ]
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$IPCBOX" shm-write "sysv:$k" /dev/null
+	assert_status 1
+	[ "$stderr" = "ipcbox shm-write: sysv:$k: Permission denied" ]
+}
+
+@test "bad inputs: every shm applet exits 2 with one line naming the bad text" {
+	local long
+	long=$(printf 'x%.0s' {1..256})
+	while IFS='|' read -r want args; do
+		# shellcheck disable=SC2086
+		run --separate-stderr ipc $args
+		[ "$status" -eq 2 ] && [ -z "$output" ] && [ "${#stderr_lines[@]}" -eq 1 ] &&
+			[[ $stderr == *"$want"* ]] ||
+			{ echo "$args: $status [$output] [$stderr], want '$want'" >&2; return 1; }
+	done <<EOF
+invalid size '12Q'|shm-create ipcbox-test-x --size 12Q
+invalid size '-1'|shm-create ipcbox-test-x --size -1
+invalid size '0'|shm-create ipcbox-test-x --size 0
+missing --size|shm-create ipcbox-test-x
+invalid mode '999'|shm-create ipcbox-test-x -s 1 -m 999
+invalid name 'a/b'|shm-create a/b -s 1
+invalid name '$long'|shm-create $long -s 1
+invalid name 'sysv:0x1g'|shm-read sysv:0x1g
+invalid name 'sysv:0x100000000'|shm-read sysv:0x100000000
+invalid name 'sysv:0'|shm-create sysv:0 -s 1
+invalid name 'sysv-id:x'|shm-info sysv-id:x
+invalid name 'systemv-0:/tmp'|shm-info systemv-0:/tmp
+invalid name 'systemv-256:/tmp'|shm-info systemv-256:/tmp
+invalid name 'qt:'|shm-read qt:
+invalid name 'what:ever'|shm-rm what:ever
+invalid name '/'|shm-rm /
+cannot create by id|shm-create sysv-id:5 -s 1
+invalid offset 'x'|shm-read ipcbox-test-x -o x
+invalid length '1.5'|shm-read ipcbox-test-x -l 1.5
+invalid timeout 'soon'|shm-read ipcbox-test-x -t soon
+missing operand|shm-read
+unexpected operand 'b'|shm-read a b
+unexpected operand 'x'|shm-list x
+missing operand|shm-rm
+invalid offset '-4'|shm-write ipcbox-test-x -o -4
+invalid timeout 'x'|shm-write ipcbox-test-x -t x
+unexpected operand 'c'|shm-write a b c
+unknown option '-q'|shm-info a -q
+EOF
+}
+
+@test "a missing segment: exit 1, one line" {
+	local n
+	n=$(pname none)
+	for a in shm-read shm-info shm-rm; do
+		run --separate-stderr ipc "$a" "$n"
+		assert_status 1
+		[ "$stderr" = "ipcbox $a: $n: no such segment" ]
+	done
+	run --separate-stderr ipc shm-write "$n" /dev/null
+	assert_status 1
+	run --separate-stderr ipc shm-read "systemv:$T/nofile"
+	assert_status 1
+	[[ $stderr == "ipcbox shm-read: systemv:$T/nofile: no such segment" ]]
+}
+
+@test "completion: shm applets offer existing POSIX names and sysv keys" {
+	local n k
+	n=$(pname a)
+	k=$(skey a)
+	TEST_SHM+=("$n" "sysv:$k")
+	ipc shm-create "$n" -s 1
+	ipc shm-create "sysv:$k" -s 1
+	run ipc --complete shm-read
+	assert_status 0
+	grep -qx "$n" <<<"$output"
+	grep -qx "sysv:$k" <<<"$output"
+}
+
+@test "unit: SHA-1 test vectors and the xxd layout" {
+	run "$IPCBOX_UNIT/sha1"
+	assert_status 0
+}

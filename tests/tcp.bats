@@ -1,0 +1,500 @@
+#!/usr/bin/env bats
+# tcp-listen and tcp-connect: relay, EOF rules, -k/-e serving, options,
+# exit codes and bad input, against real peers (socat, OpenBSD nc, python
+# sockets) and against ipcbox itself.  Every port is picked by the kernel
+# (port 0) and read from --port-file or the peer's own report.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+# bgi CMD...: bg that keeps the caller's stdin (bash gives an asynchronous
+# command /dev/null otherwise, whatever the caller redirected).
+bgi() {
+	timeout "$TMO" "$@" <&0 &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+# listen ARGS...: start tcp-listen on port 0 in the background with a port
+# file; PORT gets the port, LPID the listener's own pid (bg's is timeout's).
+listen() {
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp-listen --port-file "$T/port" "$@" 0
+	PORT=$(port_of "$T/port")
+	LPID=$(cat "/proc/$BG_PID/task/$BG_PID/children")
+}
+
+# peer_port FILE PATTERN: the port a socat or nc listener reported on stderr.
+peer_port() {
+	wait_for grep -q "$2" "$1"
+	grep -o "$2[0-9]*" "$1" | head -n 1 | grep -o '[0-9]*$'
+}
+
+# data FILE SIZE_MIB: random test data.
+data() {
+	head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"
+}
+
+# A port nobody listens on: one the kernel gave us a moment ago.
+closed_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+@test "dispatch: tcp-listen, 'tcp listen' and a tcp-connect link all work" {
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp listen --port-file "$T/port" 0 </dev/null
+	PORT=$(port_of "$T/port")
+	ln -s "$IPCBOX" "$T/tcp-connect"
+	run timeout "$TMO" "$T/tcp-connect" 127.0.0.1 "$PORT" <<<"via link"
+	assert_status 0
+	run ipc tcp connect --help
+	assert_status 0
+	assert_match '^Usage: ipcbox tcp-connect '
+}
+
+@test "relay: stdin goes to the peer and the peer's data to stdout, both ways" {
+	echo from-listener >"$T/a"
+	listen <"$T/a" >"$T/got-l"
+	run ipc tcp-connect 127.0.0.1 "$PORT" <<<"from-connector"
+	assert_status 0
+	assert_output from-listener
+	wait_exit "$LPID"
+	[ "$(cat "$T/got-l")" = from-connector ]
+}
+
+@test "half-close: a reply sent after our stdin EOF is delivered (socat peer)" {
+	data "$T/in" 1
+	socat -d -d TCP-LISTEN:0,bind=127.0.0.1 SYSTEM:'wc -c; echo done' 2>"$T/socat.err" &
+	BG_PIDS+=($!)
+	PORT=$(peer_port "$T/socat.err" '127.0.0.1:')
+	run ipc tcp-connect 127.0.0.1 "$PORT" <"$T/in"
+	assert_status 0
+	assert_output "$(printf '%s\ndone' 1048576)"
+}
+
+@test "half-close: a listener with stdin /dev/null still receives everything (nc client)" {
+	data "$T/in" 4
+	listen </dev/null >"$T/got"
+	run timeout "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" <"$T/in"
+	assert_status 0
+	wait_exit "$LPID"
+	cmp "$T/in" "$T/got"
+}
+
+@test "half-close: the peer closing its side never truncates what we still send" {
+	data "$T/in" 4
+	listen <"$T/in"
+	# nc -N with empty stdin half-closes at once, then reads to the end.
+	timeout "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" </dev/null >"$T/got"
+	wait_exit "$LPID"
+	cmp "$T/in" "$T/got"
+}
+
+@test "half-close: connector keeps sending after the listener's side closed (ipcbox both ends)" {
+	data "$T/in" 4
+	listen </dev/null >"$T/got"
+	run ipc tcp-connect 127.0.0.1 "$PORT" <"$T/in"
+	assert_status 0
+	assert_output ""
+	wait_exit "$LPID"
+	cmp "$T/in" "$T/got"
+}
+
+@test "8 MiB each way at once, files: checksums match (ipcbox both ends)" {
+	data "$T/a" 8
+	data "$T/b" 8
+	listen <"$T/a" >"$T/got-b"
+	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
+	wait_exit "$LPID"
+	[ "$(sha256sum <"$T/a")" = "$(sha256sum <"$T/got-a")" ]
+	[ "$(sha256sum <"$T/b")" = "$(sha256sum <"$T/got-b")" ]
+}
+
+@test "8 MiB each way at once through pipes (the splice path): checksums match" {
+	data "$T/a" 8
+	data "$T/b" 8
+	rm -f "$T/port"
+	bg bash -c "cat '$T/a' | '$IPCBOX' tcp-listen --port-file '$T/port' 0 | cat >'$T/got-b'"
+	PORT=$(port_of "$T/port")
+	cat "$T/b" | ipc tcp-connect 127.0.0.1 "$PORT" | cat >"$T/got-a"
+	wait_for cmp -s "$T/b" "$T/got-b"
+	cmp "$T/a" "$T/got-a"
+}
+
+@test "fallback: stdout open for append (splice refused) still gets every byte" {
+	data "$T/in" 8
+	echo head >"$T/got"
+	listen </dev/null >>"$T/got"
+	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/in"
+	wait_exit "$LPID"
+	{ echo head; cat "$T/in"; } | cmp - "$T/got"
+}
+
+@test "socket to socket (read/write and private-pipe paths): a proxy chain passes data both ways" {
+	data "$T/a" 3
+	data "$T/b" 3
+	listen <"$T/a" >"$T/got-b"
+	local back=$PORT back_pid=$LPID
+	listen -e "'$IPCBOX' tcp-connect 127.0.0.1 $back"
+	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
+	wait_exit "$back_pid"
+	cmp "$T/a" "$T/got-a"
+	cmp "$T/b" "$T/got-b"
+}
+
+@test "8 MiB each way at once against socat: checksums match" {
+	data "$T/a" 8
+	data "$T/b" 8
+	listen <"$T/a" >"$T/got-b"
+	timeout "$TMO" socat -t 20 TCP:127.0.0.1:"$PORT" STDIO <"$T/b" >"$T/got-a"
+	wait_exit "$LPID"
+	cmp "$T/a" "$T/got-a"
+	cmp "$T/b" "$T/got-b"
+}
+
+@test "8 MiB each way at once against an OpenBSD nc listener: checksums match" {
+	data "$T/a" 8
+	data "$T/b" 8
+	nc.openbsd -v -N -l 127.0.0.1 0 <"$T/a" >"$T/got-b" 2>"$T/nc.err" &
+	BG_PIDS+=($!)
+	PORT=$(peer_port "$T/nc.err" 'localhost ')
+	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
+	wait_for cmp -s "$T/b" "$T/got-b"
+	cmp "$T/a" "$T/got-a"
+}
+
+@test "connect refused: exit 1 with 'connect to ADDR: Connection refused'" {
+	local p
+	p=$(closed_port)
+	run --separate-stderr ipc tcp-connect 127.0.0.1 "$p"
+	assert_status 1
+	[ "$stderr" = "ipcbox tcp-connect: connect to 127.0.0.1:$p: Connection refused" ]
+}
+
+@test "-w/--wait: no answer within the connect timeout is exit 124" {
+	# A listener whose backlog is full drops further SYNs: connect hangs.
+	bg python3 -c '
+import socket, sys, os, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+held = []
+for i in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    held.append(c)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(60)' "$T/port"
+	PORT=$(port_of "$T/port")
+	run --separate-stderr ipc tcp-connect -w 200ms 127.0.0.1 "$PORT"
+	assert_status 124
+	assert_one_line_error tcp-connect
+	[[ $stderr == *"no answer within 200ms" ]]
+	run --separate-stderr ipc tcp-connect --wait=0.2 127.0.0.1 "$PORT"
+	assert_status 124
+}
+
+@test "-i/--idle on tcp-connect: no data either way is exit 124" {
+	mkfifo "$T/fifo" "$T/fifo2"
+	listen <>"$T/fifo"
+	run --separate-stderr ipc tcp-connect -i 200ms 127.0.0.1 "$PORT" <>"$T/fifo2"
+	assert_status 124
+	assert_one_line_error tcp-connect
+	[[ $stderr == *"idle for 200ms"* ]]
+}
+
+@test "-i/--idle on tcp-listen: an idle connection ends it with exit 124" {
+	mkfifo "$T/fifo" "$T/cin"
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp-listen --idle=200ms --port-file "$T/port" 0 <>"$T/fifo"
+	local lp=$BG_PID
+	PORT=$(port_of "$T/port")
+	bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <>"$T/cin"
+	status=0
+	wait "$lp" || status=$?
+	assert_status 124
+}
+
+@test "half-close: no timer in the half-closed phase, a late reply still arrives" {
+	cat >"$T/peer.sh" <<-EOF
+		cat >'$T/recv'
+		touch '$T/eof-seen'
+		until [ -e '$T/go' ]; do sleep 0.05; done
+		echo late-reply
+	EOF
+	socat -d -d TCP-LISTEN:0,bind=127.0.0.1 SYSTEM:"sh $T/peer.sh" 2>"$T/socat.err" &
+	BG_PIDS+=($!)
+	PORT=$(peer_port "$T/socat.err" '127.0.0.1:')
+	bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <<<"question" >"$T/got"
+	local cpid=$BG_PID
+	wait_for test -e "$T/eof-seen" # the peer has our EOF: we are half-closed now
+	kill -0 "$cpid"
+	touch "$T/go"
+	status=0
+	wait "$cpid" || status=$?
+	assert_status 0
+	[ "$(cat "$T/got")" = late-reply ]
+	[ "$(cat "$T/recv")" = question ]
+}
+
+@test "-z/--zero: exit 0 if the port accepts, sending nothing; 1 if refused" {
+	listen </dev/null >"$T/got"
+	run ipc tcp-connect -z 127.0.0.1 "$PORT" <<<"not sent"
+	assert_status 0
+	wait_exit "$LPID"
+	[ ! -s "$T/got" ]
+	run --separate-stderr ipc tcp-connect --zero 127.0.0.1 "$(closed_port)"
+	assert_status 1
+	assert_one_line_error tcp-connect
+}
+
+@test "-v/--verbose: listening on, connection from, connected to" {
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp-listen -v --port-file "$T/port" 0 </dev/null 2>"$T/l.err"
+	PORT=$(port_of "$T/port")
+	wait_for grep -q "listening on 127.0.0.1:$PORT\$" "$T/l.err"
+	[ "$(head -n 1 "$T/l.err")" = "ipcbox tcp-listen: listening on 127.0.0.1:$PORT" ]
+	run --separate-stderr ipc tcp-connect --verbose 127.0.0.1 "$PORT" </dev/null
+	assert_status 0
+	[ "$stderr" = "ipcbox tcp-connect: connected to 127.0.0.1:$PORT" ]
+	wait_for grep -q "connection from 127.0.0.1:" "$T/l.err"
+}
+
+@test "--port-file holds the bound port, written whole" {
+	listen -v </dev/null 2>"$T/l.err"
+	[[ $PORT =~ ^[0-9]+$ ]]
+	[ "$(wc -l <"$T/port")" -eq 1 ]
+	wait_for grep -q ":$PORT\$" "$T/l.err"
+	ls "$T" | { ! grep -q '\.tmp$'; }
+}
+
+@test "-6/--ipv6: listener on ::1, connector to ::1" {
+	grep -q . /proc/net/if_inet6 || { echo "no IPv6 on this machine" >&2; return 1; }
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp-listen -6 -v --port-file "$T/port" 0 </dev/null >"$T/got" 2>"$T/l.err"
+	PORT=$(port_of "$T/port")
+	wait_for grep -q "listening on \[::1\]:$PORT" "$T/l.err"
+	run ipc tcp-connect --ipv6 ::1 "$PORT" <<<"over v6"
+	assert_status 0
+	wait_for grep -q "over v6" "$T/got"
+}
+
+@test "-4/--ipv4 with an IPv6 address fails to resolve: exit 1" {
+	run --separate-stderr ipc tcp-connect -4 ::1 80
+	assert_status 1
+	assert_one_line_error tcp-connect
+	[[ $stderr == *"resolve ::1"* ]]
+}
+
+@test "-b/--bind: '*' listens on every address, ADDR on that one" {
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp-listen -b '*' -v --port-file "$T/port" 0 </dev/null 2>"$T/l.err"
+	PORT=$(port_of "$T/port")
+	wait_for grep -q "listening on 0.0.0.0:$PORT" "$T/l.err"
+	run ipc tcp-connect -z 127.0.0.1 "$PORT"
+	assert_status 0
+	rm -f "$T/port"
+	bgi "$IPCBOX" tcp-listen --bind 127.0.0.2 -v --port-file "$T/port" 0 </dev/null 2>"$T/l2.err"
+	PORT=$(port_of "$T/port")
+	wait_for grep -q "listening on 127.0.0.2:$PORT" "$T/l2.err"
+	run ipc tcp-connect -z 127.0.0.2 "$PORT"
+	assert_status 0
+}
+
+@test "--allow: a peer outside the blocks is closed at once and logged; -s picks the source" {
+	listen -k -v --allow 127.0.0.2 --allow 10.0.0.0/8 </dev/null 2>"$T/l.err" >"$T/got"
+	run ipc tcp-connect -s 127.0.0.1 127.0.0.1 "$PORT" </dev/null
+	assert_status 0
+	assert_output ""
+	wait_for grep -q "refused connection from 127.0.0.1:" "$T/l.err"
+	run ipc tcp-connect --source 127.0.0.2 127.0.0.1 "$PORT" <<<"allowed data"
+	assert_status 0
+	wait_for grep -q "allowed data" "$T/got"
+	grep -q "connection from 127.0.0.2:" "$T/l.err"
+}
+
+@test "-e/--exec on tcp-listen: one connection, the command's exit status" {
+	listen -e 'cat; exit 7'
+	run ipc tcp-connect 127.0.0.1 "$PORT" <<<"echoed"
+	assert_status 0
+	assert_output echoed
+	status=0
+	wait "$BG_PID" || status=$?
+	assert_status 7
+}
+
+@test "-e/--exec on tcp-connect: CMD talks over the socket, its status is ours" {
+	listen </dev/null >"$T/got"
+	run ipc tcp-connect --exec 'echo "$PROTO $TCPREMOTEPORT"; exit 3' 127.0.0.1 "$PORT"
+	assert_status 3
+	wait_exit "$LPID"
+	[ "$(cat "$T/got")" = "TCP $PORT" ]
+}
+
+@test "-k -e: 50 concurrent clients all answered, UCSPI variables right" {
+	listen -k -e 'read -r line; echo "$line $PROTO $TCPLOCALIP $TCPLOCALPORT $TCPREMOTEIP $TCPREMOTEPORT"'
+	local i pids=()
+	for i in $(seq 1 50); do
+		timeout "$TMO" "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <<<"client$i" >"$T/c$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	for i in $(seq 1 50); do
+		read -r name proto lip lport rip rport <"$T/c$i"
+		[ "$name $proto $lip $lport $rip" = "client$i TCP 127.0.0.1 $PORT 127.0.0.1" ] ||
+			{ echo "client $i got: $(cat "$T/c$i")" >&2; return 1; }
+		[[ $rport =~ ^[0-9]+$ ]] && [ "$rport" != "$PORT" ]
+	done
+}
+
+@test "-k -e: no zombie children and a stable fd count afterwards" {
+	listen -k -e cat
+	local before i
+	before=$(ls "/proc/$LPID/fd" | wc -l)
+	for i in $(seq 1 30); do
+		timeout "$TMO" "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <<<"x$i" >"$T/c$i" &
+	done
+	wait_for bash -c "for i in \$(seq 1 30); do grep -qx x\$i '$T'/c\$i || exit 1; done"
+	# Every child reaped: none left under the listener, none a zombie.
+	wait_for bash -c "[ -z \"\$(cat /proc/$LPID/task/*/children)\" ]"
+	[ "$(ls "/proc/$LPID/fd" | wc -l)" -eq "$before" ]
+	! ps -o stat= --ppid "$LPID" | grep -q Z
+}
+
+@test "-m/--max 2: a third client waits in the backlog until a slot frees" {
+	listen -k -m 2 -e 'touch "'"$T"'/started.$TCPREMOTEPORT"; cat'
+	mkfifo "$T/in1" "$T/in2" "$T/in3"
+	exec 4<>"$T/in1" 5<>"$T/in2" 6<>"$T/in3"
+	bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <"$T/in1" >"$T/out1" 4>&- 5>&- 6>&-
+	bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <"$T/in2" >"$T/out2" 4>&- 5>&- 6>&-
+	wait_for bash -c "[ \$(ls '$T' | grep -c started) -eq 2 ]"
+	bgi "$IPCBOX" tcp-connect -v 127.0.0.1 "$PORT" <"$T/in3" >"$T/out3" 2>"$T/err3" 4>&- 5>&- 6>&-
+	# The third is connected (the kernel completed it) and has sent data...
+	wait_for grep -q "connected to" "$T/err3"
+	echo third >&6
+	echo first >&4
+	wait_for grep -q first "$T/out1"
+	# ...but no command runs for it while two are running.
+	[ "$(ls "$T" | grep -c started)" -eq 2 ]
+	[ ! -s "$T/out3" ]
+	exec 4>&- # the first client finishes, its child exits, a slot frees
+	wait_for grep -q third "$T/out3"
+	[ "$(ls "$T" | grep -c started)" -eq 3 ]
+	exec 5>&- 6>&-
+}
+
+@test "-k without -e: clients served at once, whole chunks to stdout, stdin to every client" {
+	mkfifo "$T/lin" "$T/hold"
+	exec 5<>"$T/lin"
+	listen -k -v <"$T/lin" >"$T/got" 2>"$T/l.err" 5>&-
+	local i
+	for i in 1 2; do
+		bgi bash -c "{ echo from-$i; cat '$T/hold'; } | exec '$IPCBOX' tcp-connect 127.0.0.1 $PORT >'$T/c$i'" 5>&-
+	done
+	wait_for bash -c "[ \$(grep -c 'connection from' '$T/l.err') -eq 2 ]"
+	wait_for grep -qx from-1 "$T/got"
+	wait_for grep -qx from-2 "$T/got"
+	echo broadcast >&5
+	exec 5>&-
+	wait_for grep -qx broadcast "$T/c1"
+	wait_for grep -qx broadcast "$T/c2"
+	kill -0 "$LPID" # still listening after stdin EOF
+}
+
+@test "SIGTERM and SIGINT end a listener with status 0" {
+	listen </dev/null
+	kill -TERM "$LPID"
+	status=0
+	wait "$BG_PID" || status=$?
+	assert_status 0
+	listen -k </dev/null
+	kill -INT "$LPID"
+	status=0
+	wait "$BG_PID" || status=$?
+	assert_status 0
+}
+
+@test "bad ports: exit 2 with the text quoted" {
+	for p in 0 65536 -1 abc 80x 0x50 ''; do
+		run --separate-stderr ipc tcp-connect -- 127.0.0.1 "$p"
+		assert_status 2
+		[ "$stderr" = "ipcbox tcp-connect: invalid port '$p'" ] || { echo "$stderr" >&2; return 1; }
+	done
+	run --separate-stderr ipc tcp-listen 70000
+	assert_status 2
+	assert_one_line_error tcp-listen
+}
+
+@test "unknown host: exit 1, 'resolve HOST: ...'" {
+	run --separate-stderr ipc tcp-connect no-such-host.invalid 80
+	assert_status 1
+	assert_one_line_error tcp-connect
+	[[ $stderr == "ipcbox tcp-connect: resolve no-such-host.invalid: "* ]]
+	run --separate-stderr ipc tcp-listen -b no-such-host.invalid 0
+	assert_status 1
+}
+
+@test "bad durations: exit 2 with the text quoted" {
+	run --separate-stderr ipc tcp-connect -w 1x 127.0.0.1 80
+	assert_status 2
+	[ "$stderr" = "ipcbox tcp-connect: invalid connect timeout '1x'" ]
+	run --separate-stderr ipc tcp-connect -i -5 127.0.0.1 80
+	assert_status 2
+	run --separate-stderr ipc tcp-listen --idle=0 0
+	assert_status 2
+	[ "$stderr" = "ipcbox tcp-listen: invalid idle time '0'" ]
+}
+
+@test "unknown options, missing and extra operands: exit 2, one line" {
+	run --separate-stderr ipc tcp-connect --frob 127.0.0.1 80
+	assert_status 2
+	assert_one_line_error tcp-connect
+	run --separate-stderr ipc tcp-connect 127.0.0.1
+	assert_status 2
+	assert_one_line_error tcp-connect
+	[[ $stderr == *"missing operand"* ]]
+	run --separate-stderr ipc tcp-listen
+	assert_status 2
+	run --separate-stderr ipc tcp-listen 1 2
+	assert_status 2
+	[[ $stderr == *"unexpected operand '2'"* ]]
+	run --separate-stderr ipc tcp-listen -b
+	assert_status 2
+	[[ $stderr == *"needs an argument"* ]]
+}
+
+@test "conflicting options: exit 2 naming both" {
+	run --separate-stderr ipc tcp-connect -4 -6 ::1 80
+	assert_status 2
+	[[ $stderr == *"-4 and -6"* ]]
+	run --separate-stderr ipc tcp-connect -z -e cat 127.0.0.1 80
+	assert_status 2
+	[[ $stderr == *"-z and -e"* ]]
+	run --separate-stderr ipc tcp-listen -m 2 0
+	assert_status 2
+	[[ $stderr == *"-m needs -k"* ]]
+	run --separate-stderr ipc tcp-listen -e cat -i 1s 0
+	assert_status 2
+	run --separate-stderr ipc tcp-listen -k -m 0 -e cat 0
+	assert_status 2
+	run --separate-stderr ipc tcp-listen --allow 300.1.1.1 0
+	assert_status 2
+	[ "$stderr" = "ipcbox tcp-listen: invalid address block '300.1.1.1'" ]
+	run --separate-stderr ipc tcp-listen --allow 10.0.0.0/33 0
+	assert_status 2
+}
+
+@test "listen on a port in use: exit 1, one line" {
+	listen </dev/null
+	run --separate-stderr ipc tcp-listen "$PORT"
+	assert_status 1
+	[ "$stderr" = "ipcbox tcp-listen: listen on 127.0.0.1:$PORT: Address already in use" ]
+}
+
+@test "stdout closed by its reader: tcp-connect ends quietly" {
+	data "$T/in" 8
+	listen <"$T/in"
+	run --separate-stderr bash -c "timeout $TMO '$IPCBOX' tcp-connect 127.0.0.1 $PORT </dev/null | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}"
+	assert_output 0
+	[ -z "$stderr" ]
+}
