@@ -21,9 +21,11 @@
 #include "../lib/dbus/introspect.h"
 #include "../lib/json.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DRIVER_NAME "org.freedesktop.DBus"
 #define DRIVER_PATH "/org/freedesktop/DBus"
@@ -65,6 +67,15 @@ static int parse_bool(const char *s)
 	cli_usage_error("invalid boolean '%s' (expected yes or no)", s);
 }
 
+/* At exit: data that could not be written is a failure, not a success. */
+static void check_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_warn_errno(errno ? errno : EIO, "write to standard output");
+		_exit(EXIT_FAIL);
+	}
+}
+
 /* Parse every option of every bus applet (cli_next refuses the ones the
  * running applet's table lacks), then check the operand count. */
 static void options(int argc, char **argv, int min, int max)
@@ -97,6 +108,7 @@ static void options(int argc, char **argv, int min, int max)
 	bus.nops = argc - c.ind;
 	bus.deadline = timeout < 0 ? -1 : dbus_now_ms() + timeout;
 	bus.arena = dbus_arena_new();
+	atexit(check_stdout);
 }
 
 static const char *check_bus_name(const char *s)
@@ -395,23 +407,30 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct name *)a)->name, ((const struct name *)b)->name);
 }
 
-/* Add the strings of an 'as' reply to names[] (deduplicated). */
-static void add_names(struct name *names, uint32_t *n, const struct dbus_msg *reply, int activatable)
+/* The strings of an 'as' reply from the bus. */
+static const struct dbus_value *string_list(const struct dbus_msg *reply)
 {
-	if (reply->nbody != 1 || reply->body[0].type != 'a')
+	if (reply->nbody != 1 || strcmp(reply->signature, "as") != 0)
 		cli_die(EXIT_FAIL, "unexpected reply signature '%s'", reply->signature);
-	for (uint32_t i = 0; i < reply->body[0].n; i++) {
-		const char *s = reply->body[0].v.items[i].v.str;
-		uint32_t k;
-		for (k = 0; k < *n && strcmp(names[k].name, s) != 0; k++)
-			;
-		if (k == *n)
-			names[(*n)++] = (struct name){.name = dbus_arena_strndup(bus.arena, s, strlen(s))};
-		if (activatable)
-			names[k].activatable = 1;
-		else
-			names[k].running = 1;
+	return &reply->body[0];
+}
+
+/* Mark the activatable names among the n sorted running ones, appending
+ * those that are not running; keeps names[] sorted. */
+static void add_activatable(struct name *names, uint32_t *n, const struct dbus_value *list)
+{
+	uint32_t running = *n;
+
+	for (uint32_t i = 0; i < list->n; i++) {
+		const char *s = list->v.items[i].v.str;
+		struct name key = {.name = s}, *hit = bsearch(&key, names, running, sizeof *names, by_name);
+		if (!hit) {
+			hit = &names[(*n)++];
+			*hit = (struct name){.name = dbus_arena_strndup(bus.arena, s, strlen(s))};
+		}
+		hit->activatable = 1;
 	}
+	qsort(names, *n, sizeof *names, by_name);
 }
 
 /* Send one driver query about a name without waiting; returns its serial. */
@@ -505,11 +524,12 @@ static void print_names_json(const struct name *names, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
 		json_cstring(stdout, names[i].name);
-		if (names[i].pid)
-			printf(",\"pid\":%u,\"process\":", names[i].pid),
-				json_cstring(stdout, process_name(names[i].pid, comm, sizeof comm));
-		else
+		if (names[i].pid) {
+			printf(",\"pid\":%u,\"process\":", names[i].pid);
+			json_cstring(stdout, process_name(names[i].pid, comm, sizeof comm));
+		} else {
 			printf(",\"pid\":null,\"process\":null");
+		}
 		printf(",\"connection\":");
 		if (names[i].owner || (names[i].running && names[i].name[0] == ':'))
 			json_cstring(stdout, names[i].owner ? names[i].owner : names[i].name);
@@ -542,30 +562,32 @@ static void print_names(const struct name *names, uint32_t n)
 static int list_main(int argc, char **argv)
 {
 	struct dbus_msg names_reply, act_reply;
+	const struct dbus_value *running, *act = NULL;
 	struct name *names;
-	uint32_t n = 0, cap;
+	uint32_t n = 0;
 
 	options(argc, argv, 0, 0);
 	connect_bus();
 	driver_call("ListNames", "", NULL, 0, &names_reply);
-	cap = names_reply.nbody == 1 ? names_reply.body[0].n : 0;
+	running = string_list(&names_reply);
 	if (bus.activatable) {
 		driver_call("ListActivatableNames", "", NULL, 0, &act_reply);
-		cap += act_reply.nbody == 1 ? act_reply.body[0].n : 0;
+		act = string_list(&act_reply);
 	}
-	names = dbus_arena_alloc(bus.arena, sizeof *names * (cap + 1));
-	add_names(names, &n, &names_reply, 0);
-	dbus_msg_free(&names_reply);
-	if (bus.activatable) {
-		add_names(names, &n, &act_reply, 1);
-		dbus_msg_free(&act_reply);
-	}
+	names = dbus_arena_alloc(bus.arena, sizeof *names * ((size_t)running->n + (act ? act->n : 0) + 1));
+	for (uint32_t i = 0; i < running->n; i++)
+		names[n++] = (struct name){.name = running->v.items[i].v.str, .running = 1};
 	qsort(names, n, sizeof *names, by_name);
+	if (act)
+		add_activatable(names, &n, act);
 	lookup_owners(names, n);
 	if (bus.json)
 		print_names_json(names, n);
 	else
 		print_names(names, n);
+	dbus_msg_free(&names_reply);
+	if (act)
+		dbus_msg_free(&act_reply);
 	return 0;
 }
 
@@ -619,14 +641,15 @@ static const struct dbus_value *find_property(const struct dbus_value *all, cons
 static char *terse_value(const struct dbus_value *v)
 {
 	char *buf = NULL, *out;
-	size_t len = 0;
+	size_t len = 0, skip;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		cli_die(EXIT_FAIL, "out of memory");
 	dbus_print_terse(f, v->sig, v, 1);
 	fclose(f);
-	out = dbus_arena_strndup(bus.arena, buf + strlen(v->sig) + 1, len - strlen(v->sig) - 1);
+	skip = strlen(v->sig) + 1 <= len ? strlen(v->sig) + 1 : len;
+	out = dbus_arena_strndup(bus.arena, buf + skip, len - skip);
 	free(buf);
 	return out;
 }
@@ -816,10 +839,12 @@ static void tree_walk(const char *dest, const char *path, int depth)
 
 	if (++bus.tree_count > TREE_MAX_NODES)
 		cli_die(EXIT_FAIL, "more than %d objects; stopping", TREE_MAX_NODES);
-	if (bus.json)
-		printf("%s", bus.tree_count > 1 ? "," : ""), json_cstring(stdout, path);
-	else
+	if (bus.json) {
+		fputs(bus.tree_count > 1 ? "," : "", stdout);
+		json_cstring(stdout, path);
+	} else {
 		puts(path);
+	}
 	xml = introspect(dest, path, &reply, depth > 0);
 	if (!xml)
 		return;

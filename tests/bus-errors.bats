@@ -203,12 +203,14 @@ fake() {
 	run --separate-stderr ipc bus-list --address "unix:path=$T/fake.sock"
 	assert_status 1
 	assert_one_line_error bus-list
+	[[ $stderr == "ipcbox bus-list: bad message from the bus: "* ]]
 	wait "$BG_PID" || true
 	rm -f "$T/fake.sock" "$T/fake.ready"
 	fake hugemsg
 	run --separate-stderr ipc bus-list --address "unix:path=$T/fake.sock"
 	assert_status 1
 	assert_one_line_error bus-list
+	[[ $stderr == *"exceeds 128 MiB"* ]]
 }
 
 @test "bus-introspect and bus-tree: errors from a missing object or service, exit 1" {
@@ -247,4 +249,11 @@ fake() {
 	assert_status 1
 	assert_one_line_error bus-list
 	[ "$stderr" = "ipcbox bus-list: tcp:host=127.0.0.1,port=$port: the bus rejected authentication (offered: EXTERNAL)" ]
+}
+
+@test "a bus answering in big-endian byte order: Hello and the reply are read all the same" {
+	fake bigendian
+	run --separate-stderr ipc bus-call --json --address "unix:path=$T/fake.sock" org.x.Y /a org.x.Y M
+	assert_status 0
+	assert_output '{"type":"sai","data":["héllo",[1,-2]]}'
 }

@@ -351,3 +351,16 @@ record_is() {
 	[ "$stderr" = "ipcbox bus-call: org.freedesktop.DBus.Error.UnknownMethod: this ipcbox client serves no methods" ]
 	kill -0 "$waiter"
 }
+
+@test "bus-set --expect-reply=no: the value arrives without waiting for the reply" {
+	run --separate-stderr ipc bus-set --expect-reply=no "$SVC" "$OBJ" "$IFACE" Count u 4242
+	assert_status 0
+	wait_for grep -q '"Count", \["u", 4242\]' "$SVC_DIR/record"
+}
+
+@test "output that cannot be written is an error, exit 1" {
+	run --separate-stderr bash -c '"$0" bus-call "$1" "$2" "$3" Echo s x >/dev/full' "$IPCBOX" "$SVC" "$OBJ" "$IFACE"
+	assert_status 1
+	assert_one_line_error bus-call
+	[[ $stderr == *"write to standard output: No space left on device" ]]
+}

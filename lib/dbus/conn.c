@@ -66,18 +66,22 @@ static int open_one(struct dbus_conn *c, const struct dbus_addr *a, const uint8_
 	if (r < 0) {
 		char what[sizeof err->msg], name[300];
 		dbus_address_describe(a, name, sizeof name);
-		memcpy(what, err->msg, sizeof what);
-		dbus_err_set(err, "%s: %s", name, what);
+		if (err) {
+			memcpy(what, err->msg, sizeof what);
+			dbus_err_set(err, "%s: %s", name, what);
+		}
 		close(c->fd);
 		c->fd = -1;
 	}
 	return r;
 }
 
+/* Returns 0, -1 with *err, or -2 (with *err) when the timeout expired
+ * during authentication. */
 int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
 		   struct dbus_err *err)
 {
-	static struct dbus_addr addrs[DBUS_MAX_ADDRS];
+	struct dbus_addr addrs[DBUS_MAX_ADDRS];
 	int64_t deadline = timeout_ms < 0 ? -1 : dbus_now_ms() + timeout_ms;
 	struct dbus_msg hello = {
 		.type = DBUS_METHOD_CALL,
@@ -202,6 +206,17 @@ static int take_hello_reply(struct dbus_conn *c, struct dbus_msg *m, struct dbus
 	return 1;
 }
 
+/* Prefix the parser's reason: the bus broke the protocol. */
+static int bad_message(struct dbus_err *err)
+{
+	char why[sizeof err->msg];
+
+	if (!err)
+		return -1;
+	memcpy(why, err->msg, sizeof why);
+	return dbus_err_set(err, "bad message from the bus: %.200s", why);
+}
+
 int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		   struct dbus_err *err)
 {
@@ -211,7 +226,7 @@ int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		if (c->rlen >= 16) {
 			total = dbus_msg_length(c->rbuf, err);
 			if (total == 0)
-				return -1;
+				return bad_message(err);
 		}
 		if (total == 0 || c->rlen < total) {
 			r = fill(c, total ? total : 16, deadline_ms, err);
@@ -221,7 +236,7 @@ int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		}
 		memset(m, 0, sizeof *m);
 		if (dbus_msg_parse(m, c->rbuf, total, err) < 0)
-			return -1;
+			return bad_message(err);
 		c->rlen -= total;
 		memmove(c->rbuf, c->rbuf + total, c->rlen);
 		r = take_hello_reply(c, m, err);

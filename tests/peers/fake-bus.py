@@ -15,6 +15,8 @@ records the bytes the client sent first in SOCKET.log, and answers per MODE:
   badok      OK with a short guid
   badmsg     a good OK, then a message whose endianness byte is 'x'
   hugemsg    a good OK, then a header claiming a 2 GiB body
+  bigendian  a tiny bus that answers in big-endian byte order: Hello gets the
+             unique name ":1.1", any other call the reply (s "héllo", ai [1, -2])
 """
 import socket
 import struct
@@ -22,6 +24,48 @@ import sys
 import time
 
 GUID = b'0123456789abcdef0123456789abcdef'
+
+
+def pad8(n):
+    return (8 - n % 8) % 8
+
+
+def be_return(reply_serial, serial, sig, body):
+    """A big-endian METHOD_RETURN with REPLY_SERIAL and SIGNATURE fields."""
+    fields = b'\x05\x01u\x00' + struct.pack('>I', reply_serial)
+    fields += b'\x08\x01g\x00' + bytes([len(sig)]) + sig.encode() + b'\x00'
+    head = b'B\x02\x00\x01' + struct.pack('>III', len(body), serial, len(fields)) + fields
+    return head + b'\x00' * pad8(len(head)) + body
+
+
+def be_string(text):
+    data = text.encode()
+    return struct.pack('>I', len(data)) + data + b'\x00'
+
+
+def read_messages(conn, buf, count):
+    """Read count little-endian messages (after BEGIN); return their serials."""
+    serials = []
+    while len(serials) < count:
+        while len(buf) < 16:
+            buf += conn.recv(65536)
+        body_len, serial, fields_len = struct.unpack('<III', buf[4:16])
+        total = 16 + fields_len + pad8(16 + fields_len) + body_len
+        while len(buf) < total:
+            buf += conn.recv(65536)
+        serials.append(serial)
+        buf = buf[total:]
+    return serials
+
+
+def tiny_bus(conn, got):
+    buf = got[got.index(b'BEGIN\r\n') + 7:]
+    conn.sendall(b'OK ' + GUID + b'\r\n')
+    hello, call = read_messages(conn, buf, 2)
+    conn.sendall(be_return(hello, 1, 's', be_string(':1.1')))
+    s = be_string('h\u00e9llo')
+    s += b'\x00' * ((4 - len(s) % 4) % 4)
+    conn.sendall(be_return(call, 2, 'sai', s + struct.pack('>Iii', 8, 1, -2)))
 
 
 def main():
@@ -47,6 +91,10 @@ def main():
         'badmsg': b'OK ' + GUID + b'\r\n' + b'x\x02\x00\x01' + b'\x00' * 12,
         'hugemsg': b'OK ' + GUID + b'\r\n' + b'l\x02\x00\x01' + struct.pack('<III', 0x7fffffff, 1, 8),
     }
+    if mode == 'bigendian':
+        while b'BEGIN\r\n' not in got:
+            got += conn.recv(4096)
+        tiny_bus(conn, got)
     if mode == 'close':
         conn.close()
         return
