@@ -60,7 +60,17 @@ static struct {
 	int rows;
 	struct ipcname_qtfile qt[MAX_QT_FILES];
 	size_t nqt;
-} S = {.mode = 0600, .count = 1, .timeout_ms = IPCSEM_FOREVER, .semid = -1};
+} S; /* zero-initialised (bss): its defaults are set by state_defaults() */
+
+/* The option defaults, set at the start of every applet (kept out of the
+ * static initialiser so the large tables stay in bss, not in the binary). */
+static void state_defaults(void)
+{
+	S.mode = 0600;
+	S.count = 1;
+	S.timeout_ms = IPCSEM_FOREVER;
+	S.semid = -1;
+}
 
 static void parse_name(struct ipcname *n, const char *text)
 {
@@ -172,6 +182,7 @@ static int create_sysv(void)
 
 static int sem_create_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg, *value_text = NULL;
 	int key;
@@ -225,6 +236,7 @@ static void post_sysv(void)
 
 static int sem_post_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg, *count_text = NULL;
 	int key;
@@ -267,6 +279,7 @@ static void wait_one(int undo)
 
 static int sem_wait_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key;
@@ -358,6 +371,7 @@ static int run_command(char **cmd)
 
 static int sem_run_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key, status;
@@ -380,6 +394,7 @@ static int sem_run_main(int argc, char **argv)
 
 static int sem_value_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key, value, ncount = -1, zcount = -1, pid = -1;
@@ -508,6 +523,7 @@ static void list_sysv(void)
 
 static int sem_list_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key;
@@ -562,6 +578,7 @@ static int remove_one(const char *text)
 
 static int sem_rm_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int status = EXIT_OK;

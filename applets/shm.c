@@ -78,8 +78,19 @@ static struct {
 	int rows;
 	struct ipcname_qtfile qt[MAX_QT_FILES];
 	size_t nqt;
-} S = {.mode = 0600, .lock = -1, .timeout_ms = DEFAULT_LOCK_TIMEOUT_MS, .fd = -1, .shmid = -1,
-       .lock_semid = -1};
+} S; /* zero-initialised (bss): its defaults are set by state_defaults() */
+
+/* The option defaults, set at the start of every applet (kept out of the
+ * static initialiser so the large tables stay in bss, not in the binary). */
+static void state_defaults(void)
+{
+	S.mode = 0600;
+	S.lock = -1;
+	S.timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
+	S.fd = -1;
+	S.shmid = -1;
+	S.lock_semid = -1;
+}
 
 /* Parse one NAME operand into n, exit 2 if it is not valid. */
 static void parse_name(struct ipcname *n, const char *text)
@@ -304,6 +315,7 @@ static int create_sysv(void)
 
 static int shm_create_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key;
@@ -413,6 +425,7 @@ static void write_locked(int in, size_t room)
 
 static int shm_write_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key, in = 0;
@@ -460,6 +473,7 @@ static int shm_write_main(int argc, char **argv)
 
 static int shm_read_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key, r;
@@ -692,6 +706,7 @@ static void info_gather(struct seginfo *in)
 
 static int shm_info_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key;
@@ -789,6 +804,7 @@ static void list_sysv(void)
 
 static int shm_list_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int key;
@@ -866,6 +882,7 @@ static int remove_one(const char *text)
 
 static int shm_rm_main(int argc, char **argv)
 {
+	state_defaults();
 	struct cli c;
 	char *arg;
 	int status = EXIT_OK;

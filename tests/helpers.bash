@@ -9,6 +9,12 @@ IPCBOX_UNIT=${IPCBOX_UNIT:-$BATS_TEST_DIRNAME/../build/rel/unit}
 # is slow, and a hang must still end.
 TMO=${TMO:-20}
 
+# timeout: every use in the suite sends SIGKILL 5 s after the SIGTERM, so a
+# process that cannot die on SIGTERM (a sanitizer stuck at exit) still ends.
+timeout() {
+	command timeout -k 5 "$@"
+}
+
 common_setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ipcbox-test.XXXXXX")
 	BG_PIDS=()
