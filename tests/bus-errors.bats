@@ -135,7 +135,7 @@ call() {
 }
 
 @test "no session bus: neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR, exit 1" {
-	run --separate-stderr env -u DBUS_SESSION_BUS_ADDRESS -u XDG_RUNTIME_DIR timeout "$TMO" "$IPCBOX" bus-list
+	run --separate-stderr env -u DBUS_SESSION_BUS_ADDRESS -u XDG_RUNTIME_DIR timeout -k 5 "$TMO" "$IPCBOX" bus-list
 	assert_status 1
 	assert_one_line_error bus-list
 	[[ $stderr == *"no session bus"* ]]
@@ -143,7 +143,7 @@ call() {
 
 @test "--system uses \$DBUS_SYSTEM_BUS_ADDRESS" {
 	run --separate-stderr env DBUS_SYSTEM_BUS_ADDRESS="$BUS_ADDR" DBUS_SESSION_BUS_ADDRESS="$NOWHERE" \
-		timeout "$TMO" "$IPCBOX" bus-call --system org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.Peer Ping
+		timeout -k 5 "$TMO" "$IPCBOX" bus-call --system org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.Peer Ping
 	assert_status 0
 }
 
@@ -237,7 +237,7 @@ fake() {
 		  <policy context="default"><allow send_destination="*"/><allow own="*"/></policy>
 		</busconfig>
 	CONF
-	timeout "$TMO" dbus-daemon --config-file="$T/tcp.conf" --fork --nopidfile \
+	timeout -k 5 "$TMO" dbus-daemon --config-file="$T/tcp.conf" --fork --nopidfile \
 		--print-address=3 --print-pid=4 3>"$T/tcp.addr" 4>"$T/tcp.pid"
 	BG_PIDS+=("$(cat "$T/tcp.pid")")
 	local addr port

@@ -27,7 +27,7 @@ echo_both() {
 	local rec theirs theirs_json
 	ours=$(ipc bus-call "$SVC" "$OBJ" "$IFACE" Echo -- "$@") || { echo "ipcbox failed: $*" >&2; return 1; }
 	rec=$(last_record)
-	theirs=$(timeout "$TMO" busctl --address="$BUS_ADDR" call "$SVC" "$OBJ" "$IFACE" Echo -- "$@") ||
+	theirs=$(timeout -k 5 "$TMO" busctl --address="$BUS_ADDR" call "$SVC" "$OBJ" "$IFACE" Echo -- "$@") ||
 		{ echo "busctl failed: $*" >&2; return 1; }
 	[ "$(last_record)" = "$rec" ] || { printf 'python received differently:\nipcbox %s\nbusctl %s\n' "$rec" "$(last_record)" >&2; return 1; }
 	# busctl prints doubles with %g (lossy) and non-ASCII bytes as octal
@@ -36,7 +36,7 @@ echo_both() {
 	[ "$ours" = "$theirs" ] || { printf 'terse output differs:\nipcbox %s\nbusctl %s\n' "$ours" "$theirs" >&2; return 1; }
 	ours_json=$(ipc bus-call --json "$SVC" "$OBJ" "$IFACE" Echo -- "$@") || return 1
 	[ "$(last_record)" = "$rec" ] || { echo "--json call sent other values" >&2; return 1; }
-	theirs_json=$(timeout "$TMO" busctl --json=short --address="$BUS_ADDR" call "$SVC" "$OBJ" "$IFACE" Echo -- "$@")
+	theirs_json=$(timeout -k 5 "$TMO" busctl --json=short --address="$BUS_ADDR" call "$SVC" "$OBJ" "$IFACE" Echo -- "$@")
 	"$PY" -c 'import json, sys; sys.exit(json.loads(sys.argv[1]) != json.loads(sys.argv[2]))' "$ours_json" "$theirs_json" ||
 		{ printf 'JSON differs:\nipcbox %s\nbusctl %s\n' "$ours_json" "$theirs_json" >&2; return 1; }
 }
@@ -105,7 +105,7 @@ record_is() {
 }
 
 @test "bus-call: agrees with dbus-send on what Python receives" {
-	timeout "$TMO" dbus-send --bus="$BUS_ADDR" --print-reply --dest="$SVC" "$OBJ" "$IFACE.Echo" \
+	timeout -k 5 "$TMO" dbus-send --bus="$BUS_ADDR" --print-reply --dest="$SVC" "$OBJ" "$IFACE.Echo" \
 		int32:-7 string:'hello world' array:string:a,b dict:string:int32:one,1,two,2 variant:uint64:18446744073709551615 objpath:/x/y byte:7 double:0.5 >/dev/null
 	local theirs
 	theirs=$(last_record)

@@ -77,7 +77,7 @@ man_page_of() {
 	assert_status 0
 	assert_output "$want"
 	ln -s "$IPCBOX" "$T/sem-create"
-	run timeout "$TMO" "$T/sem-create" --help
+	run timeout -k 5 "$TMO" "$T/sem-create" --help
 	assert_status 0
 	assert_output "$want"
 }
@@ -85,16 +85,16 @@ man_page_of() {
 @test "--install makes hard links, -s symbolic links, for every applet" {
 	mkdir "$T/hard" "$T/soft"
 	cp "$IPCBOX" "$T/ipcbox"
-	run timeout "$TMO" "$T/ipcbox" --install "$T/hard"
+	run timeout -k 5 "$TMO" "$T/ipcbox" --install "$T/hard"
 	assert_status 0
-	run timeout "$TMO" "$T/ipcbox" --install -s "$T/soft"
+	run timeout -k 5 "$TMO" "$T/ipcbox" --install -s "$T/soft"
 	assert_status 0
 	local n
 	n=$("$IPCBOX" --list | wc -l)
 	[ "$(find "$T/hard" -type f | wc -l)" -eq "$n" ]
 	[ "$(find "$T/soft" -type l | wc -l)" -eq "$n" ]
 	[ "$(stat -c %h "$T/ipcbox")" -eq $((n + 1)) ]
-	run timeout "$TMO" "$T/soft/shm-list" --help
+	run timeout -k 5 "$TMO" "$T/soft/shm-list" --help
 	assert_status 0
 	assert_match 'Usage: ipcbox shm-list'
 }
@@ -200,6 +200,6 @@ man_page_of() {
 	[ -f "$T/root/usr/share/bash-completion/completions/ipcbox" ]
 	[ -f "$T/root/usr/share/zsh/site-functions/_ipcbox" ]
 	[ -f "$T/root/usr/share/fish/vendor_completions.d/ipcbox.fish" ]
-	run timeout "$TMO" "$T/root/usr/bin/shm-list" --help
+	run timeout -k 5 "$TMO" "$T/root/usr/bin/shm-list" --help
 	assert_status 0
 }

@@ -8,12 +8,9 @@ IPCBOX_UNIT=${IPCBOX_UNIT:-$BATS_TEST_DIRNAME/../build/rel/unit}
 # Upper bound for any single command in a test: generous, a loaded CI runner
 # is slow, and a hang must still end.
 TMO=${TMO:-20}
-
-# timeout: every use in the suite sends SIGKILL 5 s after the SIGTERM, so a
-# process that cannot die on SIGTERM (a sanitizer stuck at exit) still ends.
-timeout() {
-	command timeout -k 5 "$@"
-}
+# Every timeout(1) in the suite is "timeout -k 5 $TMO ...": SIGKILL 5 s after
+# the SIGTERM, so a process that cannot die on SIGTERM (a sanitizer stuck at
+# exit) still ends.
 
 common_setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ipcbox-test.XXXXXX")
@@ -55,13 +52,13 @@ teardown() { common_teardown; }
 
 # ipc ARGS...: run the binary under timeout (use with bats' `run`).
 ipc() {
-	timeout "$TMO" "$IPCBOX" "$@"
+	timeout -k 5 "$TMO" "$IPCBOX" "$@"
 }
 
 # bg CMD...: start CMD in the background under timeout; its pid is in BG_PID
 # and is killed (by pid) in teardown.
 bg() {
-	timeout "$TMO" "$@" &
+	timeout -k 5 "$TMO" "$@" &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
 }
@@ -69,7 +66,7 @@ bg() {
 # bgi CMD...: bg that keeps the caller's stdin (bash gives an asynchronous
 # command /dev/null otherwise, whatever the caller redirected).
 bgi() {
-	timeout "$TMO" "$@" <&0 &
+	timeout -k 5 "$TMO" "$@" <&0 &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
 }

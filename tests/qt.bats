@@ -62,7 +62,7 @@ qkey() {
 	wait_file "$T/ready"
 	[ -e "$(TMPDIR=$T/real qt_file qipc_sharedmemory_ "$k")" ]
 	TMPDIR=$T/real track_qt "$k"
-	run env TMPDIR="$T/link/" timeout "$TMO" "$IPCBOX" shm-read "qt:$k" -l 8
+	run env TMPDIR="$T/link/" timeout -k 5 "$TMO" "$IPCBOX" shm-read "qt:$k" -l 8
 	assert_status 0
 	assert_output "via link"
 	touch "$T/go"

@@ -249,7 +249,7 @@ EOF
 		make_holder
 		pids=()
 		for i in 1 2 3 4 5 6 7 8; do
-			timeout "$TMO" "$IPCBOX" sem-run "$name" -- "$T/holder.sh" "$T" &
+			timeout -k 5 "$TMO" "$IPCBOX" sem-run "$name" -- "$T/holder.sh" "$T" &
 			pids+=($!)
 		done
 		for i in "${pids[@]}"; do wait "$i"; done

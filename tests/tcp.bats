@@ -38,7 +38,7 @@ closed_port() {
 	bgi "$IPCBOX" tcp listen --port-file "$T/port" 0 </dev/null
 	PORT=$(port_of "$T/port")
 	ln -s "$IPCBOX" "$T/tcp-connect"
-	run timeout "$TMO" "$T/tcp-connect" 127.0.0.1 "$PORT" <<<"via link"
+	run timeout -k 5 "$TMO" "$T/tcp-connect" 127.0.0.1 "$PORT" <<<"via link"
 	assert_status 0
 	run ipc tcp connect --help
 	assert_status 0
@@ -72,7 +72,7 @@ closed_port() {
 @test "half-close: a listener with stdin /dev/null still receives everything (nc client)" {
 	data "$T/in" 4
 	listen </dev/null >"$T/got"
-	run timeout "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" <"$T/in"
+	run timeout -k 5 "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" <"$T/in"
 	assert_status 0
 	wait_exit "$LPID"
 	cmp "$T/in" "$T/got"
@@ -82,7 +82,7 @@ closed_port() {
 	data "$T/in" 4
 	listen <"$T/in"
 	# nc -N with empty stdin half-closes at once, then reads to the end.
-	timeout "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" </dev/null >"$T/got"
+	timeout -k 5 "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" </dev/null >"$T/got"
 	wait_exit "$LPID"
 	cmp "$T/in" "$T/got"
 }
@@ -143,7 +143,7 @@ closed_port() {
 	data "$T/a" 8
 	data "$T/b" 8
 	listen <"$T/a" >"$T/got-b"
-	timeout "$TMO" socat -t 20 TCP:127.0.0.1:"$PORT" STDIO <"$T/b" >"$T/got-a"
+	timeout -k 5 "$TMO" socat -t 20 TCP:127.0.0.1:"$PORT" STDIO <"$T/b" >"$T/got-a"
 	wait_exit "$LPID"
 	cmp "$T/a" "$T/got-a"
 	cmp "$T/b" "$T/got-b"
@@ -349,7 +349,7 @@ time.sleep(60)' "$T/port"
 	listen -k -e 'read -r line; echo "$line $PROTO $TCPLOCALIP $TCPLOCALPORT $TCPREMOTEIP $TCPREMOTEPORT"'
 	local i pids=()
 	for i in $(seq 1 50); do
-		timeout "$TMO" "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <<<"client$i" >"$T/c$i" &
+		timeout -k 5 "$TMO" "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <<<"client$i" >"$T/c$i" &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i"; done
@@ -367,7 +367,7 @@ time.sleep(60)' "$T/port"
 	before=$(ls "/proc/$LPID/fd" | wc -l)
 	[ "$before" -gt 2 ] # the listener is there to look at
 	for i in $(seq 1 30); do
-		timeout "$TMO" "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <<<"x$i" >"$T/c$i" &
+		timeout -k 5 "$TMO" "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <<<"x$i" >"$T/c$i" &
 	done
 	wait_for bash -c "for i in \$(seq 1 30); do grep -qx x\$i '$T'/c\$i || exit 1; done"
 	# Every child reaped: none left under the listener, none a zombie.

@@ -26,7 +26,7 @@ abstract_name() {
 	bgi "$IPCBOX" unix listen "$T/s" </dev/null >"$T/got"
 	wait_for test -S "$T/s"
 	ln -s "$IPCBOX" "$T/unix-connect"
-	run timeout "$TMO" "$T/unix-connect" "$T/s" <<<"via link"
+	run timeout -k 5 "$TMO" "$T/unix-connect" "$T/s" <<<"via link"
 	assert_status 0
 	wait_for grep -q "via link" "$T/got"
 	run ipc unix connect --help
@@ -66,7 +66,7 @@ abstract_name() {
 	head -c 8M /dev/urandom >"$T/a"
 	head -c 8M /dev/urandom >"$T/b"
 	ulisten "$T/s" <"$T/a" >"$T/got-b"
-	timeout "$TMO" socat -t 20 UNIX-CONNECT:"$T/s" STDIO <"$T/b" >"$T/got-a"
+	timeout -k 5 "$TMO" socat -t 20 UNIX-CONNECT:"$T/s" STDIO <"$T/b" >"$T/got-a"
 	wait_exit "$LPID"
 	cmp "$T/a" "$T/got-a"
 	cmp "$T/b" "$T/got-b"
@@ -146,7 +146,7 @@ abstract_name() {
 
 @test "-k -e: UCSPI variables from SO_PEERCRED (pid, uid, gid) and PROTO=UNIX" {
 	ulisten -k -e 'echo "$PROTO $UNIXREMOTEPID $UNIXREMOTEUID $UNIXREMOTEGID $UNIXLOCALPATH"' "$T/s"
-	run timeout "$TMO" bash -c 'echo $$ >"$1/pid"; exec "$2" unix-connect "$1/s" </dev/null' _ "$T" "$IPCBOX"
+	run timeout -k 5 "$TMO" bash -c 'echo $$ >"$1/pid"; exec "$2" unix-connect "$1/s" </dev/null' _ "$T" "$IPCBOX"
 	assert_status 0
 	assert_output "UNIX $(cat "$T/pid") $(id -u) $(id -g) $T/s"
 }
@@ -155,7 +155,7 @@ abstract_name() {
 	ulisten -k -m 1 --exec 'read -r l; echo "got $l"' "$T/s"
 	local i
 	for i in 1 2 3 4 5; do
-		timeout "$TMO" "$IPCBOX" unix-connect "$T/s" <<<"c$i" >"$T/c$i" &
+		timeout -k 5 "$TMO" "$IPCBOX" unix-connect "$T/s" <<<"c$i" >"$T/c$i" &
 	done
 	wait_for bash -c "for i in 1 2 3 4 5; do grep -qx 'got c'\$i '$T'/c\$i || exit 1; done"
 	wait_for bash -c "[ -z \"\$(cat /proc/$LPID/task/*/children)\" ]"
