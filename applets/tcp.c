@@ -279,12 +279,12 @@ static const struct opt listen_opts[] = {
 const struct applet tcp_applets[] = {
 	{"tcp-connect", tcp_connect_main,
 	 "[-46] [-s ADDR] [-w CONNECT_TIMEOUT] [-i IDLE] [-z] [-e CMD] [-v] HOST PORT",
-	 "Connect to HOST PORT and relay stdin and stdout over the connection.", connect_opts,
+	 "connect to HOST PORT and relay stdin and stdout over the connection", connect_opts,
 	 NULL},
 	{"tcp-listen", tcp_listen_main,
 	 "[-46] [-b ADDR] [-k] [-m MAX] [-e CMD] [--allow CIDR]... [-i IDLE] [--port-file FILE] "
 	 "[-v] PORT",
-	 "Listen on PORT (loopback by default) and relay connections to stdin and stdout.",
+	 "listen on PORT (loopback by default) and relay connections to stdin and stdout",
 	 listen_opts, NULL},
 	{0},
 };

@@ -231,10 +231,10 @@ static const struct opt listen_opts[] = {
 
 const struct applet unix_applets[] = {
 	{"unix-connect", unix_connect_main, "[-w CONNECT_TIMEOUT] [-i IDLE] [-z] [-e CMD] [-v] PATH|@ABSTRACT",
-	 "Connect to a Unix stream socket and relay stdin and stdout over it.", connect_opts, NULL},
+	 "connect to a Unix stream socket and relay stdin and stdout over it", connect_opts, NULL},
 	{"unix-listen", unix_listen_main,
 	 "[-k] [-m MAX] [-e CMD] [-i IDLE] [--mode MODE] [-v] PATH|@ABSTRACT",
-	 "Listen on a Unix stream socket and relay connections to stdin and stdout.", listen_opts,
+	 "listen on a Unix stream socket and relay connections to stdin and stdout", listen_opts,
 	 NULL},
 	{0},
 };

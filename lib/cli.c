@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "parse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -101,7 +102,9 @@ static void print_opt(const struct opt *o)
 
 void cli_usage(const struct applet *a)
 {
-	printf("Usage: ipcbox %s %s\n%s\n\n", a->name, a->synopsis, a->summary);
+	/* Summaries are written lower case for the family listing; a sentence here. */
+	printf("Usage: ipcbox %s %s\n%c%s.\n\n", a->name, a->synopsis, toupper((unsigned char)a->summary[0]),
+	       a->summary + 1);
 	for (const struct opt *o = a->opts; o && o->key; o++)
 		print_opt(o);
 	print_opt(&help_opt);
