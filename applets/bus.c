@@ -111,32 +111,32 @@ static void options(int argc, char **argv, int min, int max)
 	atexit(check_stdout);
 }
 
+/* Exit 2 unless s passes valid(); what names the kind in the message. */
+static const char *check_name(const char *s, int (*valid)(const char *, size_t), const char *what)
+{
+	if (!valid(s, strlen(s)))
+		cli_usage_error("invalid %s '%s'", what, s);
+	return s;
+}
+
 static const char *check_bus_name(const char *s)
 {
-	if (!dbus_valid_bus_name(s, strlen(s)))
-		cli_usage_error("invalid bus name '%s'", s);
-	return s;
+	return check_name(s, dbus_valid_bus_name, "bus name");
 }
 
 static const char *check_path(const char *s)
 {
-	if (!dbus_valid_path(s, strlen(s)))
-		cli_usage_error("invalid object path '%s'", s);
-	return s;
+	return check_name(s, dbus_valid_path, "object path");
 }
 
 static const char *check_interface(const char *s)
 {
-	if (!dbus_valid_interface(s, strlen(s)))
-		cli_usage_error("invalid interface name '%s'", s);
-	return s;
+	return check_name(s, dbus_valid_interface, "interface name");
 }
 
 static const char *check_member(const char *s)
 {
-	if (!dbus_valid_member(s, strlen(s)))
-		cli_usage_error("invalid member name '%s'", s);
-	return s;
+	return check_name(s, dbus_valid_member, "member name");
 }
 
 /* Connect to the chosen bus; a malformed address is a usage error. */

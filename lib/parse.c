@@ -4,6 +4,17 @@
 #include <errno.h>
 #include <string.h>
 
+int parse_hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Digits in base 10, or base 16 after "0x"; rejects signs, spaces, junk. */
 static int parse_digits(const char *s, const char **end, uint64_t *out)
 {
@@ -16,15 +27,10 @@ static int parse_digits(const char *s, const char **end, uint64_t *out)
 		s += 2;
 	}
 	for (;; s++) {
-		unsigned d;
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
+		int h = parse_hexdigit((unsigned char)*s);
+		if (h < 0 || (unsigned)h >= base)
 			break;
+		unsigned d = (unsigned)h;
 		if (v > (UINT64_MAX - d) / base) {
 			errno = ERANGE;
 			return -1;

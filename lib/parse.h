@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+/* The value of one hex digit (0-9, a-f, A-F), or -1. */
+int parse_hexdigit(int c);
 /* Unsigned decimal (or 0x hex) in [0, max]. */
 int parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* Signed decimal (or 0x hex) in [min, max]. */

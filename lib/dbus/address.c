@@ -8,6 +8,7 @@
  * tcp:host=,port=[,family=]; listen-only keys (unix:dir=, tmpdir=,
  * runtime=yes), autolaunch: and other transports are refused by name. */
 #include "client.h"
+#include "../parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,17 +42,6 @@ static int optionally_escaped(unsigned char b)
 	       b == '-' || b == '_' || b == '/' || b == '\\' || b == '*' || b == '.';
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode the %-escaped value s[0..len) into out (MAX_VALUE bytes). */
 static int decode_value(const char *s, size_t len, char *out, size_t *outlen, struct dbus_err *err)
 {
@@ -73,8 +63,8 @@ static int decode_value(const char *s, size_t len, char *out, size_t *outlen, st
 		}
 		if (i + 2 >= len)
 			return dbus_err_set(err, "'%%' must be followed by two hex digits");
-		hi = hexval((unsigned char)s[i + 1]);
-		lo = hexval((unsigned char)s[i + 2]);
+		hi = parse_hexdigit((unsigned char)s[i + 1]);
+		lo = parse_hexdigit((unsigned char)s[i + 2]);
 		if (hi < 0 || lo < 0)
 			return dbus_err_set(err, "'%%' must be followed by two hex digits");
 		out[n++] = (char)(hi * 16 + lo);
@@ -165,7 +155,7 @@ static int check_guid(const struct entry *e, struct dbus_err *err)
 	if (!g)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (hexval((unsigned char)g[i]) < 0)
+		if (parse_hexdigit((unsigned char)g[i]) < 0)
 			len = 0;
 	if (len != 32)
 		return dbus_err_set(err, "guid must be 32 hex digits");
