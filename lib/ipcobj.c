@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <semaphore.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sem.h>

@@ -7,7 +7,6 @@
 
 #include "ipcname.h"
 
-#include <stdio.h>
 #include <sys/stat.h>
 
 #define IPCOBJ_MAX_QT_FILES 256
