@@ -8,14 +8,13 @@
  * count back; POSIX has no undo, so sem-run posts on SIGINT/SIGTERM/SIGHUP. */
 #include "applets.h"
 #include "../lib/ipcname.h"
+#include "../lib/ipcobj.h"
 #include "../lib/ipcsem.h"
 #include "../lib/json.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 
 /* Linux's SEMVMX: the largest value of a System V semaphore. */
 #define SYSV_VALUE_MAX 32767
-#define MAX_QT_FILES 256
 
 enum {
 	OPT_EXIST_OK = OPT_LONG_ONLY,
@@ -56,10 +54,8 @@ static struct {
 	/* sem-run: the command's pid and the signal asking us to stop */
 	volatile sig_atomic_t child;
 	volatile sig_atomic_t stop;
-	/* sem-list: rows so far, and Qt's key files for the annotation */
-	int rows;
-	struct ipcname_qtfile qt[MAX_QT_FILES];
-	size_t nqt;
+	/* sem-list */
+	struct ipcobj_list list;
 } S; /* zero-initialised (bss): its defaults are set by state_defaults() */
 
 /* The option defaults, set at the start of every applet (kept out of the
@@ -84,19 +80,9 @@ static void die_open(const struct ipcname *n, int err)
 {
 	if (err == ENOENT && n->type == IPCNAME_QT)
 		cli_die(EXIT_FAIL, "%s: no such semaphore (no Qt key file %s)", n->text, n->path);
-	if (err == ENOENT || err == EINVAL || err == EIDRM)
+	if (ipcobj_missing(err))
 		cli_die(EXIT_FAIL, "%s: no such semaphore", n->text);
 	cli_die_errno(EXIT_FAIL, err, "%s", n->text);
-}
-
-/* The System V semaphore set id of a name, or -1 with errno. */
-static int sysv_semid(struct ipcname *n)
-{
-	if (n->type == IPCNAME_SYSV_ID)
-		return n->id;
-	if (ipcname_key(n) < 0)
-		return -1;
-	return semget(n->key, 0, 0);
 }
 
 /* Open the semaphore S.name (never creating it). */
@@ -112,7 +98,7 @@ static void sem_open_existing(void)
 			die_open(&S.name, errno);
 		return;
 	}
-	S.semid = sysv_semid(&S.name);
+	S.semid = ipcobj_sysv_id(&S.name);
 	if (S.semid < 0)
 		die_open(&S.name, errno);
 }
@@ -431,20 +417,13 @@ static int sem_value_main(int argc, char **argv)
 
 /* --- sem-list --- */
 
-static const char *user_name(uid_t uid)
-{
-	struct passwd *pw = getpwuid(uid);
-	return pw ? pw->pw_name : "?";
-}
-
 /* value < 0: unknown (the semaphore could not be opened); qt: the Qt key
  * file whose ftok key this is, or NULL. */
 static void list_row(const char *backend, const char *name, long value, int nsems,
 		     unsigned mode, unsigned uid, const char *qt)
 {
-	if (S.json) {
-		printf("%s{\"backend\":\"%s\",\"name\":", S.rows ? "," : "", backend);
-		json_cstring(stdout, name);
+	if (S.list.json) {
+		ipcobj_json_row_begin(&S.list, backend, name);
 		if (value >= 0)
 			printf(",\"value\":%ld", value);
 		else
@@ -452,73 +431,42 @@ static void list_row(const char *backend, const char *name, long value, int nsem
 		if (nsems > 0)
 			printf(",\"nsems\":%d", nsems);
 		printf(",\"mode\":\"%04o\",\"uid\":%u", mode, uid);
-		if (qt) {
-			printf(",\"qt_file\":");
-			json_cstring(stdout, qt);
-		}
-		printf("}");
+		ipcobj_json_row_end(&S.list, qt);
 	} else {
 		char v[24] = "?";
 		if (value >= 0)
 			snprintf(v, sizeof v, "%ld", value);
 		printf("%-6s %-32s %10s %5d %04o %-10s %s\n", backend, name, v,
-		       nsems > 0 ? nsems : 1, mode, user_name(uid), qt ? qt : "");
+		       nsems > 0 ? nsems : 1, mode, ipcobj_user_name(uid), qt ? qt : "");
 	}
-	S.rows++;
 }
 
-static void list_posix(void)
+static void list_posix(const char *name, const struct stat *st)
 {
-	DIR *d = opendir("/dev/shm");
-	struct dirent *e;
-	struct stat st;
-	char name[NAME_MAX + 2];
+	long value = -1;
+	int v;
+	sem_t *s = sem_open(name, 0);
 
-	while (d && (e = readdir(d))) {
-		if (strncmp(e->d_name, "sem.", 4) != 0 || !e->d_name[4])
-			continue;
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		snprintf(name, sizeof name, "/%s", e->d_name + 4);
-		long value = -1;
-		int v;
-		sem_t *s = sem_open(name, 0);
-		if (s != SEM_FAILED) {
-			if (sem_getvalue(s, &v) == 0)
-				value = v;
-			sem_close(s);
-		}
-		list_row("posix", name, value, 0, st.st_mode & 07777, st.st_uid, NULL);
+	if (s != SEM_FAILED) {
+		if (sem_getvalue(s, &v) == 0)
+			value = v;
+		sem_close(s);
 	}
-	if (d)
-		closedir(d);
+	list_row("posix", name, value, 0, st->st_mode & 07777, st->st_uid, NULL);
 }
 
 /* /proc/sysvipc/sem: key semid perms nsems uid ... */
-static void list_sysv(void)
+static void list_sysv(const char *line)
 {
-	FILE *f = fopen("/proc/sysvipc/sem", "r");
-	char line[512], name[32], keybuf[12];
+	char name[32];
 	long long key;
 	int id, nsems;
 	unsigned perms, uid;
 
-	if (!f)
+	if (sscanf(line, "%lld %d %o %d %u", &key, &id, &perms, &nsems, &uid) != 5)
 		return;
-	if (fgets(line, sizeof line, f))
-		while (fgets(line, sizeof line, f)) {
-			if (sscanf(line, "%lld %d %o %d %u", &key, &id, &perms, &nsems, &uid) != 5)
-				continue;
-			if (key == 0)
-				snprintf(name, sizeof name, "sysv-id:%d", id);
-			else
-				snprintf(name, sizeof name, "sysv:%s",
-					 ipcname_keystr((key_t)key, keybuf));
-			list_row("sysv", name, semctl(id, 0, GETVAL), nsems, perms & 0777, uid,
-				 key ? ipcname_qt_file_of((key_t)key, S.qt, S.nqt) : NULL);
-		}
-	fclose(f);
+	list_row("sysv", ipcobj_sysv_name(key, id, name), semctl(id, 0, GETVAL), nsems,
+		 perms & 0777, uid, ipcobj_list_qt(&S.list, key));
 }
 
 static int sem_list_main(int argc, char **argv)
@@ -531,70 +479,27 @@ static int sem_list_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
 		if (key == 'j')
-			S.json = 1;
+			S.list.json = 1;
 	cli_operands(&c, 0, 0);
-	if (S.json)
-		printf("[");
-	else
+	if (!S.list.json)
 		printf("%-6s %-32s %10s %5s %-4s %-10s %s\n", "TYPE", "NAME", "VALUE", "NSEMS",
 		       "MODE", "OWNER", "QT KEY FILE");
-	S.nqt = ipcname_qt_files(IPCNAME_SEM, S.qt, MAX_QT_FILES);
-	list_posix();
-	list_sysv();
-	if (S.json)
-		printf("]\n");
+	ipcobj_list(&S.list, IPCNAME_SEM, list_posix, list_sysv);
 	return EXIT_OK;
 }
 
 /* --- sem-rm --- */
 
-static int remove_one(const char *text)
-{
-	struct ipcname n;
-	int id, err = 0, file_gone = 0;
-
-	parse_name(&n, text);
-	if (n.type == IPCNAME_POSIX) {
-		if (sem_unlink(n.posix) < 0)
-			err = errno;
-	} else {
-		id = sysv_semid(&n);
-		if (id < 0 || semctl(id, 0, IPC_RMID) < 0)
-			err = errno;
-		if (n.type == IPCNAME_QT) {
-			struct ipcname p;
-			ipcname_qt_posix_name(&n, &p); /* Qt's POSIX backend */
-			file_gone = (unlink(n.path) == 0) + (sem_unlink(p.posix) == 0);
-		}
-	}
-	if (!err || file_gone)
-		return 0;
-	if (err == ENOENT || err == EINVAL || err == EIDRM)
-		cli_warn("%s: no such semaphore", text);
-	else
-		cli_warn_errno(err, "remove %s", text);
-	return -1;
-}
-
 static int sem_rm_main(int argc, char **argv)
 {
-	state_defaults();
 	struct cli c;
 	char *arg;
-	int status = EXIT_OK;
 
 	cli_begin(&c, argc, argv);
 	while (cli_next(&c, &arg) != -1)
 		;
 	cli_operands(&c, 1, -1);
-	for (int i = c.ind; i < argc; i++) {
-		struct ipcname n;
-		parse_name(&n, argv[i]); /* every name is checked before any removal */
-	}
-	for (int i = c.ind; i < argc; i++)
-		if (remove_one(argv[i]) < 0)
-			status = EXIT_FAIL;
-	return status;
+	return ipcobj_remove_all(argv + c.ind, argc - c.ind, IPCNAME_SEM);
 }
 
 static void sem_complete(void)

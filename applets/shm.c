@@ -10,13 +10,13 @@
 #include "../lib/hexdump.h"
 #include "../lib/io.h"
 #include "../lib/ipcname.h"
+#include "../lib/ipcobj.h"
 #include "../lib/ipcsem.h"
 #include "../lib/json.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +41,6 @@ struct mapper {
 	int pid;
 	char comm[32];
 };
-
-#define MAX_QT_FILES 256
 
 static struct {
 	struct ipcname name;
@@ -74,10 +72,8 @@ static struct {
 	struct mapper *maps;
 	size_t nmaps, capmaps;
 	int unreadable;
-	/* shm-list: rows so far, and Qt's key files for the annotation */
-	int rows;
-	struct ipcname_qtfile qt[MAX_QT_FILES];
-	size_t nqt;
+	/* shm-list */
+	struct ipcobj_list list;
 } S; /* zero-initialised (bss): its defaults are set by state_defaults() */
 
 /* The option defaults, set at the start of every applet (kept out of the
@@ -109,21 +105,11 @@ static void resolve_key(struct ipcname *n)
 		cli_die_errno(EXIT_FAIL, errno, "%s: key file %s", n->text, n->path);
 }
 
-/* The System V shm id of a name, or -1 with errno. */
-static int sysv_shmid(struct ipcname *n)
-{
-	if (n->type == IPCNAME_SYSV_ID)
-		return n->id;
-	if (ipcname_key(n) < 0)
-		return -1;
-	return shmget(n->key, 0, 0);
-}
-
 static void die_open(const struct ipcname *n, int err)
 {
 	if (err == ENOENT && n->type == IPCNAME_QT)
 		cli_die(EXIT_FAIL, "%s: no such segment (no Qt key file %s)", n->text, n->path);
-	if (err == ENOENT || err == EINVAL || err == EIDRM)
+	if (ipcobj_missing(err))
 		cli_die(EXIT_FAIL, "%s: no such segment", n->text);
 	cli_die_errno(EXIT_FAIL, err, "%s", n->text);
 }
@@ -147,7 +133,7 @@ static void seg_open(int writable)
 		S.bytes = (size_t)st.st_size;
 		return;
 	}
-	S.shmid = sysv_shmid(&S.name);
+	S.shmid = ipcobj_sysv_id(&S.name);
 	if (S.shmid < 0 || shmctl(S.shmid, IPC_STAT, &ds) < 0)
 		die_open(&S.name, errno);
 	S.bytes = ds.shm_segsz;
@@ -183,6 +169,35 @@ static size_t check_range(void)
 				(unsigned long long)S.length, (unsigned long long)S.offset,
 				S.name.text, S.bytes);
 	return (size_t)S.length;
+}
+
+/* The options shm-write and shm-read share: --offset and the lock's. */
+static void copy_option(int key, const char *arg)
+{
+	switch (key) {
+	case 'o':
+		S.offset = cli_size(arg, "offset");
+		break;
+	case 't':
+		S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_INF);
+		break;
+	case OPT_LOCK:
+		S.lock = 1;
+		break;
+	case OPT_NO_LOCK:
+		S.lock = 0;
+		break;
+	}
+}
+
+/* A private buffer of len bytes for a copy under the lock; exit 1 if none. */
+static unsigned char *lock_buffer(size_t len)
+{
+	unsigned char *buf = malloc(len ? len : 1);
+
+	if (!buf)
+		cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", len);
+	return buf;
 }
 
 /* --- the lock: Qt's QSharedMemory::lock(), or the same-named semaphore --- */
@@ -409,12 +424,9 @@ static void write_direct(int in, size_t room, int64_t known)
  * the copy into the segment, never while a pipe is slow to deliver. */
 static void write_locked(int in, size_t room)
 {
-	unsigned char *buf = malloc(room ? room : 1);
-	size_t got;
+	unsigned char *buf = lock_buffer(room);
+	size_t got = read_into(in, buf, room);
 
-	if (!buf)
-		cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", room);
-	got = read_into(in, buf, room);
 	if (got == room)
 		refuse_leftover(in, room, 0);
 	lock_take();
@@ -433,22 +445,8 @@ static int shm_write_main(int argc, char **argv)
 	int64_t known;
 
 	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1) {
-		switch (key) {
-		case 'o':
-			S.offset = cli_size(arg, "offset");
-			break;
-		case 't':
-			S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_INF);
-			break;
-		case OPT_LOCK:
-			S.lock = 1;
-			break;
-		case OPT_NO_LOCK:
-			S.lock = 0;
-			break;
-		}
-	}
+	while ((key = cli_next(&c, &arg)) != -1)
+		copy_option(key, arg);
 	cli_operands(&c, 1, 2);
 	parse_name(&S.name, argv[c.ind]);
 	if (c.ind + 1 < argc && strcmp(argv[c.ind + 1], "-") != 0 &&
@@ -483,9 +481,6 @@ static int shm_read_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
-		case 'o':
-			S.offset = cli_size(arg, "offset");
-			break;
 		case 'l':
 			S.length = cli_size(arg, "length");
 			S.have_length = 1;
@@ -493,15 +488,8 @@ static int shm_read_main(int argc, char **argv)
 		case 'x':
 			S.hex = 1;
 			break;
-		case 't':
-			S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_INF);
-			break;
-		case OPT_LOCK:
-			S.lock = 1;
-			break;
-		case OPT_NO_LOCK:
-			S.lock = 0;
-			break;
+		default:
+			copy_option(key, arg);
 		}
 	}
 	cli_operands(&c, 1, 1);
@@ -512,9 +500,7 @@ static int shm_read_main(int argc, char **argv)
 	data = S.addr + S.offset;
 	if (lock_wanted()) {
 		/* a snapshot under the lock, written out after releasing it */
-		data = malloc(len ? len : 1);
-		if (!data)
-			cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", len);
+		data = lock_buffer(len);
 		lock_take();
 		memcpy(data, S.addr + S.offset, len);
 		lock_release();
@@ -604,12 +590,6 @@ static void scan_mappers(const char *posix_path, int shmid)
 		closedir(d);
 }
 
-static const char *user_name(uid_t uid)
-{
-	struct passwd *pw = getpwuid(uid);
-	return pw ? pw->pw_name : "?";
-}
-
 struct seginfo {
 	const char *backend;
 	char path[PATH_MAX + 16];
@@ -630,7 +610,7 @@ static void info_text(const struct seginfo *in)
 	if (in->path[0])
 		printf("%-9s %s\n", in->id >= 0 ? "keyfile" : "path", in->path);
 	printf("size      %zu\nmode      %04o\nowner     %s (%u)\n", in->size, in->mode,
-	       user_name(in->uid), (unsigned)in->uid);
+	       ipcobj_user_name(in->uid), (unsigned)in->uid);
 	printf("attached  %ld\n", in->nattch >= 0 ? in->nattch : (long)S.nmaps);
 	if (in->id >= 0)
 		printf("creator   %d\nlast op   %d\n", in->cpid, in->lpid);
@@ -654,7 +634,7 @@ static void info_json(const struct seginfo *in)
 	}
 	printf(",\"size\":%zu,\"mode\":\"%04o\",\"uid\":%u,\"owner\":", in->size, in->mode,
 	       (unsigned)in->uid);
-	json_cstring(stdout, user_name(in->uid));
+	json_cstring(stdout, ipcobj_user_name(in->uid));
 	printf(",\"attached\":%ld", in->nattch >= 0 ? in->nattch : (long)S.nmaps);
 	if (in->id >= 0)
 		printf(",\"creator_pid\":%d,\"last_pid\":%d", in->cpid, in->lpid);
@@ -732,74 +712,41 @@ static int shm_info_main(int argc, char **argv)
 static void list_row(const char *backend, const char *name, unsigned long long size,
 		     unsigned mode, unsigned uid, long nattch, const char *qt)
 {
-	if (S.json) {
-		printf("%s{\"backend\":\"%s\",\"name\":", S.rows ? "," : "", backend);
-		json_cstring(stdout, name);
+	if (S.list.json) {
+		ipcobj_json_row_begin(&S.list, backend, name);
 		printf(",\"size\":%llu,\"mode\":\"%04o\",\"uid\":%u", size, mode, uid);
 		if (nattch >= 0)
 			printf(",\"attached\":%ld", nattch);
-		if (qt) {
-			printf(",\"qt_file\":");
-			json_cstring(stdout, qt);
-		}
-		printf("}");
+		ipcobj_json_row_end(&S.list, qt);
 	} else {
 		char att[24] = "-";
 		if (nattch >= 0)
 			snprintf(att, sizeof att, "%ld", nattch);
 		printf("%-6s %-32s %12llu %04o %-10s %-8s %s\n", backend, name, size, mode,
-		       user_name(uid), att, qt ? qt : "");
+		       ipcobj_user_name(uid), att, qt ? qt : "");
 	}
-	S.rows++;
 }
 
-static void list_posix(void)
+static void list_posix(const char *name, const struct stat *st)
 {
-	DIR *d = opendir("/dev/shm");
-	struct dirent *e;
-	struct stat st;
-	char name[NAME_MAX + 2];
-
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || strncmp(e->d_name, "sem.", 4) == 0)
-			continue;
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		snprintf(name, sizeof name, "/%s", e->d_name);
-		list_row("posix", name, (unsigned long long)st.st_size, st.st_mode & 07777,
-			 st.st_uid, -1, NULL);
-	}
-	if (d)
-		closedir(d);
+	list_row("posix", name, (unsigned long long)st->st_size, st->st_mode & 07777,
+		 st->st_uid, -1, NULL);
 }
 
 /* /proc/sysvipc/shm: key shmid perms size cpid lpid nattch uid ... */
-static void list_sysv(void)
+static void list_sysv(const char *line)
 {
-	FILE *f = fopen("/proc/sysvipc/shm", "r");
-	char line[512], name[32], keybuf[12];
+	char name[32];
 	long long key, size;
 	int id, cpid, lpid;
 	unsigned perms, uid;
 	long nattch;
 
-	if (!f)
+	if (sscanf(line, "%lld %d %o %lld %d %d %ld %u", &key, &id, &perms, &size, &cpid,
+		   &lpid, &nattch, &uid) != 8)
 		return;
-	if (fgets(line, sizeof line, f))
-		while (fgets(line, sizeof line, f)) {
-			if (sscanf(line, "%lld %d %o %lld %d %d %ld %u", &key, &id, &perms, &size,
-				   &cpid, &lpid, &nattch, &uid) != 8)
-				continue;
-			if (key == 0)
-				snprintf(name, sizeof name, "sysv-id:%d", id);
-			else
-				snprintf(name, sizeof name, "sysv:%s",
-					 ipcname_keystr((key_t)key, keybuf));
-			list_row("sysv", name, (unsigned long long)size, perms & 0777, uid, nattch,
-				 key ? ipcname_qt_file_of((key_t)key, S.qt, S.nqt) : NULL);
-		}
-	fclose(f);
+	list_row("sysv", ipcobj_sysv_name(key, id, name), (unsigned long long)size,
+		 perms & 0777, uid, nattch, ipcobj_list_qt(&S.list, key));
 }
 
 static int shm_list_main(int argc, char **argv)
@@ -812,93 +759,27 @@ static int shm_list_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
 		if (key == 'j')
-			S.json = 1;
+			S.list.json = 1;
 	cli_operands(&c, 0, 0);
-	if (S.json)
-		printf("[");
-	else
+	if (!S.list.json)
 		printf("%-6s %-32s %12s %-4s %-10s %-8s %s\n", "TYPE", "NAME", "SIZE", "MODE",
 		       "OWNER", "ATTACHED", "QT KEY FILE");
-	S.nqt = ipcname_qt_files(IPCNAME_SHM, S.qt, MAX_QT_FILES);
-	list_posix();
-	list_sysv();
-	if (S.json)
-		printf("]\n");
+	ipcobj_list(&S.list, IPCNAME_SHM, list_posix, list_sysv);
 	return EXIT_OK;
 }
 
 /* --- shm-rm --- */
 
-/* Remove Qt's lock semaphore of a qt: segment and both key files, and the
- * POSIX objects of the same names (Qt's QT_POSIX_IPC backend).  Returns how
- * many of those existed. */
-static int remove_qt_leftovers(struct ipcname *n)
-{
-	struct ipcname lock;
-	int found = 0, id;
-
-	ipcname_qt_lock(n, &lock);
-	if (ipcname_key(&lock) == 0 && (id = semget(lock.key, 0, 0)) >= 0 &&
-	    semctl(id, 0, IPC_RMID) == 0)
-		found++;
-	found += unlink(lock.path) == 0;
-	found += unlink(n->path) == 0;
-	/* the same names as POSIX objects, where Qt used QT_POSIX_IPC */
-	struct ipcname p;
-	ipcname_qt_posix_name(n, &p);
-	found += shm_unlink(p.posix) == 0;
-	ipcname_qt_posix_name(&lock, &p);
-	found += sem_unlink(p.posix) == 0;
-	return found;
-}
-
-static int remove_one(const char *text)
-{
-	struct ipcname n;
-	int id, err, extra = 0;
-
-	parse_name(&n, text);
-	if (n.type == IPCNAME_POSIX) {
-		if (shm_unlink(n.posix) == 0)
-			return 0;
-		err = errno;
-	} else {
-		id = sysv_shmid(&n);
-		if (id >= 0 && shmctl(id, IPC_RMID, NULL) == 0)
-			err = 0;
-		else
-			err = errno;
-		if (n.type == IPCNAME_QT)
-			extra = remove_qt_leftovers(&n);
-		if (!err || extra)
-			return 0;
-	}
-	if (err == ENOENT || err == EINVAL || err == EIDRM)
-		cli_warn("%s: no such segment", text);
-	else
-		cli_warn_errno(err, "remove %s", text);
-	return -1;
-}
-
 static int shm_rm_main(int argc, char **argv)
 {
-	state_defaults();
 	struct cli c;
 	char *arg;
-	int status = EXIT_OK;
 
 	cli_begin(&c, argc, argv);
 	while (cli_next(&c, &arg) != -1)
 		;
 	cli_operands(&c, 1, -1);
-	for (int i = c.ind; i < argc; i++) {
-		struct ipcname n;
-		parse_name(&n, argv[i]); /* every name is checked before any removal */
-	}
-	for (int i = c.ind; i < argc; i++)
-		if (remove_one(argv[i]) < 0)
-			status = EXIT_FAIL;
-	return status;
+	return ipcobj_remove_all(argv + c.ind, argc - c.ind, IPCNAME_SHM);
 }
 
 static void shm_complete(void)

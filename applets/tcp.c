@@ -3,8 +3,8 @@
  *
  * tcp-connect relays stdin/stdout to HOST PORT; tcp-listen waits on PORT
  * (127.0.0.1 unless -b says otherwise) and relays one connection, or with
- * -k keeps serving.  The copy loop is lib/relay.c, the listener modes
- * lib/serve.c, addresses lib/net.c. */
+ * -k keeps serving.  The copy loop is lib/relay.c, the listener modes and
+ * the options shared with unix-* lib/serve.c, addresses lib/net.c. */
 #include "applets.h"
 #include "../lib/net.h"
 #include "../lib/relay.h"
@@ -22,43 +22,33 @@
 enum { OPT_ALLOW = OPT_LONG_ONLY, OPT_PORT_FILE };
 
 static struct {
+	struct serve_opts o;          /* -w -i -z -k -m -e -v, as unix-* */
 	int family;                   /* -4/-6: AF_INET, AF_INET6, AF_UNSPEC */
 	const char *source;           /* -s */
 	const char *bind;             /* -b */
-	int64_t wait_ms;              /* -w, -1 for none */
-	const char *wait_text;
-	int64_t idle_ms;              /* -i, -1 for none */
-	const char *idle_text;
-	int zero, keep, verbose;      /* -z, -k, -v */
-	unsigned max;                 /* -m */
-	const char *cmd;              /* -e */
 	const char *port_file;        /* --port-file */
 	struct net_cidr allow[MAX_ALLOW]; /* --allow */
 	unsigned nallow;
-} tcp = {.family = AF_UNSPEC, .wait_ms = -1, .idle_ms = -1};
+} tcp = {.o = SERVE_OPTS_INIT, .family = AF_UNSPEC};
 
-/* The options both applets share; 0 if key is not one of them. */
+/* The options both applets take: serve's and -4/-6; 0 if key is not one. */
 static int common_option(int key, char *arg)
 {
-	switch (key) {
-	case '4':
-	case '6':
-		if (tcp.family != AF_UNSPEC && tcp.family != (key == '4' ? AF_INET : AF_INET6))
-			cli_usage_error("-4 and -6 cannot be used together");
-		tcp.family = key == '4' ? AF_INET : AF_INET6;
-		return 1;
-	case 'i':
-		tcp.idle_ms = cli_duration(arg, "idle time", 0);
-		tcp.idle_text = arg;
-		return 1;
-	case 'e':
-		tcp.cmd = arg;
-		return 1;
-	case 'v':
-		tcp.verbose = 1;
-		return 1;
-	}
-	return 0;
+	if (key != '4' && key != '6')
+		return serve_option(&tcp.o, key, arg);
+	if (tcp.family != AF_UNSPEC && tcp.family != (key == '4' ? AF_INET : AF_INET6))
+		cli_usage_error("-4 and -6 cannot be used together");
+	tcp.family = key == '4' ? AF_INET : AF_INET6;
+	return 1;
+}
+
+/* Exit 2 if the shared options conflict. */
+static void check_conflicts(void)
+{
+	const char *why = serve_conflict(&tcp.o);
+
+	if (why)
+		cli_usage_error("%s", why);
 }
 
 /* Resolve HOST PORT or die: a name that does not resolve is a failed
@@ -91,7 +81,7 @@ static int source_for(const struct addrinfo *src, int family, struct net_addr *o
 static int connect_host(const char *host, uint16_t port)
 {
 	struct addrinfo *res = resolve(host, port, 0), *src = NULL;
-	int64_t deadline = tcp.wait_ms >= 0 ? net_now_ms() + tcp.wait_ms : -1;
+	int64_t deadline = tcp.o.wait_ms >= 0 ? net_now_ms() + tcp.o.wait_ms : -1;
 	char where[NET_ADDRSTRLEN] = "";
 	int fd = -1, err = EADDRNOTAVAIL;
 
@@ -105,13 +95,13 @@ static int connect_host(const char *host, uint16_t port)
 		fd = net_connect(ai->ai_addr, ai->ai_addrlen, src ? &local : NULL, deadline);
 		err = errno;
 		if (fd < 0 && deadline >= 0 && net_now_ms() >= deadline)
-			cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", where, tcp.wait_text);
+			cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", where, tcp.o.wait_text);
 	}
 	if (fd < 0 && !where[0])
 		cli_die(EXIT_FAIL, "connect to %s: no address of the source's family", host);
 	if (fd < 0)
 		cli_die_errno(EXIT_FAIL, err, "connect to %s", where);
-	if (tcp.verbose)
+	if (tcp.o.verbose)
 		cli_warn("connected to %s", where);
 	freeaddrinfo(res);
 	if (src)
@@ -126,34 +116,13 @@ static int tcp_connect_main(int argc, char **argv)
 	int key;
 
 	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1) {
-		if (common_option(key, arg))
-			continue;
-		switch (key) {
-		case 's':
+	while ((key = cli_next(&c, &arg)) != -1)
+		if (!common_option(key, arg) && key == 's')
 			tcp.source = arg;
-			break;
-		case 'w':
-			tcp.wait_ms = cli_duration(arg, "connect timeout", 0);
-			tcp.wait_text = arg;
-			break;
-		case 'z':
-			tcp.zero = 1;
-			break;
-		}
-	}
 	cli_operands(&c, 2, 2);
 	uint16_t port = cli_port(argv[c.ind + 1], 0);
-	if (tcp.zero && tcp.cmd)
-		cli_usage_error("-z and -e cannot be used together");
-	if (tcp.cmd && tcp.idle_ms >= 0)
-		cli_usage_error("-i and -e cannot be used together");
-	int fd = connect_host(argv[c.ind], port);
-	if (tcp.zero) {
-		close(fd);
-		return EXIT_OK;
-	}
-	return serve_connected(fd, tcp.cmd, tcp.idle_ms, tcp.idle_text);
+	check_conflicts();
+	return serve_connected(connect_host(argv[c.ind], port), &tcp.o);
 }
 
 /* serve's admit callback: the --allow list and the -v log. */
@@ -169,7 +138,7 @@ static int tcp_admit(int fd, void *ctx)
 	net_format((struct sockaddr *)&peer.ss, peer.len, who, sizeof who);
 	for (unsigned i = 0; i < tcp.nallow && !ok; i++)
 		ok = net_cidr_match(&tcp.allow[i], (struct sockaddr *)&peer.ss);
-	if (tcp.verbose)
+	if (tcp.o.verbose)
 		cli_warn("%s %s", ok ? "connection from" : "refused connection from", who);
 	return ok;
 }
@@ -207,12 +176,6 @@ static int tcp_listen_main(int argc, char **argv)
 		case 'b':
 			tcp.bind = arg;
 			break;
-		case 'k':
-			tcp.keep = 1;
-			break;
-		case 'm':
-			tcp.max = (unsigned)cli_uint(arg, "connection count", 1, 100000);
-			break;
 		case OPT_ALLOW:
 			if (tcp.nallow == MAX_ALLOW)
 				cli_usage_error("too many --allow (at most %d)", MAX_ALLOW);
@@ -226,10 +189,7 @@ static int tcp_listen_main(int argc, char **argv)
 	}
 	cli_operands(&c, 1, 1);
 	uint16_t port = cli_port(argv[c.ind], 1);
-	if (tcp.max && !tcp.keep)
-		cli_usage_error("-m needs -k");
-	if (tcp.cmd && tcp.idle_ms >= 0)
-		cli_usage_error("-i and -e cannot be used together");
+	check_conflicts();
 
 	int sigfd = relay_signals();
 	int lfd = tcp_listen_socket(port);
@@ -239,14 +199,10 @@ static int tcp_listen_main(int argc, char **argv)
 	net_format((struct sockaddr *)&self.ss, self.len, where, sizeof where);
 	if (tcp.port_file && net_write_port_file(tcp.port_file, net_local_port(lfd)) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "write port file %s", tcp.port_file);
-	if (tcp.verbose)
+	if (tcp.o.verbose)
 		cli_warn("listening on %s", where);
 
-	struct serve s = {
-		.lfd = lfd, .keep = tcp.keep, .max = tcp.max, .cmd = tcp.cmd,
-		.idle_ms = tcp.idle_ms, .idle_text = tcp.idle_text, .sigfd = sigfd, .verbose = tcp.verbose,
-		.admit = tcp_admit,
-	};
+	struct serve s = {.opt = tcp.o, .lfd = lfd, .sigfd = sigfd, .admit = tcp_admit};
 	return serve_run(&s);
 }
 

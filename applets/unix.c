@@ -18,35 +18,20 @@
 enum { OPT_MODE = OPT_LONG_ONLY };
 
 static struct {
-	int64_t wait_ms; /* -w, -1 for none */
-	const char *wait_text;
-	int64_t idle_ms; /* -i, -1 for none */
-	const char *idle_text;
-	int zero, keep, verbose;
-	unsigned max;     /* -m */
-	const char *cmd;  /* -e */
+	struct serve_opts o; /* -w -i -z -k -m -e -v, as tcp-* */
 	unsigned mode;    /* --mode, for the socket file */
 	const char *path; /* our socket file, removed at exit */
 	dev_t dev;
 	ino_t ino;
-} ux = {.wait_ms = -1, .idle_ms = -1, .mode = 0600};
+} ux = {.o = SERVE_OPTS_INIT, .mode = 0600};
 
-/* The options both applets share; 0 if key is not one of them. */
-static int common_option(int key, char *arg)
+/* Exit 2 if the shared options conflict. */
+static void check_conflicts(void)
 {
-	switch (key) {
-	case 'i':
-		ux.idle_ms = cli_duration(arg, "idle time", 0);
-		ux.idle_text = arg;
-		return 1;
-	case 'e':
-		ux.cmd = arg;
-		return 1;
-	case 'v':
-		ux.verbose = 1;
-		return 1;
-	}
-	return 0;
+	const char *why = serve_conflict(&ux.o);
+
+	if (why)
+		cli_usage_error("%s", why);
 }
 
 static void socket_address(const char *name, struct sockaddr_un *sun, socklen_t *len)
@@ -65,34 +50,22 @@ static int unix_connect_main(int argc, char **argv)
 	int key;
 
 	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1) {
-		if (common_option(key, arg))
-			continue;
-		if (key == 'w') {
-			ux.wait_ms = cli_duration(arg, "connect timeout", 0);
-			ux.wait_text = arg;
-		} else if (key == 'z')
-			ux.zero = 1;
-	}
+	while ((key = cli_next(&c, &arg)) != -1)
+		serve_option(&ux.o, key, arg);
 	cli_operands(&c, 1, 1);
 	const char *name = argv[c.ind];
 	socket_address(name, &sun, &len);
-	if (ux.zero && ux.cmd)
-		cli_usage_error("-z and -e cannot be used together");
-	if (ux.cmd && ux.idle_ms >= 0)
-		cli_usage_error("-i and -e cannot be used together");
+	check_conflicts();
 
-	int64_t deadline = ux.wait_ms >= 0 ? net_now_ms() + ux.wait_ms : -1;
+	int64_t deadline = ux.o.wait_ms >= 0 ? net_now_ms() + ux.o.wait_ms : -1;
 	int fd = net_connect((struct sockaddr *)&sun, len, NULL, deadline);
 	if (fd < 0 && errno == ETIMEDOUT && deadline >= 0)
-		cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", name, ux.wait_text);
+		cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", name, ux.o.wait_text);
 	if (fd < 0)
 		cli_die_errno(EXIT_FAIL, errno, "connect to %s", name);
-	if (ux.verbose)
+	if (ux.o.verbose)
 		cli_warn("connected to %s", name);
-	if (ux.zero)
-		return EXIT_OK;
-	return serve_connected(fd, ux.cmd, ux.idle_ms, ux.idle_text);
+	return serve_connected(fd, &ux.o);
 }
 
 /* Remove our socket file, if it is still the one we made. */
@@ -170,7 +143,7 @@ static int unix_admit(int fd, void *ctx)
 	socklen_t len = sizeof cred;
 
 	(void)ctx;
-	if (ux.verbose && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+	if (ux.o.verbose && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
 		cli_warn("connection from pid %ld uid %lu", (long)cred.pid, (unsigned long)cred.uid);
 	return 1;
 }
@@ -182,30 +155,18 @@ static int unix_listen_main(int argc, char **argv)
 	int key;
 
 	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1) {
-		if (common_option(key, arg))
-			continue;
-		if (key == 'k')
-			ux.keep = 1;
-		else if (key == 'm')
-			ux.max = (unsigned)cli_uint(arg, "connection count", 1, 100000);
-		else if (key == OPT_MODE)
+	while ((key = cli_next(&c, &arg)) != -1)
+		if (!serve_option(&ux.o, key, arg) && key == OPT_MODE)
 			ux.mode = cli_mode(arg) & 0777;
-	}
 	cli_operands(&c, 1, 1);
-	if (ux.max && !ux.keep)
-		cli_usage_error("-m needs -k");
-	if (ux.cmd && ux.idle_ms >= 0)
-		cli_usage_error("-i and -e cannot be used together");
+	check_conflicts();
 
 	int sigfd = relay_signals();
 	int lfd = unix_listen_socket(argv[c.ind]);
-	if (ux.verbose)
+	if (ux.o.verbose)
 		cli_warn("listening on %s", argv[c.ind]);
 	struct serve s = {
-		.lfd = lfd, .keep = ux.keep, .max = ux.max, .cmd = ux.cmd,
-		.idle_ms = ux.idle_ms, .idle_text = ux.idle_text, .sigfd = sigfd, .verbose = ux.verbose,
-		.admit = unix_admit, .stopped = stopped,
+		.opt = ux.o, .lfd = lfd, .sigfd = sigfd, .admit = unix_admit, .stopped = stopped,
 	};
 	return serve_run(&s);
 }

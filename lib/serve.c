@@ -18,6 +18,47 @@
 /* Clients served at once by -k without -m. */
 #define SERVE_DEFAULT_MAX 1000
 
+int serve_option(struct serve_opts *o, int key, const char *arg)
+{
+	switch (key) {
+	case 'w':
+		o->wait_ms = cli_duration(arg, "connect timeout", 0);
+		o->wait_text = arg;
+		return 1;
+	case 'i':
+		o->idle_ms = cli_duration(arg, "idle time", 0);
+		o->idle_text = arg;
+		return 1;
+	case 'z':
+		o->zero = 1;
+		return 1;
+	case 'k':
+		o->keep = 1;
+		return 1;
+	case 'm':
+		o->max = (unsigned)cli_uint(arg, "connection count", 1, 100000);
+		return 1;
+	case 'e':
+		o->cmd = arg;
+		return 1;
+	case 'v':
+		o->verbose = 1;
+		return 1;
+	}
+	return 0;
+}
+
+const char *serve_conflict(const struct serve_opts *o)
+{
+	if (o->zero && o->cmd)
+		return "-z and -e cannot be used together";
+	if (o->max && !o->keep)
+		return "-m needs -k";
+	if (o->cmd && o->idle_ms >= 0)
+		return "-i and -e cannot be used together";
+	return NULL;
+}
+
 int serve_relay_status(const struct relay_result *r, int listener, const char *idle_text)
 {
 	switch (r->end) {
@@ -36,10 +77,15 @@ int serve_relay_status(const struct relay_result *r, int listener, const char *i
 	return EXIT_FAIL;
 }
 
-int serve_connected(int fd, const char *cmd, int64_t idle_ms, const char *idle_text)
+int serve_connected(int fd, const struct serve_opts *o)
 {
 	struct relay_result r;
+	const char *cmd = o->cmd;
 
+	if (o->zero) {
+		close(fd);
+		return EXIT_OK;
+	}
 	if (cmd) {
 		struct net_env env;
 		net_ucspi_env(fd, &env);
@@ -57,9 +103,9 @@ int serve_connected(int fd, const char *cmd, int64_t idle_ms, const char *idle_t
 		}
 		return status;
 	}
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, idle_ms, relay_signals(), &r);
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, o->idle_ms, relay_signals(), &r);
 	close(fd);
-	return serve_relay_status(&r, 0, idle_text);
+	return serve_relay_status(&r, 0, o->idle_text);
 }
 
 /* Accept one connection if there is one; -1 if none (EAGAIN and the like)
@@ -119,9 +165,9 @@ static pid_t start_cmd(const struct serve *s, int fd)
 	pid_t pid;
 
 	net_ucspi_env(fd, &env);
-	pid = spawn_cmd(s->cmd, fd, env.env);
+	pid = spawn_cmd(s->opt.cmd, fd, env.env);
 	if (pid < 0)
-		cli_warn_errno(errno, "run '%s'", s->cmd);
+		cli_warn_errno(errno, "run '%s'", s->opt.cmd);
 	return pid;
 }
 
@@ -139,21 +185,21 @@ static int serve_once(const struct serve *s)
 	close(s->lfd);
 	if (s->stopped)
 		s->stopped(s->ctx);
-	if (s->cmd) {
+	if (s->opt.cmd) {
 		pid_t pid = start_cmd(s, fd);
 		close(fd);
 		return pid < 0 ? EXIT_FAIL : wait_child(s, pid);
 	}
 	struct relay_result r;
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, s->idle_ms, s->sigfd, &r);
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, s->opt.idle_ms, s->sigfd, &r);
 	close(fd);
-	return serve_relay_status(&r, 1, s->idle_text);
+	return serve_relay_status(&r, 1, s->opt.idle_text);
 }
 
 /* -k -e: a child per connection, at most max at once. */
 static int serve_exec(const struct serve *s)
 {
-	unsigned children = 0, max = s->max ? s->max : SERVE_DEFAULT_MAX;
+	unsigned children = 0, max = s->opt.max ? s->opt.max : SERVE_DEFAULT_MAX;
 
 	for (;;) {
 		int child = 0;
@@ -277,8 +323,8 @@ static int hub_poll(struct hub *h, struct pollfd *pf, int *timeout)
 		pf[3 + i] = (struct pollfd){.fd = c->fd, .events = ev};
 		if (c->off < h->len)
 			all_sent = 0;
-		if (h->s->idle_ms >= 0) {
-			int64_t left = c->last + h->s->idle_ms - now;
+		if (h->s->opt.idle_ms >= 0) {
+			int64_t left = c->last + h->s->opt.idle_ms - now;
 			left = left < 0 ? 0 : left > 1000000 ? 1000000 : left;
 			if (*timeout < 0 || left < *timeout)
 				*timeout = (int)left;
@@ -308,8 +354,8 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 				r = hub_client_io(h, &h->c[i], pf[3 + i].revents);
 			if (r <= -2)
 				return r == -2 ? EXIT_OK : EXIT_FAIL;
-			if (r == 0 && h->s->idle_ms >= 0 && now - h->c[i].last >= h->s->idle_ms) {
-				if (h->s->verbose)
+			if (r == 0 && h->s->opt.idle_ms >= 0 && now - h->c[i].last >= h->s->opt.idle_ms) {
+				if (h->s->opt.verbose)
 					cli_warn("closed an idle connection");
 				r = -1;
 			}
@@ -325,7 +371,7 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 
 static int serve_hub(const struct serve *s)
 {
-	struct hub h = {.s = s, .max = s->max ? s->max : SERVE_DEFAULT_MAX};
+	struct hub h = {.s = s, .max = s->opt.max ? s->opt.max : SERVE_DEFAULT_MAX};
 	struct pollfd *pf;
 	int status = EXIT_FAIL;
 
@@ -349,9 +395,9 @@ static int serve_hub(const struct serve *s)
 
 int serve_run(const struct serve *s)
 {
-	if (!s->keep)
+	if (!s->opt.keep)
 		return serve_once(s);
-	if (s->cmd)
+	if (s->opt.cmd)
 		return serve_exec(s);
 	return serve_hub(s);
 }

@@ -16,15 +16,32 @@
 
 #include "relay.h"
 
-struct serve {
-	int lfd;          /* listening, non-blocking, close-on-exec */
+/* The options tcp-* and unix-* share (each applet's table holds those it
+ * takes). */
+struct serve_opts {
+	int64_t wait_ms;  /* -w, -1 for none */
+	const char *wait_text; /* -w as typed, for the message */
+	int64_t idle_ms;  /* -i, -1 for none */
+	const char *idle_text; /* -i as typed, for the message */
+	int zero;         /* -z */
 	int keep;         /* -k */
 	unsigned max;     /* -m: most connections at once, 0 for the default */
 	const char *cmd;  /* -e, or NULL */
-	int64_t idle_ms;  /* -i, -1 for none */
-	const char *idle_text; /* -i as typed, for the message */
-	int sigfd;        /* from relay_signals() */
 	int verbose;      /* -v */
+};
+#define SERVE_OPTS_INIT {.wait_ms = -1, .idle_ms = -1}
+
+/* Take key into o if it is a shared option (-w -i -z -k -m -e -v); 0 if it
+ * is not one.  A bad value exits 2, as the cli_ converters do. */
+int serve_option(struct serve_opts *o, int key, const char *arg);
+/* The first conflict among the shared options, as a usage message
+ * ("-z and -e cannot be used together"), or NULL. */
+const char *serve_conflict(const struct serve_opts *o);
+
+struct serve {
+	struct serve_opts opt;
+	int lfd;          /* listening, non-blocking, close-on-exec */
+	int sigfd;        /* from relay_signals() */
 	/* Decide about a new connection (log it with -v); 0 to refuse it. */
 	int (*admit)(int fd, void *ctx);
 	/* One-connection mode: the listener has just been closed. */
@@ -35,10 +52,10 @@ struct serve {
 /* Serve until done or signalled; returns the exit status. */
 int serve_run(const struct serve *s);
 
-/* A connecting applet's work once connected: run cmd with the connection
- * on fd 0 and 1 and return its status, or (cmd NULL) relay stdin and stdout
- * over it.  Returns the exit status; fd is closed. */
-int serve_connected(int fd, const char *cmd, int64_t idle_ms, const char *idle_text);
+/* A connecting applet's work once connected: nothing with -z, run -e CMD
+ * with the connection on fd 0 and 1 and return its status, or relay stdin
+ * and stdout over it.  Returns the exit status; fd is closed. */
+int serve_connected(int fd, const struct serve_opts *o);
 
 /* Turn a relay's end into an exit status, printing the diagnostic if any.
  * A signal ends a listener with 0, a connecting applet with 128+N. */

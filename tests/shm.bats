@@ -357,3 +357,8 @@ EOF
 	run "$IPCBOX_UNIT/ipcname"
 	assert_status 0
 }
+
+@test "unit: listed System V names, missing objects, removal of POSIX objects by NAME" {
+	run "$IPCBOX_UNIT/ipcobj"
+	assert_status 0
+}

@@ -1,0 +1,222 @@
+/* ipcobj: look up, remove and list shm and sem objects by NAME (ipcobj.h). */
+#include "ipcobj.h"
+#include "cli.h"
+#include "json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+int ipcobj_missing(int err)
+{
+	return err == ENOENT || err == EINVAL || err == EIDRM;
+}
+
+int ipcobj_sysv_id(struct ipcname *n)
+{
+	if (n->type == IPCNAME_SYSV_ID)
+		return n->id;
+	if (ipcname_key(n) < 0)
+		return -1;
+	return n->family == IPCNAME_SHM ? shmget(n->key, 0, 0) : semget(n->key, 0, 0);
+}
+
+const char *ipcobj_noun(enum ipcname_family family)
+{
+	return family == IPCNAME_SHM ? "segment" : "semaphore";
+}
+
+/* --- removal --- */
+
+static int unlink_posix(const struct ipcname *n)
+{
+	return n->family == IPCNAME_SHM ? shm_unlink(n->posix) : sem_unlink(n->posix);
+}
+
+static int remove_sysv(struct ipcname *n)
+{
+	int id = ipcobj_sysv_id(n);
+
+	if (id < 0)
+		return -1;
+	return n->family == IPCNAME_SHM ? shmctl(id, IPC_RMID, NULL) : semctl(id, 0, IPC_RMID);
+}
+
+/* A qt: name's key file and its POSIX twin; how many of them existed. */
+static int remove_qt_files(const struct ipcname *n)
+{
+	struct ipcname p;
+
+	ipcname_qt_posix_name(n, &p);
+	return (unlink(n->path) == 0) + (unlink_posix(&p) == 0);
+}
+
+/* What Qt leaves besides the System V object: the key files, the POSIX
+ * twins, and a segment's lock semaphore.  How many of them existed. */
+static int remove_qt_leftovers(const struct ipcname *n)
+{
+	struct ipcname lock;
+	int found = remove_qt_files(n);
+
+	if (n->family != IPCNAME_SHM)
+		return found;
+	ipcname_qt_lock(n, &lock);
+	found += remove_sysv(&lock) == 0;
+	return found + remove_qt_files(&lock);
+}
+
+int ipcobj_remove(struct ipcname *n)
+{
+	int err = 0, extra = 0;
+
+	if (n->type == IPCNAME_POSIX)
+		return unlink_posix(n);
+	if (remove_sysv(n) < 0)
+		err = errno;
+	if (n->type == IPCNAME_QT)
+		extra = remove_qt_leftovers(n);
+	if (!err || extra)
+		return 0;
+	errno = err;
+	return -1;
+}
+
+/* Remove one valid name, or warn why not. */
+static int remove_one(const char *text, enum ipcname_family family)
+{
+	struct ipcname n;
+	const char *why;
+
+	ipcname_parse(&n, text, family, &why);
+	if (ipcobj_remove(&n) == 0)
+		return 0;
+	if (ipcobj_missing(errno))
+		cli_warn("%s: no such %s", text, ipcobj_noun(family));
+	else
+		cli_warn_errno(errno, "remove %s", text);
+	return -1;
+}
+
+int ipcobj_remove_all(char **names, int count, enum ipcname_family family)
+{
+	int status = EXIT_OK;
+	struct ipcname n;
+	const char *why;
+
+	for (int i = 0; i < count; i++)
+		if (ipcname_parse(&n, names[i], family, &why) < 0) {
+			cli_warn("invalid name '%s': %s", names[i], why);
+			return EXIT_USAGE;
+		}
+	for (int i = 0; i < count; i++)
+		if (remove_one(names[i], family) < 0)
+			status = EXIT_FAIL;
+	return status;
+}
+
+const char *ipcobj_user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw ? pw->pw_name : "?";
+}
+
+/* --- listing --- */
+
+const char *ipcobj_list_qt(const struct ipcobj_list *l, long long key)
+{
+	return key ? ipcname_qt_file_of((key_t)key, l->qt, l->nqt) : NULL;
+}
+
+void ipcobj_json_row_begin(const struct ipcobj_list *l, const char *backend, const char *name)
+{
+	printf("%s{\"backend\":\"%s\",\"name\":", l->rows ? "," : "", backend);
+	json_cstring(stdout, name);
+}
+
+void ipcobj_json_row_end(struct ipcobj_list *l, const char *qt)
+{
+	if (qt) {
+		printf(",\"qt_file\":");
+		json_cstring(stdout, qt);
+	}
+	printf("}");
+	l->rows++;
+}
+
+/* Is this /dev/shm entry an object of the family?  Its name without the
+ * "sem." of a semaphore's file, or NULL. */
+static const char *posix_entry(enum ipcname_family family, const char *file)
+{
+	int is_sem = strncmp(file, "sem.", 4) == 0;
+
+	if (family == IPCNAME_SEM)
+		return is_sem && file[4] ? file + 4 : NULL;
+	return file[0] == '.' || is_sem ? NULL : file;
+}
+
+static void posix_each(enum ipcname_family family,
+		       void (*row)(const char *name, const struct stat *st))
+{
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+	struct stat st;
+	char name[NAME_MAX + 2];
+	const char *base;
+
+	while (d && (e = readdir(d))) {
+		if (!(base = posix_entry(family, e->d_name)))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		snprintf(name, sizeof name, "/%s", base);
+		row(name, &st);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void sysv_each(enum ipcname_family family, void (*row)(const char *line))
+{
+	FILE *f = fopen(family == IPCNAME_SHM ? "/proc/sysvipc/shm" : "/proc/sysvipc/sem", "r");
+	char line[512];
+
+	if (!f)
+		return;
+	if (fgets(line, sizeof line, f)) /* the header */
+		while (fgets(line, sizeof line, f))
+			row(line);
+	fclose(f);
+}
+
+void ipcobj_list(struct ipcobj_list *l, enum ipcname_family family,
+		 void (*posix_row)(const char *name, const struct stat *st),
+		 void (*sysv_row)(const char *line))
+{
+	if (l->json)
+		printf("[");
+	l->nqt = ipcname_qt_files(family, l->qt, IPCOBJ_MAX_QT_FILES);
+	posix_each(family, posix_row);
+	sysv_each(family, sysv_row);
+	if (l->json)
+		printf("]\n");
+}
+
+const char *ipcobj_sysv_name(long long key, int id, char buf[32])
+{
+	char keybuf[12];
+
+	if (key == 0)
+		snprintf(buf, 32, "sysv-id:%d", id);
+	else
+		snprintf(buf, 32, "sysv:%s", ipcname_keystr((key_t)key, keybuf));
+	return buf;
+}

@@ -1,0 +1,57 @@
+/* ipcobj: what shm-* and sem-* do alike to the objects a NAME (lib/ipcname.h)
+ * stands for: look up a System V id, remove, and list the objects of a
+ * family.  The family of the name picks the calls (shmget or semget,
+ * shm_unlink or sem_unlink, /proc/sysvipc/shm or /proc/sysvipc/sem). */
+#ifndef IPCBOX_IPCOBJ_H
+#define IPCBOX_IPCOBJ_H
+
+#include "ipcname.h"
+
+#include <sys/stat.h>
+
+#define IPCOBJ_MAX_QT_FILES 256
+
+/* Is err what the kernel says of an object that is not there? */
+int ipcobj_missing(int err);
+/* The System V id of a name, or -1 with errno. */
+int ipcobj_sysv_id(struct ipcname *n);
+/* "segment" or "semaphore", for messages. */
+const char *ipcobj_noun(enum ipcname_family family);
+/* Remove the object; for a qt: name also Qt's key file and the POSIX object
+ * of the same name (QT_POSIX_IPC), and for a segment Qt's lock semaphore and
+ * its key file.  0 if anything was removed; -1 with errno otherwise. */
+int ipcobj_remove(struct ipcname *n);
+/* shm-rm and sem-rm: check every name first, so that a typo removes
+ * nothing (a warning and EXIT_USAGE for the first invalid one), then remove
+ * each, warn about those that fail, and return the exit status. */
+int ipcobj_remove_all(char **names, int count, enum ipcname_family family);
+
+/* The user name of uid, or "?". */
+const char *ipcobj_user_name(uid_t uid);
+
+/* A listing (shm-list, sem-list): JSON or text, rows annotated with the Qt
+ * key file whose ftok key they have. */
+struct ipcobj_list {
+	int json;
+	int rows;
+	struct ipcname_qtfile qt[IPCOBJ_MAX_QT_FILES];
+	size_t nqt;
+};
+/* The Qt key file of a System V key, or NULL. */
+const char *ipcobj_list_qt(const struct ipcobj_list *l, long long key);
+/* A JSON row: its start {"backend":...,"name":... (after a comma but for the
+ * first row), then the caller's fields, then the end: "qt_file" if qt. */
+void ipcobj_json_row_begin(const struct ipcobj_list *l, const char *backend, const char *name);
+void ipcobj_json_row_end(struct ipcobj_list *l, const char *qt);
+/* List the objects of the family: "[" and "]" around JSON rows (text has
+ * the caller's header), posix_row() for each POSIX object in /dev/shm (its
+ * name "/foo" and lstat; semaphores are the files sem.foo), sysv_row() for
+ * each line of /proc/sysvipc/shm or sem after the header. */
+void ipcobj_list(struct ipcobj_list *l, enum ipcname_family family,
+		 void (*posix_row)(const char *name, const struct stat *st),
+		 void (*sysv_row)(const char *line));
+/* The NAME of a System V object: "sysv:0x..." or, for key 0 (IPC_PRIVATE),
+ * "sysv-id:ID". */
+const char *ipcobj_sysv_name(long long key, int id, char buf[32]);
+
+#endif
