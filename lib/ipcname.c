@@ -37,17 +37,6 @@ static int parse_posix(struct ipcname *n, const char *s, const char **why)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode the percent-escapes of a QNativeIpcKey string up to '?' (the query,
  * e.g. ?legacyKey=..., is informational) into out. */
 static int percent_decode(const char *s, char *out, size_t len, const char **why)
@@ -57,7 +46,7 @@ static int percent_decode(const char *s, char *out, size_t len, const char **why
 	for (; *s && *s != '?'; s++) {
 		int c = (unsigned char)*s;
 		if (c == '%') {
-			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+			int hi = parse_hexdigit((unsigned char)s[1]), lo = hi < 0 ? -1 : parse_hexdigit((unsigned char)s[2]);
 			if (lo < 0)
 				return *why = "bad %-escape", -1;
 			c = hi * 16 + lo;

@@ -10,15 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static int failures;
-
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                    \
-		}                                                                      \
-	} while (0)
+#include "check.h"
 
 static struct dbus_addr addrs[DBUS_MAX_ADDRS];
 
