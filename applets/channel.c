@@ -55,6 +55,7 @@ struct target {
 	char name[CHAN_NAME_MAX + 32];
 	int fd;
 	int state;
+	int lagging;
 	int sndbuf;
 	size_t next;
 	int64_t blocked_since;
@@ -123,6 +124,8 @@ static void check_name(const char *what, const char *s)
 {
 	const char *why = chan_name_check(s);
 
+	if (why && strchr(s, '\n'))
+		cli_usage_error("invalid %s: %s", what, why);
 	if (why)
 		cli_usage_error("invalid %s '%s': %s", what, s, why);
 }
@@ -210,11 +213,30 @@ static void fit_sndbuf(struct target *t, size_t len)
 	t->sndbuf = want;
 }
 
+/* The target's queue stayed full for the whole timeout: without --drop it
+ * gets nothing more; with --drop it misses this message, and the following
+ * ones as long as its queue stays full, without more waiting. */
+static void target_timed_out(struct target *t)
+{
+	char why[96];
+
+	if (S.drop) {
+		t->missed++;
+		t->next++;
+		t->lagging = 1;
+		t->blocked_since = -1;
+		return;
+	}
+	snprintf(why, sizeof why, "not taking messages: timed out after %lld ms", (long long)S.timeout_ms);
+	target_fail(t, S.b.n - t->next, why);
+}
+
 /* Hand the target as much of the batch as its queue takes now.  Returns 1
- * if it is blocked (queue full), else 0. */
+ * if it is blocked (queue full, timeout not yet reached), else 0. */
 static int target_push(struct target *t)
 {
 	struct batch *b = &S.b;
+	int64_t now;
 	int r;
 
 	while (t->state == T_OK && t->next < b->n) {
@@ -224,13 +246,17 @@ static int target_push(struct target *t)
 			t->next += (size_t)r;
 			t->delivered += (uint64_t)r;
 			t->blocked_since = -1;
-		} else if (errno == EAGAIN && S.drop) {
+			t->lagging = 0;
+		} else if (errno == EAGAIN && t->lagging) {
 			t->missed++;
 			t->next++;
 		} else if (errno == EAGAIN) {
+			now = now_ms();
 			if (t->blocked_since < 0)
-				t->blocked_since = now_ms();
-			return 1;
+				t->blocked_since = now;
+			if (S.timeout_ms == CLI_DUR_INF || now - t->blocked_since < S.timeout_ms)
+				return 1;
+			target_timed_out(t);
 		} else if (errno == ECONNREFUSED || errno == ENOENT) {
 			t->state = T_DEAD;
 			close(t->fd);
@@ -245,8 +271,8 @@ static int target_push(struct target *t)
 	return 0;
 }
 
-/* Deliver the batch to every target, waiting for slow ones up to the
- * timeout, each measured from when it stopped taking messages. */
+/* Deliver the batch to every target, waiting in poll(POLLOUT) for the
+ * slow ones, each up to the timeout from when it stopped taking messages. */
 static void deliver_batch(void)
 {
 	struct pollfd pfd[256];
@@ -261,26 +287,16 @@ static void deliver_batch(void)
 	}
 	for (;;) {
 		size_t np = 0;
-		int64_t wait = -1, now;
+		int64_t wait = -1, left;
 
 		for (size_t i = 0; i < S.nt; i++) {
 			struct target *t = &S.t[i];
-			if (!target_push(t))
+			if (!target_push(t) || np == 256)
 				continue;
-			now = now_ms();
-			if (S.timeout_ms != CLI_DUR_INF && now - t->blocked_since >= S.timeout_ms) {
-				char why[96];
-				snprintf(why, sizeof why, "not taking messages: timed out after %lld ms",
-					 (long long)S.timeout_ms);
-				target_fail(t, S.b.n - t->next, why);
-				continue;
-			}
-			if (np < 256) {
-				int64_t left = S.timeout_ms == CLI_DUR_INF ? -1 : t->blocked_since + S.timeout_ms - now;
-				if (left >= 0 && (wait < 0 || left < wait))
-					wait = left;
-				pfd[np++] = (struct pollfd){.fd = t->fd, .events = POLLOUT};
-			}
+			left = S.timeout_ms == CLI_DUR_INF ? -1 : t->blocked_since + S.timeout_ms - now_ms();
+			if (left >= 0 && (wait < 0 || left < wait))
+				wait = left;
+			pfd[np++] = (struct pollfd){.fd = t->fd, .events = POLLOUT};
 		}
 		if (np == 0)
 			break;
@@ -400,7 +416,7 @@ static int send_report(void)
 		status = EXIT_FAIL;
 		if (S.lines || S.drop)
 			cli_warn("%s: missed %llu of %llu messages%s", t->name, (unsigned long long)t->missed,
-				 (unsigned long long)S.sent, S.drop && t->state == T_OK ? " (queue full, dropped)" : "");
+				 (unsigned long long)S.sent, S.drop && t->state == T_OK ? " (dropped: queue full)" : "");
 	}
 	if (S.verbose && S.lines)
 		printf("%llu messages, delivered to %zu of %zu listeners\n", (unsigned long long)S.sent, ok, live);
