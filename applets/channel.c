@@ -150,7 +150,7 @@ static void target_add(const struct chan_reg *r)
 	t = &S.t[S.nt];
 	memset(t, 0, sizeof *t);
 	strcpy(t->id, r->id);
-	snprintf(t->name, sizeof t->name, "listener %ld (%s%s)", r->pid, r->pat[0], r->npat > 1 ? " ..." : "");
+	snprintf(t->name, sizeof t->name, "listener %ld (%s%s)", r->pid, chan_reg_pat(r, 0), r->npat > 1 ? " ..." : "");
 	t->fd = chan_dir_connect(&S.dir, r->id);
 	if (t->fd < 0 && (errno == ECONNREFUSED || errno == ENOENT)) {
 		chan_dir_remove(&S.dir, r->id);
@@ -820,10 +820,11 @@ static void tally(const struct chan_reg *regs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		for (int p = 0; p < regs[i].npat; p++) {
 			for (j = 0; j < S.nrows; j++)
-				if (S.rows[j].len == regs[i].patlen[p] && !memcmp(S.rows[j].pat, regs[i].pat[p], S.rows[j].len))
+				if (S.rows[j].len == regs[i].patlen[p] &&
+				    !memcmp(S.rows[j].pat, chan_reg_pat(&regs[i], p), S.rows[j].len))
 					break;
 			if (j == S.nrows)
-				S.rows[S.nrows++] = (struct row){.pat = regs[i].pat[p], .len = regs[i].patlen[p]};
+				S.rows[S.nrows++] = (struct row){.pat = chan_reg_pat(&regs[i], p), .len = regs[i].patlen[p]};
 			if (S.rows[j].n < 64)
 				S.rows[j].pids[S.rows[j].n] = regs[i].pid;
 			S.rows[j].n++;

@@ -63,6 +63,21 @@ s.sendto(f, sys.argv[1])
 	done
 }
 
+@test "send: 12 listeners on one channel, each gets every message once" {
+	local pids=() i
+	for i in $(seq 12); do
+		listen "l$i" -c 2 fan
+		pids+=("$BG_PID")
+	done
+	run ipc channel-send -v fan 'x()' first
+	assert_output "delivered to 12 of 12 listeners"
+	ipc channel-send fan 'x()' second
+	for i in $(seq 12); do
+		exits "${pids[$((i - 1))]}" 0
+		[ "$(cat "$T/l$i.out")" = "$(printf 'first\nsecond')" ]
+	done
+}
+
 @test "send -v: says how many listeners received the message" {
 	listen a -c 1 ch
 	listen b -c 1 ch

@@ -132,7 +132,7 @@ int chan_match(const char *pat, size_t patlen, const char *s, size_t len)
 int chan_reg_matches(const struct chan_reg *r, const char *ch, size_t len)
 {
 	for (int i = 0; i < r->npat; i++)
-		if (chan_match(r->pat[i], r->patlen[i], ch, len))
+		if (chan_match(chan_reg_pat(r, i), r->patlen[i], ch, len))
 			return 1;
 	return 0;
 }
@@ -150,9 +150,9 @@ const char *chan_name_check(const char *s)
 	return NULL;
 }
 
-int chan_reg_parse(struct chan_reg *r, char *text, size_t len)
+int chan_reg_parse(struct chan_reg *r, size_t len)
 {
-	char *p = text, *end = text + len, *nl;
+	char *text = r->text, *p = text, *end = text + len, *nl;
 	char *num_end;
 
 	r->npat = 0;
@@ -169,7 +169,7 @@ int chan_reg_parse(struct chan_reg *r, char *text, size_t len)
 		if (nl == p || nl - p > CHAN_NAME_MAX || r->npat == CHAN_PATTERNS_MAX)
 			return -1;
 		*nl = '\0';
-		r->pat[r->npat] = p;
+		r->patoff[r->npat] = (size_t)(p - text);
 		r->patlen[r->npat++] = (size_t)(nl - p);
 	}
 	return r->npat > 0 ? 0 : -1;
@@ -191,7 +191,7 @@ static int reg_read(const struct chan_dir *d, const char *name, struct chan_reg 
 	if (n <= 0 || n > CHAN_REG_FILE_MAX)
 		return -1;
 	strcpy(r->id, name + 2);
-	return chan_reg_parse(r, r->text, (size_t)n);
+	return chan_reg_parse(r, (size_t)n);
 }
 
 static int is_reg_name(const char *name)

@@ -34,10 +34,16 @@ struct chan_reg {
 	char id[CHAN_ID_MAX];
 	long pid;
 	int npat;
-	const char *pat[CHAN_PATTERNS_MAX];
+	size_t patoff[CHAN_PATTERNS_MAX];
 	size_t patlen[CHAN_PATTERNS_MAX];
 	char text[CHAN_REG_FILE_MAX + 1];
 };
+
+/* Pattern i of a registration (offsets, so that an array of them can move). */
+static inline const char *chan_reg_pat(const struct chan_reg *r, int i)
+{
+	return r->text + r->patoff[i];
+}
 
 /* Find, create if missing and check the directory.  0 on success; -1 with a
  * one-line reason in err (the path and what is wrong with it). */
@@ -51,9 +57,9 @@ int chan_dir_addr(const struct chan_dir *d, const char *name, struct sockaddr_un
 int chan_match(const char *pat, size_t patlen, const char *s, size_t len);
 /* Does any pattern of the registration match the channel name? */
 int chan_reg_matches(const struct chan_reg *r, const char *ch, size_t len);
-/* Parse the text of a registration file (text[len] must be writable; the
- * patterns point into it).  0, or -1 if it is malformed. */
-int chan_reg_parse(struct chan_reg *r, char *text, size_t len);
+/* Parse the text of a registration file, r->text[0..len).  0, or -1 if it
+ * is malformed. */
+int chan_reg_parse(struct chan_reg *r, size_t len);
 /* Is a pattern or channel name acceptable (1..CHAN_NAME_MAX bytes, no
  * newline)?  NULL if so, else why not. */
 const char *chan_name_check(const char *s);

@@ -17,22 +17,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct chan_msg m;
 	const char *why;
 	const char *nul;
-	char *copy;
 
 	if (chan_frame_parse(data, size, &m, &why) == 0) {
 		if (m.data + m.data_len != (const char *)data + size || m.channel_len == 0)
 			abort();
 		chan_reg_matches(&reg, m.channel, m.channel_len);
 	}
-	if (size <= CHAN_REG_FILE_MAX && (copy = malloc(size + 1))) {
-		memcpy(copy, data, size);
-		if (chan_reg_parse(&reg, copy, size) < 0)
+	if (size <= CHAN_REG_FILE_MAX) {
+		memcpy(reg.text, data, size);
+		if (chan_reg_parse(&reg, size) < 0)
 			reg.npat = 0;
 		for (int i = 0; i < reg.npat; i++)
-			if (reg.pat[i] < copy || reg.pat[i] + reg.patlen[i] > copy + size)
+			if (reg.patoff[i] + reg.patlen[i] > size)
 				abort();
 		reg.npat = 0;
-		free(copy);
 	}
 	nul = memchr(data, 0, size);
 	if (nul)

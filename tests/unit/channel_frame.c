@@ -93,18 +93,24 @@ static void test_match(void)
 		}
 }
 
+static int parse_text(struct chan_reg *r, const char *text)
+{
+	strcpy(r->text, text);
+	return chan_reg_parse(r, strlen(text));
+}
+
 static void test_reg_parse(void)
 {
 	static struct chan_reg r;
-	char ok[] = "123\nQPE/*\nch\n", nopat[] = "123\n", nonl[] = "1\na", badpid[] = "x\na\n", empty[] = "1\n\n";
 
-	CHECK(chan_reg_parse(&r, ok, strlen(ok)) == 0 && r.pid == 123 && r.npat == 2);
-	CHECK(r.patlen[0] == 5 && memcmp(r.pat[0], "QPE/*", 5) == 0 && chan_reg_matches(&r, "ch", 2));
+	CHECK(parse_text(&r, "123\nQPE/*\nch\n") == 0 && r.pid == 123 && r.npat == 2);
+	CHECK(r.patlen[0] == 5 && memcmp(chan_reg_pat(&r, 0), "QPE/*", 5) == 0 && chan_reg_matches(&r, "ch", 2));
 	CHECK(!chan_reg_matches(&r, "c", 1));
-	CHECK(chan_reg_parse(&r, nopat, strlen(nopat)) < 0);
-	CHECK(chan_reg_parse(&r, nonl, strlen(nonl)) < 0);
-	CHECK(chan_reg_parse(&r, badpid, strlen(badpid)) < 0);
-	CHECK(chan_reg_parse(&r, empty, strlen(empty)) < 0);
+	CHECK(parse_text(&r, "123\n") < 0);
+	CHECK(parse_text(&r, "1\na") < 0);
+	CHECK(parse_text(&r, "x\na\n") < 0);
+	CHECK(parse_text(&r, "1\n\n") < 0);
+	CHECK(parse_text(&r, "-1\na\n") < 0);
 	CHECK(chan_name_check("") && chan_name_check("a\nb") && !chan_name_check("QPE/System"));
 }
 
