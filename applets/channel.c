@@ -351,6 +351,7 @@ static void send_lines(void)
 			continue;
 		if (n < 0)
 			cli_die_errno(EXIT_FAIL, errno, "read standard input");
+		maybe_rescan();
 		have += (size_t)n;
 		for (start = 0; (nl = memchr(buf + start, '\n', have - start)); start = (size_t)(nl - buf) + 1) {
 			if ((size_t)(nl - buf) - start > CHAN_DATA_MAX)
@@ -367,7 +368,6 @@ static void send_lines(void)
 			break;
 		memmove(buf, buf + start, have - start);
 		have -= start;
-		maybe_rescan();
 	}
 	free(buf);
 }
@@ -712,8 +712,10 @@ static int listen_loop(void)
 			if (S.count && ++got == S.count)
 				listen_exit(S.exec ? S.last_status : EXIT_OK);
 		}
-		if (fflush(stdout) != 0)
+		if (fflush(stdout) != 0 && errno == EPIPE)
 			listen_exit(EXIT_OK);
+		if (ferror(stdout))
+			listen_exit((cli_warn_errno(errno, "write standard output"), EXIT_FAIL));
 	}
 }
 

@@ -112,6 +112,31 @@ s.sendto(f, sys.argv[1])
 	exits "$p" 0
 }
 
+@test "send -l: a listener registered during the stream gets the lines from then on" {
+	local pa pb
+	mkfifo "$T/fifo"
+	listen a ch
+	pa=$LPID
+	# read-write, so that neither open waits for the other side
+	exec 8<>"$T/fifo"
+	bgi "$IPCBOX" channel-send -l ch 'x()' <"$T/fifo"
+	echo first >&8
+	wait_for test -s "$T/a.out"
+	listen b ch
+	pb=$LPID
+	# the sender looks for new listeners at most every 100 ms: feed it lines
+	# until one reaches the new listener
+	feed() { echo more >&8 && test -s "$T/b.out"; }
+	wait_for feed
+	echo last >&8
+	exec 8>&-
+	wait_for eval '[ "$(tail -n 1 "$T/b.out")" = last ] && [ "$(tail -n 1 "$T/a.out")" = last ]'
+	[ "$(head -n 1 "$T/a.out")" = first ]
+	! grep -q first "$T/b.out"
+	[ "$(grep -c . "$T/a.out")" -ge "$(grep -c . "$T/b.out")" ]
+	kill "$pa" "$pb"
+}
+
 @test "send DATA -: the data is standard input, byte for byte" {
 	local p
 	listen a -c 1 -0 ch
