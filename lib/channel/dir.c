@@ -45,6 +45,19 @@ static const char *dir_refusal(const struct stat *st, char *buf, size_t len)
 	return NULL;
 }
 
+/* Give a directory we just made mode 0700 whatever the umask, through a
+ * descriptor, so that nothing put in its place is followed. */
+static int fix_mode(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = fchmod(fd, 0700);
+	close(fd);
+	return r;
+}
+
 int chan_dir_open(struct chan_dir *d, char *err, size_t errlen)
 {
 	struct stat st, fst;
@@ -56,7 +69,7 @@ int chan_dir_open(struct chan_dir *d, char *err, size_t errlen)
 		snprintf(err, errlen, "channel directory: path too long");
 		return -1;
 	}
-	if (mkdir(d->path, 0700) == 0 && chmod(d->path, 0700) < 0)
+	if (mkdir(d->path, 0700) == 0 && fix_mode(d->path) < 0)
 		goto fail_errno;
 	if (lstat(d->path, &st) < 0)
 		goto fail_errno;
