@@ -28,6 +28,7 @@ static const struct family {
 	{"shm", "shared memory segments: POSIX, System V, Qt", shm_applets},
 	{"sem", "system semaphores: POSIX, System V, Qt", sem_applets},
 	{"bus", "D-Bus, spoken natively", bus_applets},
+	{"channel", "named channels: QCOP-style messages between local processes", channel_applets},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 
