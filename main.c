@@ -69,7 +69,7 @@ static void usage(void)
 	       "   or: APPLET [ARG]...          (through a link named after the applet)\n"
 	       "   or: ipcbox --list | --install [-s] DIR | --help | --version\n\n"
 	       "Inter-process communication from the shell: sockets, shared memory,\n"
-	       "semaphores and D-Bus.  Run 'ipcbox APPLET --help' for an applet's options.\n\n");
+	       "semaphores, D-Bus and named channels.  Run 'ipcbox APPLET --help' for an applet's options.\n\n");
 	for (size_t f = 0; f < NFAMILIES; f++) {
 		const struct family *fam = &families[f];
 		if (!fam->applets->name)

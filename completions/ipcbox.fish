@@ -35,7 +35,7 @@ function __ipcbox_needs_applet
     test (count $words) -eq 1; and string match -q 'ipcbox*' -- (basename -- $words[1])
 end
 
-complete -c ipcbox -f -n __ipcbox_needs_applet -a '(ipcbox --list) tcp unix shm sem bus --list --install --help --version'
+complete -c ipcbox -f -n __ipcbox_needs_applet -a '(ipcbox --list) tcp unix shm sem bus channel --list --install --help --version'
 for cmd in ipcbox (ipcbox --list 2>/dev/null)
     complete -c $cmd -f -n 'not __ipcbox_needs_applet; and string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_options)'
     complete -c $cmd -f -n 'not __ipcbox_needs_applet; and not string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_operands)'
