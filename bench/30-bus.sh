@@ -17,22 +17,7 @@ cleanup() {
 trap cleanup EXIT
 
 have dbus-daemon || exit 0
-cat >"$dir/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=$dir</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$dir/bus.conf" --fork --nopidfile --print-address=3 --print-pid=4 \
-	3>"$dir/address" 4>"$dir/pid" || exit 1
+"$(dirname "$0")/../tests/peers/private-bus.sh" "$dir" || exit 1
 addr=$(head -n 1 "$dir/address")
 bus_pid=$(cat "$dir/pid")
 svc=org.ipcbox.Bench

@@ -14,22 +14,7 @@ cleanup() {
 trap cleanup EXIT
 
 say "D-Bus: start a private message bus (dbus-daemon) listening on a Unix socket"
-cat >"$dir/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=$dir</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$dir/bus.conf" --fork --nopidfile --print-address=3 --print-pid=4 \
-	3>"$dir/address" 4>"$dir/pid" || exit 1
+"tests/peers/private-bus.sh" "$dir" || exit 1
 bus_pid=$(cat "$dir/pid")
 DBUS_SESSION_BUS_ADDRESS=$(head -n 1 "$dir/address")
 export DBUS_SESSION_BUS_ADDRESS

@@ -23,24 +23,7 @@ start_bus() {
 	printf '[D-BUS Service]\nName=org.ipcbox.Activatable\nExec=/bin/false\n' \
 		>"$BUS_DIR/services/org.ipcbox.Activatable.service"
 	BUS_ABSTRACT="/ipcbox/test-bus-$$"
-	cat >"$BUS_DIR/bus.conf" <<-CONF
-		<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-		 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-		<busconfig>
-		  <type>session</type>
-		  <listen>unix:dir=$BUS_DIR</listen>
-		  <listen>unix:abstract=$BUS_ABSTRACT</listen>
-		  <servicedir>$BUS_DIR/services</servicedir>
-		  <auth>EXTERNAL</auth>
-		  <policy context="default">
-		    <allow send_destination="*" eavesdrop="true"/>
-		    <allow eavesdrop="true"/>
-		    <allow own="*"/>
-		  </policy>
-		</busconfig>
-	CONF
-	timeout 10 dbus-daemon --config-file="$BUS_DIR/bus.conf" --fork --nopidfile \
-		--print-address=3 --print-pid=4 3>"$BUS_DIR/address" 4>"$BUS_DIR/pid"
+	"$PEERS/private-bus.sh" "$BUS_DIR" "$BUS_ABSTRACT"
 	BUS_ADDR=$(head -n 1 "$BUS_DIR/address")
 	BUS_PID=$(cat "$BUS_DIR/pid")
 	DBUS_SESSION_BUS_ADDRESS=$BUS_ADDR
