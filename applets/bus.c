@@ -276,6 +276,22 @@ static void print_body(const char *sig, const struct dbus_value *vals, uint32_t 
 
 /* ---- bus-call, bus-emit, bus-get, bus-set -------------------------------- */
 
+/* Call m and wait for its reply in *reply (an error reply exits 1); or,
+ * with --expect-reply=no, send it flagged NO_REPLY_EXPECTED, make sure the
+ * bus has it, and return 0 without a reply.  1: *reply holds the reply. */
+static int call_or_send(struct dbus_msg *m, struct dbus_msg *reply)
+{
+	if (bus.no_reply) {
+		m->flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
+		send_msg(m);
+		flush_bus();
+		return 0;
+	}
+	call(m, reply);
+	fail_on_error(reply);
+	return 1;
+}
+
 static int call_main(int argc, char **argv)
 {
 	struct dbus_msg m, reply;
@@ -285,14 +301,8 @@ static int call_main(int argc, char **argv)
 			check_interface(bus.ops[2]), check_member(bus.ops[3]));
 	text_body(&m, 4);
 	connect_bus();
-	if (bus.no_reply) {
-		m.flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
-		send_msg(&m);
-		flush_bus();
+	if (!call_or_send(&m, &reply))
 		return 0;
-	}
-	call(&m, &reply);
-	fail_on_error(&reply);
 	print_body(reply.signature, reply.body, reply.nbody);
 	dbus_msg_free(&reply);
 	return 0;
@@ -380,15 +390,8 @@ static int set_main(int argc, char **argv)
 		cli_usage_error("%s", err.msg);
 	args[2] = (struct dbus_value){.type = 'v', .sig = "v", .n = 1, .v.items = val};
 	connect_bus();
-	if (bus.no_reply) {
-		m.flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
-		send_msg(&m);
-		flush_bus();
-		return 0;
-	}
-	call(&m, &reply);
-	fail_on_error(&reply);
-	dbus_msg_free(&reply);
+	if (call_or_send(&m, &reply))
+		dbus_msg_free(&reply);
 	return 0;
 }
 
