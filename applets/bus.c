@@ -8,6 +8,7 @@
  *   bus-introspect DEST PATH [--xml]
  *   bus-tree       DEST
  *   bus-wait       NAME | --signal PATH INTERFACE SIGNAL
+ *   bus-monitor    [MATCH_RULE]... [--json | --pcap FILE] [--count N]
  *
  * Arguments use busctl's syntax (lib/dbus/text.c) and are checked before
  * connecting: bad input exits 2 without touching the bus.  Output is
@@ -22,9 +23,11 @@
 #include "../lib/json.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define DRIVER_NAME "org.freedesktop.DBus"
@@ -32,6 +35,9 @@
 #define TREE_MAX_NODES 10000
 #define TREE_MAX_DEPTH 64
 #define LIST_BATCH 64
+#define MATCH_RULE_MAX 1024
+#define PCAP_SNAPLEN (128u * 1024 * 1024)
+#define LINKTYPE_DBUS 231
 
 enum {
 	OPT_SESSION = OPT_LONG_ONLY,
@@ -43,12 +49,17 @@ enum {
 	OPT_XML,
 	OPT_SIGNAL,
 	OPT_DEST,
+	OPT_PCAP,
+	OPT_COUNT,
+	OPT_READY_FILE,
 };
 
 static struct {
 	int system, json, no_auto_start, no_reply, activatable, xml, signal;
 	int tree_count; /* objects bus-tree has visited */
-	const char *address, *dest;
+	const char *address, *dest, *pcap, *ready_file;
+	uint64_t count;  /* bus-monitor --count, 0: no limit */
+	int timeout_set; /* --timeout given */
 	int64_t deadline; /* monotonic ms, -1: none */
 	char **ops;       /* operands */
 	int nops;
@@ -91,7 +102,10 @@ static void options(int argc, char **argv, int min, int max)
 		case OPT_SESSION: bus.system = 0; break;
 		case OPT_SYSTEM: bus.system = 1; break;
 		case OPT_ADDRESS: bus.address = arg; break;
-		case 't': timeout = cli_duration(arg, "timeout", CLI_ALLOW_INF); break;
+		case 't':
+			timeout = cli_duration(arg, "timeout", CLI_ALLOW_INF);
+			bus.timeout_set = 1;
+			break;
 		case 'j': bus.json = 1; break;
 		case OPT_NO_AUTO_START: bus.no_auto_start = 1; break;
 		case OPT_EXPECT_REPLY: bus.no_reply = !parse_bool(arg); break;
@@ -99,6 +113,9 @@ static void options(int argc, char **argv, int min, int max)
 		case OPT_XML: bus.xml = 1; break;
 		case OPT_SIGNAL: bus.signal = 1; break;
 		case OPT_DEST: bus.dest = arg; break;
+		case OPT_PCAP: bus.pcap = arg; break;
+		case OPT_COUNT: bus.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
+		case OPT_READY_FILE: bus.ready_file = arg; break;
 		}
 	}
 	if (bus.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
@@ -984,6 +1001,297 @@ static int wait_main(int argc, char **argv)
 	return wait_name(bus.ops[0]);
 }
 
+/* ---- bus-monitor ---------------------------------------------------------- */
+
+static volatile sig_atomic_t mon_busy, mon_stop;
+static FILE *mon_out; /* stdout, or the --pcap file */
+
+/* SIGINT/SIGTERM: everything printed so far is flushed, so between
+ * messages we can leave at once; in the middle of one, after it. */
+static void mon_signal(int sig)
+{
+	(void)sig;
+	if (!mon_busy)
+		_exit(EXIT_OK);
+	mon_stop = 1;
+}
+
+/* A match rule key: type sender interface member path path_namespace
+ * destination eavesdrop arg0namespace argN argNpath (N < 64). */
+static int rule_key_ok(const char *k, size_t n)
+{
+	static const char *const keys[] = {"type", "sender", "interface", "member", "path",
+		"path_namespace", "destination", "eavesdrop", "arg0namespace", NULL};
+	size_t d = 3;
+	unsigned num = 0;
+
+	for (int i = 0; keys[i]; i++)
+		if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
+			return 1;
+	if (n < 4 || memcmp(k, "arg", 3) != 0)
+		return 0;
+	while (d < n && d < 5 && k[d] >= '0' && k[d] <= '9')
+		num = num * 10 + (unsigned)(k[d++] - '0');
+	if (d == 3 || num > 63 || (k[3] == '0' && d > 4))
+		return 0;
+	return d == n || (n - d == 4 && memcmp(k + d, "path", 4) == 0);
+}
+
+/* key='value' or key=value pairs, comma-separated; "" matches everything.
+ * The bus checks the values; this refuses what is not a rule at all. */
+static void check_rule(const char *rule)
+{
+	const char *p = rule;
+
+	if (strlen(rule) > MATCH_RULE_MAX)
+		cli_usage_error("match rule longer than %d bytes", MATCH_RULE_MAX);
+	while (*p) {
+		const char *k = p;
+		while (*p && *p != '=' && *p != ',')
+			p++;
+		if (*p != '=' || !rule_key_ok(k, (size_t)(p - k)))
+			cli_usage_error("invalid match rule '%s'", rule);
+		p++;
+		if (*p == '\'') {
+			p = strchr(p + 1, '\'');
+			if (!p)
+				cli_usage_error("invalid match rule '%s': unterminated quote", rule);
+			p++;
+		} else {
+			while (*p && *p != ',')
+				p++;
+		}
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			cli_usage_error("invalid match rule '%s'", rule);
+	}
+}
+
+static int refused(const struct dbus_msg *r)
+{
+	return r->type == DBUS_ERROR &&
+	       (str_is(r->error_name, "org.freedesktop.DBus.Error.AccessDenied") ||
+		str_is(r->error_name, "org.freedesktop.DBus.Error.UnknownMethod") ||
+		str_is(r->error_name, "org.freedesktop.DBus.Error.UnknownInterface"));
+}
+
+/* An invalid rule is the user's input: exit 2; other errors exit 1. */
+static void rule_error(const struct dbus_msg *r)
+{
+	if (r->type == DBUS_ERROR && str_is(r->error_name, "org.freedesktop.DBus.Error.MatchRuleInvalid"))
+		cli_usage_error("invalid match rule: %s",
+				r->nbody > 0 && r->body[0].type == 's' ? r->body[0].v.str : "");
+	fail_on_error(r);
+}
+
+/* The old way: eavesdrop=true in front of every rule (alone if none). */
+static void eavesdrop(void)
+{
+	char rule[MATCH_RULE_MAX + 32];
+
+	for (int i = 0; i < bus.nops || (i == 0 && bus.nops == 0); i++) {
+		const char *user = bus.nops ? bus.ops[i] : "";
+		struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "AddMatch");
+		struct dbus_value arg;
+		struct dbus_msg reply;
+
+		snprintf(rule, sizeof rule, "eavesdrop=true%s%s", *user ? "," : "", user);
+		arg = string_value(rule);
+		m.signature = "s";
+		m.body = &arg;
+		m.nbody = 1;
+		call(&m, &reply);
+		rule_error(&reply);
+		dbus_msg_free(&reply);
+	}
+}
+
+/* BecomeMonitor(as rules, u 0); after it we never send again. */
+static void become_monitor(void)
+{
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, "org.freedesktop.DBus.Monitoring",
+					"BecomeMonitor");
+	struct dbus_value args[2] = {{.type = 'a', .sig = "as", .n = (uint32_t)bus.nops},
+				     {.type = 'u', .sig = "u"}};
+	struct dbus_msg reply;
+
+	args[0].v.items = dbus_arena_alloc(bus.arena, sizeof(struct dbus_value) * (size_t)(bus.nops + 1));
+	for (int i = 0; i < bus.nops; i++)
+		args[0].v.items[i] = string_value(bus.ops[i]);
+	m.signature = "asu";
+	m.body = args;
+	m.nbody = 2;
+	call(&m, &reply);
+	if (refused(&reply))
+		eavesdrop();
+	else
+		rule_error(&reply);
+	dbus_msg_free(&reply);
+}
+
+static const char *kind_json(int type)
+{
+	switch (type) {
+	case DBUS_METHOD_CALL: return "method_call";
+	case DBUS_METHOD_RETURN: return "method_return";
+	case DBUS_ERROR: return "error";
+	case DBUS_SIGNAL: return "signal";
+	}
+	return "unknown";
+}
+
+static void json_field(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	if (value)
+		json_cstring(stdout, value);
+	else
+		fputs("null", stdout);
+}
+
+static void print_json_msg(const struct dbus_msg *m, const struct timeval *tv)
+{
+	printf("{\"time\":%lld.%06ld,\"type\":\"%s\"", (long long)tv->tv_sec, (long)tv->tv_usec,
+	       kind_json(m->type));
+	json_field("sender", m->sender);
+	json_field("destination", m->destination);
+	printf(",\"serial\":%u", m->serial);
+	if (m->reply_serial)
+		printf(",\"reply_serial\":%u", m->reply_serial);
+	else
+		fputs(",\"reply_serial\":null", stdout);
+	json_field("path", m->path);
+	json_field("interface", m->interface);
+	json_field("member", m->member);
+	json_field("error_name", m->error_name);
+	json_field("signature", m->signature);
+	fputs(",\"body\":", stdout);
+	dbus_print_json(stdout, m->signature, m->body, m->nbody);
+	fputs("}\n", stdout);
+}
+
+/* libpcap: the global header in host order (readers detect the order from
+ * the magic), then per message {sec, usec, incl_len, orig_len} + bytes. */
+static void pcap_header(void)
+{
+	uint32_t h[6] = {0xa1b2c3d4, 0, 0, 0, PCAP_SNAPLEN, LINKTYPE_DBUS};
+	uint16_t v[2] = {2, 4};
+
+	memcpy(&h[1], v, sizeof v);
+	fwrite(h, sizeof h, 1, mon_out);
+}
+
+static void pcap_record(const uint8_t *raw, size_t len, const struct timeval *tv)
+{
+	uint32_t r[4] = {(uint32_t)tv->tv_sec, (uint32_t)tv->tv_usec, (uint32_t)len, (uint32_t)len};
+
+	fwrite(r, sizeof r, 1, mon_out);
+	fwrite(raw, len, 1, mon_out);
+}
+
+/* Flush what one message produced; a closed pipe ends quietly. */
+static void mon_flush(void)
+{
+	if (fflush(mon_out) == 0 && !ferror(mon_out))
+		return;
+	if (errno == EPIPE)
+		_exit(EXIT_OK);
+	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", bus.pcap ? bus.pcap : "standard output");
+}
+
+static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	if (bus.pcap)
+		pcap_record(raw, len, &tv);
+	else if (bus.json)
+		print_json_msg(m, &tv);
+	else
+		dbus_print_monitor(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+	mon_flush();
+}
+
+/* The bus telling us about our own names (NameAcquired, NameLost). */
+static int own_traffic(const struct dbus_msg *m)
+{
+	return str_is(m->sender, DRIVER_NAME) && str_is(m->destination, bus.conn.unique_name);
+}
+
+static int monitor_loop(void)
+{
+	int64_t deadline = bus.timeout_set ? bus.deadline : -1;
+	uint64_t seen = 0;
+
+	for (;;) {
+		struct dbus_err err = {{0}};
+		struct dbus_msg m;
+		uint8_t *raw = NULL;
+		size_t len = 0;
+		int r = dbus_conn_recv_raw(&bus.conn, &m, &raw, &len, deadline, &err);
+		if (r == -2)
+			cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
+		if (r < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		mon_busy = 1;
+		if (!own_traffic(&m)) {
+			mon_output(&m, raw, len);
+			seen++;
+		}
+		dbus_msg_free(&m);
+		free(raw);
+		mon_busy = 0;
+		if (mon_stop || (bus.count && seen == bus.count))
+			return EXIT_OK;
+	}
+}
+
+static void mon_signals(void)
+{
+	struct sigaction sa = {.sa_handler = mon_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The ready file holds our unique name, a line. */
+static void write_ready(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fprintf(f, "%s\n", bus.conn.unique_name) < 0 || fclose(f) != 0)
+		cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", path);
+}
+
+static int monitor_main(int argc, char **argv)
+{
+	options(argc, argv, 0, -1);
+	if (bus.json && bus.pcap)
+		cli_usage_error("--json and --pcap exclude each other");
+	for (int i = 0; i < bus.nops; i++)
+		check_rule(bus.ops[i]);
+	mon_out = stdout;
+	if (bus.pcap && strcmp(bus.pcap, "-") != 0) {
+		mon_out = fopen(bus.pcap, "wbe");
+		if (!mon_out)
+			cli_die_errno(EXIT_FAIL, errno, "open %s", bus.pcap);
+	}
+	if (bus.pcap) {
+		pcap_header();
+		mon_flush();
+	}
+	mon_signals();
+	connect_bus();
+	become_monitor();
+	if (bus.ready_file)
+		write_ready(bus.ready_file);
+	return monitor_loop();
+}
+
 /* ---- completion: the names on the default bus ----------------------------- */
 
 static void complete_names(void)
@@ -1030,6 +1338,12 @@ static const struct opt wait_opts[] = {
 	O_BUS, O_JSON,
 	{OPT_SIGNAL, "signal", NULL, "operands are PATH INTERFACE SIGNAL: wait for that signal", NULL},
 	{0}};
+static const struct opt monitor_opts[] = {
+	O_BUS, O_JSON,
+	{OPT_PCAP, "pcap", "FILE", "write a libpcap capture (link type DBUS) to FILE ('-': stdout)", "file"},
+	{OPT_COUNT, "count", "N", "exit after N messages", NULL},
+	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once monitoring has begun", "file"},
+	{0}};
 
 const struct applet bus_applets[] = {
 	{"bus-call", call_main, "DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]",
@@ -1049,5 +1363,7 @@ const struct applet bus_applets[] = {
 	 complete_names},
 	{"bus-wait", wait_main, "NAME | --signal PATH INTERFACE SIGNAL",
 	 "wait until a name has an owner, or a signal arrives", wait_opts, complete_names},
+	{"bus-monitor", monitor_main, "[MATCH_RULE]... [--json | --pcap FILE] [--count N]",
+	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
 	{0},
 };

@@ -217,8 +217,28 @@ static int bad_message(struct dbus_err *err)
 	return dbus_err_set(err, "bad message from the bus: %.200s", why);
 }
 
+/* A malloc'd copy of the first total bytes of rbuf (the message m). */
+static int keep_raw(struct dbus_conn *c, struct dbus_msg *m, size_t total, uint8_t **raw,
+		    size_t *rawlen, struct dbus_err *err)
+{
+	*raw = malloc(total);
+	if (!*raw) {
+		dbus_msg_free(m);
+		return dbus_err_set(err, "out of memory");
+	}
+	memcpy(*raw, c->rbuf, total);
+	*rawlen = total;
+	return 0;
+}
+
 int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		   struct dbus_err *err)
+{
+	return dbus_conn_recv_raw(c, m, NULL, NULL, deadline_ms, err);
+}
+
+int dbus_conn_recv_raw(struct dbus_conn *c, struct dbus_msg *m, uint8_t **raw, size_t *rawlen,
+		       int64_t deadline_ms, struct dbus_err *err)
 {
 	for (;;) {
 		size_t total = 0;
@@ -237,13 +257,19 @@ int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		memset(m, 0, sizeof *m);
 		if (dbus_msg_parse(m, c->rbuf, total, err) < 0)
 			return bad_message(err);
+		if (raw && keep_raw(c, m, total, raw, rawlen, err) < 0)
+			return -1;
 		c->rlen -= total;
 		memmove(c->rbuf, c->rbuf + total, c->rlen);
 		r = take_hello_reply(c, m, err);
-		if (r < 0)
-			return -1;
 		if (r == 0)
 			return 0;
+		if (raw) {
+			free(*raw);
+			*raw = NULL;
+		}
+		if (r < 0)
+			return -1;
 	}
 }
 

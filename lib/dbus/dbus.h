@@ -136,6 +136,12 @@ void dbus_print_json(FILE *f, const char *sig, const struct dbus_value *vals, ui
 /* One value in JSON (as an element of "data" above). */
 void dbus_print_json_value(FILE *f, const struct dbus_value *v);
 
+/* dbus-monitor's layout (its tools/dbus-print-message.c): the header line
+ * ("method call time=S.U sender=A -> destination=B serial=N path=P;
+ * interface=I; member=M"), then one line per argument, 3 spaces of indent
+ * per depth.  sec/usec: the receive time. */
+void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long usec);
+
 /* ---- connection -------------------------------------------------------- */
 
 struct dbus_conn {
@@ -163,6 +169,10 @@ int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err
  * -2 on timeout. */
 int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		   struct dbus_err *err);
+/* The same, and also *raw: a malloc'd copy of the message's bytes as
+ * received (*rawlen of them), for captures; the caller frees it. */
+int dbus_conn_recv_raw(struct dbus_conn *c, struct dbus_msg *m, uint8_t **raw, size_t *rawlen,
+		       int64_t deadline_ms, struct dbus_err *err);
 /* Send a method call and wait for its reply (METHOD_RETURN or ERROR, matched
  * by REPLY_SERIAL), skipping other traffic.  Returns as dbus_conn_recv. */
 int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,

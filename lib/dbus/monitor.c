@@ -1,0 +1,157 @@
+/* dbus monitor: dbus-monitor's text layout, so that output people already
+ * read (and scripts already parse) comes out the same.
+ *
+ * Facts from reference/dbus.md section 1.6: 3 spaces of indent per depth,
+ * top-level arguments at depth 1; strings printed without escaping; arrays,
+ * dict entries and structs open on their line and close at the parent's
+ * indent; a variant's value follows "variant " with its own (deeper)
+ * indent; an array of bytes prints as a string when every byte is
+ * printable ASCII (a trailing NUL shown as " + \0"), else as hex rows. */
+#include "dbus.h"
+
+#include <string.h>
+
+#define INDENT 3
+
+static void indent(FILE *f, int depth)
+{
+	for (int i = 0; i < depth * INDENT; i++)
+		putc(' ', f);
+}
+
+/* Printable ASCII, ignoring one trailing NUL. */
+static int printable_bytes(const struct dbus_value *a)
+{
+	for (uint32_t i = 0; i < a->n; i++) {
+		uint64_t b = a->v.items[i].v.u;
+		if ((b < 32 || b > 126) && !(i == a->n - 1 && b == 0))
+			return 0;
+	}
+	return a->n > 0;
+}
+
+static void print_bytes(FILE *f, const struct dbus_value *a, int depth)
+{
+	int columns = (80 - (depth + 1) * INDENT) / 3;
+
+	if (printable_bytes(a)) {
+		int nul = a->v.items[a->n - 1].v.u == 0;
+		fputs("array of bytes \"", f);
+		for (uint32_t i = 0; i < a->n - (uint32_t)nul; i++)
+			putc((int)a->v.items[i].v.u, f);
+		fprintf(f, "\"%s\n", nul ? " + \\0" : "");
+		return;
+	}
+	if (columns < 8)
+		columns = 8;
+	fputs("array of bytes [\n", f);
+	indent(f, depth + 1);
+	for (uint32_t i = 0; i < a->n; i++) {
+		fprintf(f, "%02x", (unsigned)a->v.items[i].v.u);
+		if (i + 1 == a->n)
+			break;
+		if (i % (uint32_t)columns == (uint32_t)columns - 1) {
+			putc('\n', f);
+			indent(f, depth + 1);
+		} else {
+			putc(' ', f);
+		}
+	}
+	putc('\n', f);
+	indent(f, depth);
+	fputs("]\n", f);
+}
+
+static void print_value(FILE *f, const struct dbus_value *v, int depth);
+
+/* Children one a line at depth + 1, then the closing text at depth. */
+static void print_children(FILE *f, const struct dbus_value *v, int depth, const char *open,
+			   const char *close)
+{
+	fputs(open, f);
+	for (uint32_t i = 0; i < v->n; i++)
+		print_value(f, &v->v.items[i], depth + 1);
+	indent(f, depth);
+	fputs(close, f);
+}
+
+static void print_basic(FILE *f, const struct dbus_value *v)
+{
+	switch (v->type) {
+	case 's': fprintf(f, "string \"%s\"\n", v->v.str); break;
+	case 'o': fprintf(f, "object path \"%s\"\n", v->v.str); break;
+	case 'g': fprintf(f, "signature \"%s\"\n", v->v.str); break;
+	case 'y': fprintf(f, "byte %d\n", (int)v->v.u); break;
+	case 'b': fprintf(f, "boolean %s\n", v->v.u ? "true" : "false"); break;
+	case 'n': fprintf(f, "int16 %d\n", (int)v->v.i); break;
+	case 'q': fprintf(f, "uint16 %u\n", (unsigned)v->v.u); break;
+	case 'i': fprintf(f, "int32 %d\n", (int)v->v.i); break;
+	case 'u': fprintf(f, "uint32 %u\n", (unsigned)v->v.u); break;
+	case 'x': fprintf(f, "int64 %lld\n", (long long)v->v.i); break;
+	case 't': fprintf(f, "uint64 %llu\n", (unsigned long long)v->v.u); break;
+	case 'd': fprintf(f, "double %g\n", v->v.d); break;
+	case 'h': fputs("file descriptor\n", f); break;
+	default: fputs("(unknown type)\n", f); break;
+	}
+}
+
+static void print_value(FILE *f, const struct dbus_value *v, int depth)
+{
+	indent(f, depth);
+	switch (v->type) {
+	case 'a':
+		if (v->sig[1] == 'y' && v->n > 0)
+			print_bytes(f, v, depth);
+		else
+			print_children(f, v, depth, "array [\n", "]\n");
+		break;
+	case '(': print_children(f, v, depth, "struct {\n", "}\n"); break;
+	case '{': print_children(f, v, depth, "dict entry(\n", ")\n"); break;
+	case 'v':
+		fputs("variant ", f);
+		print_value(f, &v->v.items[0], depth + 1);
+		break;
+	default: print_basic(f, v); break;
+	}
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case DBUS_METHOD_CALL: return "method call";
+	case DBUS_METHOD_RETURN: return "method return";
+	case DBUS_ERROR: return "error";
+	case DBUS_SIGNAL: return "signal";
+	}
+	return "(unknown message type)";
+}
+
+/* printf's "%s" of a NULL pointer in glibc, which dbus-monitor relies on. */
+static const char *or_null(const char *s)
+{
+	return s ? s : "(null)";
+}
+
+void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long usec)
+{
+	fprintf(f, "%s time=%lld.%06ld sender=%s -> destination=%s", type_name(m->type), sec, usec,
+		m->sender ? m->sender : "(null sender)",
+		m->destination ? m->destination : "(null destination)");
+	switch (m->type) {
+	case DBUS_METHOD_CALL:
+	case DBUS_SIGNAL:
+		fprintf(f, " serial=%u path=%s; interface=%s; member=%s\n", m->serial,
+			or_null(m->path), or_null(m->interface), or_null(m->member));
+		break;
+	case DBUS_METHOD_RETURN:
+		fprintf(f, " serial=%u reply_serial=%u\n", m->serial, m->reply_serial);
+		break;
+	case DBUS_ERROR:
+		fprintf(f, " error_name=%s reply_serial=%u\n", or_null(m->error_name),
+			m->reply_serial);
+		break;
+	default: putc('\n', f); break;
+	}
+	for (uint32_t i = 0; i < m->nbody; i++)
+		print_value(f, &m->body[i], 1);
+}
