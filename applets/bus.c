@@ -9,6 +9,7 @@
  *   bus-tree       DEST
  *   bus-wait       NAME | --signal PATH INTERFACE SIGNAL
  *   bus-monitor    [MATCH_RULE]... [--json | --pcap FILE] [--count N]
+ *   bus-serve      NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...
  *
  * Arguments use busctl's syntax (lib/dbus/text.c) and are checked before
  * connecting: bad input exits 2 without touching the bus.  Output is
@@ -21,6 +22,7 @@
 #include "../lib/dbus/dbus.h"
 #include "../lib/dbus/introspect.h"
 #include "../lib/json.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -1292,6 +1294,296 @@ static int monitor_main(int argc, char **argv)
 	return monitor_loop();
 }
 
+/* ---- bus-serve ------------------------------------------------------------- */
+
+#define SERVE_OUTPUT_MAX (16u * 1024 * 1024)
+#define SERVE_MAX_WORDS 65536
+
+static const char *const *serve_cmd; /* CMD [ARG]... */
+
+/* Length of the complete type at the start of a valid signature. */
+static size_t type_len(const char *s)
+{
+	size_t n = 1;
+	int depth = 0;
+
+	if (*s == 'a')
+		return 1 + type_len(s + 1);
+	if (*s != '(' && *s != '{')
+		return 1;
+	do {
+		if (s[n - 1] == '(' || s[n - 1] == '{')
+			depth++;
+		else if (s[n - 1] == ')' || s[n - 1] == '}')
+			depth--;
+	} while (depth > 0 && s[n++]);
+	return n;
+}
+
+static void intro_args(FILE *f, const char *sig, const char *dir)
+{
+	while (*sig) {
+		size_t n = type_len(sig);
+		fprintf(f, "   <arg type=\"%.*s\" direction=\"%s\"/>\n", (int)n, sig, dir);
+		sig += n;
+	}
+}
+
+/* The introspection document of the served object. */
+static char *intro_xml(void)
+{
+	char *xml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&xml, &len);
+
+	if (!f)
+		cli_die_errno(EXIT_FAIL, errno, "open_memstream");
+	fputs("<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
+	      "\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n<node>\n", f);
+	fprintf(f, " <interface name=\"%s\">\n  <method name=\"%s\">\n", bus.ops[2], bus.ops[3]);
+	intro_args(f, bus.ops[4], "in");
+	intro_args(f, bus.ops[5], "out");
+	fputs("  </method>\n </interface>\n"
+	      " <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
+	      "  <method name=\"Introspect\">\n"
+	      "   <arg name=\"xml_data\" type=\"s\" direction=\"out\"/>\n  </method>\n </interface>\n"
+	      " <interface name=\"org.freedesktop.DBus.Peer\">\n  <method name=\"Ping\"/>\n"
+	      "  <method name=\"GetMachineId\">\n"
+	      "   <arg name=\"machine_uuid\" type=\"s\" direction=\"out\"/>\n  </method>\n"
+	      " </interface>\n</node>\n", f);
+	if (fclose(f) != 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	return xml;
+}
+
+static void reply_with(const struct dbus_msg *call, struct dbus_msg *r)
+{
+	struct dbus_err err = {{0}};
+
+	if (call->flags & DBUS_FLAG_NO_REPLY_EXPECTED)
+		return;
+	r->reply_serial = call->serial;
+	r->destination = call->sender;
+	if (dbus_conn_send(&bus.conn, r, &err) < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+}
+
+static void reply_error(const struct dbus_msg *call, const char *name, const char *text)
+{
+	struct dbus_value v = string_value(text);
+	struct dbus_msg r = {.type = DBUS_ERROR, .error_name = name, .signature = "s"};
+
+	r.body = &v;
+	r.nbody = 1;
+	reply_with(call, &r);
+}
+
+static void reply_string(const struct dbus_msg *call, const char *s)
+{
+	struct dbus_value v = string_value(s);
+	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = "s"};
+
+	r.body = &v;
+	r.nbody = 1;
+	reply_with(call, &r);
+}
+
+static void machine_id(const struct dbus_msg *call)
+{
+	char id[33] = "";
+	FILE *f = fopen("/etc/machine-id", "re");
+
+	if (!f)
+		f = fopen("/var/lib/dbus/machine-id", "re");
+	if (f && fgets(id, sizeof id, f) && strlen(id) == 32)
+		reply_string(call, id);
+	else
+		reply_error(call, "org.freedesktop.DBus.Error.FileNotFound", "no machine id");
+	if (f)
+		fclose(f);
+}
+
+/* All of f (rewound), NUL-terminated, at most SERVE_OUTPUT_MAX bytes. */
+static char *slurp(FILE *f, size_t *len)
+{
+	char *buf = malloc(SERVE_OUTPUT_MAX + 1);
+
+	if (!buf)
+		cli_die(EXIT_FAIL, "out of memory");
+	rewind(f);
+	*len = fread(buf, 1, SERVE_OUTPUT_MAX + 1, f);
+	buf[*len > SERVE_OUTPUT_MAX ? SERVE_OUTPUT_MAX : *len] = '\0';
+	return buf;
+}
+
+/* Run CMD with in as stdin, out and errf as stdout and stderr: its status. */
+static int run_cmd(FILE *in, FILE *out, FILE *errf)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(fileno(in), 0) < 0 || dup2(fileno(out), 1) < 0 || dup2(fileno(errf), 2) < 0)
+			_exit(126);
+		execvp(serve_cmd[0], (char *const *)serve_cmd);
+		fprintf(stderr, "%s: %s\n", serve_cmd[0], strerror(errno));
+		_exit(127);
+	}
+	return spawn_wait(pid);
+}
+
+/* CMD's stdout, split at blanks, as values of OUT_SIG: the reply. */
+static void reply_output(const struct dbus_msg *call, char *text, size_t len)
+{
+	static char *words[SERVE_MAX_WORDS];
+	struct dbus_arena *a = dbus_arena_new();
+	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = bus.ops[5]};
+	struct dbus_err err = {{0}};
+	char msg[400];
+	int n = 0;
+
+	if (len > SERVE_OUTPUT_MAX || strlen(text) != len) {
+		reply_error(call, "org.freedesktop.DBus.Error.Failed", "the command's output is too long or has NUL bytes");
+		dbus_arena_free(a);
+		return;
+	}
+	for (char *w = strtok(text, " \t\n"); w && n < SERVE_MAX_WORDS; w = strtok(NULL, " \t\n"))
+		words[n++] = w;
+	if (dbus_text_parse(a, bus.ops[5], n, words, &r.body, &r.nbody, &err) < 0) {
+		snprintf(msg, sizeof msg, "bad output from the command: %s", err.msg);
+		reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
+	} else {
+		reply_with(call, &r);
+	}
+	dbus_arena_free(a);
+}
+
+/* The first line of CMD's stderr, or its status. */
+static void reply_failure(const struct dbus_msg *call, char *errtext, int status)
+{
+	char msg[512];
+
+	errtext[strcspn(errtext, "\n")] = '\0';
+	if (*errtext && dbus_valid_utf8(errtext, strlen(errtext)))
+		snprintf(msg, sizeof msg, "%s", errtext);
+	else
+		snprintf(msg, sizeof msg, "%s exited with status %d", serve_cmd[0], status);
+	reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
+}
+
+/* Answer METHOD: the arguments in busctl's terse text on CMD's stdin. */
+static void serve_method(const struct dbus_msg *call)
+{
+	FILE *in = tmpfile(), *out = tmpfile(), *errf = tmpfile();
+	char *otext, *etext;
+	size_t olen, elen;
+	int status;
+
+	if (!in || !out || !errf)
+		cli_die_errno(EXIT_FAIL, errno, "temporary file");
+	if (call->nbody > 0)
+		dbus_print_terse(in, call->signature, call->body, call->nbody);
+	fputc('\n', in);
+	fflush(in);
+	rewind(in);
+	status = run_cmd(in, out, errf);
+	otext = slurp(out, &olen);
+	etext = slurp(errf, &elen);
+	if (status == 0)
+		reply_output(call, otext, olen);
+	else if (status < 0)
+		reply_error(call, "org.freedesktop.DBus.Error.Failed", strerror(errno));
+	else
+		reply_failure(call, etext, status);
+	free(otext);
+	free(etext);
+	fclose(in);
+	fclose(out);
+	fclose(errf);
+}
+
+static void serve_one(const struct dbus_msg *m)
+{
+	const char *sig = m->signature ? m->signature : "";
+
+	if (m->type != DBUS_METHOD_CALL)
+		return;
+	if (str_is(m->interface, "org.freedesktop.DBus.Peer") && str_is(m->member, "Ping"))
+		reply_with(m, &(struct dbus_msg){.type = DBUS_METHOD_RETURN, .signature = ""});
+	else if (str_is(m->interface, "org.freedesktop.DBus.Peer") && str_is(m->member, "GetMachineId"))
+		machine_id(m);
+	else if (!str_is(m->path, bus.ops[1]))
+		reply_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
+	else if (str_is(m->interface, "org.freedesktop.DBus.Introspectable") &&
+		 str_is(m->member, "Introspect")) {
+		char *xml = intro_xml();
+		reply_string(m, xml);
+		free(xml);
+	} else if ((!m->interface || str_is(m->interface, bus.ops[2])) && str_is(m->member, bus.ops[3])) {
+		if (strcmp(sig, bus.ops[4]) != 0)
+			reply_error(m, "org.freedesktop.DBus.Error.InvalidArgs", "wrong argument signature");
+		else
+			serve_method(m);
+	} else {
+		reply_error(m, "org.freedesktop.DBus.Error.UnknownMethod", "no such method");
+	}
+}
+
+static void request_name(const char *name)
+{
+	struct dbus_value args[2] = {string_value(name), {.type = 'u', .sig = "u", .v.u = 4}};
+	struct dbus_msg reply;
+
+	driver_call("RequestName", "su", args, 2, &reply);
+	if (reply.nbody != 1 || reply.body[0].type != 'u' ||
+	    (reply.body[0].v.u != 1 && reply.body[0].v.u != 4))
+		cli_die(EXIT_FAIL, "%s: the name is taken", name);
+	dbus_msg_free(&reply);
+}
+
+static void check_sig(const char *s)
+{
+	if (!dbus_valid_signature(s, strlen(s)))
+		cli_usage_error("invalid signature '%s'", s);
+}
+
+static int serve_main(int argc, char **argv)
+{
+	int64_t deadline;
+
+	options(argc, argv, 7, -1);
+	check_bus_name(bus.ops[0]);
+	if (bus.ops[0][0] == ':')
+		cli_usage_error("invalid bus name '%s': a unique name cannot be requested", bus.ops[0]);
+	check_path(bus.ops[1]);
+	check_interface(bus.ops[2]);
+	check_member(bus.ops[3]);
+	check_sig(bus.ops[4]);
+	check_sig(bus.ops[5]);
+	serve_cmd = (const char *const *)bus.ops + 6;
+	signal(SIGPIPE, SIG_IGN);
+	connect_bus();
+	request_name(bus.ops[0]);
+	if (bus.ready_file)
+		write_ready(bus.ready_file);
+	deadline = bus.timeout_set ? bus.deadline : -1;
+	for (;;) {
+		struct dbus_err err = {{0}};
+		struct dbus_msg m;
+		int r = dbus_conn_recv(&bus.conn, &m, deadline, &err);
+		if (r == -2)
+			cli_die(EXIT_TIMEOUT, "no more calls within the timeout");
+		if (r < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		serve_one(&m);
+		dbus_msg_free(&m);
+	}
+}
+
 /* ---- completion: the names on the default bus ----------------------------- */
 
 static void complete_names(void)
@@ -1345,6 +1637,11 @@ static const struct opt monitor_opts[] = {
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once monitoring has begun", "file"},
 	{0}};
 
+static const struct opt serve_opts[] = {
+	O_BUS,
+	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once NAME is ours", "file"},
+	{0}};
+
 const struct applet bus_applets[] = {
 	{"bus-call", call_main, "DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]",
 	 "call a method and print its reply", call_opts, complete_names},
@@ -1365,5 +1662,7 @@ const struct applet bus_applets[] = {
 	 "wait until a name has an owner, or a signal arrives", wait_opts, complete_names},
 	{"bus-monitor", monitor_main, "[MATCH_RULE]... [--json | --pcap FILE] [--count N]",
 	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
+	{"bus-serve", serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...",
+	 "answer METHOD calls by running CMD: a script becomes a D-Bus service", serve_opts, NULL},
 	{0},
 };
