@@ -1631,7 +1631,7 @@ static const struct opt wait_opts[] = {
 	{OPT_SIGNAL, "signal", NULL, "operands are PATH INTERFACE SIGNAL: wait for that signal", NULL},
 	{0}};
 static const struct opt monitor_opts[] = {
-	O_BUS, O_JSON,
+	O_BUS, {'j', "json", NULL, "print one JSON object per message", NULL},
 	{OPT_PCAP, "pcap", "FILE", "write a libpcap capture (link type DBUS) to FILE ('-': stdout)", "file"},
 	{OPT_COUNT, "count", "N", "exit after N messages", NULL},
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once monitoring has begun", "file"},
