@@ -1356,6 +1356,18 @@ static char *intro_xml(void)
 	return xml;
 }
 
+/* The name of the child of ancestor on the way to PATH: "a" for "/" and
+ * "/a/b"; its length, or 0 if ancestor is not a proper ancestor of PATH. */
+static size_t child_toward(const char *ancestor)
+{
+	const char *path = bus.ops[1];
+	size_t n = strcmp(ancestor, "/") == 0 ? 0 : strlen(ancestor);
+
+	if (strcmp(ancestor, path) == 0 || strncmp(ancestor, path, n) != 0 || path[n] != '/')
+		return 0;
+	return strcspn(path + n + 1, "/");
+}
+
 static void reply_with(const struct dbus_msg *call, struct dbus_msg *r)
 {
 	struct dbus_err err = {{0}};
@@ -1506,6 +1518,26 @@ static void serve_method(const struct dbus_msg *call)
 	fclose(errf);
 }
 
+/* Introspect on an object above PATH lists the next node down, so that
+ * bus-tree and busctl tree find PATH; anything else there is unknown. */
+static void serve_ancestor(const struct dbus_msg *m)
+{
+	size_t n = m->path ? child_toward(m->path) : 0;
+	const char *child;
+	char *xml;
+
+	if (!n || !str_is(m->interface, "org.freedesktop.DBus.Introspectable") ||
+	    !str_is(m->member, "Introspect")) {
+		reply_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
+		return;
+	}
+	child = bus.ops[1] + (strcmp(m->path, "/") == 0 ? 1 : strlen(m->path) + 1);
+	if (asprintf(&xml, "<node>\n <node name=\"%.*s\"/>\n</node>\n", (int)n, child) < 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	reply_string(m, xml);
+	free(xml);
+}
+
 static void serve_one(const struct dbus_msg *m)
 {
 	const char *sig = m->signature ? m->signature : "";
@@ -1517,7 +1549,7 @@ static void serve_one(const struct dbus_msg *m)
 	else if (str_is(m->interface, "org.freedesktop.DBus.Peer") && str_is(m->member, "GetMachineId"))
 		machine_id(m);
 	else if (!str_is(m->path, bus.ops[1]))
-		reply_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
+		serve_ancestor(m);
 	else if (str_is(m->interface, "org.freedesktop.DBus.Introspectable") &&
 		 str_is(m->member, "Introspect")) {
 		char *xml = intro_xml();

@@ -87,6 +87,17 @@ print(o.Run("word", dbus_interface="org.ipcbox.Calc"))
 	[[ $stderr == *InvalidArgs* ]]
 }
 
+@test "bus-serve shows its object to bus-tree through the nodes above it" {
+	bg "$IPCBOX" bus-serve --ready-file "$T/ready" "$NAME$$_$BATS_TEST_NUMBER" /a/bc/d org.ipcbox.Calc Run "" "" -- true
+	wait_file "$T/ready"
+	run ipc bus-tree "$NAME$$_$BATS_TEST_NUMBER"
+	assert_status 0
+	[[ $output == *"/a/bc/d"* ]]
+	run --separate-stderr ipc bus-call "$NAME$$_$BATS_TEST_NUMBER" /a/b org.freedesktop.DBus.Introspectable Introspect
+	assert_status 1
+	[[ $stderr == *UnknownObject* ]]
+}
+
 @test "bus-serve exits 1 when the name is taken" {
 	serve "$NAME$$_$BATS_TEST_NUMBER" "" "" true
 	run --separate-stderr ipc bus-serve "$NAME$$_$BATS_TEST_NUMBER" /calc org.ipcbox.Calc Run "" "" -- true
