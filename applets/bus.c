@@ -1415,16 +1415,23 @@ static void machine_id(const struct dbus_msg *call)
 		fclose(f);
 }
 
-/* All of f (rewound), NUL-terminated, at most SERVE_OUTPUT_MAX bytes. */
+/* All of f, NUL-terminated; *len is its size, and only the first
+ * SERVE_OUTPUT_MAX bytes are read. */
 static char *slurp(FILE *f, size_t *len)
 {
-	char *buf = malloc(SERVE_OUTPUT_MAX + 1);
+	size_t cap;
+	char *buf;
+	long size;
 
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "temporary file");
+	*len = (size_t)size;
+	cap = *len > SERVE_OUTPUT_MAX ? SERVE_OUTPUT_MAX : *len;
+	buf = malloc(cap + 1);
 	if (!buf)
 		cli_die(EXIT_FAIL, "out of memory");
 	rewind(f);
-	*len = fread(buf, 1, SERVE_OUTPUT_MAX + 1, f);
-	buf[*len > SERVE_OUTPUT_MAX ? SERVE_OUTPUT_MAX : *len] = '\0';
+	buf[fread(buf, 1, cap, f)] = '\0';
 	return buf;
 }
 
@@ -1463,8 +1470,14 @@ static void reply_output(const struct dbus_msg *call, char *text, size_t len)
 		dbus_arena_free(a);
 		return;
 	}
-	for (char *w = strtok(text, " \t\n"); w && n < SERVE_MAX_WORDS; w = strtok(NULL, " \t\n"))
+	for (char *w = strtok(text, " \t\n"); w; w = strtok(NULL, " \t\n")) {
+		if (n == SERVE_MAX_WORDS) {
+			reply_error(call, "org.freedesktop.DBus.Error.Failed", "the command's output has too many words");
+			dbus_arena_free(a);
+			return;
+		}
 		words[n++] = w;
+	}
 	if (dbus_text_parse(a, bus.ops[5], n, words, &r.body, &r.nbody, &err) < 0) {
 		snprintf(msg, sizeof msg, "bad output from the command: %s", err.msg);
 		reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);

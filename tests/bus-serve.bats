@@ -66,6 +66,13 @@ print(o.Run("word", dbus_interface="org.ipcbox.Calc"))
 	[[ $stderr == *"org.freedesktop.DBus.Error.Failed: bad output from the command"* ]]
 }
 
+@test "bus-serve refuses output of more than 65536 words" {
+	serve "$NAME$$_$BATS_TEST_NUMBER" "" ai sh -c 'echo 70000; seq 70000'
+	run --separate-stderr ipc bus-call "$NAME$$_$BATS_TEST_NUMBER" /calc org.ipcbox.Calc Run
+	assert_status 1
+	[[ $stderr == *"too many words"* ]]
+}
+
 @test "bus-serve answers Introspect, Ping and GetMachineId, UnknownMethod otherwise" {
 	serve "$NAME$$_$BATS_TEST_NUMBER" 'a{sv}i' '(is)' echo 1 x
 	run ipc bus-introspect "$NAME$$_$BATS_TEST_NUMBER" /calc
