@@ -58,5 +58,13 @@ until ipcbox bus-call --json org.freedesktop.DBus /org/freedesktop/DBus \
 	sleep 0.01
 done
 show ipcbox bus-call org.ipcbox.Demo /org/ipcbox/Test org.ipcbox.Test EmitChanged s "hello from the demo"
-wait "$waiter"
+wait "$waiter" || echo "bus-wait exit status $?"
+
+say "Watch the bus: bus-monitor (BecomeMonitor) prints a call and its reply as dbus-monitor would"
+ipcbox bus-monitor --count 2 --ready-file "$dir/monitor-ready" "member='Echo'" "type='method_return',sender='org.ipcbox.Demo'" >"$dir/monitor" &
+monitor=$!
+until [ -s "$dir/monitor-ready" ] || ! kill -0 "$monitor" 2>/dev/null; do sleep 0.01; done
+show ipcbox bus-call org.ipcbox.Demo /org/ipcbox/Test org.ipcbox.Test Echo s watched
+wait "$monitor" || echo "bus-monitor exit status $?"
+sed 's/time=[0-9.]* //' "$dir/monitor"
 exit 0
