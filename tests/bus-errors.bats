@@ -7,14 +7,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 load bus_helpers
 
-setup_file() {
-	start_bus
-}
-
-teardown_file() {
-	stop_bus
-}
-
 # Argument errors must come before any connection: the address points
 # nowhere, so a connection attempt would fail with exit 1 instead.
 NOWHERE=unix:path=/nonexistent/ipcbox-bus

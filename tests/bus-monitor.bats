@@ -6,14 +6,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 load bus_helpers
 
-setup_file() {
-	start_bus
-}
-
-teardown_file() {
-	stop_bus
-}
-
 # start_monitor ARG...: bus-monitor in the background, output in $T/out;
 # returns once it is monitoring.
 start_monitor() {

@@ -6,14 +6,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 load bus_helpers
 
-setup_file() {
-	start_bus
-}
-
-teardown_file() {
-	stop_bus
-}
-
 # serve NAME IN OUT CMD...: bus-serve on /calc org.ipcbox.Calc Run in the
 # background; returns once NAME is owned.
 serve() {

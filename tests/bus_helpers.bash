@@ -17,6 +17,16 @@ OBJ=/org/ipcbox/Test
 # Peers live for the whole file, still under a timeout.
 PEER_TMO=600
 
+# The default for a bus test file: one private bus for the whole file.  A
+# file that needs more (bus.bats starts a service too) defines its own.
+setup_file() {
+	start_bus
+}
+
+teardown_file() {
+	stop_bus
+}
+
 start_bus() {
 	BUS_DIR=$(mktemp -d /tmp/ipcbox-bus.XXXXXX)
 	mkdir "$BUS_DIR/services"
