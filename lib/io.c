@@ -22,25 +22,6 @@ int io_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-ssize_t io_read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 char *io_read_all(int fd, size_t max, size_t *len)
 {
 	size_t cap = 4096, used = 0;

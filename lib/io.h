@@ -8,9 +8,6 @@
 
 /* Write all len bytes; 0 on success, -1 with errno on failure. */
 int io_write_all(int fd, const void *buf, size_t len);
-/* Read until len bytes or EOF; returns the count read (short only at EOF),
- * -1 with errno on failure. */
-ssize_t io_read_full(int fd, void *buf, size_t len);
 /* Read a whole file descriptor into a malloc'd buffer, refusing more than
  * max bytes (errno EFBIG).  *len gets the size; the buffer is NUL-terminated. */
 char *io_read_all(int fd, size_t max, size_t *len);

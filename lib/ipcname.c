@@ -194,11 +194,6 @@ int ipcname_parse(struct ipcname *n, const char *text, enum ipcname_family famil
 	return parse_posix(n, text, why);
 }
 
-int ipcname_is_sysv(const struct ipcname *n)
-{
-	return n->type != IPCNAME_POSIX;
-}
-
 int ipcname_key(struct ipcname *n)
 {
 	if (n->type != IPCNAME_SYSV_FILE && n->type != IPCNAME_QT)

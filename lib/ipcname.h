@@ -41,8 +41,6 @@ struct ipcname {
  * short reason ("names cannot contain '/'") on invalid syntax. */
 int ipcname_parse(struct ipcname *n, const char *text, enum ipcname_family family,
 		  const char **why);
-/* Is it a System V object (key, id, file or Qt name)? */
-int ipcname_is_sysv(const struct ipcname *n);
 /* Compute n->key from the ftok file (FILE, QT); a no-op for other types.
  * 0, or -1 with errno (ENOENT: no such file). */
 int ipcname_key(struct ipcname *n);
