@@ -31,6 +31,21 @@ all: ipcbox units
 ipcbox: $(patsubst %.c,build/rel/%.o,$(SRCS))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The static binary: musl (Debian's musl-tools), -Os, unused sections
+# dropped, stripped.  Its own object tree: never a glibc-compiled object.
+MUSL_CC     ?= musl-gcc
+MUSL_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
+ipcbox-static: $(patsubst %.c,build/musl/%.o,$(SRCS))
+	$(MUSL_CC) $(MUSL_CFLAGS) -static -Wl,--gc-sections -o $@ $^ $(LDLIBS)
+	strip --strip-all --remove-section=.comment --remove-section=.note $@
+
+static: ipcbox-static
+	@ls -l ipcbox-static | awk '{ printf "ipcbox-static: %d bytes (%.1f KiB)\n", $$5, $$5 / 1024 }'
+
+build/musl/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(CPPFLAGS) $(MUSL_CFLAGS) $(WARN) -c -o $@ $<
+
 ipcbox-asan: $(patsubst %.c,build/asan/%.o,$(SRCS))
 	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

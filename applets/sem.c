@@ -1,5 +1,5 @@
 /* sem applets: create, post, wait on, read, run a command under, list and
- * remove system semaphores, POSIX (sem_open, /dev/shm/sem.NAME) and
+ * remove system semaphores, POSIX (glibc's format, /dev/shm/sem.NAME: lib/ipcsem.h) and
  * System V (semget, semaphore 0 of the set), named as in lib/ipcname.h,
  * including Qt's QSystemSemaphore ("qt:KEY").
  *
@@ -49,7 +49,7 @@ static struct {
 	int try;
 	int json;
 	/* the open semaphore: POSIX or a System V id */
-	sem_t *sem;
+	struct ipcsem *sem;
 	int semid;
 	/* sem-run: the command's pid and the signal asking us to stop */
 	volatile sig_atomic_t child;
@@ -93,8 +93,8 @@ static void sem_open_existing(void)
 	if (ipcname_qt_posix(&S.name, &p)) /* a Qt built with QT_POSIX_IPC */
 		S.name = p;
 	if (S.name.type == IPCNAME_POSIX) {
-		S.sem = sem_open(S.name.posix, 0);
-		if (S.sem == SEM_FAILED)
+		S.sem = ipcsem_open(S.name.posix, 0, 0, 0);
+		if (!S.sem)
 			die_open(&S.name, errno);
 		return;
 	}
@@ -105,7 +105,7 @@ static void sem_open_existing(void)
 
 static uint64_t value_max(void)
 {
-	return S.name.type == IPCNAME_POSIX ? SEM_VALUE_MAX : SYSV_VALUE_MAX;
+	return S.name.type == IPCNAME_POSIX ? IPCSEM_VALUE_MAX : SYSV_VALUE_MAX;
 }
 
 static const char *value_max_name(void)
@@ -126,15 +126,14 @@ static void one_name(struct cli *c, int argc, char **argv)
 
 static int create_posix(void)
 {
-	mode_t old = umask(0); /* the mode asked for, not the umask's */
-	sem_t *s = sem_open(S.name.posix, O_CREAT | O_EXCL, S.mode, (unsigned)S.value);
+	/* the mode asked for, exactly: ipcsem_open does not apply the umask */
+	struct ipcsem *s = ipcsem_open(S.name.posix, O_CREAT | O_EXCL, S.mode, (unsigned)S.value);
 
-	umask(old);
-	if (s == SEM_FAILED && errno == EEXIST && S.exist_ok)
+	if (!s && errno == EEXIST && S.exist_ok)
 		return EXIT_OK;
-	if (s == SEM_FAILED)
+	if (!s)
 		cli_die_errno(EXIT_FAIL, errno, "create %s", S.name.text);
-	sem_close(s);
+	ipcsem_close(s);
 	return EXIT_OK;
 }
 
@@ -199,13 +198,13 @@ static int sem_create_main(int argc, char **argv)
 
 static void post_posix(void)
 {
-	int v;
+	unsigned v = ipcsem_value(S.sem);
 
-	if (sem_getvalue(S.sem, &v) == 0 && (uint64_t)v + S.count > SEM_VALUE_MAX)
-		cli_die(EXIT_FAIL, "post %s: value %d + %llu would exceed %s", S.name.text, v,
+	if ((uint64_t)v + S.count > IPCSEM_VALUE_MAX)
+		cli_die(EXIT_FAIL, "post %s: value %u + %llu would exceed %s", S.name.text, v,
 			(unsigned long long)S.count, value_max_name());
 	for (uint64_t i = 0; i < S.count; i++)
-		if (sem_post(S.sem) < 0)
+		if (ipcsem_post(S.sem) < 0)
 			cli_die_errno(EXIT_FAIL, errno, "post %s (after %llu posts)", S.name.text,
 				      (unsigned long long)i);
 }
@@ -305,7 +304,7 @@ static void catch_signals(void)
 
 static void release_one(void)
 {
-	int r = S.sem ? sem_post(S.sem) : ipcsem_sysv_op(S.semid, 1, SEM_UNDO, IPCSEM_FOREVER, NULL);
+	int r = S.sem ? ipcsem_post(S.sem) : ipcsem_sysv_op(S.semid, 1, SEM_UNDO, IPCSEM_FOREVER, NULL);
 	if (r < 0)
 		cli_warn_errno(errno, "post %s after the command", S.name.text);
 }
@@ -392,8 +391,7 @@ static int sem_value_main(int argc, char **argv)
 	one_name(&c, argc, argv);
 	sem_open_existing();
 	if (S.sem) {
-		if (sem_getvalue(S.sem, &value) < 0)
-			die_open(&S.name, errno);
+		value = (int)ipcsem_value(S.sem);
 	} else {
 		if ((value = semctl(S.semid, 0, GETVAL)) < 0)
 			die_open(&S.name, errno);
@@ -444,13 +442,11 @@ static void list_row(const char *backend, const char *name, long value, int nsem
 static void list_posix(const char *name, const struct stat *st)
 {
 	long value = -1;
-	int v;
-	sem_t *s = sem_open(name, 0);
+	struct ipcsem *s = ipcsem_open(name, 0, 0, 0);
 
-	if (s != SEM_FAILED) {
-		if (sem_getvalue(s, &v) == 0)
-			value = v;
-		sem_close(s);
+	if (s) {
+		value = (long)ipcsem_value(s);
+		ipcsem_close(s);
 	}
 	list_row("posix", name, value, 0, st->st_mode & 07777, st->st_uid, NULL);
 }

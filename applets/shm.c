@@ -63,7 +63,7 @@ static struct {
 	unsigned char *addr;
 	/* the lock, while held: a System V id or a POSIX semaphore */
 	int lock_semid;
-	sem_t *lock_sem;
+	struct ipcsem *lock_sem;
 	/* a qt: name served by Qt's POSIX backend (QT_POSIX_IPC): the Qt name */
 	int qt_posix;
 	struct ipcname qtname;
@@ -160,6 +160,11 @@ static void seg_map(int writable)
  * (MADV_POPULATE_*, Linux 5.14), so the copy that follows does not take a
  * page fault per 4 KiB.  On an older kernel the call fails and the copy
  * simply takes the faults. */
+#ifndef MADV_POPULATE_READ /* Linux 5.14's values; musl 1.2.3 lacks them */
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+
 static void seg_prefault(size_t off, size_t len, int writable)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -235,8 +240,8 @@ static void lock_open(void)
 			ipcname_qt_lock(&S.qtname, &qtlock);
 			ipcname_qt_posix_name(&qtlock, &lock);
 		}
-		S.lock_sem = sem_open(lock.posix, 0);
-		if (S.lock_sem == SEM_FAILED)
+		S.lock_sem = ipcsem_open(lock.posix, 0, 0, 0);
+		if (!S.lock_sem)
 			cli_die_errno(EXIT_FAIL, errno, "%s: lock semaphore %s", S.name.text,
 				      lock.posix);
 		return;
@@ -273,7 +278,7 @@ static void lock_take(void)
 
 static void lock_release(void)
 {
-	int r = S.lock_sem ? sem_post(S.lock_sem)
+	int r = S.lock_sem ? ipcsem_post(S.lock_sem)
 			   : ipcsem_sysv_op(S.lock_semid, 1, SEM_UNDO, IPCSEM_FOREVER, NULL);
 	if (r < 0)
 		cli_die_errno(EXIT_FAIL, errno, "%s: release the lock", S.name.text);

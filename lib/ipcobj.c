@@ -1,13 +1,13 @@
 /* ipcobj: look up, remove and list shm and sem objects by NAME (ipcobj.h). */
 #include "ipcobj.h"
 #include "cli.h"
+#include "ipcsem.h"
 #include "json.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -38,7 +38,7 @@ const char *ipcobj_noun(enum ipcname_family family)
 
 static int unlink_posix(const struct ipcname *n)
 {
-	return n->family == IPCNAME_SHM ? shm_unlink(n->posix) : sem_unlink(n->posix);
+	return n->family == IPCNAME_SHM ? shm_unlink(n->posix) : ipcsem_unlink(n->posix);
 }
 
 static int remove_sysv(struct ipcname *n)
