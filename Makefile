@@ -6,7 +6,12 @@
 #   make fuzz       build and run the libFuzzer targets in tests/fuzz (clang)
 #   make bench      side-by-side benchmarks (bench/run)
 #   make demo       a guided tour on loopback and a private bus
-#   make install    PREFIX=/usr/local DESTDIR=  binary, applet links, man pages, completions
+#   make static     ./ipcbox-static: musl, static, stripped (musl-tools)
+#   make deb        ipcbox_VERSION_ARCH.deb with dpkg-deb alone (packaging/mkdeb.sh)
+#   make install    PREFIX=/usr/local DESTDIR=  the package's files: binary, man
+#                   pages, completions, copyright, changelog (applet links:
+#                   'ipcbox --install [-s] DIR')
+#   make uninstall  the same PREFIX and DESTDIR: removes what install put there
 #   make clean
 
 CC      ?= gcc
@@ -18,6 +23,15 @@ LDFLAGS += -Wl,--as-needed
 PREFIX  ?= /usr/local
 BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man/man1
+# The completion directories are the ones the Debian package uses.
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  := $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR := $(PREFIX)/share/fish/vendor_completions.d
+DOCDIR      := $(PREFIX)/share/doc/ipcbox
+# The binary 'make install' copies (make deb: its hardened build).
+INSTALL_BIN ?= ipcbox
+VERSION := $(shell sed -n 's/^\#define IPCBOX_VERSION "\(.*\)"$$/\1/p' main.c)
+MANPAGES := $(notdir $(wildcard man/*.1))
 
 SRCS    := main.c $(wildcard applets/*.c) $(wildcard lib/*.c) $(wildcard lib/*/*.c)
 LIBSRCS := $(wildcard lib/*.c) $(wildcard lib/*/*.c)
@@ -88,20 +102,66 @@ bench: ipcbox
 demo: ipcbox
 	demo/tour.sh
 
-install: ipcbox
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
-	install -m 755 ipcbox $(DESTDIR)$(BINDIR)/ipcbox
-	for a in $$(./ipcbox --list); do ln -f $(DESTDIR)$(BINDIR)/ipcbox $(DESTDIR)$(BINDIR)/$$a; done
-	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/
-	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	install -m 644 completions/ipcbox.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ipcbox
-	for a in $$(./ipcbox --list); do ln -sf ipcbox $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$a; done
-	install -d $(DESTDIR)$(PREFIX)/share/zsh/site-functions
-	install -m 644 completions/_ipcbox $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ipcbox
-	install -d $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	install -m 644 completions/ipcbox.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ipcbox.fish
+# Man pages and the changelog gzipped as Debian wants them (-9, no name or time).
+build/gz/%.1.gz: man/%.1
+	@mkdir -p $(dir $@)
+	gzip -9n <$< >$@
+
+build/gz/changelog.gz: packaging/changelog
+	@mkdir -p $(dir $@)
+	gzip -9n <$< >$@
+
+# What the Debian package holds, under PREFIX (the package: PREFIX=/usr).
+# No applet links: 33 generic command names do not belong in a shared bin
+# directory; 'ipcbox --install [-s] DIR' makes them where a user wants them.
+# The bash completion is also linked under each applet's name, so links
+# made that way complete too (bash-completion loads by command name).
+install: $(INSTALL_BIN) $(patsubst %,build/gz/%.gz,$(MANPAGES)) build/gz/changelog.gz
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/ipcbox
+	install -m 644 $(patsubst %,build/gz/%.gz,$(MANPAGES)) $(DESTDIR)$(MANDIR)/
+	install -m 644 completions/ipcbox.bash $(DESTDIR)$(BASHCOMPDIR)/ipcbox
+	for a in $$($(abspath $(INSTALL_BIN)) --list); do ln -sfn ipcbox $(DESTDIR)$(BASHCOMPDIR)/$$a || exit 1; done
+	install -m 644 completions/_ipcbox $(DESTDIR)$(ZSHCOMPDIR)/_ipcbox
+	install -m 644 completions/ipcbox.fish $(DESTDIR)$(FISHCOMPDIR)/ipcbox.fish
+	install -m 644 packaging/copyright $(DESTDIR)$(DOCDIR)/copyright
+	install -m 644 build/gz/changelog.gz $(DESTDIR)$(DOCDIR)/changelog.gz
+
+# Removes the files install made (directories stay: they may be shared) and
+# the applet links 'ipcbox --install' made beside the binary.
+uninstall:
+	if [ -e $(DESTDIR)$(BINDIR)/ipcbox ]; then \
+		find $(DESTDIR)$(BINDIR) -maxdepth 1 ! -name ipcbox \( -samefile $(DESTDIR)$(BINDIR)/ipcbox \
+			-o -lname ipcbox -o -lname $(BINDIR)/ipcbox \) -delete; fi
+	rm -f $(DESTDIR)$(BINDIR)/ipcbox $(patsubst %,$(DESTDIR)$(MANDIR)/%.gz,$(MANPAGES)) \
+		$(DESTDIR)$(ZSHCOMPDIR)/_ipcbox $(DESTDIR)$(FISHCOMPDIR)/ipcbox.fish \
+		$(DESTDIR)$(DOCDIR)/copyright $(DESTDIR)$(DOCDIR)/changelog.gz
+	if [ -d $(DESTDIR)$(BASHCOMPDIR) ]; then \
+		find $(DESTDIR)$(BASHCOMPDIR) -maxdepth 1 \( -name ipcbox -o -lname ipcbox \) -delete; fi
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# The Debian package's binary: the distribution's hardening flags.
+DEB_ENV      := DEB_BUILD_MAINT_OPTIONS=hardening=+all
+DEB_CFLAGS   = $(shell $(DEB_ENV) dpkg-buildflags --get CFLAGS)
+DEB_CPPFLAGS = $(shell $(DEB_ENV) dpkg-buildflags --get CPPFLAGS)
+DEB_LDFLAGS  = $(shell $(DEB_ENV) dpkg-buildflags --get LDFLAGS)
+
+build/deb/ipcbox: $(patsubst %.c,build/deb/%.o,$(SRCS))
+	$(CC) $(DEB_CFLAGS) $(DEB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/deb/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(DEB_CPPFLAGS) $(DEB_CFLAGS) $(WARN) -c -o $@ $<
+
+# DEB_OUT: the directory the .deb is written to (default: here).
+DEB_OUT ?= .
+deb: build/deb/ipcbox
+	rm -rf build/pkg
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/build/pkg PREFIX=/usr INSTALL_BIN=build/deb/ipcbox
+	packaging/mkdeb.sh build/pkg $(VERSION) $(DEB_OUT)
 
 clean:
-	rm -rf build ipcbox ipcbox-asan
+	rm -rf build ipcbox ipcbox-asan ipcbox-static ipcbox_*.deb
 
-.PHONY: all units units-asan test check clang fuzz bench demo install clean
+.PHONY: all units units-asan test check clang fuzz bench demo static deb install uninstall clean
