@@ -185,22 +185,3 @@ man_page_of() {
 	run "$IPCBOX_UNIT/parse"
 	assert_status 0
 }
-
-@test "make install PREFIX DESTDIR: binary, a link per applet, man pages, completions" {
-	run timeout 120 make -s -C "$BATS_TEST_DIRNAME/.." install PREFIX=/usr DESTDIR="$T/root"
-	assert_status 0
-	local a n=0
-	for a in $("$IPCBOX" --list); do
-		[ "$T/root/usr/bin/$a" -ef "$T/root/usr/bin/ipcbox" ] || { echo "no link for $a" >&2; return 1; }
-		n=$((n + 1))
-	done
-	[ "$n" -gt 20 ]
-	for page in "$BATS_TEST_DIRNAME"/../man/*.1; do
-		[ -f "$T/root/usr/share/man/man1/${page##*/}" ] || { echo "missing ${page##*/}" >&2; return 1; }
-	done
-	[ -f "$T/root/usr/share/bash-completion/completions/ipcbox" ]
-	[ -f "$T/root/usr/share/zsh/site-functions/_ipcbox" ]
-	[ -f "$T/root/usr/share/fish/vendor_completions.d/ipcbox.fish" ]
-	run timeout -k 5 "$TMO" "$T/root/usr/bin/shm-list" --help
-	assert_status 0
-}
