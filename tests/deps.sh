@@ -22,6 +22,15 @@ pkg-config pkgconf
 xxd xxd
 python3-dbus python3-dbus
 python3-gi python3-gi
+musl-gcc musl-tools
+dpkg-deb dpkg
+dpkg-shlibdeps dpkg-dev
+lintian lintian
+man man-db
+file file
+zsh zsh
+fish fish
+qt6 qt6-base-dev
 '
 missing=
 for_each() {
@@ -32,6 +41,7 @@ for_each() {
 		python3-gi) /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null && continue ;;
 		qmake) [ -x /usr/lib/qt5/bin/qmake ] && continue ;;
 		qtpaths) [ -x /usr/lib/qt5/bin/moc ] && continue ;;
+		qt6) pkg-config --exists Qt6Core Qt6Network 2>/dev/null && continue ;;
 		*) command -v "$cmd" >/dev/null 2>&1 && continue ;;
 		esac
 		echo "$pkg"
