@@ -1,22 +1,37 @@
 #!/usr/bin/env bats
-# qt:KEY against a real Qt 5 program (tests/peers/qt_peer.cpp): its
-# QSharedMemory and QSystemSemaphore, its lock, and segments made by ipcbox
-# that Qt attaches to.
+# qt:KEY against real Qt programs (tests/peers/qt_peer.cpp), built against
+# Qt 5 and against Qt 6: their QSharedMemory and QSystemSemaphore, their
+# lock, and segments made by ipcbox that Qt attaches to; every case runs
+# against both.  Then QLocalServer/QLocalSocket with unix-connect and
+# unix-listen, path sockets and (Qt 6.2+) the abstract namespace.
 
 bats_require_minimum_version 1.5.0
 load helpers
 load ipc_helpers
 
-QT_PEER=$BATS_TEST_DIRNAME/../build/test/qt_peer
+QT5_PEER=$BATS_TEST_DIRNAME/../build/test/qt5_peer
+QT6_PEER=$BATS_TEST_DIRNAME/../build/test/qt6_peer
 
-setup_file() {
-	local src=$BATS_TEST_DIRNAME/peers/qt_peer.cpp
-	local bin=$BATS_TEST_DIRNAME/../build/test/qt_peer
+# build_peer BIN PKG-CONFIG-MODULES [CXXFLAGS]: (re)build the peer against one
+# Qt.  -fPIC: Debian builds Qt with reduce-relocations (reference/field.md).
+build_peer() {
+	local src=$BATS_TEST_DIRNAME/peers/qt_peer.cpp bin=$1 mods=$2 flags=${3:-}
 	mkdir -p "$(dirname "$bin")"
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-		# shellcheck disable=SC2046
-		g++ -fPIC -O1 -o "$bin" "$src" $(pkg-config --cflags --libs Qt5Core)
+		# shellcheck disable=SC2046,SC2086
+		timeout -k 5 600 g++ $flags -fPIC -O1 -o "$bin.tmp" "$src" \
+			$(pkg-config --cflags --libs $mods) && mv "$bin.tmp" "$bin"
 	fi
+}
+
+setup_file() {
+	build_peer "$QT5_PEER" "Qt5Core Qt5Network"
+	build_peer "$QT6_PEER" "Qt6Core Qt6Network" -std=c++17
+}
+
+# qt ARGS...: the peer of this test ($QT_PEER), under timeout.
+qt() {
+	timeout -k 5 "$TMO" "$QT_PEER" "$@"
 }
 
 # qkey SUFFIX: sets K to a Qt key unique to this test, with a dot and digits
@@ -27,7 +42,8 @@ qkey() {
 	TEST_SEM+=("qt:$K")
 }
 
-@test "qt:KEY resolves to Qt's key file: prefix, letters, SHA-1, in \$TMPDIR" {
+# qt:KEY resolves to Qt's key file: prefix, letters, SHA-1, in $TMPDIR
+case_keyfile() {
 	local k
 	qkey a
 	k=$K
@@ -51,7 +67,18 @@ qkey() {
 	wait "$BG_PID"
 }
 
-@test "qt:KEY honours \$TMPDIR through a symlink, as QDir::tempPath() does" {
+@test "Qt 5: qt:KEY resolves to Qt's key file: prefix, letters, SHA-1, in \$TMPDIR" {
+	QT_PEER=$QT5_PEER
+	case_keyfile
+}
+
+@test "Qt 6: qt:KEY resolves to Qt's key file: prefix, letters, SHA-1, in \$TMPDIR" {
+	QT_PEER=$QT6_PEER
+	case_keyfile
+}
+
+# qt:KEY honours $TMPDIR through a symlink, as QDir::tempPath() does
+case_tmpdir_symlink() {
 	local k
 	qkey a
 	k=$K
@@ -69,7 +96,18 @@ qkey() {
 	wait "$BG_PID"
 }
 
-@test "shm-read qt:KEY reads what a Qt QSharedMemory wrote" {
+@test "Qt 5: qt:KEY honours \$TMPDIR through a symlink, as QDir::tempPath() does" {
+	QT_PEER=$QT5_PEER
+	case_tmpdir_symlink
+}
+
+@test "Qt 6: qt:KEY honours \$TMPDIR through a symlink, as QDir::tempPath() does" {
+	QT_PEER=$QT6_PEER
+	case_tmpdir_symlink
+}
+
+# shm-read qt:KEY reads what a Qt QSharedMemory wrote
+case_read() {
 	local k
 	qkey a
 	k=$K
@@ -86,7 +124,18 @@ qkey() {
 	wait_for sh -c "! timeout $TMO $IPCBOX shm-info qt:$k >/dev/null 2>&1"
 }
 
-@test "shm-read qt:KEY waits while Qt holds lock(), then reads the finished write" {
+@test "Qt 5: shm-read qt:KEY reads what a Qt QSharedMemory wrote" {
+	QT_PEER=$QT5_PEER
+	case_read
+}
+
+@test "Qt 6: shm-read qt:KEY reads what a Qt QSharedMemory wrote" {
+	QT_PEER=$QT6_PEER
+	case_read
+}
+
+# shm-read qt:KEY waits while Qt holds lock(), then reads the finished write
+case_lock_wait() {
 	local k
 	qkey a
 	k=$K
@@ -113,11 +162,27 @@ qkey() {
 	[ "$(tr -d B <"$T/out" | wc -c)" -eq 0 ]
 }
 
-@test "shm-read qt:KEY never sees a torn write while Qt rewrites under lock()" {
+@test "Qt 5: shm-read qt:KEY waits while Qt holds lock(), then reads the finished write" {
+	QT_PEER=$QT5_PEER
+	case_lock_wait
+}
+
+@test "Qt 6: shm-read qt:KEY waits while Qt holds lock(), then reads the finished write" {
+	QT_PEER=$QT6_PEER
+	case_lock_wait
+}
+
+# shm-read qt:KEY never sees a torn write while Qt rewrites under lock()
+case_torn() {
 	local k i
 	qkey a
 	k=$K
-	bg "$QT_PEER" flip "$k" 262144 "$T/ready" "$T/stop"
+	# the peer must outlive all 30 reads, which wait for Qt's busy lock: on a
+	# loaded machine that can take longer than $TMO, and a peer killed by
+	# its timeout in the middle of a fill leaves a torn segment
+	timeout -k 5 $((TMO * 15)) "$QT_PEER" flip "$k" 262144 "$T/ready" "$T/stop" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
 	wait_file "$T/ready"
 	track_qt "$k"
 	for i in $(seq 30); do
@@ -126,13 +191,24 @@ qkey() {
 		local a b
 		a=$(tr -d B <"$T/snap" | wc -c)
 		b=$(tr -d A <"$T/snap" | wc -c)
-		[ "$a" -eq 0 ] || [ "$b" -eq 0 ] || { echo "torn read: $a A, $b B" >&2; return 1; }
+		[ "$a" -eq 0 ] || [ "$b" -eq 0 ] || { echo "torn read: $a A, $b B (read $i)" >&2; return 1; }
 	done
 	touch "$T/stop"
 	wait "$BG_PID"
 }
 
-@test "shm-write qt:KEY takes Qt's lock; Qt reads the bytes" {
+@test "Qt 5: shm-read qt:KEY never sees a torn write while Qt rewrites under lock()" {
+	QT_PEER=$QT5_PEER
+	case_torn
+}
+
+@test "Qt 6: shm-read qt:KEY never sees a torn write while Qt rewrites under lock()" {
+	QT_PEER=$QT6_PEER
+	case_torn
+}
+
+# shm-write qt:KEY takes Qt's lock; Qt reads the bytes
+case_write() {
 	local k
 	qkey a
 	k=$K
@@ -140,7 +216,7 @@ qkey() {
 	wait_file "$T/ready"
 	track_qt "$k"
 	printf 'new from ipcbox\0' | ipc shm-write "qt:$k"
-	run "$QT_PEER" attach "$k" "$T/got"
+	run qt attach "$k" "$T/got"
 	assert_status 0
 	[ "$(cat "$T/got")" = "new from ipcbox" ]
 	# the lock was given back
@@ -149,7 +225,18 @@ qkey() {
 	wait "$BG_PID"
 }
 
-@test "sem-post qt:KEY wakes a Qt QSystemSemaphore::acquire()" {
+@test "Qt 5: shm-write qt:KEY takes Qt's lock; Qt reads the bytes" {
+	QT_PEER=$QT5_PEER
+	case_write
+}
+
+@test "Qt 6: shm-write qt:KEY takes Qt's lock; Qt reads the bytes" {
+	QT_PEER=$QT6_PEER
+	case_write
+}
+
+# sem-post qt:KEY wakes a Qt QSystemSemaphore::acquire()
+case_sem_post() {
 	local k
 	qkey a
 	k=$K
@@ -166,7 +253,18 @@ qkey() {
 	wait "$BG_PID"
 }
 
-@test "shm-create qt:KEY makes a segment (and its lock) that Qt attaches to and reads" {
+@test "Qt 5: sem-post qt:KEY wakes a Qt QSystemSemaphore::acquire()" {
+	QT_PEER=$QT5_PEER
+	case_sem_post
+}
+
+@test "Qt 6: sem-post qt:KEY wakes a Qt QSystemSemaphore::acquire()" {
+	QT_PEER=$QT6_PEER
+	case_sem_post
+}
+
+# shm-create qt:KEY makes a segment (and its lock) that Qt attaches to and reads
+case_shm_create() {
 	local k
 	qkey a
 	k=$K
@@ -179,12 +277,23 @@ qkey() {
 	[ "$(stat -c %a "$(qt_file qipc_sharedmemory_ "$k")")" = 640 ]
 	[ "$(ipc sem-value "qt:$k")" = 1 ]
 	printf 'made by ipcbox\0' | ipc shm-write "qt:$k"
-	run "$QT_PEER" attach "$k" "$T/got"
+	run qt attach "$k" "$T/got"
 	assert_status 0
 	[ "$(cat "$T/got")" = "made by ipcbox" ]
 }
 
-@test "shm-rm qt:KEY cleans up after a crashed Qt program: segment, lock, key files" {
+@test "Qt 5: shm-create qt:KEY makes a segment (and its lock) that Qt attaches to and reads" {
+	QT_PEER=$QT5_PEER
+	case_shm_create
+}
+
+@test "Qt 6: shm-create qt:KEY makes a segment (and its lock) that Qt attaches to and reads" {
+	QT_PEER=$QT6_PEER
+	case_shm_create
+}
+
+# shm-rm qt:KEY cleans up after a crashed Qt program: segment, lock, key files
+case_crash_cleanup() {
 	local k
 	qkey a
 	k=$K
@@ -202,11 +311,21 @@ qkey() {
 	assert_status 0
 	[ ! -e "$(qt_file qipc_sharedmemory_ "$k")" ]
 	[ ! -e "$(qt_file qipc_systemsem_ "$k")" ]
-	! sysv_exists m "$shmkey"
-	! sysv_exists s "$semkey"
+	if sysv_exists m "$shmkey"; then echo "segment $shmkey left" >&2; return 1; fi
+	if sysv_exists s "$semkey"; then echo "semaphore $semkey left" >&2; return 1; fi
 	run --separate-stderr ipc shm-rm "qt:$k"
 	assert_status 1
 	[ "$stderr" = "ipcbox shm-rm: qt:$k: no such segment" ]
+}
+
+@test "Qt 5: shm-rm qt:KEY cleans up after a crashed Qt program: segment, lock, key files" {
+	QT_PEER=$QT5_PEER
+	case_crash_cleanup
+}
+
+@test "Qt 6: shm-rm qt:KEY cleans up after a crashed Qt program: segment, lock, key files" {
+	QT_PEER=$QT6_PEER
+	case_crash_cleanup
 }
 
 @test "qt:KEY with no Qt key file: exit 1 naming the file" {
@@ -250,5 +369,111 @@ PYEOF
 	[ "$(ipc sem-value "qt:$k")" = 1 ]
 	run ipc shm-rm "qt:$k"
 	assert_status 0
-	[ ! -e "/dev/shm/$shm" ] && [ ! -e "/dev/shm/sem.$sem" ]
+	[ ! -e "/dev/shm/$shm" ]
+	[ ! -e "/dev/shm/sem.$sem" ]
+}
+
+@test "Qt 5 and Qt 6 derive the same qt:KEY: each attaches to the other's segment" {
+	local k
+	qkey a
+	k=$K
+	QT_PEER=$QT5_PEER
+	run qt version
+	assert_match '^5\.'
+	bg "$QT5_PEER" create "$k" 100 "made by Qt 5" "$T/ready5" "$T/go5"
+	wait_file "$T/ready5"
+	track_qt "$k"
+	QT_PEER=$QT6_PEER
+	run qt version
+	assert_match '^6\.'
+	run qt attach "$k" "$T/got6"
+	assert_status 0
+	[ "$(cat "$T/got6")" = "made by Qt 5" ]
+	run ipc shm-read "qt:$k" -l 12
+	assert_output "made by Qt 5"
+	touch "$T/go5"
+	wait "$BG_PID"
+	qkey b
+	k=$K
+	bg "$QT6_PEER" create "$k" 100 "made by Qt 6" "$T/ready6" "$T/go6"
+	wait_file "$T/ready6"
+	track_qt "$k"
+	QT_PEER=$QT5_PEER
+	run qt attach "$k" "$T/got5"
+	assert_status 0
+	[ "$(cat "$T/got5")" = "made by Qt 6" ]
+	touch "$T/go6"
+	wait "$BG_PID"
+}
+
+# unix-connect to a QLocalServer on a path (NAME, or @NAME with "abstract"):
+# a line each way.  ipcbox keeps its write side open until the reply is in:
+# Qt takes a half-close as the end of the connection (ipcbox-tcp(1)).
+case_lserver() {
+	local name=$1 target=$2
+	bg "$QT_PEER" lserver "$name" "$T/ready" "$T/line" ${3:+"$3"}
+	local srv=$BG_PID
+	wait_file "$T/ready"
+	[ "$(cat "$T/ready")" = "$name" ]
+	{
+		echo "hello from ipcbox"
+		wait_for grep -q "qt got" "$T/out"
+	} | ipc unix-connect "$target" >"$T/out"
+	wait "$srv"
+	[ "$(cat "$T/line")" = "hello from ipcbox" ]
+	[ "$(cat "$T/out")" = "qt got: hello from ipcbox" ]
+}
+
+# A QLocalSocket connects to unix-listen (NAME, or @NAME with "abstract"): a
+# line each way; ipcbox's half-close at its end of input ends Qt's socket,
+# and what was sent before it is all there.
+case_lclient() {
+	local name=$1 listen=$2
+	bgi "$IPCBOX" unix-listen "$listen" >"$T/got" <<<"from ipcbox"
+	local lis=$BG_PID
+	if [[ $listen == @* ]]; then
+		wait_for grep -q " @${listen#@}\$" /proc/net/unix
+	else
+		wait_for test -S "$listen"
+	fi
+	run qt lclient "$name" "$T/qt-got" ${3:+"$3"}
+	assert_status 0
+	wait "$lis"
+	[ "$(cat "$T/qt-got")" = "from ipcbox" ]
+	[ "$(cat "$T/got")" = "from qt" ]
+}
+
+@test "Qt 5: unix-connect talks to a QLocalServer on a path, both ways" {
+	QT_PEER=$QT5_PEER
+	case_lserver "$T/qt.sock" "$T/qt.sock"
+}
+
+@test "Qt 6: unix-connect talks to a QLocalServer on a path, both ways" {
+	QT_PEER=$QT6_PEER
+	case_lserver "$T/qt.sock" "$T/qt.sock"
+}
+
+@test "Qt 5: a QLocalSocket talks to unix-listen on a path, both ways" {
+	QT_PEER=$QT5_PEER
+	case_lclient "$T/ipcbox.sock" "$T/ipcbox.sock"
+}
+
+@test "Qt 6: a QLocalSocket talks to unix-listen on a path, both ways" {
+	QT_PEER=$QT6_PEER
+	case_lclient "$T/ipcbox.sock" "$T/ipcbox.sock"
+}
+
+@test "Qt 6: unix-connect @name reaches a QLocalServer with AbstractNamespaceOption" {
+	QT_PEER=$QT6_PEER
+	local name=ipcbox-test-qt-$$-$BATS_TEST_NUMBER
+	case_lserver "$name" "@$name" abstract
+	# no file anywhere: the name lives in the abstract namespace only
+	[ ! -e "$name" ]
+	[ ! -e "$T/$name" ]
+}
+
+@test "Qt 6: a QLocalSocket with AbstractNamespaceOption reaches unix-listen @name" {
+	QT_PEER=$QT6_PEER
+	local name=ipcbox-test-qt-$$-$BATS_TEST_NUMBER
+	case_lclient "$name" "@$name" abstract
 }

@@ -1,6 +1,8 @@
-// qt_peer: a small Qt 5 program the shm/sem tests talk to, using Qt's own
-// QSharedMemory and QSystemSemaphore with legacy string keys, exactly as a
-// Qt application would.  Synchronisation with the test is through files:
+// qt_peer: a small Qt program (built against Qt 5 and against Qt 6) the
+// shm/sem and unix socket tests talk to, using Qt's own QSharedMemory and
+// QSystemSemaphore with legacy string keys, and QLocalServer/QLocalSocket,
+// exactly as a Qt application would.  No Q_OBJECT (no moc): the blocking
+// waitFor* calls of QLocalSocket need no event loop.  Synchronisation with the test is through files:
 // the peer creates READY when it has reached the state the test waits for,
 // and polls for the file the test creates to let it go on.
 //
@@ -14,10 +16,22 @@
 //                                             touch READY, acquire(), write OUT
 //   qt_peer attach  KEY OUT                   attach(), lock(), copy the bytes up
 //                                             to the first NUL into OUT, detach()
+//   qt_peer version                           print the Qt version it runs on
+//   qt_peer lserver NAME READY OUT [abstract] QLocalServer on NAME (abstract:
+//                                             AbstractNamespaceOption, Qt 6.2+);
+//                                             touch READY with fullServerName();
+//                                             one client: read one line, save it
+//                                             in OUT, reply "qt got: LINE\n",
+//                                             disconnectFromServer()
+//   qt_peer lclient NAME OUT [abstract]       QLocalSocket to NAME: send
+//                                             "from qt\n", then read until the
+//                                             server closes, save what came in OUT
 //
 // Exit 0 on success, 1 with a message on stderr on failure, 2 on bad usage.
 #include <QCoreApplication>
 #include <QFile>
+#include <QLocalServer>
+#include <QLocalSocket>
 #include <QSharedMemory>
 #include <QSystemSemaphore>
 #include <QThread>
@@ -127,6 +141,64 @@ static int cmd_attach(char **argv)
 	return 0;
 }
 
+static int cmd_lserver(int argc, char **argv)
+{
+	QLocalServer server;
+	if (argc == 6) {
+#if QT_VERSION >= QT_VERSION_CHECK(6, 2, 0)
+		server.setSocketOptions(QLocalServer::AbstractNamespaceOption);
+#else
+		return fail("lserver", "AbstractNamespaceOption needs Qt 6.2");
+#endif
+	}
+	if (!server.listen(QString::fromLocal8Bit(argv[2])))
+		return fail("listen", server.errorString());
+	touch(argv[3], server.fullServerName().toLocal8Bit() + "\n");
+	if (!server.waitForNewConnection(-1))
+		return fail("accept", server.errorString());
+	QLocalSocket *c = server.nextPendingConnection();
+	while (!c->canReadLine())
+		if (!c->waitForReadyRead(-1))
+			return fail("read", c->errorString());
+	QByteArray line = c->readLine();
+	touch(argv[4], line);
+	c->write("qt got: " + line);
+	if (!c->waitForBytesWritten(-1))
+		return fail("write", c->errorString());
+	c->disconnectFromServer();
+	if (c->state() != QLocalSocket::UnconnectedState)
+		c->waitForDisconnected(-1);
+	return 0;
+}
+
+static int cmd_lclient(int argc, char **argv)
+{
+	QLocalSocket s;
+	if (argc == 5) {
+#if QT_VERSION >= QT_VERSION_CHECK(6, 2, 0)
+		s.setSocketOptions(QLocalSocket::AbstractNamespaceOption);
+#else
+		return fail("lclient", "AbstractNamespaceOption needs Qt 6.2");
+#endif
+	}
+	s.connectToServer(QString::fromLocal8Bit(argv[2]));
+	if (!s.waitForConnected(-1))
+		return fail("connect", s.errorString());
+	s.write("from qt\n");
+	if (!s.waitForBytesWritten(-1))
+		return fail("write", s.errorString());
+	// the server's half-close reaches Qt as the end of the connection:
+	// PeerClosedError, state Unconnected; what came before stays readable
+	QByteArray got;
+	while (s.state() == QLocalSocket::ConnectedState) {
+		s.waitForReadyRead(-1);
+		got += s.readAll();
+	}
+	got += s.readAll();
+	touch(argv[3], got);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	QCoreApplication app(argc, argv);
@@ -142,6 +214,12 @@ int main(int argc, char **argv)
 		return cmd_acquire(argv);
 	if (!strcmp(cmd, "attach") && argc == 4)
 		return cmd_attach(argv);
-	fprintf(stderr, "usage: qt_peer create|hold|flip|acquire|attach ...\n");
+	if (!strcmp(cmd, "version") && argc == 2)
+		return printf("%s\n", qVersion()) < 0;
+	if (!strcmp(cmd, "lserver") && (argc == 5 || (argc == 6 && !strcmp(argv[5], "abstract"))))
+		return cmd_lserver(argc, argv);
+	if (!strcmp(cmd, "lclient") && (argc == 4 || (argc == 5 && !strcmp(argv[4], "abstract"))))
+		return cmd_lclient(argc, argv);
+	fprintf(stderr, "usage: qt_peer create|hold|flip|acquire|attach|version|lserver|lclient ...\n");
 	return 2;
 }
