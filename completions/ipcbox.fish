@@ -35,8 +35,21 @@ function __ipcbox_needs_applet
     test (count $words) -eq 1; and string match -q 'ipcbox*' -- (basename -- $words[1])
 end
 
+# "ipcbox FAMILY VERB": after a family name, its verbs
+function __ipcbox_needs_verb
+    set -l words (commandline -opc)
+    test (count $words) -eq 2; and string match -q 'ipcbox*' -- (basename -- $words[1])
+    and not ipcbox --options $words[2] >/dev/null 2>&1
+end
+
+function __ipcbox_verbs
+    set -l words (commandline -opc)
+    ipcbox --list 2>/dev/null | string replace -r -f -- "^$words[2]-" ''
+end
+
+complete -c ipcbox -f -n __ipcbox_needs_verb -a '(__ipcbox_verbs)'
 complete -c ipcbox -f -n __ipcbox_needs_applet -a '(ipcbox --list) tcp unix shm sem bus channel --list --install --help --version'
 for cmd in ipcbox (ipcbox --list 2>/dev/null)
-    complete -c $cmd -f -n 'not __ipcbox_needs_applet; and string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_options)'
-    complete -c $cmd -f -n 'not __ipcbox_needs_applet; and not string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_operands)'
+    complete -c $cmd -f -n 'not __ipcbox_needs_applet; and not __ipcbox_needs_verb; and string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_options)'
+    complete -c $cmd -f -n 'not __ipcbox_needs_applet; and not __ipcbox_needs_verb; and not string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_operands)'
 end

@@ -170,8 +170,89 @@ man_page_of() {
 @test "zsh and fish completions are syntactically valid and ask the binary" {
 	grep -q 'ipcbox --options' completions/_ipcbox
 	grep -q 'ipcbox --options' completions/ipcbox.fish
-	if command -v zsh >/dev/null; then zsh -n completions/_ipcbox; fi
-	if command -v fish >/dev/null; then fish -n completions/ipcbox.fish; fi
+	zsh -n completions/_ipcbox
+	fish -n completions/ipcbox.fish
+}
+
+# options_of APPLET: the option words of its table, long ones without '='.
+options_of() {
+	"$IPCBOX" --options "$1" | awk '{ if ($1 != "-") print $1; if ($2 != "-") print $2 }' | sort
+}
+
+# zsh_complete LINE...: what a real interactive zsh offers for each LINE
+# (tests/peers/zsh-complete.zsh), "== LINE" before each.
+zsh_complete() {
+	PATH="$T/bin:$PATH" timeout -k 5 $((TMO * 10)) zsh -f "$BATS_TEST_DIRNAME/peers/zsh-complete.zsh" \
+		"$PWD/completions" "$T/zsh.out" "$@"
+}
+
+# fish_complete LINE: what fish offers for LINE (complete -C), words only.
+fish_complete() {
+	PATH="$T/bin:$PATH" timeout -k 5 "$TMO" fish --no-config -c \
+		'source completions/ipcbox.fish; complete -C"$argv[1]"' "$1" | cut -f1
+}
+
+# bash_complete WORD...: COMPREPLY of _ipcbox for the words, the last one
+# being completed.
+bash_complete() {
+	PATH="$T/bin:$PATH" timeout -k 5 "$TMO" bash -c '
+		source completions/ipcbox.bash
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_ipcbox; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
+
+@test "zsh completion offers exactly the options of each applet's table" {
+	mkdir "$T/bin"
+	ln -s "$IPCBOX" "$T/bin/ipcbox"
+	local a list lines=() want got
+	list=$(all_applets) || return 1
+	for a in $list; do lines+=("ipcbox $a -"); done
+	zsh_complete "${lines[@]}" >"$T/zsh.all"
+	for a in $list; do
+		want=$(options_of "$a")
+		got=$(awk -v h="== ipcbox $a -" '$0 == h { on = 1; next } /^== / { on = 0 } on' "$T/zsh.all" | sort -u)
+		[ "$want" = "$got" ] || { printf '%s: want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
+	done
+}
+
+@test "fish completion offers exactly the options of each applet's table" {
+	mkdir "$T/bin"
+	ln -s "$IPCBOX" "$T/bin/ipcbox"
+	local a list want got
+	list=$(all_applets) || return 1
+	for a in $list; do
+		want=$(options_of "$a")
+		got=$(fish_complete "ipcbox $a -" | sort -u)
+		[ "$want" = "$got" ] || { printf '%s: want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
+		got=$(fish_complete "ipcbox ${a%%-*} ${a#*-} -" | sort -u)
+		[ "$want" = "$got" ] || { printf '%s (family verb): want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
+	done
+}
+
+@test "bash, zsh and fish each complete an applet name and a long option" {
+	mkdir "$T/bin"
+	ln -s "$IPCBOX" "$T/bin/ipcbox"
+	run bash_complete ipcbox shm-cr
+	assert_status 0
+	assert_output shm-create
+	run bash_complete ipcbox shm-create --si
+	assert_status 0
+	assert_output --size=
+	run bash_complete ipcbox sem wa
+	assert_status 0
+	assert_output wait
+	run zsh_complete "ipcbox shm-cr" "ipcbox shm-create --si" "ipcbox sem wa"
+	assert_status 0
+	assert_output "$(printf '== ipcbox shm-cr\nshm-create\n== ipcbox shm-create --si\n--size\n== ipcbox sem wa\nwait')"
+	run fish_complete "ipcbox shm-cr"
+	assert_status 0
+	assert_output shm-create
+	run fish_complete "ipcbox shm-create --si"
+	assert_status 0
+	assert_output --size
+	run fish_complete "ipcbox sem wa"
+	assert_status 0
+	assert_output wait
 }
 
 @test "man pages are clean under mandoc -T lint" {
