@@ -80,6 +80,9 @@ static void die_open(const struct ipcname *n, int err)
 {
 	if (err == ENOENT && n->type == IPCNAME_QT)
 		cli_die(EXIT_FAIL, "%s: no such semaphore (no Qt key file %s)", n->text, n->path);
+	if (err == EBADMSG) /* lib/ipcsem.c refused the file */
+		cli_die(EXIT_FAIL, "%s: /dev/shm/sem.%s is not a semaphore (not glibc's sem_t)",
+			n->text, n->posix + 1);
 	if (ipcobj_missing(err))
 		cli_die(EXIT_FAIL, "%s: no such semaphore", n->text);
 	cli_die_errno(EXIT_FAIL, err, "%s", n->text);

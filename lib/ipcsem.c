@@ -116,7 +116,7 @@ static struct ipcsem *sem_map(int fd)
 	if (fstat(fd, &st) < 0)
 		return NULL;
 	if (!S_ISREG(st.st_mode) || st.st_size < SEM_FILE_SIZE)
-		return errno = EINVAL, NULL;
+		return errno = EBADMSG, NULL;
 	p = mmap(NULL, SEM_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
 }

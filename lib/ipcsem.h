@@ -37,8 +37,9 @@ int ipcsem_sysv_op(int semid, int delta, int flags, int64_t timeout_ms,
 /* Open the POSIX semaphore NAME ("/foo" or "foo": /dev/shm/sem.foo) as
  * sem_open does.  oflag: 0 (it must exist) or O_CREAT, O_CREAT|O_EXCL;
  * when created it gets value and exactly mode (the umask does not apply).
- * NULL with errno (ENOENT, EEXIST, EACCES, EINVAL for a bad name or a file
- * that is not a semaphore, ENAMETOOLONG...). */
+ * NULL with errno (ENOENT, EEXIST, EACCES, EINVAL for a bad name,
+ * EBADMSG for a file that cannot be a semaphore: not a regular file, or
+ * shorter than glibc's sem_t, ENAMETOOLONG, ELOOP for a symlink...). */
 struct ipcsem *ipcsem_open(const char *name, int oflag, unsigned mode, unsigned value);
 void ipcsem_close(struct ipcsem *s);
 /* Remove NAME (sem_unlink): 0, or -1 with errno. */
