@@ -1,5 +1,6 @@
 /* ipcsem: timed semaphore waits, glibc-format POSIX semaphores; see ipcsem.h. */
 #include "ipcsem.h"
+#include "clock.h"
 
 #include "io.h"
 
@@ -16,14 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct timespec ms_to_ts(int64_t ms)
 {
 	return (struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
@@ -33,14 +26,14 @@ int ipcsem_sysv_op(int semid, int delta, int flags, int64_t timeout_ms,
 		   volatile sig_atomic_t *stop)
 {
 	struct sembuf op = {.sem_num = 0, .sem_op = (short)delta, .sem_flg = (short)flags};
-	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = clock_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	if (timeout_ms == 0)
 		op.sem_flg |= IPC_NOWAIT;
 	for (;;) {
 		int r;
 		if (timeout_ms > 0) {
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - clock_now_ms();
 			if (left <= 0)
 				return errno = EAGAIN, -1;
 			struct timespec ts = ms_to_ts(left);
