@@ -222,15 +222,8 @@ int ipcsem_posix_wait(struct ipcsem *s, int64_t timeout_ms, volatile sig_atomic_
 		return 0;
 	if (timeout_ms == 0)
 		return errno = EAGAIN, -1;
-	if (timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &abs);
-		abs.tv_sec += timeout_ms / 1000;
-		abs.tv_nsec += (timeout_ms % 1000) * 1000000;
-		if (abs.tv_nsec >= 1000000000) {
-			abs.tv_sec++;
-			abs.tv_nsec -= 1000000000;
-		}
-	}
+	if (timeout_ms > 0) /* clock_now_ms counts CLOCK_MONOTONIC, as the futex does */
+		abs = ms_to_ts(clock_deadline(timeout_ms));
 	/* Count ourselves as a waiter (so posts wake us), then as glibc's
 	 * __new_sem_wait_slow: sleep while the value is 0, take one when it is
 	 * not, and leave the waiter count as we found it either way. */
