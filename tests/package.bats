@@ -22,11 +22,12 @@ teardown() {
 }
 
 # dpkg_run ARGS...: dpkg, waiting (against the deadline) while another
-# package manager holds the dpkg lock, never longer.
+# package manager holds the dpkg lock, never longer.  Generous: dpkg runs
+# man-db's trigger, which rebuilds the index, slow on a loaded machine.
 dpkg_run() {
-	local deadline=$((SECONDS + TMO * 3)) out
+	local deadline=$((SECONDS + TMO * 15)) out
 	while :; do
-		if out=$(timeout -k 5 $((TMO * 3)) dpkg "$@" 2>&1); then
+		if out=$(timeout -k 5 $((TMO * 15)) dpkg "$@" 2>&1); then
 			return 0
 		fi
 		if [[ $out != *lock* ]] || ((SECONDS >= deadline)); then
