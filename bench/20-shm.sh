@@ -1,61 +1,177 @@
 #!/bin/bash
-# shm: bulk copies into and out of a segment against dd on /dev/shm, and the
-# start-up of sem-value and shm-info against /bin/true.
+# shm: the copy matrix against dd bs=1M, and the start-up of sem-value and
+# shm-info against /bin/true.
 #
 #   SIZE=1G ROUNDS=5 bench/20-shm.sh
 #
-# shm-write copies a tmpfs file into an existing segment (read(2) straight
-# into the mapping); dd copies the same file to a /dev/shm file, 1 MiB a
-# block.  shm-read writes the segment to /dev/null; dd reads its file.
+# Every cell copies SIZE bytes of random data, for a POSIX segment and a
+# System V segment, ipcbox against dd bs=1M doing the same copy on a POSIX
+# segment of the same size (for System V too: dd has no way into one), and
+# ipcbox with IPCBOX_COPY=plain (every path read/write, System V through
+# its mapping: the yardstick for the fast paths), contenders alternating
+# round by round:
+#   write  shm-write from the tmpfs file, from `cat file |`, and from the
+#          file with --offset OFF (dd: oflag=seek_bytes seek=OFF)
+#   read   shm-read to /dev/null, to a tmpfs file, and to a pipe
+#          (| dd bs=128K of=/dev/null, which reads as cat does and counts)
+# Checks: exit statuses; writes: the last 4 KiB of the range poisoned before
+# and compared after every copy, the whole range compared in round 1; reads:
+# the byte count (file size, dd's count), the content compared in round 1.
 source "$(dirname "$0")/lib.sh"
+set -o pipefail
 
 SIZE=${SIZE:-1G}
+OFF=${OFF:-4097}
 STARTS=${STARTS:-300}
 SRC=$BENCH_TMP/ipcbox-bench-src.$$
+OUT=$BENCH_TMP/ipcbox-bench-out.$$
 SEG=ipcbox-bench-seg.$$
-DDF=$BENCH_TMP/ipcbox-bench-dd.$$
-SEM=ipcbox-bench-sem.$$
 KEYFILE=$BENCH_TMP/ipcbox-bench-key.$$
+SYSV=systemv:$KEYFILE
+SEM=ipcbox-bench-sem.$$
+SKEY=$BENCH_TMP/ipcbox-bench-skey.$$
 
 cleanup() {
-	"$IPCBOX" shm-rm "systemv:$KEYFILE" 2>/dev/null
-	rm -f "$SRC" "$DDF" "$KEYFILE"
-	"$IPCBOX" shm-rm "$SEG" 2>/dev/null
+	"$IPCBOX" shm-rm "$SYSV" "systemv:$SKEY" "$SEG" 2>/dev/null
 	"$IPCBOX" sem-rm "$SEM" 2>/dev/null
+	rm -f "$SRC" "$OUT" "$KEYFILE" "$SKEY" "$BENCH_TMP/ipcbox-bench-count.$$"
 }
 trap cleanup EXIT
 
-bytes=$(numfmt --from=iec "$SIZE") || exit 1
-mib=$((bytes / 1048576))
-dd if=/dev/zero of="$SRC" bs=1M count="$mib" status=none || exit 1
-"$IPCBOX" shm-create "$SEG" --size "$bytes" || exit 1
-"$IPCBOX" sem-create "$SEM" --value 1 || exit 1
-: >"$KEYFILE"
-"$IPCBOX" shm-create "systemv:$KEYFILE" --size 4096 || exit 1
-
 have dd || exit 0
-w_ipc=() w_dd=() r_ipc=() r_dd=() p_ipc=() p_dd=()
-for ((i = 0; i < ROUNDS; i++)); do
-	w_ipc+=("$(elapsed sh -c '"$0" shm-write "$1" <"$2"' "$IPCBOX" "$SEG" "$SRC")")
-	w_dd+=("$(elapsed dd if="$SRC" of="$DDF" bs=1M)")
-	r_ipc+=("$(elapsed sh -c '"$0" shm-read "$1" >/dev/null' "$IPCBOX" "$SEG")")
-	r_dd+=("$(elapsed dd if="$DDF" of=/dev/null bs=1M)")
-	p_ipc+=("$(elapsed sh -c '"$0" shm-read "$1" | dd of=/dev/null bs=1M' "$IPCBOX" "$SEG")")
-	p_dd+=("$(elapsed sh -c 'dd if="$0" bs=1M | dd of=/dev/null bs=1M' "$DDF")")
-done
-bench_header "shm: copy $SIZE from a tmpfs file into shared memory"
-base=$(median "${w_dd[@]}")
-bench_row "dd bs=1M of=/dev/shm/..." "$base"
-bench_row "ipcbox shm-write (goal: ratio <= 1.11)" "$(median "${w_ipc[@]}")" "$base" "time <= 1/0.9 of dd"
-bench_header "shm: copy $SIZE of shared memory to /dev/null"
-base=$(median "${r_dd[@]}")
-bench_row "dd if=/dev/shm/... bs=1M of=/dev/null" "$base"
-bench_row "ipcbox shm-read (goal: ratio <= 1.11)" "$(median "${r_ipc[@]}")" "$base" "time <= 1/0.9 of dd"
-echo "  (writing to /dev/null touches no page: the next rows make the bytes move, through a pipe)"
-base=$(median "${p_dd[@]}")
-bench_row "dd if=/dev/shm/... bs=1M | dd of=/dev/null" "$base"
-bench_row "ipcbox shm-read | dd of=/dev/null" "$(median "${p_ipc[@]}")" "$base" "time <= 1/0.9 of dd"
+bytes=$(numfmt --from=iec "$SIZE") || exit 1
+SEGBYTES=$((bytes + OFF))
+echo
+echo "shm: $SIZE, $ROUNDS rounds, contenders interleaved; $(uptime | sed 's/.*load/load/'); $(df -h /dev/shm | awk 'NR == 2 {print $4}') free in /dev/shm"
+head -c "$bytes" /dev/urandom >"$SRC" || exit 1
+"$IPCBOX" shm-create "$SEG" --size "$SEGBYTES" || exit 1
+: >"$KEYFILE"
+"$IPCBOX" shm-create "$SYSV" --size "$SEGBYTES" || exit 1
+COUNT=$BENCH_TMP/ipcbox-bench-count.$$
 
+# poison NAME AT / tail_ok NAME AT: zero the 4 KiB before AT, then check
+# they hold the source's last 4 KiB.
+poison() {
+	head -c 4096 /dev/zero | "$IPCBOX" shm-write "$1" --offset $(($2 - 4096)) ||
+		bench_fail "poison $1"
+}
+tail_ok() {
+	"$IPCBOX" shm-read "$1" --offset $(($2 - 4096)) --length 4096 | cmp -s - <(tail -c 4096 "$SRC")
+}
+
+# shm_once WHO BACKEND CELL CHECK: one copy; prints its seconds.
+shm_once() {
+	local who=$1 be=$2 cell=$3 full=$4 name=$SEG t0 t1 st=0 off=0 got
+	# dd copies into (out of) the POSIX segment, whatever the backend of the cell
+	[ "$be" = sysv ] && [ "$who" != dd ] && name=$SYSV
+	[ "$cell" = write-offset ] && off=$OFF
+	if [ "$who" = plain ]; then
+		export IPCBOX_COPY=plain
+	fi
+	local what="$who $be $cell"
+	case $cell in write-*) poison "$name" $((off + bytes)) ;; esac
+	rm -f "$OUT" "$COUNT"
+	t0=$(now)
+	if [ "$who" = dd ]; then
+		case $cell in
+		write-file) dd if="$SRC" of="/dev/shm/$SEG" bs=1M conv=notrunc status=none || st=$? ;;
+		write-pipe) cat "$SRC" | dd of="/dev/shm/$SEG" bs=1M conv=notrunc status=none || st=$? ;;
+		write-offset) dd if="$SRC" of="/dev/shm/$SEG" bs=1M conv=notrunc oflag=seek_bytes seek="$OFF" status=none || st=$? ;;
+		read-null) dd if="/dev/shm/$SEG" of=/dev/null bs=1M status=none || st=$? ;;
+		read-file) dd if="/dev/shm/$SEG" of="$OUT" bs=1M status=none || st=$? ;;
+		read-pipe) dd if="/dev/shm/$SEG" bs=1M status=none | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
+		esac
+	else
+		case $cell in
+		write-file) "$IPCBOX" shm-write "$name" <"$SRC" || st=$? ;;
+		write-pipe) cat "$SRC" | "$IPCBOX" shm-write "$name" || st=$? ;;
+		write-offset) "$IPCBOX" shm-write "$name" --offset "$OFF" <"$SRC" || st=$? ;;
+		read-null) "$IPCBOX" shm-read "$name" >/dev/null || st=$? ;;
+		read-file) "$IPCBOX" shm-read "$name" >"$OUT" || st=$? ;;
+		read-pipe) "$IPCBOX" shm-read "$name" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
+		esac
+	fi
+	t1=$(now)
+	[ "$st" -eq 0 ] || bench_fail "$what: exit $st"
+	case $cell in
+	write-*)
+		tail_ok "$name" $((off + bytes)) || bench_fail "$what: the end of the input did not arrive"
+		if [ "$full" = 1 ]; then
+			"$IPCBOX" shm-read "$name" --offset "$off" --length "$bytes" | cmp -s - "$SRC" ||
+				bench_fail "$what: the segment differs from the input"
+		fi
+		;;
+	read-file)
+		got=$(stat -c %s "$OUT")
+		[ "$got" = "$SEGBYTES" ] || bench_fail "$what: $got of $SEGBYTES bytes"
+		if [ "$full" = 1 ]; then
+			cmp -s -i "$OFF:0" -n "$bytes" "$OUT" "$SRC" || bench_fail "$what: the copy differs"
+		fi
+		;;
+	read-pipe)
+		got=$(awk '/bytes/ {print $1}' "$COUNT")
+		[ "$got" = "$SEGBYTES" ] || bench_fail "$what: $got of $SEGBYTES bytes"
+		;;
+	esac
+	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}'
+}
+
+CELLS=(write-file write-pipe write-offset read-null read-file read-pipe)
+declare -A T
+# Round 1 leaves the source at OFF in both segments: the read cells compare
+# what they read from OFF on (write-offset runs before the reads).
+for ((r = 0; r < ROUNDS; r++)); do
+	for be in posix sysv; do
+		for cell in "${CELLS[@]}"; do
+			who_list=(ipcbox plain dd)
+			for ((k = 0; k < ${#who_list[@]}; k++)); do
+				who=${who_list[(k + r) % ${#who_list[@]}]}
+				t=$(shm_once "$who" "$be" "$cell" $((r == 0))) || exit 1
+				T[$who $be $cell]+=" $t"
+			done
+		done
+	done
+done
+
+printf '\nshm %s copies, median of %d rounds; x = dd time / ipcbox time (goal >= 1.0)\n' "$SIZE" "$ROUNDS"
+printf '  %-7s %-13s %17s %18s %20s  %s\n' segment copy "ipcbox s (GB/s)" "dd bs=1M" "IPCBOX_COPY=plain" verdict
+lost=0
+for be in posix sysv; do
+	for cell in "${CELLS[@]}"; do
+		# shellcheck disable=SC2086
+		mi=$(median ${T[ipcbox $be $cell]})
+		# shellcheck disable=SC2086
+		md=$(median ${T[dd $be $cell]})
+		x=$(ratio "$md" "$mi")
+		verdict=ok
+		if awk -v x="$x" 'BEGIN {exit !(x < 1.0)}'; then
+			verdict=LOSES
+			lost=$((lost + 1))
+		fi
+		pl=-
+		if [ -n "${T[plain $be $cell]:-}" ]; then
+			# shellcheck disable=SC2086
+			mp=$(median ${T[plain $be $cell]})
+			pl=$(printf '%.3f %7sx' "$mp" "$(ratio "$mp" "$mi")")
+		fi
+		printf '  %-7s %-13s %8.3f (%5s) %9.3f %7sx %20s  %s\n' "$be" "$cell" "$mi" \
+			"$(gbps "$bytes" "$mi" | cut -d' ' -f1)" "$md" "$x" "$pl" "$verdict"
+	done
+done
+echo "  raw seconds per contender and cell:"
+for be in posix sysv; do
+	for cell in "${CELLS[@]}"; do
+		for who in ipcbox plain dd; do
+			[ -n "${T[$who $be $cell]:-}" ] && printf '    %-7s %-6s %-13s %s\n' "$who" "$be" "$cell" "${T[$who $be $cell]}"
+		done
+	done
+done
+echo "  $lost of $((2 * ${#CELLS[@]})) cells lose; IPCBOX_COPY=plain: x above 1 where the chosen path pays."
+echo "  dd copies into (out of) a POSIX segment of the same size in the System V rows."
+
+"$IPCBOX" sem-create "$SEM" --value 1 || exit 1
+: >"$SKEY"
+"$IPCBOX" shm-create "systemv:$SKEY" --size 4096 || exit 1
 # Start-up: hyperfine -N when installed (no shell in the way), else a loop.
 startup() {
 	local out=$1
@@ -77,7 +193,7 @@ t_true=() t_val=() t_info=() t_sysv=()
 json=$(mktemp)
 for ((i = 0; i < ROUNDS; i++)); do
 	mapfile -t m < <(startup "$json" /bin/true "$IPCBOX sem-value $SEM" "$IPCBOX shm-info $SEG" \
-		"$IPCBOX shm-info systemv:$KEYFILE")
+		"$IPCBOX shm-info systemv:$SKEY")
 	t_true+=("${m[0]}") t_val+=("${m[1]}") t_info+=("${m[2]}") t_sysv+=("${m[3]}")
 done
 rm -f "$json"

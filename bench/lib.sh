@@ -8,6 +8,12 @@
 #   median V...       the median of the values
 #   bench_row NAME MEDIAN [BASE_MEDIAN GOAL]
 #                     one table line: name, median, ratio to the base, goal
+#   ratio A B         A / B, three decimals
+#   gbps BYTES SECS   "2.61 GB/s" (10^9 bytes a second)
+#   wait_port FILE [PATTERN]
+#                     the port a listener reported: the whole FILE (a port
+#                     file), or the digits after PATTERN in it (a log)
+#   bench_fail WHAT   say on stderr that a cell's check failed, exit 1
 
 ROUNDS=${ROUNDS:-5}
 BENCH_TMP=${BENCH_TMP:-/dev/shm}
@@ -32,6 +38,33 @@ elapsed() {
 	"$@" >/dev/null 2>&1
 	t1=$(now)
 	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}'
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'
+}
+
+gbps() {
+	awk -v b="$1" -v t="$2" 'BEGIN {printf "%.2f GB/s", b / t / 1e9}'
+}
+
+wait_port() {
+	local i
+	for i in $(seq 1 2000); do
+		if [ -n "${2:-}" ]; then
+			grep -o "$2[0-9]*" "$1" 2>/dev/null | head -n 1 | grep -o '[0-9]*$' && return 0
+		elif [ -s "$1" ]; then
+			cat "$1" && return 0
+		fi
+		sleep 0.01
+	done
+	echo "bench: no port in $1" >&2
+	return 1
+}
+
+bench_fail() {
+	echo "bench: CHECK FAILED: $*" >&2
+	exit 1
 }
 
 bench_row() {

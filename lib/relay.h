@@ -7,12 +7,13 @@
  *  - socket EOF (the peer half-closed): keep sending stdin until its EOF;
  *    nothing stdin still holds is dropped.
  *  - the relay ends when both pumps are done.
- * Each pump moves data with splice(2) when one end is a pipe, sendfile(2)
- * when stdin is a regular file, splice(2) through a private pipe from the
- * socket to any other stdout (a file, /dev/null), and read/write through a
- * 1 MiB buffer otherwise; a kernel that refuses the fast call (EINVAL and
- * friends) gets read/write from then on, without losing what was in flight.  Only the socket is made non-blocking: stdin and
- * stdout may be shared with other processes.
+ * Each pump moves data by the path the bench matrix measured fastest
+ * (relay_choose in relay.c): read/write through a 1 MiB buffer from stdin;
+ * splice(2) from the socket into a stdout pipe enlarged to 1 MiB, or through
+ * a private 1 MiB pipe into any other stdout.  A kernel that refuses the
+ * fast call (EINVAL and friends) gets read/write from then on, without
+ * losing what was in flight.  Only the socket is made non-blocking: stdin
+ * and stdout may be shared with other processes.
  *
  * Signals reach the loop through sigev's self-pipe, so no work happens in
  * a handler; the first stop signal ends the relay and holds later ones. */
@@ -22,6 +23,18 @@
 #include <stdint.h>
 
 #define RELAY_BUF (1024 * 1024)
+
+/* IPCBOX_COPY=plain in the environment: every copy (relay, shm-read,
+ * shm-write) uses read/write with a RELAY_BUF buffer, no splice, sendfile or
+ * copy_file_range.  The bench compares the chosen paths against it; the
+ * tests use it to force the fallback. */
+#define RELAY_COPY_ENV "IPCBOX_COPY"
+int relay_copy_plain(void);
+
+/* Make the pipe fd at least RELAY_BUF bytes (F_SETPIPE_SZ); 1 if it is,
+ * 0 if the kernel refused (an unprivileged user past pipe-user-pages-soft
+ * or fs.pipe-max-size). */
+int relay_pipe_enlarge(int fd);
 
 /* How a relay ended. */
 enum relay_end {

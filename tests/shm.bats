@@ -90,6 +90,72 @@ load ipc_helpers
 	ipc shm-read "$n" | cmp - "$T/data"
 }
 
+# copy_paths NAME: write 3 MiB + 5 of random bytes at offset 3 of NAME (a
+# segment of 3 MiB + 8) from a file and from a pipe, read them back to a
+# file, a file open for append, a pipe and /dev/null; every copy compared.
+copy_paths() {
+	local n=$1 len=$((3 * 1048576 + 5))
+	head -c "$len" /dev/urandom >"$T/data"
+	ipc shm-write "$n" --offset 3 "$T/data"
+	ipc shm-read "$n" --offset 3 >"$T/file"
+	cmp "$T/data" "$T/file"
+	head -c "$len" /dev/urandom >"$T/data2"
+	run bash -c "set -o pipefail; cat '$T/data2' | timeout -k 5 $TMO '$IPCBOX' shm-write '$n' -o 3"
+	assert_status 0
+	echo head >"$T/append"
+	ipc shm-read "$n" --offset 3 >>"$T/append"
+	{ echo head; cat "$T/data2"; } | cmp - "$T/append"
+	run bash -c "set -o pipefail; timeout -k 5 $TMO '$IPCBOX' shm-read '$n' -o 3 | cat >'$T/piped'"
+	assert_status 0
+	cmp "$T/data2" "$T/piped"
+	ipc shm-read "$n" --length 3 | cmp - <(head -c 3 /dev/zero)
+	ipc shm-read "$n" >/dev/null
+	run --separate-stderr bash -c "timeout -k 5 $TMO '$IPCBOX' shm-read '$n' >/dev/full"
+	assert_status 1
+	assert_one_line_error shm-read
+	[[ $stderr == *"write output: No space left on device" ]]
+}
+
+@test "copy paths, POSIX: from a file and a pipe; to a file, an appending file, a pipe, /dev/null, /dev/full" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s $((3 * 1048576 + 8))
+	copy_paths "$n"
+}
+
+@test "copy paths, IPCBOX_COPY=plain: the same copies by read/write, POSIX and System V" {
+	local n k
+	export IPCBOX_COPY=plain
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s $((3 * 1048576 + 8))
+	copy_paths "$n"
+	k=$(skey a)
+	ipc shm-create "sysv:$k" -s $((3 * 1048576 + 8))
+	TEST_SHM+=("sysv:$k")
+	copy_paths "sysv:$k"
+}
+
+@test "copy paths, System V: the segment's descriptor (root) and its mapping (another user) (root)" {
+	local k
+	[ "$(id -u)" -eq 0 ] || skip "needs root: /proc/self/map_files and a second uid"
+	k=$(skey a)
+	ipc shm-create "sysv:$k" -s $((3 * 1048576 + 8)) --mode 0666
+	TEST_SHM+=("sysv:$k")
+	copy_paths "sysv:$k"
+	# nobody may not open /proc/self/map_files: the copies use the mapping
+	head -c $((3 * 1048576 + 5)) /dev/urandom >"$T/data3"
+	chmod 0644 "$T/data3"
+	chmod 0755 "$T"
+	setpriv --reuid=65534 --regid=65534 --clear-groups timeout -k 5 "$TMO" \
+		"$IPCBOX" shm-write "sysv:$k" -o 3 <"$T/data3"
+	setpriv --reuid=65534 --regid=65534 --clear-groups timeout -k 5 "$TMO" \
+		"$IPCBOX" shm-read "sysv:$k" -o 3 >"$T/back3"
+	cmp "$T/data3" "$T/back3"
+	ipc shm-read "sysv:$k" -o 3 | cmp - "$T/data3"
+}
+
 @test "shm-write: a file larger than the space left is refused before writing" {
 	local n
 	n=$(pname a)

@@ -118,6 +118,68 @@ closed_port() {
 	cmp "$T/a" "$T/got-a"
 }
 
+# pipe_end: write $T/pipe_end, the far end of a pipe.  "pipe_end in FILE
+# SIZEFILE" copies FILE to stdout (the pipe), "pipe_end out FILE SIZEFILE"
+# copies stdin (the pipe) to FILE; then each writes the pipe's size
+# (F_GETPIPE_SZ) into SIZEFILE.
+pipe_end() {
+	cat >"$T/pipe_end" <<'PY'
+#!/usr/bin/python3
+import fcntl, shutil, sys
+mode, path, size = sys.argv[1:]
+if mode == "in":
+    with open(path, "rb") as f:
+        shutil.copyfileobj(f, sys.stdout.buffer, 1 << 16)
+    sys.stdout.flush()
+    fd = 1
+else:
+    with open(path, "wb") as f:
+        shutil.copyfileobj(sys.stdin.buffer, f, 1 << 16)
+    fd = 0
+open(size, "w").write("%d\n" % fcntl.fcntl(fd, 1032))
+PY
+	chmod +x "$T/pipe_end"
+}
+
+# piped_listen A GOT_B: tcp-listen between two pipes: pipe_end in A, pipe_end
+# out GOT_B; the pipe sizes land in $T/lin and $T/lout.
+piped_listen() {
+	rm -f "$T/port"
+	bg bash -c "set -o pipefail; '$T/pipe_end' in '$1' '$T/lin' |
+		'$IPCBOX' tcp-listen --port-file '$T/port' 0 | '$T/pipe_end' out '$2' '$T/lout'"
+	PORT=$(port_of "$T/port")
+}
+
+@test "copy paths: stdin and stdout pipes are enlarged to 1 MiB, every byte arrives" {
+	data "$T/a" 8
+	data "$T/b" 8
+	pipe_end
+	piped_listen "$T/a" "$T/got-b"
+	run timeout -k 5 "$TMO" bash -c "set -o pipefail; '$T/pipe_end' in '$T/b' '$T/cin' |
+		'$IPCBOX' tcp-connect 127.0.0.1 $PORT | '$T/pipe_end' out '$T/got-a' '$T/cout'"
+	assert_status 0
+	wait $BG_PID
+	cmp "$T/a" "$T/got-a"
+	cmp "$T/b" "$T/got-b"
+	for f in lin lout cin cout; do
+		[ "$(cat "$T/$f")" = 1048576 ] || { echo "$f: pipe size $(cat "$T/$f")" >&2; false; }
+	done
+}
+
+@test "IPCBOX_COPY=plain: read/write on every path (files, pipes), pipes keep their size" {
+	data "$T/a" 8
+	data "$T/b" 8
+	pipe_end
+	export IPCBOX_COPY=plain
+	piped_listen "$T/a" "$T/got-b"
+	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
+	wait $BG_PID
+	cmp "$T/a" "$T/got-a"
+	cmp "$T/b" "$T/got-b"
+	[ "$(cat "$T/lin")" = 65536 ]
+	[ "$(cat "$T/lout")" = 65536 ]
+}
+
 @test "fallback: stdout open for append (splice refused) still gets every byte" {
 	data "$T/in" 8
 	echo head >"$T/got"
