@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -117,6 +118,70 @@ pid_t spawn_cmd(const char *cmd, int fd, char *const vars[])
 	return pid;
 }
 
+pid_t spawn_argv(const char *file, char *const argv[], int fd)
+{
+	static const int dfl[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, def;
+	pid_t pid = -1;
+	int err;
+
+	sigemptyset(&none);
+	sigemptyset(&def);
+	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
+		sigaddset(&def, dfl[i]);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	err = posix_spawnp(&pid, file, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return pid;
+}
+
+/* The status spawn_wait reports for a waitpid status. */
+static int status_of(int st)
+{
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+int spawn_poll(pid_t pid)
+{
+	int st;
+	pid_t r;
+
+	while ((r = waitpid(pid, &st, WNOHANG)) < 0)
+		if (errno != EINTR)
+			return -1;
+	return r == 0 ? SPAWN_RUNNING : status_of(st);
+}
+
+int spawn_end(pid_t pid, int grace_ms)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	int st;
+
+	/* Polled: a SIGCHLD handler or a pidfd would need the caller's help. */
+	for (int waited = 0; waited < grace_ms; waited += 10) {
+		if ((st = spawn_poll(pid)) != SPAWN_RUNNING)
+			return st;
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGTERM);
+	return spawn_wait(pid);
+}
+
 int spawn_wait(pid_t pid)
 {
 	int st;
@@ -124,9 +189,7 @@ int spawn_wait(pid_t pid)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	return status_of(st);
 }
 
 int spawn_reap(void)
