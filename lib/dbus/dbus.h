@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Protocol limits (spec "Message Protocol", reference/dbus.md section 0). */
 #define DBUS_MAX_MESSAGE (128u * 1024 * 1024)
@@ -150,6 +151,9 @@ struct dbus_conn {
 	char *unique_name; /* from Hello */
 	uint8_t *rbuf;     /* received bytes not yet consumed */
 	size_t rlen, rcap;
+	char guid[33];     /* the server's, from authentication */
+	pid_t child;       /* unixexec: the command, until reaped (else 0) */
+	int child_status;  /* its status once reaped (as spawn_wait), else -1 */
 };
 
 enum { DBUS_BUS_SESSION, DBUS_BUS_SYSTEM };
@@ -158,9 +162,18 @@ enum { DBUS_BUS_SESSION, DBUS_BUS_SYSTEM };
  * $DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket). */
 const char *dbus_default_address(int bus, struct dbus_err *err);
 /* Connect to the first address of a ';'-list that works, authenticate with
- * SASL EXTERNAL and send Hello.  timeout_ms < 0: no timeout. */
+ * SASL EXTERNAL and send Hello.  timeout_ms < 0: no timeout.  A unixexec:
+ * address starts a command, which dbus_conn_close (or the end of the
+ * connection) reaps. */
 int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
 		   struct dbus_err *err);
+/* The same without Hello: the connection is authenticated and nothing
+ * more, for a bridge that carries another client's messages (that client
+ * says Hello itself).  c->guid is the bus's. */
+int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+				struct dbus_err *err);
+/* Close the connection; a unixexec command gets a moment to end on its
+ * own, then SIGTERM, and is reaped. */
 void dbus_conn_close(struct dbus_conn *c);
 /* Assign the next serial to m and send it. */
 int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err);
