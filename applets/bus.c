@@ -10,6 +10,7 @@
  *   bus-wait       NAME | --signal PATH INTERFACE SIGNAL
  *   bus-monitor    [MATCH_RULE]... [--json | --pcap FILE] [--count N]
  *   bus-serve      NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...
+ *   bus-bridge     (stdin/stdout <-> the bus: what -H HOST runs through ssh)
  *
  * Arguments use busctl's syntax (lib/dbus/text.c) and are checked before
  * connecting: bad input exits 2 without touching the bus.  Output is
@@ -24,9 +25,11 @@
 #include "../lib/dbus/introspect.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
+#include "../lib/relay.h"
 #include "../lib/spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +66,8 @@ static struct {
 	int tree_count; /* objects bus-tree has visited */
 	const char *address, *dest, *pcap, *ready_file;
 	uint64_t count;  /* bus-monitor --count, 0: no limit */
+	const char *host; /* -H: the bus on that host, through ssh */
+	char host_address[1280];
 	int timeout_set; /* --timeout given */
 	int64_t deadline; /* monotonic ms, -1: none */
 	char **ops;       /* operands */
@@ -91,6 +96,20 @@ static void check_stdout(void)
 	}
 }
 
+/* -H [USER@]HOST: the address that runs "ipcbox bus-bridge" there through
+ * ssh, as busctl -H runs systemd-stdio-bridge; --system travels along. */
+static void host_address(void)
+{
+	struct dbus_err err = {{0}};
+
+	if (bus.address)
+		cli_usage_error("--host and --address cannot be used together");
+	if (dbus_address_for_host(bus.host_address, sizeof bus.host_address, bus.host, bus.system,
+				  &err) < 0)
+		cli_usage_error("invalid --host: %s", err.msg);
+	bus.address = bus.host_address;
+}
+
 /* Parse every option of every bus applet (cli_next refuses the ones the
  * running applet's table lacks), then check the operand count. */
 static void options(int argc, char **argv, int min, int max)
@@ -106,6 +125,7 @@ static void options(int argc, char **argv, int min, int max)
 		case OPT_SESSION: bus.system = 0; break;
 		case OPT_SYSTEM: bus.system = 1; break;
 		case OPT_ADDRESS: bus.address = arg; break;
+		case 'H': bus.host = arg; break;
 		case 't':
 			timeout = cli_duration(arg, "timeout", CLI_ALLOW_INF);
 			bus.timeout_set = 1;
@@ -122,6 +142,8 @@ static void options(int argc, char **argv, int min, int max)
 		case OPT_READY_FILE: bus.ready_file = arg; break;
 		}
 	}
+	if (bus.host)
+		host_address();
 	if (bus.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
 		min = max = 3;
 	cli_operands(&c, min, max);
@@ -160,8 +182,16 @@ static const char *check_member(const char *s)
 	return check_name(s, dbus_valid_member, "member name");
 }
 
-/* Connect to the chosen bus; a malformed address is a usage error. */
-static void connect_bus(void)
+/* At exit: a unixexec command (ssh, a bridge) is reaped before we go, so
+ * nothing we started outlives us. */
+static void close_bus(void)
+{
+	dbus_conn_close(&bus.conn);
+}
+
+/* Connect to the chosen bus; a malformed address is a usage error.  With
+ * hello 0, authenticate only (bus-bridge: its client says Hello). */
+static void connect_bus_as(int hello)
 {
 	static struct dbus_addr addrs[DBUS_MAX_ADDRS];
 	struct dbus_err err = {{0}};
@@ -180,11 +210,20 @@ static void connect_bus(void)
 		if (left < 0)
 			left = 0;
 	}
-	r = dbus_conn_open(&bus.conn, addr, left, &err);
+	if (hello)
+		r = dbus_conn_open(&bus.conn, addr, left, &err);
+	else
+		r = dbus_conn_open_unregistered(&bus.conn, addr, left, &err);
 	if (r == -2)
 		cli_die(EXIT_TIMEOUT, "%s", err.msg);
 	if (r < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
+	atexit(close_bus);
+}
+
+static void connect_bus(void)
+{
+	connect_bus_as(1);
 }
 
 /* ---- messages ------------------------------------------------------------ */
@@ -1632,6 +1671,51 @@ static int serve_main(int argc, char **argv)
 	}
 }
 
+/* ---- bus-bridge ------------------------------------------------------------ */
+
+/* bus-bridge joins its stdin and stdout to the bus, as systemd-stdio-bridge
+ * does, for a client at the far end of ssh.  It authenticates to the bus
+ * itself (as whoever runs it) and sends no Hello; it then speaks the server
+ * side of SASL to its client (any EXTERNAL identity or ANONYMOUS: the
+ * client's uid belongs to another machine) with the bus's guid, and from
+ * BEGIN on copies bytes both ways unchanged: the client's Hello reaches the
+ * bus and the client gets its own unique name.  After authentication both
+ * directions are one byte stream each, so a relay of bytes carries the
+ * messages exactly; stdin and stdout are made non-blocking so that neither
+ * direction waits for the other.  It ends when either side closes. */
+static int bridge_main(int argc, char **argv)
+{
+	static uint8_t early[DBUS_AUTH_LINE_MAX];
+	struct dbus_err err = {{0}};
+	struct relay_result rr;
+	size_t nearly = 0;
+	int sigfd, r;
+
+	options(argc, argv, 0, 0);
+	sigfd = relay_signals();
+	if (sigfd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signals");
+	connect_bus_as(0);
+	r = dbus_auth_serve(0, 1, bus.conn.guid, bus.deadline, early, sizeof early, &nearly, &err);
+	if (r == -2)
+		cli_die(EXIT_TIMEOUT, "client: %s", err.msg);
+	if (r < 0)
+		cli_die(EXIT_FAIL, "client: %s", err.msg);
+	/* What each side sent right behind the handshake goes first. */
+	if (dbus_write_all(bus.conn.fd, early, nearly, -1, &err) < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+	if (bus.conn.rlen > 0 && io_write_all(1, bus.conn.rbuf, bus.conn.rlen) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "write to the client");
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+	relay_run_flags(0, 1, bus.conn.fd, -1, sigfd, RELAY_END_ON_PEER_EOF, &rr);
+	if (rr.end == RELAY_DONE && rr.peer_first)
+		cli_die(EXIT_FAIL, "the bus closed the connection");
+	if (rr.end == RELAY_ERROR)
+		cli_die_errno(EXIT_FAIL, rr.err, "%s", rr.what);
+	return 0; /* the client hung up, or a signal ended us */
+}
+
 /* ---- completion: the names on the default bus ----------------------------- */
 
 static void complete_names(void)
@@ -1656,7 +1740,9 @@ static void complete_names(void)
 #define O_BUS                                                                          \
 	{OPT_SESSION, "session", NULL, "use the session bus (the default)", NULL},     \
 	{OPT_SYSTEM, "system", NULL, "use the system bus", NULL},                      \
-	{OPT_ADDRESS, "address", "ADDR", "use the bus at ADDR (unix:path=...)", NULL}, \
+	{OPT_ADDRESS, "address", "ADDR", "use the bus at ADDR (unix:path=..., unixexec:path=...)", \
+	 NULL},                                                                        \
+	{'H', "host", "[USER@]HOST", "use the bus on HOST: ssh -xT HOST ipcbox bus-bridge", "host"}, \
 	{'t', "timeout", "DURATION", "give up after DURATION (default 25s; exit 124)", NULL}
 #define O_JSON {'j', "json", NULL, "print JSON (busctl --json=short shape)", NULL}
 #define O_NO_AUTO_START {OPT_NO_AUTO_START, "no-auto-start", NULL, "do not let the bus start DEST", NULL}
@@ -1690,6 +1776,8 @@ static const struct opt serve_opts[] = {
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once NAME is ours", "file"},
 	{0}};
 
+static const struct opt bridge_opts[] = {O_BUS, {0}};
+
 const struct applet bus_applets[] = {
 	{"bus-call", call_main, "DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]",
 	 "call a method and print its reply", call_opts, complete_names},
@@ -1712,5 +1800,8 @@ const struct applet bus_applets[] = {
 	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
 	{"bus-serve", serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...",
 	 "answer METHOD calls by running CMD: a script becomes a D-Bus service", serve_opts, NULL},
+	{"bus-bridge", bridge_main, "[--session | --system | --address ADDR]",
+	 "join stdin and stdout to the bus, as systemd-stdio-bridge (what -H runs remotely)",
+	 bridge_opts, NULL},
 	{0},
 };
