@@ -1681,8 +1681,7 @@ static int serve_main(int argc, char **argv)
  * BEGIN on copies bytes both ways unchanged: the client's Hello reaches the
  * bus and the client gets its own unique name.  After authentication both
  * directions are one byte stream each, so a relay of bytes carries the
- * messages exactly; stdin and stdout are made non-blocking so that neither
- * direction waits for the other.  It ends when either side closes. */
+ * messages exactly.  It ends when either side closes. */
 static int bridge_main(int argc, char **argv)
 {
 	static uint8_t early[DBUS_AUTH_LINE_MAX];
@@ -1692,10 +1691,11 @@ static int bridge_main(int argc, char **argv)
 	int sigfd, r;
 
 	options(argc, argv, 0, 0);
-	sigfd = relay_signals();
-	if (sigfd < 0)
-		cli_die_errno(EXIT_FAIL, errno, "signals");
 	connect_bus_as(0);
+	/* Non-blocking: the handshake keeps its deadline, and later neither
+	 * direction of the relay waits on the other. */
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 	r = dbus_auth_serve(0, 1, bus.conn.guid, bus.deadline, early, sizeof early, &nearly, &err);
 	if (r == -2)
 		cli_die(EXIT_TIMEOUT, "client: %s", err.msg);
@@ -1704,10 +1704,11 @@ static int bridge_main(int argc, char **argv)
 	/* What each side sent right behind the handshake goes first. */
 	if (dbus_write_all(bus.conn.fd, early, nearly, -1, &err) < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
-	if (bus.conn.rlen > 0 && io_write_all(1, bus.conn.rbuf, bus.conn.rlen) < 0)
+	if (dbus_write_all(1, bus.conn.rbuf, bus.conn.rlen, -1, &err) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "write to the client");
-	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
-	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+	sigfd = relay_signals();
+	if (sigfd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signals");
 	relay_run_flags(0, 1, bus.conn.fd, -1, sigfd, RELAY_END_ON_PEER_EOF, &rr);
 	if (rr.end == RELAY_DONE && rr.peer_first)
 		cli_die(EXIT_FAIL, "the bus closed the connection");

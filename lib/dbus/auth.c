@@ -28,10 +28,16 @@
 int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, struct dbus_err *err)
 {
 	const char *p = buf;
+	int sock = 1;
 
 	while (len > 0) {
-		/* Every bus descriptor is a socket: a peer gone is EPIPE, not SIGPIPE. */
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		/* On a socket a peer gone is EPIPE, not SIGPIPE; a bridge's stdout
+		 * may be a pipe, written plainly. */
+		ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+		if (n < 0 && errno == ENOTSOCK && sock) {
+			sock = 0;
+			continue;
+		}
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
@@ -314,9 +320,10 @@ static int read_nul(int in, int64_t deadline_ms, struct dbus_err *err)
 }
 
 /* Answer each complete line in buf[0..*len); 1 once BEGIN came (the bytes
- * after it are left at the start of buf), 0 for more, -1 with *err. */
+ * after it are left at the start of buf), 0 for more, -1 with *err, -2 on
+ * timeout. */
 static int serve_lines(struct dbus_auth_server *s, int out, const char *guid, char *buf,
-		       size_t *len, struct dbus_err *err)
+		       size_t *len, int64_t deadline_ms, struct dbus_err *err)
 {
 	char reply[128];
 	char *crlf;
@@ -328,7 +335,14 @@ static int serve_lines(struct dbus_auth_server *s, int out, const char *guid, ch
 		*len = rest;
 		if (r != 0)
 			return r;
-		if (reply[0] && io_write_all(out, reply, strlen(reply)) < 0)
+		if (!reply[0])
+			continue;
+		r = dbus_write_all(out, reply, strlen(reply), deadline_ms, NULL);
+		if (r == -2) {
+			dbus_err_set(err, "timed out writing to the client");
+			return -2;
+		}
+		if (r < 0)
 			return dbus_err_set(err, "write to the client: %s", strerror(errno));
 	}
 	return 0;
@@ -351,7 +365,7 @@ int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint
 	buf = malloc(AUTH_LINE_MAX);
 	if (!buf)
 		return dbus_err_set(err, "out of memory");
-	while ((r = serve_lines(&s, out, guid, buf, &len, err)) == 0)
+	while ((r = serve_lines(&s, out, guid, buf, &len, deadline_ms, err)) == 0)
 		if ((r = read_more(in, buf, &len, deadline_ms, "the client", err)) < 0)
 			break;
 	if (r == 1) {
