@@ -1477,22 +1477,19 @@ static char *slurp(FILE *f, size_t *len)
 	return buf;
 }
 
-/* Run CMD with in as stdin, out and errf as stdout and stderr: its status. */
+/* Run CMD with in as stdin, out and errf as stdout and stderr: its status.
+ * A command that cannot be run says why on errf, as sh would. */
 static int run_cmd(FILE *in, FILE *out, FILE *errf)
 {
-	pid_t pid;
+	struct spawn_req req = {.argv = (char *const *)serve_cmd, .in = fileno(in), .out = fileno(out),
+				.err = fileno(errf)};
+	pid_t pid = spawn_start(&req);
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(fileno(in), 0) < 0 || dup2(fileno(out), 1) < 0 || dup2(fileno(errf), 2) < 0)
-			_exit(126);
-		execvp(serve_cmd[0], (char *const *)serve_cmd);
-		fprintf(stderr, "%s: %s\n", serve_cmd[0], strerror(errno));
-		_exit(127);
+	if (pid < 0) {
+		int err = errno;
+		fprintf(errf, "%s: %s\n", serve_cmd[0], strerror(err));
+		fflush(errf);
+		return spawn_exec_status(err);
 	}
 	return spawn_wait(pid);
 }

@@ -471,6 +471,7 @@ static int connect_tcp(const struct dbus_addr *a, int64_t deadline_ms, struct db
  * libdbus, which never waits for it, the caller keeps the pid and reaps. */
 static int connect_exec(const struct dbus_addr *a, pid_t *child, struct dbus_err *err)
 {
+	struct spawn_req req = SPAWN_REQ_INIT;
 	char *argv[DBUS_EXEC_MAX_ARGS + 1];
 	char *p = (char *)a->exec + strlen(a->exec) + 1;
 	int sv[2], e;
@@ -481,7 +482,10 @@ static int connect_exec(const struct dbus_addr *a, pid_t *child, struct dbus_err
 	argv[a->nargs] = NULL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return dbus_err_set(err, "socketpair: %s", strerror(errno));
-	pid = spawn_argv(a->exec, argv, sv[1]);
+	req.file = a->exec;
+	req.argv = argv;
+	req.in = req.out = sv[1];
+	pid = spawn_start(&req);
 	e = errno;
 	close(sv[1]);
 	if (pid < 0) {

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,15 +59,30 @@ static int build(struct dbus_conn *c, struct dbus_msg *m, uint8_t **out, size_t 
 /* Reap the unixexec command if it has ended (without waiting). */
 static void poll_child(struct dbus_conn *c)
 {
-	int st;
+	int st = -1;
 
-	if (c->child <= 0)
-		return;
-	st = spawn_poll(c->child);
-	if (st == SPAWN_RUNNING)
+	if (c->child <= 0 || spawn_try_wait(c->child, &st) == 0)
 		return;
 	c->child = 0;
 	c->child_status = st; /* -1 if another waitpid took it */
+}
+
+/* End a command whose input we closed: it gets CHILD_GRACE_MS to exit on
+ * its own (polled: a pidfd or SIGCHLD would need the applet's help), then
+ * SIGTERM, as sd-bus ends its unixexec child; reaped either way. */
+static int end_child(pid_t pid)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	int st = -1;
+
+	for (int waited = 0; waited < CHILD_GRACE_MS; waited += 10) {
+		pid_t r = spawn_try_wait(pid, &st);
+		if (r != 0)
+			return r > 0 ? st : -1;
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGTERM);
+	return spawn_wait(pid);
 }
 
 /* Close the descriptor and end the unixexec command, if any. */
@@ -76,7 +92,7 @@ static void end_connection(struct dbus_conn *c)
 		close(c->fd);
 	c->fd = -1;
 	if (c->child > 0)
-		c->child_status = spawn_end(c->child, CHILD_GRACE_MS);
+		c->child_status = end_child(c->child);
 	c->child = 0;
 }
 
