@@ -148,8 +148,8 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 	for (;;) {
 		ssize_t n;
 		if (*len == AUTH_LINE_MAX)
-			return dbus_err_set(err, "authentication line longer than %d bytes",
-					    AUTH_LINE_MAX);
+			return dbus_err_set(err, "authentication %s longer than %d bytes",
+					    strcmp(who, "the bus") == 0 ? "reply" : "line", AUTH_LINE_MAX);
 		n = read(fd, buf + *len, AUTH_LINE_MAX - *len);
 		if (n > 0) {
 			*len += (size_t)n;
