@@ -323,3 +323,48 @@ zombies_of() {
 	assert_status 124
 	assert_one_line_error bus-bridge
 }
+
+@test "unixexec: SASL EXTERNAL goes without an identity, as busctl's does" {
+	# A command that records the first bytes it is sent, then exits.
+	run --separate-stderr ipc bus-call \
+		--address "$(sh_address "head -c 22 >$T/ours")" org.freedesktop.DBus / a.b C
+	assert_status 1
+	run --separate-stderr timeout -k 5 "$TMO" busctl \
+		--address="$(sh_address "head -c 22 >$T/busctl")" call org.freedesktop.DBus / a.b C
+	[ "$status" -ne 0 ]
+	[ "$(od -An -c "$T/ours")" = "$(od -An -c "$T/busctl")" ]
+	[ "$(od -An -c "$T/ours" | tr -d ' \n')" = '\0AUTHEXTERNAL\r\nDATA\r\n' ]
+}
+
+@test "busctl -H (ssh stand-in) reaches the bus through ipcbox bus-bridge in systemd-stdio-bridge's place" {
+	mkdir -p "$T/bin"
+	# busctl runs: ssh -xT -- HOST systemd-stdio-bridge; "remotely" that is
+	# our bridge to the system bus, which here is the private bus.
+	cat >"$T/bin/ssh" <<EOS
+#!/bin/sh
+printf '%s\n' "\$@" >"$T/ssh-argv"
+[ "\$4" = systemd-stdio-bridge ] || exit 255
+DBUS_SYSTEM_BUS_ADDRESS='$BUS_ADDR' exec "$IPCBOX" bus-bridge --system
+EOS
+	chmod +x "$T/bin/ssh"
+	local want
+	want=$(direct_id)
+	PATH="$T/bin:$PATH" run --separate-stderr timeout -k 5 "$TMO" busctl -H bob@example.test \
+		call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId
+	assert_status 0
+	assert_output "$want"
+	[ "$(cat "$T/ssh-argv")" = "$(printf '%s\n' -xT -- bob@example.test systemd-stdio-bridge)" ]
+}
+
+@test "bus-bridge: the bus drops the client: the bridge ends, exit 1, one line, though stdin is open" {
+	mkfifo "$T/fifo"
+	# Authenticate, then send 16 bytes that are no message: the bus closes
+	# the connection.  The fifo stays open for writing (fd 7): no EOF.
+	exec 7<>"$T/fifo"
+	printf '\0AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\nXXXXXXXXXXXXXXXX' >&7
+	run --separate-stderr ipc bus-bridge --address "$BUS_ADDR" <"$T/fifo"
+	exec 7>&-
+	assert_status 1
+	assert_one_line_error bus-bridge
+	[ "$stderr" = "ipcbox bus-bridge: the bus closed the connection" ]
+}
