@@ -26,10 +26,12 @@
 #include "../lib/io.h"
 #include "../lib/json.h"
 #include "../lib/relay.h"
+#include "../lib/sigev.h"
 #include "../lib/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,8 @@ static struct {
 	int nops;
 	struct dbus_conn conn;
 	struct dbus_arena *arena;
+	FILE *mon_out;   /* bus-monitor: stdout, or the --pcap file */
+	int sigfd;       /* bus-monitor: SIGINT/SIGTERM/SIGHUP as events (sigev) */
 } bus;
 
 /* ---- options, checks and the connection --------------------------------- */
@@ -1046,19 +1050,6 @@ static int wait_main(int argc, char **argv)
 
 /* ---- bus-monitor ---------------------------------------------------------- */
 
-static volatile sig_atomic_t mon_busy, mon_stop;
-static FILE *mon_out; /* stdout, or the --pcap file */
-
-/* SIGINT/SIGTERM: everything printed so far is flushed, so between
- * messages we can leave at once; in the middle of one, after it. */
-static void mon_signal(int sig)
-{
-	(void)sig;
-	if (!mon_busy)
-		_exit(EXIT_OK);
-	mon_stop = 1;
-}
-
 /* A match rule key: type sender interface member path path_namespace
  * destination eavesdrop arg0namespace argN argNpath (N < 64). */
 static int rule_key_ok(const char *k, size_t n)
@@ -1222,24 +1213,31 @@ static void pcap_header(void)
 	uint16_t v[2] = {2, 4};
 
 	memcpy(&h[1], v, sizeof v);
-	fwrite(h, sizeof h, 1, mon_out);
+	fwrite(h, sizeof h, 1, bus.mon_out);
 }
 
 static void pcap_record(const uint8_t *raw, size_t len, const struct timeval *tv)
 {
 	uint32_t r[4] = {(uint32_t)tv->tv_sec, (uint32_t)tv->tv_usec, (uint32_t)len, (uint32_t)len};
 
-	fwrite(r, sizeof r, 1, mon_out);
-	fwrite(raw, len, 1, mon_out);
+	fwrite(r, sizeof r, 1, bus.mon_out);
+	fwrite(raw, len, 1, bus.mon_out);
 }
 
-/* Flush what one message produced; a closed pipe ends quietly. */
+/* Flush what one message produced; a closed pipe ends quietly, and so
+ * does a stop signal that cut the write short (after one more try). */
 static void mon_flush(void)
 {
-	if (fflush(mon_out) == 0 && !ferror(mon_out))
+	if (fflush(bus.mon_out) == 0 && !ferror(bus.mon_out))
 		return;
 	if (errno == EPIPE)
 		_exit(EXIT_OK);
+	if (errno == EINTR && *sigev_stop_flag()) {
+		sigev_hold();
+		clearerr(bus.mon_out);
+		if (fflush(bus.mon_out) == 0)
+			exit(EXIT_OK);
+	}
 	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", bus.pcap ? bus.pcap : "standard output");
 }
 
@@ -1263,6 +1261,27 @@ static int own_traffic(const struct dbus_msg *m)
 	return str_is(m->sender, DRIVER_NAME) && str_is(m->destination, bus.conn.unique_name);
 }
 
+/* Wait for the bus or a stop signal: 1 to read on, 0 to stop (a signal:
+ * everything printed so far is flushed, so we can leave at once). */
+static int monitor_wait(int64_t deadline, uint64_t seen)
+{
+	struct pollfd pf[2] = {{.fd = bus.conn.fd, .events = POLLIN}, {.fd = bus.sigfd, .events = POLLIN}};
+	int n = poll(pf, 2, clock_poll_ms(deadline)), child;
+
+	if (n < 0 && errno != EINTR)
+		cli_die_errno(EXIT_FAIL, errno, "poll");
+	if (n == 0 && clock_expired(deadline))
+		cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
+	if (n > 0 && pf[1].revents && sigev_take(bus.sigfd, &child)) {
+		sigev_hold();
+		return 0;
+	}
+	return 1;
+}
+
+/* Print every message until --count, --timeout or a stop signal.  Messages
+ * already buffered or readable are taken without waiting; only when none is
+ * does the loop poll, on the bus and the signal pipe together. */
 static int monitor_loop(void)
 {
 	int64_t deadline = bus.timeout_set ? bus.deadline : -1;
@@ -1273,32 +1292,23 @@ static int monitor_loop(void)
 		struct dbus_msg m;
 		uint8_t *raw = NULL;
 		size_t len = 0;
-		int r = dbus_conn_recv_raw(&bus.conn, &m, &raw, &len, deadline, &err);
-		if (r == -2)
-			cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
+		int r = dbus_conn_recv_raw(&bus.conn, &m, &raw, &len, clock_deadline(0), &err);
+		if (r == -2) { /* nothing whole to take now */
+			if (!monitor_wait(deadline, seen))
+				return EXIT_OK;
+			continue;
+		}
 		if (r < 0)
 			cli_die(EXIT_FAIL, "%s", err.msg);
-		mon_busy = 1;
 		if (!own_traffic(&m)) {
 			mon_output(&m, raw, len);
 			seen++;
 		}
 		dbus_msg_free(&m);
 		free(raw);
-		mon_busy = 0;
-		if (mon_stop || (bus.count && seen == bus.count))
+		if (bus.count && seen == bus.count)
 			return EXIT_OK;
 	}
-}
-
-static void mon_signals(void)
-{
-	struct sigaction sa = {.sa_handler = mon_signal};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* The ready file holds our unique name, a line. */
@@ -1318,17 +1328,18 @@ static int monitor_main(int argc, char **argv)
 		cli_usage_error("--json and --pcap exclude each other");
 	for (int i = 0; i < bus.nops; i++)
 		check_rule(bus.ops[i]);
-	mon_out = stdout;
+	bus.mon_out = stdout;
 	if (bus.pcap && strcmp(bus.pcap, "-") != 0) {
-		mon_out = fopen(bus.pcap, "wbe");
-		if (!mon_out)
+		bus.mon_out = fopen(bus.pcap, "wbe");
+		if (!bus.mon_out)
 			cli_die_errno(EXIT_FAIL, errno, "open %s", bus.pcap);
 	}
 	if (bus.pcap) {
 		pcap_header();
 		mon_flush();
 	}
-	mon_signals();
+	if ((bus.sigfd = sigev_open(0)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
 	become_monitor();
 	if (bus.ready_file)
@@ -1703,7 +1714,7 @@ static int bridge_main(int argc, char **argv)
 		cli_die(EXIT_FAIL, "%s", err.msg);
 	if (dbus_write_all(1, bus.conn.rbuf, bus.conn.rlen, -1, &err) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "write to the client");
-	sigfd = relay_signals();
+	sigfd = sigev_open(0);
 	if (sigfd < 0)
 		cli_die_errno(EXIT_FAIL, errno, "signals");
 	relay_run_flags(0, 1, bus.conn.fd, -1, sigfd, RELAY_END_ON_PEER_EOF, &rr);
