@@ -368,3 +368,20 @@ EOS
 	assert_one_line_error bus-bridge
 	[ "$stderr" = "ipcbox bus-bridge: the bus closed the connection" ]
 }
+
+@test "bus-bridge: SIGTERM while relaying ends it cleanly, exit 0" {
+	mkfifo "$T/fifo"
+	exec 7<>"$T/fifo"
+	printf '\0AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\n' >&7
+	bgi "$IPCBOX" bus-bridge --address "$BUS_ADDR" <"$T/fifo" >"$T/out" 2>"$T/err"
+	local tmo=$BG_PID bridge
+	wait_for grep -q '^OK ' "$T/out"
+	bridge=$(cat "/proc/$tmo/task/$tmo/children")
+	[ -n "$bridge" ]
+	kill -TERM "$bridge"
+	local st=0
+	wait "$tmo" || st=$?
+	exec 7>&-
+	[ "$st" -eq 0 ] || { echo "bus-bridge exited $st: $(cat "$T/err")" >&2; return 1; }
+	[ ! -s "$T/err" ]
+}
