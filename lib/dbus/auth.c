@@ -37,7 +37,7 @@ int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, str
 		if (n < 0 && errno == EAGAIN) {
 			int r = io_wait_fd(fd, POLLOUT, deadline_ms);
 			if (r == 0)
-				return -2;
+				return DBUS_TIMED_OUT;
 			if (r > 0)
 				continue;
 		}
@@ -106,7 +106,7 @@ static int send_auth(int fd, const uint8_t *first, size_t nfirst, int64_t deadli
 		memcpy(out + n, first, nfirst);
 	r = dbus_write_all(fd, out, n + nfirst, deadline_ms, err);
 	free(out);
-	if (r == -2)
+	if (r == DBUS_TIMED_OUT)
 		dbus_err_set(err, "timed out sending authentication");
 	return r;
 }
@@ -147,7 +147,7 @@ static int read_ok(int fd, char *buf, int64_t deadline_ms, uint8_t *extra, size_
 		n = io_wait_fd(fd, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for authentication");
-			return -2;
+			return DBUS_TIMED_OUT;
 		}
 		if (n < 0)
 			return dbus_err_set(err, "poll: %s", strerror(errno));

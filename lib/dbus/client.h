@@ -46,20 +46,20 @@ int dbus_address_connect(const struct dbus_addr *a, int64_t deadline_ms, struct 
  * messages, pipelined), and read the server's "OK <guid>" line.  Bytes the
  * server sent after that line are the start of the message stream: they are
  * stored in extra (at most extra_cap; more is an error) and counted in
- * *nextra.  Returns 0, -1 with *err, or -2 (with *err) on timeout. */
+ * *nextra.  Returns 0, -1 with *err, or DBUS_TIMED_OUT (with *err). */
 int dbus_auth_external(int fd, const uint8_t *first, size_t nfirst, int64_t deadline_ms,
 		       uint8_t *extra, size_t extra_cap, size_t *nextra, struct dbus_err *err);
 
 /* Answer a method call that reached this client while it waited for
  * something else: Peer.Ping gets an empty reply, anything else the error
  * UnknownMethod; calls flagged NO_REPLY_EXPECTED and other messages are
- * left alone.  0, -1 with *err, -2 on timeout. */
+ * left alone.  0, -1 with *err, DBUS_TIMED_OUT. */
 int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
 		     struct dbus_err *err);
 
 
 /* Write all of buf to the non-blocking fd before the deadline: 0, -1 with
- * *err, -2 on timeout. */
+ * *err, DBUS_TIMED_OUT. */
 int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, struct dbus_err *err);
 
 #endif
