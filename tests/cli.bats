@@ -204,3 +204,9 @@ man_page_of() {
 	run timeout -k 5 "$TMO" "$T/root/usr/bin/shm-list" --help
 	assert_status 0
 }
+
+@test "lib/ includes only lib/ headers and its modules have no cycle (tests/check-lib-deps.sh)" {
+	run timeout -k 5 "$TMO" "$BATS_TEST_DIRNAME/check-lib-deps.sh" "$BATS_TEST_DIRNAME/.."
+	assert_status 0
+	assert_match 'no cycle$'
+}

@@ -48,7 +48,7 @@ int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, str
 		if (n < 0 && errno == EAGAIN) {
 			int r = io_wait_fd(fd, POLLOUT, deadline_ms);
 			if (r == 0)
-				return -2;
+				return DBUS_TIMED_OUT;
 			if (r > 0)
 				continue;
 		}
@@ -135,13 +135,14 @@ static int send_auth(int fd, const struct dbus_auth *a, int64_t deadline_ms, str
 		memcpy(out + n, a->first, a->nfirst);
 	r = dbus_write_all(fd, out, n + a->nfirst, deadline_ms, err);
 	free(out);
-	if (r == -2)
+	if (r == DBUS_TIMED_OUT)
 		dbus_err_set(err, "timed out sending authentication");
 	return r;
 }
 
 /* Read more of a line-based exchange into buf[*len..AUTH_LINE_MAX): 0,
- * -1 with *err, -2 on timeout.  who names the other side in messages. */
+ * -1 with *err, DBUS_TIMED_OUT on timeout.  who names the other side in
+ * messages. */
 static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const char *who,
 		     struct dbus_err *err)
 {
@@ -164,7 +165,7 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 		n = io_wait_fd(fd, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for authentication");
-			return -2;
+			return DBUS_TIMED_OUT;
 		}
 		if (n < 0)
 			return dbus_err_set(err, "poll: %s", strerror(errno));
@@ -312,7 +313,7 @@ static int read_nul(int in, int64_t deadline_ms, struct dbus_err *err)
 		n = io_wait_fd(in, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for the client to authenticate");
-			return -2;
+			return DBUS_TIMED_OUT;
 		}
 		if (n < 0)
 			return dbus_err_set(err, "poll: %s", strerror(errno));
@@ -320,8 +321,8 @@ static int read_nul(int in, int64_t deadline_ms, struct dbus_err *err)
 }
 
 /* Answer each complete line in buf[0..*len); 1 once BEGIN came (the bytes
- * after it are left at the start of buf), 0 for more, -1 with *err, -2 on
- * timeout. */
+ * after it are left at the start of buf), 0 for more, -1 with *err,
+ * DBUS_TIMED_OUT on timeout. */
 static int serve_lines(struct dbus_auth_server *s, int out, const char *guid, char *buf,
 		       size_t *len, int64_t deadline_ms, struct dbus_err *err)
 {
@@ -338,9 +339,9 @@ static int serve_lines(struct dbus_auth_server *s, int out, const char *guid, ch
 		if (!reply[0])
 			continue;
 		r = dbus_write_all(out, reply, strlen(reply), deadline_ms, NULL);
-		if (r == -2) {
+		if (r == DBUS_TIMED_OUT) {
 			dbus_err_set(err, "timed out writing to the client");
-			return -2;
+			return DBUS_TIMED_OUT;
 		}
 		if (r < 0)
 			return dbus_err_set(err, "write to the client: %s", strerror(errno));

@@ -82,7 +82,7 @@ struct dbus_auth {
  * "OK <guid>" ("DATA" challenges before it are passed over).  Bytes after
  * the OK line are the start of the message stream: they are stored in
  * a->extra (more than extra_cap is an error).  Returns 0, -1 with *err, or
- * -2 (with *err) on timeout. */
+ * DBUS_TIMED_OUT (with *err). */
 int dbus_auth_external(int fd, struct dbus_auth *a, int64_t deadline_ms, struct dbus_err *err);
 
 /* The server side, as a stdio bridge speaks it to its client (the bridge
@@ -106,8 +106,8 @@ int dbus_auth_server_line(struct dbus_auth_server *s, const char *guid, const ch
 /* The whole exchange with a client reading from in and writing to out:
  * the NUL byte first, then lines until BEGIN.  Bytes after BEGIN (the
  * client's first messages) go into extra (extra_cap of room, at least
- * DBUS_AUTH_LINE_MAX) and are counted in *nextra.  0, -1 with *err, -2 on
- * timeout. */
+ * DBUS_AUTH_LINE_MAX) and are counted in *nextra.  0, -1 with *err,
+ * DBUS_TIMED_OUT on timeout. */
 #define DBUS_AUTH_LINE_MAX 16384
 int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint8_t *extra,
 		    size_t extra_cap, size_t *nextra, struct dbus_err *err);
@@ -115,13 +115,13 @@ int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint
 /* Answer a method call that reached this client while it waited for
  * something else: Peer.Ping gets an empty reply, anything else the error
  * UnknownMethod; calls flagged NO_REPLY_EXPECTED and other messages are
- * left alone.  0, -1 with *err, -2 on timeout. */
+ * left alone.  0, -1 with *err, DBUS_TIMED_OUT. */
 int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
 		     struct dbus_err *err);
 
 
 /* Write all of buf to the non-blocking fd before the deadline: 0, -1 with
- * *err, -2 on timeout. */
+ * *err, DBUS_TIMED_OUT. */
 int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, struct dbus_err *err);
 
 #endif

@@ -151,7 +151,7 @@ static int open_one(struct dbus_conn *c, const struct dbus_addr *a, const uint8_
 }
 
 /* Open a connection; with hello, say Hello (pipelined behind BEGIN).
- * Returns 0, -1 with *err, or -2 (with *err) when the timeout expired
+ * Returns 0, -1 with *err, or DBUS_TIMED_OUT (with *err) when the timeout expired
  * during authentication. */
 static int open_conn(struct dbus_conn *c, const char *address, int64_t timeout_ms, int hello,
 		     struct dbus_err *err)
@@ -215,7 +215,7 @@ void dbus_conn_close(struct dbus_conn *c)
 	c->rlen = c->rcap = 0;
 }
 
-/* Send m with a deadline: 0, -1, or -2 on timeout. */
+/* Send m with a deadline: 0, -1, or DBUS_TIMED_OUT. */
 static int send_until(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline,
 		      struct dbus_err *err)
 {
@@ -227,7 +227,7 @@ static int send_until(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline,
 		return -1;
 	r = dbus_write_all(c->fd, bytes, len, deadline, err);
 	free(bytes);
-	if (r == -2)
+	if (r == DBUS_TIMED_OUT)
 		dbus_err_set(err, "timed out sending to the bus");
 	return r;
 }
@@ -237,7 +237,7 @@ int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err
 	return send_until(c, m, -1, err);
 }
 
-/* Read more bytes into rbuf, growing it to at least need: 0, -1, -2. */
+/* Read more bytes into rbuf, growing it to at least need: 0, -1, DBUS_TIMED_OUT. */
 static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_err *err)
 {
 	if (need > c->rcap) {
@@ -270,7 +270,7 @@ static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_
 		r = io_wait_fd(c->fd, POLLIN, deadline);
 		if (r == 0) {
 			dbus_err_set(err, "timed out");
-			return -2;
+			return DBUS_TIMED_OUT;
 		}
 		if (r < 0)
 			return dbus_err_set(err, "poll: %s", strerror(errno));

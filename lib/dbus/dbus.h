@@ -1,10 +1,14 @@
 /* dbus: the D-Bus wire protocol, written from the specification.
  *
- * Values, messages, marshalling and validation (value.c, marshal.c,
- * validate.c, message.c), busctl's argument syntax and the printers (text.c),
- * and the connection: addresses, SASL EXTERNAL, Hello, send/receive (address.c,
- * auth.c, conn.c).  Everything received is validated before use: lengths,
- * alignment, padding, signatures, names, UTF-8, nesting depth.
+ * Files: values in arenas and the error helper (arena.c), marshalling and
+ * validation (marshal.c, validate.c, wire.h), messages (message.c),
+ * busctl's argument syntax and the terse and JSON printers (text.c),
+ * dbus-monitor's layout (monitor.c), and the connection: addresses, SASL
+ * EXTERNAL, Hello, send/receive (address.c, auth.c, conn.c; client.h).
+ * Beside them, with their own headers: the introspection XML reader and
+ * writer (introspect.c), match rules (match.c), pcap captures (pcap.c).
+ * Everything received is validated before use: lengths, alignment,
+ * padding, signatures, names, UTF-8, nesting depth.
  *
  * Prefix: dbus_.  Functions that can fail return 0 on success and -1 on
  * failure with a one-line reason in *err (no "ipcbox APPLET:" prefix; the
@@ -30,6 +34,9 @@
 struct dbus_err {
 	char msg[256];
 };
+/* What functions with a deadline return when it passed (with *err set);
+ * other failures are -1. */
+#define DBUS_TIMED_OUT (-2)
 /* Format a reason into e (if not NULL) and return -1. */
 int dbus_err_set(struct dbus_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -187,7 +194,7 @@ void dbus_conn_close(struct dbus_conn *c);
 int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err);
 /* Receive the next message before the monotonic deadline (ms since an
  * arbitrary epoch, from lib/clock.h; < 0: none).  Returns 0, -1 on error,
- * -2 on timeout. */
+ * DBUS_TIMED_OUT. */
 int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		   struct dbus_err *err);
 /* The same, and also *raw: a malloc'd copy of the message's bytes as

@@ -300,7 +300,7 @@ static void test_introspect(void)
 		"<node><node></node></node>",
 	};
 	struct dbus_intro in;
-	char deep[4 * INTRO_MAX_DEPTH + 64] = "";
+	char deep[4 * DBUS_INTRO_MAX_DEPTH + 64] = "";
 
 	CHECK(intro("<?xml version='1.0'?><!DOCTYPE node PUBLIC \"x\" \"y\">\n<!-- c -->"
 		    "<node name=\"/a\"><interface name=\"org.x.Y\">"
@@ -313,11 +313,11 @@ static void test_introspect(void)
 		    &in) == 0);
 	CHECK(in.nifaces == 1 && strcmp(in.ifaces[0], "org.x.Y") == 0);
 	CHECK(in.nmembers == 3);
-	CHECK(in.members[0].kind == INTRO_METHOD && strcmp(in.members[0].in, "s") == 0 &&
-	      strcmp(in.members[0].out, "a{sv}") == 0 && (in.members[0].flags & INTRO_DEPRECATED));
-	CHECK(in.members[1].kind == INTRO_SIGNAL && strcmp(in.members[1].in, "i(ii)") == 0);
-	CHECK(in.members[2].kind == INTRO_PROPERTY && (in.members[2].flags & INTRO_WRITABLE) &&
-	      (in.members[2].flags & INTRO_EMITS_CHANGE));
+	CHECK(in.members[0].kind == DBUS_INTRO_METHOD && strcmp(in.members[0].in, "s") == 0 &&
+	      strcmp(in.members[0].out, "a{sv}") == 0 && (in.members[0].flags & DBUS_INTRO_DEPRECATED));
+	CHECK(in.members[1].kind == DBUS_INTRO_SIGNAL && strcmp(in.members[1].in, "i(ii)") == 0);
+	CHECK(in.members[2].kind == DBUS_INTRO_PROPERTY && (in.members[2].flags & DBUS_INTRO_WRITABLE) &&
+	      (in.members[2].flags & DBUS_INTRO_EMITS_CHANGE));
 	CHECK(in.nchildren == 2 && strcmp(in.children[1], "x&yA") == 0);
 	dbus_intro_free(&in);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -326,7 +326,7 @@ static void test_introspect(void)
 			failures++;
 			dbus_intro_free(&in);
 		}
-	for (int i = 0; i <= INTRO_MAX_DEPTH; i++)
+	for (int i = 0; i <= DBUS_INTRO_MAX_DEPTH; i++)
 		strcat(deep, "<a>");
 	CHECK(intro(deep, &in) < 0);
 }
