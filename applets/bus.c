@@ -20,10 +20,12 @@
 #include "../lib/io.h"
 #include "../lib/json.h"
 #include "../lib/proc.h"
+#include "../lib/relay.h"
 #include "../lib/sigev.h"
 #include "../lib/spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +60,8 @@ static struct {
 	int tree_count; /* objects bus-tree has visited */
 	const char *address, *dest, *pcap, *ready_file;
 	uint64_t count;  /* bus-monitor --count, 0: no limit */
+	const char *host; /* -H: the bus on that host, through ssh */
+	char host_address[1280];
 	int timeout_set; /* --timeout given */
 	int64_t deadline; /* monotonic ms, -1: none */
 	char **ops;       /* operands */
@@ -67,7 +71,7 @@ static struct {
 	const char *const *serve_cmd; /* bus-serve: CMD [ARG]... */
 	FILE *mon_out;   /* bus-monitor: stdout, or the --pcap file */
 	int sigfd;       /* bus-monitor: SIGINT/SIGTERM/SIGHUP as events (sigev) */
-} bus;
+} S;
 
 /* ---- options, checks and the connection --------------------------------- */
 
@@ -89,6 +93,20 @@ static void check_stdout(void)
 	}
 }
 
+/* -H [USER@]HOST: the address that runs "ipcbox bus-bridge" there through
+ * ssh, as busctl -H runs systemd-stdio-bridge; --system travels along. */
+static void host_address(void)
+{
+	struct dbus_err err = {{0}};
+
+	if (S.address)
+		cli_usage_error("--host and --address cannot be used together");
+	if (dbus_address_for_host(S.host_address, sizeof S.host_address, S.host, S.system,
+				  &err) < 0)
+		cli_usage_error("invalid --host: %s", err.msg);
+	S.address = S.host_address;
+}
+
 /* Parse every option of every bus applet (cli_next refuses the ones the
  * running applet's table lacks), then check the operand count. */
 static void options(int argc, char **argv, int min, int max)
@@ -101,32 +119,35 @@ static void options(int argc, char **argv, int min, int max)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
-		case OPT_SESSION: bus.system = 0; break;
-		case OPT_SYSTEM: bus.system = 1; break;
-		case OPT_ADDRESS: bus.address = arg; break;
+		case OPT_SESSION: S.system = 0; break;
+		case OPT_SYSTEM: S.system = 1; break;
+		case OPT_ADDRESS: S.address = arg; break;
+		case 'H': S.host = arg; break;
 		case 't':
 			timeout = cli_duration(arg, "timeout", CLI_ALLOW_INF);
-			bus.timeout_set = 1;
+			S.timeout_set = 1;
 			break;
-		case 'j': bus.json = 1; break;
-		case OPT_NO_AUTO_START: bus.no_auto_start = 1; break;
-		case OPT_EXPECT_REPLY: bus.no_reply = !parse_bool(arg); break;
-		case OPT_ACTIVATABLE: bus.activatable = 1; break;
-		case OPT_XML: bus.xml = 1; break;
-		case OPT_SIGNAL: bus.signal = 1; break;
-		case OPT_DEST: bus.dest = arg; break;
-		case OPT_PCAP: bus.pcap = arg; break;
-		case OPT_COUNT: bus.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
-		case OPT_READY_FILE: bus.ready_file = arg; break;
+		case 'j': S.json = 1; break;
+		case OPT_NO_AUTO_START: S.no_auto_start = 1; break;
+		case OPT_EXPECT_REPLY: S.no_reply = !parse_bool(arg); break;
+		case OPT_ACTIVATABLE: S.activatable = 1; break;
+		case OPT_XML: S.xml = 1; break;
+		case OPT_SIGNAL: S.signal = 1; break;
+		case OPT_DEST: S.dest = arg; break;
+		case OPT_PCAP: S.pcap = arg; break;
+		case OPT_COUNT: S.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
+		case OPT_READY_FILE: S.ready_file = arg; break;
 		}
 	}
-	if (bus.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
+	if (S.host)
+		host_address();
+	if (S.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
 		min = max = 3;
 	cli_operands(&c, min, max);
-	bus.ops = argv + c.ind;
-	bus.nops = argc - c.ind;
-	bus.deadline = timeout < 0 ? -1 : clock_now_ms() + timeout;
-	bus.arena = dbus_arena_new();
+	S.ops = argv + c.ind;
+	S.nops = argc - c.ind;
+	S.deadline = timeout < 0 ? -1 : clock_now_ms() + timeout;
+	S.arena = dbus_arena_new();
 	atexit(check_stdout);
 }
 
@@ -158,31 +179,48 @@ static const char *check_member(const char *s)
 	return check_name(s, dbus_valid_member, "member name");
 }
 
-/* Connect to the chosen bus; a malformed address is a usage error. */
-static void connect_bus(void)
+/* At exit: a unixexec command (ssh, a bridge) is reaped before we go, so
+ * nothing we started outlives us. */
+static void close_bus(void)
+{
+	dbus_conn_close(&S.conn);
+}
+
+/* Connect to the chosen bus; a malformed address is a usage error.  With
+ * hello 0, authenticate only (bus-bridge: its client says Hello). */
+static void connect_bus_as(int hello)
 {
 	struct dbus_addr addrs[DBUS_MAX_ADDRS]; /* only to refuse a bad address as a usage error */
 	struct dbus_err err = {{0}};
-	const char *addr = bus.address;
+	const char *addr = S.address;
 	int64_t left = -1;
 	int r;
 
 	if (!addr)
-		addr = dbus_default_address(bus.system ? DBUS_BUS_SYSTEM : DBUS_BUS_SESSION, &err);
+		addr = dbus_default_address(S.system ? DBUS_BUS_SYSTEM : DBUS_BUS_SESSION, &err);
 	if (!addr)
 		cli_die(EXIT_FAIL, "%s", err.msg);
 	if (dbus_address_parse(addr, addrs, DBUS_MAX_ADDRS, &err) < 0)
 		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
-	if (bus.deadline >= 0) {
-		left = bus.deadline - clock_now_ms();
+	if (S.deadline >= 0) {
+		left = S.deadline - clock_now_ms();
 		if (left < 0)
 			left = 0;
 	}
-	r = dbus_conn_open(&bus.conn, addr, left, &err);
-	if (r == -2)
+	if (hello)
+		r = dbus_conn_open(&S.conn, addr, left, &err);
+	else
+		r = dbus_conn_open_unregistered(&S.conn, addr, left, &err);
+	if (r == DBUS_TIMED_OUT)
 		cli_die(EXIT_TIMEOUT, "%s", err.msg);
 	if (r < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
+	atexit(close_bus);
+}
+
+static void connect_bus(void)
+{
+	connect_bus_as(1);
 }
 
 /* ---- messages ------------------------------------------------------------ */
@@ -198,7 +236,7 @@ static struct dbus_msg method_call(const char *dest, const char *path, const cha
 		.member = member,
 		.signature = "",
 	};
-	if (bus.no_auto_start)
+	if (S.no_auto_start)
 		m.flags |= DBUS_FLAG_NO_AUTO_START;
 	return m;
 }
@@ -213,12 +251,12 @@ static void text_body(struct dbus_msg *m, int first)
 {
 	struct dbus_err err = {{0}};
 
-	if (bus.nops <= first)
+	if (S.nops <= first)
 		return;
-	if (dbus_text_parse(bus.arena, bus.ops[first], bus.nops - first - 1, bus.ops + first + 1,
+	if (dbus_text_parse(S.arena, S.ops[first], S.nops - first - 1, S.ops + first + 1,
 			    &m->body, &m->nbody, &err) < 0)
 		cli_usage_error("%s", err.msg);
-	m->signature = bus.ops[first];
+	m->signature = S.ops[first];
 }
 
 /* An error reply: "NAME: message" in one line, exit 1. */
@@ -240,9 +278,9 @@ static void fail_on_error(const struct dbus_msg *reply)
 static void call(struct dbus_msg *m, struct dbus_msg *reply)
 {
 	struct dbus_err err = {{0}};
-	int r = dbus_conn_call(&bus.conn, m, reply, bus.deadline, &err);
+	int r = dbus_conn_call(&S.conn, m, reply, S.deadline, &err);
 
-	if (r == -2)
+	if (r == DBUS_TIMED_OUT)
 		cli_die(EXIT_TIMEOUT, "%s.%s: no reply within the timeout", m->interface, m->member);
 	if (r < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
@@ -265,7 +303,7 @@ static void send_msg(struct dbus_msg *m)
 {
 	struct dbus_err err = {{0}};
 
-	if (dbus_conn_send(&bus.conn, m, &err) < 0)
+	if (dbus_conn_send(&S.conn, m, &err) < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
 }
 
@@ -284,7 +322,7 @@ static void flush_bus(void)
 /* A reply body in the chosen format, one line. */
 static void print_body(const char *sig, const struct dbus_value *vals, uint32_t n)
 {
-	if (bus.json)
+	if (S.json)
 		dbus_print_json(stdout, sig, vals, n);
 	else if (n > 0)
 		dbus_print_terse(stdout, sig, vals, n);
@@ -300,7 +338,7 @@ static void print_body(const char *sig, const struct dbus_value *vals, uint32_t 
  * bus has it, and return 0 without a reply.  1: *reply holds the reply. */
 static int call_or_send(struct dbus_msg *m, struct dbus_msg *reply)
 {
-	if (bus.no_reply) {
+	if (S.no_reply) {
 		m->flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
 		send_msg(m);
 		flush_bus();
@@ -311,13 +349,13 @@ static int call_or_send(struct dbus_msg *m, struct dbus_msg *reply)
 	return 1;
 }
 
-static int call_main(int argc, char **argv)
+static int bus_call_main(int argc, char **argv)
 {
 	struct dbus_msg m, reply;
 
 	options(argc, argv, 4, -1);
-	m = method_call(check_bus_name(bus.ops[0]), check_path(bus.ops[1]),
-			check_interface(bus.ops[2]), check_member(bus.ops[3]));
+	m = method_call(check_bus_name(S.ops[0]), check_path(S.ops[1]),
+			check_interface(S.ops[2]), check_member(S.ops[3]));
 	text_body(&m, 4);
 	connect_bus();
 	if (!call_or_send(&m, &reply))
@@ -327,16 +365,16 @@ static int call_main(int argc, char **argv)
 	return 0;
 }
 
-static int emit_main(int argc, char **argv)
+static int bus_emit_main(int argc, char **argv)
 {
 	struct dbus_msg m = {.type = DBUS_SIGNAL, .signature = ""};
 
 	options(argc, argv, 3, -1);
-	m.path = check_path(bus.ops[0]);
-	m.interface = check_interface(bus.ops[1]);
-	m.member = check_member(bus.ops[2]);
-	if (bus.dest)
-		m.destination = check_bus_name(bus.dest);
+	m.path = check_path(S.ops[0]);
+	m.interface = check_interface(S.ops[1]);
+	m.member = check_member(S.ops[2]);
+	if (S.dest)
+		m.destination = check_bus_name(S.dest);
 	text_body(&m, 3);
 	connect_bus();
 	send_msg(&m);
@@ -347,12 +385,12 @@ static int emit_main(int argc, char **argv)
 /* org.freedesktop.DBus.Properties.METHOD(INTERFACE, PROPERTY[, value]). */
 static struct dbus_msg properties_call(const char *method, struct dbus_value *args, uint32_t n)
 {
-	struct dbus_msg m = method_call(check_bus_name(bus.ops[0]), check_path(bus.ops[1]),
+	struct dbus_msg m = method_call(check_bus_name(S.ops[0]), check_path(S.ops[1]),
 					"org.freedesktop.DBus.Properties", method);
 
-	args[0] = string_value(check_interface(bus.ops[2]));
+	args[0] = string_value(check_interface(S.ops[2]));
 	if (n > 1)
-		args[1] = string_value(check_member(bus.ops[3]));
+		args[1] = string_value(check_member(S.ops[3]));
 	m.signature = n == 1 ? "s" : n == 2 ? "ss" : "ssv";
 	m.body = args;
 	m.nbody = n;
@@ -363,7 +401,7 @@ static struct dbus_msg properties_call(const char *method, struct dbus_value *ar
  * {"type":SIG,"data":VALUE}. */
 static void print_one(const struct dbus_value *v)
 {
-	if (bus.json) {
+	if (S.json) {
 		fputs("{\"type\":", stdout);
 		json_cstring(stdout, v->sig);
 		fputs(",\"data\":", stdout);
@@ -375,7 +413,7 @@ static void print_one(const struct dbus_value *v)
 	}
 }
 
-static int get_main(int argc, char **argv)
+static int bus_get_main(int argc, char **argv)
 {
 	struct dbus_value args[2];
 	struct dbus_msg m, reply;
@@ -392,7 +430,7 @@ static int get_main(int argc, char **argv)
 	return 0;
 }
 
-static int set_main(int argc, char **argv)
+static int bus_set_main(int argc, char **argv)
 {
 	struct dbus_value args[3], *val;
 	struct dbus_msg m, reply;
@@ -402,10 +440,10 @@ static int set_main(int argc, char **argv)
 
 	options(argc, argv, 6, -1);
 	m = properties_call("Set", args, 3);
-	sig = bus.ops[4];
+	sig = S.ops[4];
 	if (!dbus_valid_single_type(sig, strlen(sig)))
 		cli_usage_error("invalid property signature '%s' (one complete type)", sig);
-	if (dbus_text_parse(bus.arena, sig, bus.nops - 5, bus.ops + 5, &val, &n, &err) < 0)
+	if (dbus_text_parse(S.arena, sig, S.nops - 5, S.ops + 5, &val, &n, &err) < 0)
 		cli_usage_error("%s", err.msg);
 	args[2] = (struct dbus_value){.type = 'v', .sig = "v", .n = 1, .v.items = val};
 	connect_bus();
@@ -448,7 +486,7 @@ static void add_activatable(struct name *names, uint32_t *n, const struct dbus_v
 		struct name key = {.name = s}, *hit = bsearch(&key, names, running, sizeof *names, by_name);
 		if (!hit) {
 			hit = &names[(*n)++];
-			*hit = (struct name){.name = dbus_arena_strndup(bus.arena, s, strlen(s))};
+			*hit = (struct name){.name = dbus_arena_strndup(S.arena, s, strlen(s))};
 		}
 		hit->activatable = 1;
 	}
@@ -480,7 +518,7 @@ static int file_reply(struct name *names, uint32_t n, const struct dbus_msg *r)
 		}
 		if (r->reply_serial == names[i].owner_serial) {
 			if (ok && r->body[0].type == 's')
-				names[i].owner = dbus_arena_strndup(bus.arena, r->body[0].v.str, r->body[0].n);
+				names[i].owner = dbus_arena_strndup(S.arena, r->body[0].v.str, r->body[0].n);
 			names[i].owner_serial = 0;
 			return 1;
 		}
@@ -491,7 +529,7 @@ static int file_reply(struct name *names, uint32_t n, const struct dbus_msg *r)
 /* The pid and owner of every running name, LIST_BATCH queries at a time. */
 static void lookup_owners(struct name *names, uint32_t n)
 {
-	struct dbus_value *args = dbus_arena_alloc(bus.arena, sizeof *args * (n ? n : 1));
+	struct dbus_value *args = dbus_arena_alloc(S.arena, sizeof *args * (n ? n : 1));
 	struct dbus_err err = {{0}};
 
 	for (uint32_t start = 0; start < n; start += LIST_BATCH) {
@@ -509,8 +547,8 @@ static void lookup_owners(struct name *names, uint32_t n)
 		}
 		while (pending > 0) {
 			struct dbus_msg r;
-			int rc = dbus_conn_recv(&bus.conn, &r, bus.deadline, &err);
-			if (rc == -2)
+			int rc = dbus_conn_recv(&S.conn, &r, S.deadline, &err);
+			if (rc == DBUS_TIMED_OUT)
 				cli_die(EXIT_TIMEOUT, "no reply from the bus within the timeout");
 			if (rc < 0)
 				cli_die(EXIT_FAIL, "%s", err.msg);
@@ -571,7 +609,7 @@ static void print_names(const struct name *names, uint32_t n)
 	}
 }
 
-static int list_main(int argc, char **argv)
+static int bus_list_main(int argc, char **argv)
 {
 	struct dbus_msg names_reply, act_reply;
 	const struct dbus_value *running, *act = NULL;
@@ -582,18 +620,18 @@ static int list_main(int argc, char **argv)
 	connect_bus();
 	driver_call("ListNames", "", NULL, 0, &names_reply);
 	running = string_list(&names_reply);
-	if (bus.activatable) {
+	if (S.activatable) {
 		driver_call("ListActivatableNames", "", NULL, 0, &act_reply);
 		act = string_list(&act_reply);
 	}
-	names = dbus_arena_alloc(bus.arena, sizeof *names * ((size_t)running->n + (act ? act->n : 0) + 1));
+	names = dbus_arena_alloc(S.arena, sizeof *names * ((size_t)running->n + (act ? act->n : 0) + 1));
 	for (uint32_t i = 0; i < running->n; i++)
 		names[n++] = (struct name){.name = running->v.items[i].v.str, .running = 1};
 	qsort(names, n, sizeof *names, by_name);
 	if (act)
 		add_activatable(names, &n, act);
 	lookup_owners(names, n);
-	if (bus.json)
+	if (S.json)
 		print_names_json(names, n);
 	else
 		print_names(names, n);
@@ -627,7 +665,7 @@ static const char *introspect(const char *dest, const char *path, struct dbus_ms
 static const struct dbus_value *get_all(const char *iface, struct dbus_msg *reply)
 {
 	struct dbus_value arg = string_value(iface);
-	struct dbus_msg m = method_call(bus.ops[0], bus.ops[1], "org.freedesktop.DBus.Properties", "GetAll");
+	struct dbus_msg m = method_call(S.ops[0], S.ops[1], "org.freedesktop.DBus.Properties", "GetAll");
 
 	m.signature = "s";
 	m.body = &arg;
@@ -661,7 +699,7 @@ static char *terse_value(const struct dbus_value *v)
 	dbus_print_terse(f, v->sig, v, 1);
 	fclose(f);
 	skip = strlen(v->sig) + 1 <= len ? strlen(v->sig) + 1 : len;
-	out = dbus_arena_strndup(bus.arena, buf + skip, len - skip);
+	out = dbus_arena_strndup(S.arena, buf + skip, len - skip);
 	free(buf);
 	return out;
 }
@@ -672,20 +710,20 @@ static const char *flags_text(const struct dbus_intro_member *m)
 	static const struct {
 		unsigned flag;
 		const char *text;
-	} names[] = {{INTRO_DEPRECATED, " deprecated"}, {INTRO_NO_REPLY, " no-reply"},
-		     {INTRO_CONST, " const"}, {INTRO_EMITS_CHANGE, " emits-change"},
-		     {INTRO_EMITS_INVALIDATION, " emits-invalidation"}, {INTRO_WRITABLE, " writable"}};
+	} names[] = {{DBUS_INTRO_DEPRECATED, " deprecated"}, {DBUS_INTRO_NO_REPLY, " no-reply"},
+		     {DBUS_INTRO_CONST, " const"}, {DBUS_INTRO_EMITS_CHANGE, " emits-change"},
+		     {DBUS_INTRO_EMITS_INVALIDATION, " emits-invalidation"}, {DBUS_INTRO_WRITABLE, " writable"}};
 	char buf[96];
 	size_t len = 0;
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (!(m->flags & names[i].flag))
 			continue;
-		if (names[i].flag == INTRO_WRITABLE && m->kind != INTRO_PROPERTY)
+		if (names[i].flag == DBUS_INTRO_WRITABLE && m->kind != DBUS_INTRO_PROPERTY)
 			continue;
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", names[i].text);
 	}
-	return len ? dbus_arena_strndup(bus.arena, buf + 1, len - 1) : "-";
+	return len ? dbus_arena_strndup(S.arena, buf + 1, len - 1) : "-";
 }
 
 /* One row of the table: NAME TYPE SIGNATURE RESULT/VALUE FLAGS. */
@@ -697,7 +735,7 @@ struct row {
 static int member_order(const void *a, const void *b)
 {
 	const struct dbus_intro_member *x = a, *y = b;
-	static const char rank[] = {[INTRO_METHOD] = 0, [INTRO_PROPERTY] = 1, [INTRO_SIGNAL] = 2};
+	static const char rank[] = {[DBUS_INTRO_METHOD] = 0, [DBUS_INTRO_PROPERTY] = 1, [DBUS_INTRO_SIGNAL] = 2};
 	int c = strcmp(x->iface, y->iface);
 
 	if (c)
@@ -715,17 +753,17 @@ static int by_string(const void *a, const void *b)
 /* The row of one member; property values come from all (GetAll's a{sv}). */
 static void member_row(struct row *r, const struct dbus_intro_member *m, const struct dbus_value *all)
 {
-	char *name = dbus_arena_alloc(bus.arena, strlen(m->name) + 2);
+	char *name = dbus_arena_alloc(S.arena, strlen(m->name) + 2);
 	const char *flags = flags_text(m);
 
 	name[0] = '.';
 	strcpy(name + 1, m->name);
 	r->col[0] = name;
-	r->col[1] = m->kind == INTRO_METHOD ? "method" : m->kind == INTRO_SIGNAL ? "signal" : "property";
+	r->col[1] = m->kind == DBUS_INTRO_METHOD ? "method" : m->kind == DBUS_INTRO_SIGNAL ? "signal" : "property";
 	r->col[2] = m->in[0] ? m->in : "-";
-	r->col[3] = m->kind == INTRO_METHOD && m->out[0] ? m->out : "-";
+	r->col[3] = m->kind == DBUS_INTRO_METHOD && m->out[0] ? m->out : "-";
 	r->col[4] = flags;
-	if (m->kind == INTRO_PROPERTY && (r->value = find_property(all, m->name)))
+	if (m->kind == DBUS_INTRO_PROPERTY && (r->value = find_property(all, m->name)))
 		r->col[3] = terse_value(r->value);
 }
 
@@ -734,7 +772,7 @@ static void member_row(struct row *r, const struct dbus_intro_member *m, const s
  * from one Properties.GetAll per interface that has properties. */
 static struct row *intro_rows(struct dbus_intro *in, int *nrows)
 {
-	struct row *rows = dbus_arena_alloc(bus.arena, sizeof *rows * (size_t)(in->nmembers + in->nifaces + 1));
+	struct row *rows = dbus_arena_alloc(S.arena, sizeof *rows * (size_t)(in->nmembers + in->nifaces + 1));
 	int n = 0, j = 0;
 
 	qsort(in->ifaces, (size_t)in->nifaces, sizeof *in->ifaces, by_string);
@@ -747,9 +785,9 @@ static struct row *intro_rows(struct dbus_intro *in, int *nrows)
 			continue; /* an interface given twice: its members are merged */
 		rows[n++] = (struct row){{iface, "interface", "-", "-", "-"}, NULL};
 		for (int k = j; k < in->nmembers && strcmp(in->members[k].iface, iface) == 0; k++)
-			has_props |= in->members[k].kind == INTRO_PROPERTY;
+			has_props |= in->members[k].kind == DBUS_INTRO_PROPERTY;
 		if (has_props) /* kept until exit: rows point into the reply */
-			all = get_all(iface, dbus_arena_alloc(bus.arena, sizeof(struct dbus_msg)));
+			all = get_all(iface, dbus_arena_alloc(S.arena, sizeof(struct dbus_msg)));
 		for (; j < in->nmembers && strcmp(in->members[j].iface, iface) == 0; j++)
 			member_row(&rows[n++], &in->members[j], all);
 	}
@@ -808,7 +846,7 @@ static void print_rows_json(const struct row *rows, int n)
 	puts("]");
 }
 
-static int introspect_main(int argc, char **argv)
+static int bus_introspect_main(int argc, char **argv)
 {
 	struct dbus_msg reply;
 	struct dbus_intro in;
@@ -818,11 +856,11 @@ static int introspect_main(int argc, char **argv)
 	int n;
 
 	options(argc, argv, 2, 2);
-	check_bus_name(bus.ops[0]);
-	check_path(bus.ops[1]);
+	check_bus_name(S.ops[0]);
+	check_path(S.ops[1]);
 	connect_bus();
-	xml = introspect(bus.ops[0], bus.ops[1], &reply, 0);
-	if (bus.xml) {
+	xml = introspect(S.ops[0], S.ops[1], &reply, 0);
+	if (S.xml) {
 		fputs(xml, stdout);
 		if (!*xml || xml[strlen(xml) - 1] != '\n')
 			putchar('\n');
@@ -830,10 +868,10 @@ static int introspect_main(int argc, char **argv)
 		return 0;
 	}
 	if (dbus_intro_parse(&in, xml, strlen(xml), &err) < 0)
-		cli_die(EXIT_FAIL, "%s %s: %s", bus.ops[0], bus.ops[1], err.msg);
+		cli_die(EXIT_FAIL, "%s %s: %s", S.ops[0], S.ops[1], err.msg);
 	dbus_msg_free(&reply);
 	rows = intro_rows(&in, &n);
-	if (bus.json)
+	if (S.json)
 		print_rows_json(rows, n);
 	else
 		print_rows(rows, n);
@@ -851,10 +889,10 @@ static void tree_walk(const char *dest, const char *path, int depth)
 	struct dbus_err err = {{0}};
 	const char *xml;
 
-	if (++bus.tree_count > TREE_MAX_NODES)
+	if (++S.tree_count > TREE_MAX_NODES)
 		cli_die(EXIT_FAIL, "more than %d objects; stopping", TREE_MAX_NODES);
-	if (bus.json) {
-		fputs(bus.tree_count > 1 ? "," : "", stdout);
+	if (S.json) {
+		fputs(S.tree_count > 1 ? "," : "", stdout);
 		json_cstring(stdout, path);
 	} else {
 		puts(path);
@@ -881,15 +919,15 @@ static void tree_walk(const char *dest, const char *path, int depth)
 	dbus_msg_free(&reply);
 }
 
-static int tree_main(int argc, char **argv)
+static int bus_tree_main(int argc, char **argv)
 {
 	options(argc, argv, 1, 1);
-	check_bus_name(bus.ops[0]);
+	check_bus_name(S.ops[0]);
 	connect_bus();
-	if (bus.json)
+	if (S.json)
 		putchar('[');
-	tree_walk(bus.ops[0], "/", 0);
-	if (bus.json)
+	tree_walk(S.ops[0], "/", 0);
+	if (S.json)
 		puts("]");
 	return 0;
 }
@@ -909,11 +947,11 @@ static void add_match(const char *rule)
 static void next_message(struct dbus_msg *m, const char *what)
 {
 	struct dbus_err err = {{0}};
-	int r = dbus_conn_recv(&bus.conn, m, bus.deadline, &err);
+	int r = dbus_conn_recv(&S.conn, m, S.deadline, &err);
 
 	if (r == 0)
-		r = dbus_conn_answer(&bus.conn, m, bus.deadline, &err);
-	if (r == -2)
+		r = dbus_conn_answer(&S.conn, m, S.deadline, &err);
+	if (r == DBUS_TIMED_OUT)
 		cli_die(EXIT_TIMEOUT, "%s within the timeout", what);
 	if (r < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
@@ -971,7 +1009,7 @@ static int wait_signal(const char *path, const char *iface, const char *member)
 		next_message(&m, what);
 		if (m.type == DBUS_SIGNAL && str_is(m.path, path) && str_is(m.interface, iface) &&
 		    str_is(m.member, member)) {
-			if (bus.json || m.nbody > 0)
+			if (S.json || m.nbody > 0)
 				print_body(m.signature, m.body, m.nbody);
 			dbus_msg_free(&m);
 			return 0;
@@ -980,19 +1018,19 @@ static int wait_signal(const char *path, const char *iface, const char *member)
 	}
 }
 
-static int wait_main(int argc, char **argv)
+static int bus_wait_main(int argc, char **argv)
 {
 	options(argc, argv, 1, 1);
-	if (bus.signal) {
-		check_path(bus.ops[0]);
-		check_interface(bus.ops[1]);
-		check_member(bus.ops[2]);
+	if (S.signal) {
+		check_path(S.ops[0]);
+		check_interface(S.ops[1]);
+		check_member(S.ops[2]);
 		connect_bus();
-		return wait_signal(bus.ops[0], bus.ops[1], bus.ops[2]);
+		return wait_signal(S.ops[0], S.ops[1], S.ops[2]);
 	}
-	check_bus_name(bus.ops[0]);
+	check_bus_name(S.ops[0]);
 	connect_bus();
-	return wait_name(bus.ops[0]);
+	return wait_name(S.ops[0]);
 }
 
 /* ---- bus-monitor ---------------------------------------------------------- */
@@ -1035,8 +1073,8 @@ static void eavesdrop(void)
 {
 	char rule[DBUS_MATCH_RULE_MAX + 32];
 
-	for (int i = 0; i < bus.nops || (i == 0 && bus.nops == 0); i++) {
-		const char *user = bus.nops ? bus.ops[i] : "";
+	for (int i = 0; i < S.nops || (i == 0 && S.nops == 0); i++) {
+		const char *user = S.nops ? S.ops[i] : "";
 		struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "AddMatch");
 		struct dbus_value arg;
 		struct dbus_msg reply;
@@ -1057,13 +1095,13 @@ static void become_monitor(void)
 {
 	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, "org.freedesktop.DBus.Monitoring",
 					"BecomeMonitor");
-	struct dbus_value args[2] = {{.type = 'a', .sig = "as", .n = (uint32_t)bus.nops},
+	struct dbus_value args[2] = {{.type = 'a', .sig = "as", .n = (uint32_t)S.nops},
 				     {.type = 'u', .sig = "u"}};
 	struct dbus_msg reply;
 
-	args[0].v.items = dbus_arena_alloc(bus.arena, sizeof(struct dbus_value) * (size_t)(bus.nops + 1));
-	for (int i = 0; i < bus.nops; i++)
-		args[0].v.items[i] = string_value(bus.ops[i]);
+	args[0].v.items = dbus_arena_alloc(S.arena, sizeof(struct dbus_value) * (size_t)(S.nops + 1));
+	for (int i = 0; i < S.nops; i++)
+		args[0].v.items[i] = string_value(S.ops[i]);
 	m.signature = "asu";
 	m.body = args;
 	m.nbody = 2;
@@ -1122,17 +1160,17 @@ static void print_json_msg(const struct dbus_msg *m, const struct timeval *tv)
  * does a stop signal that cut the write short (after one more try). */
 static void mon_flush(void)
 {
-	if (fflush(bus.mon_out) == 0 && !ferror(bus.mon_out))
+	if (fflush(S.mon_out) == 0 && !ferror(S.mon_out))
 		return;
 	if (errno == EPIPE)
 		_exit(EXIT_OK);
 	if (errno == EINTR && *sigev_stop_flag()) {
 		sigev_hold();
-		clearerr(bus.mon_out);
-		if (fflush(bus.mon_out) == 0)
+		clearerr(S.mon_out);
+		if (fflush(S.mon_out) == 0)
 			exit(EXIT_OK);
 	}
-	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", bus.pcap ? bus.pcap : "standard output");
+	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", S.pcap ? S.pcap : "standard output");
 }
 
 static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
@@ -1140,9 +1178,9 @@ static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	if (bus.pcap)
-		dbus_pcap_record(bus.mon_out, raw, len, tv.tv_sec, tv.tv_usec);
-	else if (bus.json)
+	if (S.pcap)
+		dbus_pcap_record(S.mon_out, raw, len, tv.tv_sec, tv.tv_usec);
+	else if (S.json)
 		print_json_msg(m, &tv);
 	else
 		dbus_print_monitor(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
@@ -1152,21 +1190,21 @@ static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 /* The bus telling us about our own names (NameAcquired, NameLost). */
 static int own_traffic(const struct dbus_msg *m)
 {
-	return str_is(m->sender, DRIVER_NAME) && str_is(m->destination, bus.conn.unique_name);
+	return str_is(m->sender, DRIVER_NAME) && str_is(m->destination, S.conn.unique_name);
 }
 
 /* Wait for the bus or a stop signal: 1 to read on, 0 to stop (a signal:
  * everything printed so far is flushed, so we can leave at once). */
 static int monitor_wait(int64_t deadline, uint64_t seen)
 {
-	struct pollfd pf[2] = {{.fd = bus.conn.fd, .events = POLLIN}, {.fd = bus.sigfd, .events = POLLIN}};
+	struct pollfd pf[2] = {{.fd = S.conn.fd, .events = POLLIN}, {.fd = S.sigfd, .events = POLLIN}};
 	int n = poll(pf, 2, clock_poll_ms(deadline)), child;
 
 	if (n < 0 && errno != EINTR)
 		cli_die_errno(EXIT_FAIL, errno, "poll");
 	if (n == 0 && clock_expired(deadline))
 		cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
-	if (n > 0 && pf[1].revents && sigev_take(bus.sigfd, &child)) {
+	if (n > 0 && pf[1].revents && sigev_take(S.sigfd, &child)) {
 		sigev_hold();
 		return 0;
 	}
@@ -1178,7 +1216,7 @@ static int monitor_wait(int64_t deadline, uint64_t seen)
  * does the loop poll, on the bus and the signal pipe together. */
 static int monitor_loop(void)
 {
-	int64_t deadline = bus.timeout_set ? bus.deadline : -1;
+	int64_t deadline = S.timeout_set ? S.deadline : -1;
 	uint64_t seen = 0;
 
 	for (;;) {
@@ -1186,8 +1224,8 @@ static int monitor_loop(void)
 		struct dbus_msg m;
 		uint8_t *raw = NULL;
 		size_t len = 0;
-		int r = dbus_conn_recv_raw(&bus.conn, &m, &raw, &len, clock_deadline(0), &err);
-		if (r == -2) { /* nothing whole to take now */
+		int r = dbus_conn_recv_raw(&S.conn, &m, &raw, &len, clock_deadline(0), &err);
+		if (r == DBUS_TIMED_OUT) { /* nothing whole to take now */
 			if (!monitor_wait(deadline, seen))
 				return EXIT_OK;
 			continue;
@@ -1200,7 +1238,7 @@ static int monitor_loop(void)
 		}
 		dbus_msg_free(&m);
 		free(raw);
-		if (bus.count && seen == bus.count)
+		if (S.count && seen == S.count)
 			return EXIT_OK;
 	}
 }
@@ -1209,35 +1247,35 @@ static int monitor_loop(void)
 static void write_ready(const char *path)
 {
 	char line[300];
-	int n = snprintf(line, sizeof line, "%s\n", bus.conn.unique_name);
+	int n = snprintf(line, sizeof line, "%s\n", S.conn.unique_name);
 
 	if (n < 0 || (size_t)n >= sizeof line || io_write_file_atomic(path, line, (size_t)n) < 0)
 		cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", path);
 }
 
-static int monitor_main(int argc, char **argv)
+static int bus_monitor_main(int argc, char **argv)
 {
 	options(argc, argv, 0, -1);
-	if (bus.json && bus.pcap)
+	if (S.json && S.pcap)
 		cli_usage_error("--json and --pcap exclude each other");
-	for (int i = 0; i < bus.nops; i++)
-		check_rule(bus.ops[i]);
-	bus.mon_out = stdout;
-	if (bus.pcap && strcmp(bus.pcap, "-") != 0) {
-		bus.mon_out = fopen(bus.pcap, "wbe");
-		if (!bus.mon_out)
-			cli_die_errno(EXIT_FAIL, errno, "open %s", bus.pcap);
+	for (int i = 0; i < S.nops; i++)
+		check_rule(S.ops[i]);
+	S.mon_out = stdout;
+	if (S.pcap && strcmp(S.pcap, "-") != 0) {
+		S.mon_out = fopen(S.pcap, "wbe");
+		if (!S.mon_out)
+			cli_die_errno(EXIT_FAIL, errno, "open %s", S.pcap);
 	}
-	if (bus.pcap) {
-		dbus_pcap_header(bus.mon_out);
+	if (S.pcap) {
+		dbus_pcap_header(S.mon_out);
 		mon_flush();
 	}
-	if ((bus.sigfd = sigev_open(0)) < 0)
+	if ((S.sigfd = sigev_open(0)) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
 	become_monitor();
-	if (bus.ready_file)
-		write_ready(bus.ready_file);
+	if (S.ready_file)
+		write_ready(S.ready_file);
 	return monitor_loop();
 }
 
@@ -1249,7 +1287,7 @@ static int monitor_main(int argc, char **argv)
  * "/a/b"; its length, or 0 if ancestor is not a proper ancestor of PATH. */
 static size_t child_toward(const char *ancestor)
 {
-	const char *path = bus.ops[1];
+	const char *path = S.ops[1];
 	size_t n = strcmp(ancestor, "/") == 0 ? 0 : strlen(ancestor);
 
 	if (strcmp(ancestor, path) == 0 || strncmp(ancestor, path, n) != 0 || path[n] != '/')
@@ -1265,7 +1303,7 @@ static void reply_with(const struct dbus_msg *call, struct dbus_msg *r)
 		return;
 	r->reply_serial = call->serial;
 	r->destination = call->sender;
-	if (dbus_conn_send(&bus.conn, r, &err) < 0)
+	if (dbus_conn_send(&S.conn, r, &err) < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
 }
 
@@ -1320,13 +1358,13 @@ static char *read_back(FILE *f, size_t *len)
  * A command that cannot be run says why on errf, as sh would. */
 static int run_cmd(FILE *in, FILE *out, FILE *errf)
 {
-	struct spawn_req req = {.argv = (char *const *)bus.serve_cmd, .in = fileno(in), .out = fileno(out),
+	struct spawn_req req = {.argv = (char *const *)S.serve_cmd, .in = fileno(in), .out = fileno(out),
 				.err = fileno(errf)};
 	pid_t pid = spawn_start(&req);
 
 	if (pid < 0) {
 		int err = errno;
-		fprintf(errf, "%s: %s\n", bus.serve_cmd[0], strerror(err));
+		fprintf(errf, "%s: %s\n", S.serve_cmd[0], strerror(err));
 		fflush(errf);
 		return spawn_exec_status(err);
 	}
@@ -1338,7 +1376,7 @@ static int run_cmd(FILE *in, FILE *out, FILE *errf)
 static void reply_output(const struct dbus_msg *call, char *text, size_t len)
 {
 	struct dbus_arena *a;
-	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = bus.ops[5]};
+	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = S.ops[5]};
 	struct dbus_err err = {{0}};
 	char msg[400];
 
@@ -1347,7 +1385,7 @@ static void reply_output(const struct dbus_msg *call, char *text, size_t len)
 		return;
 	}
 	a = dbus_arena_new();
-	if (dbus_text_parse_words(a, bus.ops[5], text, &r.body, &r.nbody, &err) < 0) {
+	if (dbus_text_parse_words(a, S.ops[5], text, &r.body, &r.nbody, &err) < 0) {
 		snprintf(msg, sizeof msg, "bad output from the command: %s", err.msg);
 		reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 	} else {
@@ -1365,7 +1403,7 @@ static void reply_failure(const struct dbus_msg *call, const char *errtext, int 
 	if (n > 0 && dbus_valid_utf8(errtext, n))
 		snprintf(msg, sizeof msg, "%.*s", (int)n, errtext);
 	else
-		snprintf(msg, sizeof msg, "%s exited with status %d", bus.serve_cmd[0], status);
+		snprintf(msg, sizeof msg, "%s exited with status %d", S.serve_cmd[0], status);
 	reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 }
 
@@ -1414,7 +1452,7 @@ static void serve_ancestor(const struct dbus_msg *m)
 		reply_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
 		return;
 	}
-	child = bus.ops[1] + (strcmp(m->path, "/") == 0 ? 1 : strlen(m->path) + 1);
+	child = S.ops[1] + (strcmp(m->path, "/") == 0 ? 1 : strlen(m->path) + 1);
 	if (asprintf(&xml, "<node>\n <node name=\"%.*s\"/>\n</node>\n", (int)n, child) < 0)
 		cli_die(EXIT_FAIL, "out of memory");
 	reply_string(m, xml);
@@ -1431,17 +1469,17 @@ static void serve_one(const struct dbus_msg *m)
 		reply_with(m, &(struct dbus_msg){.type = DBUS_METHOD_RETURN, .signature = ""});
 	else if (str_is(m->interface, "org.freedesktop.DBus.Peer") && str_is(m->member, "GetMachineId"))
 		machine_id(m);
-	else if (!str_is(m->path, bus.ops[1]))
+	else if (!str_is(m->path, S.ops[1]))
 		serve_ancestor(m);
 	else if (str_is(m->interface, "org.freedesktop.DBus.Introspectable") &&
 		 str_is(m->member, "Introspect")) {
-		char *xml = dbus_intro_xml_method(bus.ops[2], bus.ops[3], bus.ops[4], bus.ops[5]);
+		char *xml = dbus_intro_xml_method(S.ops[2], S.ops[3], S.ops[4], S.ops[5]);
 		if (!xml)
 			cli_die(EXIT_FAIL, "out of memory");
 		reply_string(m, xml);
 		free(xml);
-	} else if ((!m->interface || str_is(m->interface, bus.ops[2])) && str_is(m->member, bus.ops[3])) {
-		if (strcmp(sig, bus.ops[4]) != 0)
+	} else if ((!m->interface || str_is(m->interface, S.ops[2])) && str_is(m->member, S.ops[3])) {
+		if (strcmp(sig, S.ops[4]) != 0)
 			reply_error(m, "org.freedesktop.DBus.Error.InvalidArgs", "wrong argument signature");
 		else
 			serve_method(m);
@@ -1468,37 +1506,83 @@ static void check_sig(const char *s)
 		cli_usage_error("invalid signature '%s'", s);
 }
 
-static int serve_main(int argc, char **argv)
+static int bus_serve_main(int argc, char **argv)
 {
 	int64_t deadline;
 
 	options(argc, argv, 7, -1);
-	check_bus_name(bus.ops[0]);
-	if (bus.ops[0][0] == ':')
-		cli_usage_error("invalid bus name '%s': a unique name cannot be requested", bus.ops[0]);
-	check_path(bus.ops[1]);
-	check_interface(bus.ops[2]);
-	check_member(bus.ops[3]);
-	check_sig(bus.ops[4]);
-	check_sig(bus.ops[5]);
-	bus.serve_cmd = (const char *const *)bus.ops + 6;
+	check_bus_name(S.ops[0]);
+	if (S.ops[0][0] == ':')
+		cli_usage_error("invalid bus name '%s': a unique name cannot be requested", S.ops[0]);
+	check_path(S.ops[1]);
+	check_interface(S.ops[2]);
+	check_member(S.ops[3]);
+	check_sig(S.ops[4]);
+	check_sig(S.ops[5]);
+	S.serve_cmd = (const char *const *)S.ops + 6;
 	signal(SIGPIPE, SIG_IGN);
 	connect_bus();
-	request_name(bus.ops[0]);
-	if (bus.ready_file)
-		write_ready(bus.ready_file);
-	deadline = bus.timeout_set ? bus.deadline : -1;
+	request_name(S.ops[0]);
+	if (S.ready_file)
+		write_ready(S.ready_file);
+	deadline = S.timeout_set ? S.deadline : -1;
 	for (;;) {
 		struct dbus_err err = {{0}};
 		struct dbus_msg m;
-		int r = dbus_conn_recv(&bus.conn, &m, deadline, &err);
-		if (r == -2)
+		int r = dbus_conn_recv(&S.conn, &m, deadline, &err);
+		if (r == DBUS_TIMED_OUT)
 			cli_die(EXIT_TIMEOUT, "no more calls within the timeout");
 		if (r < 0)
 			cli_die(EXIT_FAIL, "%s", err.msg);
 		serve_one(&m);
 		dbus_msg_free(&m);
 	}
+}
+
+/* ---- bus-bridge ------------------------------------------------------------ */
+
+/* bus-bridge joins its stdin and stdout to the bus, as systemd-stdio-bridge
+ * does, for a client at the far end of ssh.  It authenticates to the bus
+ * itself (as whoever runs it) and sends no Hello; it then speaks the server
+ * side of SASL to its client (any EXTERNAL identity or ANONYMOUS: the
+ * client's uid belongs to another machine) with the bus's guid, and from
+ * BEGIN on copies bytes both ways unchanged: the client's Hello reaches the
+ * bus and the client gets its own unique name.  After authentication both
+ * directions are one byte stream each, so a relay of bytes carries the
+ * messages exactly.  It ends when either side closes. */
+static int bus_bridge_main(int argc, char **argv)
+{
+	static uint8_t early[DBUS_AUTH_LINE_MAX];
+	struct dbus_err err = {{0}};
+	struct relay_result rr;
+	size_t nearly = 0;
+	int sigfd, r;
+
+	options(argc, argv, 0, 0);
+	connect_bus_as(0);
+	/* Non-blocking: the handshake keeps its deadline, and later neither
+	 * direction of the relay waits on the other. */
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+	r = dbus_auth_serve(0, 1, S.conn.guid, S.deadline, early, sizeof early, &nearly, &err);
+	if (r == DBUS_TIMED_OUT)
+		cli_die(EXIT_TIMEOUT, "client: %s", err.msg);
+	if (r < 0)
+		cli_die(EXIT_FAIL, "client: %s", err.msg);
+	/* What each side sent right behind the handshake goes first. */
+	if (dbus_write_all(S.conn.fd, early, nearly, -1, &err) < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+	if (dbus_write_all(1, S.conn.rbuf, S.conn.rlen, -1, &err) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "write to the client");
+	sigfd = sigev_open(0);
+	if (sigfd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signals");
+	relay_run_flags(0, 1, S.conn.fd, -1, sigfd, RELAY_END_ON_PEER_EOF, &rr);
+	if (rr.end == RELAY_DONE && rr.peer_first)
+		cli_die(EXIT_FAIL, "the bus closed the connection");
+	if (rr.end == RELAY_ERROR)
+		cli_die_errno(EXIT_FAIL, rr.err, "%s", rr.what);
+	return 0; /* the client hung up, or a signal ended us */
 }
 
 /* ---- completion: the names on the default bus ----------------------------- */
@@ -1509,15 +1593,15 @@ static void complete_names(void)
 	const char *addr = dbus_default_address(DBUS_BUS_SESSION, &err);
 	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "ListNames"), reply;
 
-	if (!addr || dbus_conn_open(&bus.conn, addr, 1000, &err) < 0)
+	if (!addr || dbus_conn_open(&S.conn, addr, 1000, &err) < 0)
 		return;
-	if (dbus_conn_call(&bus.conn, &m, &reply, clock_now_ms() + 1000, &err) == 0) {
+	if (dbus_conn_call(&S.conn, &m, &reply, clock_now_ms() + 1000, &err) == 0) {
 		if (reply.type == DBUS_METHOD_RETURN && reply.nbody == 1 && reply.body[0].type == 'a')
 			for (uint32_t i = 0; i < reply.body[0].n; i++)
 				puts(reply.body[0].v.items[i].v.str);
 		dbus_msg_free(&reply);
 	}
-	dbus_conn_close(&bus.conn);
+	dbus_conn_close(&S.conn);
 }
 
 /* ---- the table ------------------------------------------------------------ */
@@ -1525,7 +1609,9 @@ static void complete_names(void)
 #define O_BUS                                                                          \
 	{OPT_SESSION, "session", NULL, "use the session bus (the default)", NULL},     \
 	{OPT_SYSTEM, "system", NULL, "use the system bus", NULL},                      \
-	{OPT_ADDRESS, "address", "ADDR", "use the bus at ADDR (unix:path=...)", NULL}, \
+	{OPT_ADDRESS, "address", "ADDR", "use the bus at ADDR (unix:path=..., unixexec:path=...)", \
+	 NULL},                                                                        \
+	{'H', "host", "[USER@]HOST", "use the bus on HOST: ssh -xT HOST ipcbox bus-bridge", "host"}, \
 	{'t', "timeout", "DURATION", "give up after DURATION (default 25s; exit 124)", NULL}
 #define O_JSON {'j', "json", NULL, "print JSON (busctl --json=short shape)", NULL}
 #define O_NO_AUTO_START {OPT_NO_AUTO_START, "no-auto-start", NULL, "do not let the bus start DEST", NULL}
@@ -1559,27 +1645,32 @@ static const struct opt serve_opts[] = {
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once NAME is ours", "file"},
 	{0}};
 
+static const struct opt bridge_opts[] = {O_BUS, {0}};
+
 const struct applet bus_applets[] = {
-	{"bus-call", call_main, "DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]",
+	{"bus-call", bus_call_main, "DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]",
 	 "call a method and print its reply", call_opts, complete_names},
-	{"bus-emit", emit_main, "PATH INTERFACE SIGNAL [SIGNATURE [ARG]...]", "emit a signal",
+	{"bus-emit", bus_emit_main, "PATH INTERFACE SIGNAL [SIGNATURE [ARG]...]", "emit a signal",
 	 emit_opts, complete_names},
-	{"bus-get", get_main, "DEST PATH INTERFACE PROPERTY", "print a property's value", get_opts,
+	{"bus-get", bus_get_main, "DEST PATH INTERFACE PROPERTY", "print a property's value", get_opts,
 	 complete_names},
-	{"bus-set", set_main, "DEST PATH INTERFACE PROPERTY SIGNATURE VALUE...",
+	{"bus-set", bus_set_main, "DEST PATH INTERFACE PROPERTY SIGNATURE VALUE...",
 	 "set a property", set_opts, complete_names},
-	{"bus-list", list_main, "[--activatable]", "list the names on the bus, with their processes",
+	{"bus-list", bus_list_main, "[--activatable]", "list the names on the bus, with their processes",
 	 list_opts, NULL},
-	{"bus-introspect", introspect_main, "DEST PATH",
+	{"bus-introspect", bus_introspect_main, "DEST PATH",
 	 "list an object's interfaces, methods, signals and properties with values",
 	 introspect_opts, complete_names},
-	{"bus-tree", tree_main, "DEST", "list the object paths of a service", tree_opts,
+	{"bus-tree", bus_tree_main, "DEST", "list the object paths of a service", tree_opts,
 	 complete_names},
-	{"bus-wait", wait_main, "NAME | --signal PATH INTERFACE SIGNAL",
+	{"bus-wait", bus_wait_main, "NAME | --signal PATH INTERFACE SIGNAL",
 	 "wait until a name has an owner, or a signal arrives", wait_opts, complete_names},
-	{"bus-monitor", monitor_main, "[MATCH_RULE]... [--json | --pcap FILE] [--count N]",
+	{"bus-monitor", bus_monitor_main, "[MATCH_RULE]... [--json | --pcap FILE] [--count N]",
 	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
-	{"bus-serve", serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...",
+	{"bus-serve", bus_serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...",
 	 "answer METHOD calls by running CMD: a script becomes a D-Bus service", serve_opts, NULL},
+	{"bus-bridge", bus_bridge_main, "[--session | --system | --address ADDR]",
+	 "join stdin and stdout to the bus, as systemd-stdio-bridge (what -H runs remotely)",
+	 bridge_opts, NULL},
 	{0},
 };

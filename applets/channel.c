@@ -432,7 +432,7 @@ static int send_report(void)
 	return status;
 }
 
-static int send_main(int argc, char **argv)
+static int channel_send_main(int argc, char **argv)
 {
 	struct cli c;
 	char *arg, *data = NULL;
@@ -762,7 +762,7 @@ static const char *json_conflict(void)
 	return S.listen.json ? "--json" : S.listen.format ? "-F" : S.listen.exec ? "-e" : S.verbose ? "-v" : NULL;
 }
 
-static int listen_main(int argc, char **argv)
+static int channel_listen_main(int argc, char **argv)
 {
 	struct cli c;
 	char *arg;
@@ -798,7 +798,7 @@ static int listen_main(int argc, char **argv)
 	return listen_loop();
 }
 
-static int wait_main(int argc, char **argv)
+static int channel_wait_main(int argc, char **argv)
 {
 	struct cli c;
 	char *arg;
@@ -886,7 +886,7 @@ static void print_rows_json(void)
 	puts("]");
 }
 
-static int list_main(int argc, char **argv)
+static int channel_list_main(int argc, char **argv)
 {
 	struct chan_reg *regs;
 	struct cli c;
@@ -914,7 +914,7 @@ static int list_main(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int registered_main(int argc, char **argv)
+static int channel_registered_main(int argc, char **argv)
 {
 	struct chan_reg *regs;
 	struct cli c;
@@ -986,15 +986,15 @@ static const struct opt list_opts[] = {
 static const struct opt no_opts[] = {{0}};
 
 const struct applet channel_applets[] = {
-	{"channel-send", send_main, "[-l] [-v] [-t DURATION] [--drop] CHANNEL MESSAGE [DATA]...",
+	{"channel-send", channel_send_main, "[-l] [-v] [-t DURATION] [--drop] CHANNEL MESSAGE [DATA]...",
 	 "send a message to every listener on a channel", send_opts, complete_channels},
-	{"channel-listen", listen_main, "[-c COUNT] [-t DURATION] [-v|--json|-F FORMAT|-e CMD] [-0] PATTERN...",
+	{"channel-listen", channel_listen_main, "[-c COUNT] [-t DURATION] [-v|--json|-F FORMAT|-e CMD] [-0] PATTERN...",
 	 "print the messages sent to the channels matching the patterns", listen_opts, complete_channels},
-	{"channel-wait", wait_main, "[-t DURATION] PATTERN [MESSAGE]", "wait for one message and print its data",
+	{"channel-wait", channel_wait_main, "[-t DURATION] PATTERN [MESSAGE]", "wait for one message and print its data",
 	 wait_opts, complete_channels},
-	{"channel-list", list_main, "[--json]", "list the registered patterns and their listener counts", list_opts,
+	{"channel-list", channel_list_main, "[--json]", "list the registered patterns and their listener counts", list_opts,
 	 NULL},
-	{"channel-registered", registered_main, "CHANNEL", "exit 0 if a live listener is registered for CHANNEL",
+	{"channel-registered", channel_registered_main, "CHANNEL", "exit 0 if a live listener is registered for CHANNEL",
 	 no_opts, complete_channels},
 	{0},
 };

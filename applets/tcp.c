@@ -31,23 +31,23 @@ static struct {
 	const char *port_file;        /* --port-file */
 	struct net_cidr allow[MAX_ALLOW]; /* --allow */
 	unsigned nallow;
-} tcp = {.o = SERVE_OPTS_INIT, .family = AF_UNSPEC};
+} S = {.o = SERVE_OPTS_INIT, .family = AF_UNSPEC};
 
 /* The options both applets take: serve's and -4/-6; 0 if key is not one. */
 static int common_option(int key, char *arg)
 {
 	if (key != '4' && key != '6')
-		return serve_option(&tcp.o, key, arg);
-	if (tcp.family != AF_UNSPEC && tcp.family != (key == '4' ? AF_INET : AF_INET6))
+		return serve_option(&S.o, key, arg);
+	if (S.family != AF_UNSPEC && S.family != (key == '4' ? AF_INET : AF_INET6))
 		cli_usage_error("-4 and -6 cannot be used together");
-	tcp.family = key == '4' ? AF_INET : AF_INET6;
+	S.family = key == '4' ? AF_INET : AF_INET6;
 	return 1;
 }
 
 /* Exit 2 if the shared options conflict. */
 static void check_conflicts(void)
 {
-	const char *why = serve_conflict(&tcp.o);
+	const char *why = serve_conflict(&S.o);
 
 	if (why)
 		cli_usage_error("%s", why);
@@ -58,7 +58,7 @@ static void check_conflicts(void)
 static struct addrinfo *resolve(const char *host, uint16_t port, int passive)
 {
 	struct addrinfo *res;
-	int rc = net_resolve(host, port, tcp.family, passive, &res);
+	int rc = net_resolve(host, port, S.family, passive, &res);
 
 	if (rc == EAI_SYSTEM)
 		cli_die_errno(EXIT_FAIL, errno, "resolve %s", host);
@@ -83,12 +83,12 @@ static int source_for(const struct addrinfo *src, int family, struct net_addr *o
 static int connect_host(const char *host, uint16_t port)
 {
 	struct addrinfo *res = resolve(host, port, 0), *src = NULL;
-	int64_t deadline = tcp.o.wait_ms >= 0 ? clock_now_ms() + tcp.o.wait_ms : -1;
+	int64_t deadline = S.o.wait_ms >= 0 ? clock_now_ms() + S.o.wait_ms : -1;
 	char where[NET_ADDRSTRLEN] = "";
 	int fd = -1, err = EADDRNOTAVAIL;
 
-	if (tcp.source)
-		src = resolve(tcp.source, 0, 1);
+	if (S.source)
+		src = resolve(S.source, 0, 1);
 	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
 		struct net_addr local;
 		if (src && !source_for(src, ai->ai_family, &local))
@@ -97,13 +97,13 @@ static int connect_host(const char *host, uint16_t port)
 		fd = net_connect(ai->ai_addr, ai->ai_addrlen, src ? &local : NULL, deadline);
 		err = errno;
 		if (fd < 0 && deadline >= 0 && clock_now_ms() >= deadline)
-			cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", where, tcp.o.wait_text);
+			cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", where, S.o.wait_text);
 	}
 	if (fd < 0 && !where[0])
 		cli_die(EXIT_FAIL, "connect to %s: no address of the source's family", host);
 	if (fd < 0)
 		cli_die_errno(EXIT_FAIL, err, "connect to %s", where);
-	if (tcp.o.verbose)
+	if (S.o.verbose)
 		cli_warn("connected to %s", where);
 	freeaddrinfo(res);
 	if (src)
@@ -120,11 +120,11 @@ static int tcp_connect_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
 		if (!common_option(key, arg) && key == 's')
-			tcp.source = arg;
+			S.source = arg;
 	cli_operands(&c, 2, 2);
 	uint16_t port = cli_port(argv[c.ind + 1], 0);
 	check_conflicts();
-	return serve_connected(connect_host(argv[c.ind], port), &tcp.o);
+	return serve_connected(connect_host(argv[c.ind], port), &S.o);
 }
 
 /* serve's admit callback: the --allow list and the -v log. */
@@ -132,15 +132,15 @@ static int tcp_admit(int fd, void *ctx)
 {
 	struct net_addr peer = {.len = sizeof peer.ss};
 	char who[NET_ADDRSTRLEN];
-	int ok = tcp.nallow == 0;
+	int ok = S.nallow == 0;
 
 	(void)ctx;
 	if (getpeername(fd, (struct sockaddr *)&peer.ss, &peer.len) < 0)
 		return 0;
 	net_format((struct sockaddr *)&peer.ss, peer.len, who, sizeof who);
-	for (unsigned i = 0; i < tcp.nallow && !ok; i++)
-		ok = net_cidr_match(&tcp.allow[i], (struct sockaddr *)&peer.ss);
-	if (tcp.o.verbose)
+	for (unsigned i = 0; i < S.nallow && !ok; i++)
+		ok = net_cidr_match(&S.allow[i], (struct sockaddr *)&peer.ss);
+	if (S.o.verbose)
 		cli_warn("%s %s", ok ? "connection from" : "refused connection from", who);
 	return ok;
 }
@@ -148,13 +148,13 @@ static int tcp_admit(int fd, void *ctx)
 /* The listening socket on -b (default loopback) and PORT. */
 static int tcp_listen_socket(uint16_t port)
 {
-	const char *host = tcp.bind;
+	const char *host = S.bind;
 	char where[NET_ADDRSTRLEN];
 
 	if (!host)
-		host = tcp.family == AF_INET6 ? "::1" : "127.0.0.1";
+		host = S.family == AF_INET6 ? "::1" : "127.0.0.1";
 	else if (strcmp(host, "*") == 0)
-		host = tcp.family == AF_INET6 ? "::" : "0.0.0.0";
+		host = S.family == AF_INET6 ? "::" : "0.0.0.0";
 	struct addrinfo *ai = resolve(host, port, 1);
 	net_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
 	int fd = net_listen(ai->ai_addr, ai->ai_addrlen, SOMAXCONN);
@@ -176,16 +176,16 @@ static int tcp_listen_main(int argc, char **argv)
 			continue;
 		switch (key) {
 		case 'b':
-			tcp.bind = arg;
+			S.bind = arg;
 			break;
 		case OPT_ALLOW:
-			if (tcp.nallow == MAX_ALLOW)
+			if (S.nallow == MAX_ALLOW)
 				cli_usage_error("too many --allow (at most %d)", MAX_ALLOW);
-			if (net_cidr_parse(arg, &tcp.allow[tcp.nallow++]) < 0)
+			if (net_cidr_parse(arg, &S.allow[S.nallow++]) < 0)
 				cli_usage_error("invalid address block '%s'", arg);
 			break;
 		case OPT_PORT_FILE:
-			tcp.port_file = arg;
+			S.port_file = arg;
 			break;
 		}
 	}
@@ -199,12 +199,12 @@ static int tcp_listen_main(int argc, char **argv)
 	char where[NET_ADDRSTRLEN];
 	getsockname(lfd, (struct sockaddr *)&self.ss, &self.len);
 	net_format((struct sockaddr *)&self.ss, self.len, where, sizeof where);
-	if (tcp.port_file && net_write_port_file(tcp.port_file, net_local_port(lfd)) < 0)
-		cli_die_errno(EXIT_FAIL, errno, "write port file %s", tcp.port_file);
-	if (tcp.o.verbose)
+	if (S.port_file && net_write_port_file(S.port_file, net_local_port(lfd)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "write port file %s", S.port_file);
+	if (S.o.verbose)
 		cli_warn("listening on %s", where);
 
-	struct serve s = {.opt = tcp.o, .lfd = lfd, .sigfd = sigfd, .admit = tcp_admit};
+	struct serve s = {.opt = S.o, .lfd = lfd, .sigfd = sigfd, .admit = tcp_admit};
 	return serve_run(&s);
 }
 

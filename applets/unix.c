@@ -25,12 +25,12 @@ static struct {
 	const char *path; /* our socket file, removed at exit */
 	dev_t dev;
 	ino_t ino;
-} ux = {.o = SERVE_OPTS_INIT, .mode = 0600};
+} S = {.o = SERVE_OPTS_INIT, .mode = 0600};
 
 /* Exit 2 if the shared options conflict. */
 static void check_conflicts(void)
 {
-	const char *why = serve_conflict(&ux.o);
+	const char *why = serve_conflict(&S.o);
 
 	if (why)
 		cli_usage_error("%s", why);
@@ -53,21 +53,21 @@ static int unix_connect_main(int argc, char **argv)
 
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
-		serve_option(&ux.o, key, arg);
+		serve_option(&S.o, key, arg);
 	cli_operands(&c, 1, 1);
 	const char *name = argv[c.ind];
 	socket_address(name, &sun, &len);
 	check_conflicts();
 
-	int64_t deadline = ux.o.wait_ms >= 0 ? clock_now_ms() + ux.o.wait_ms : -1;
+	int64_t deadline = S.o.wait_ms >= 0 ? clock_now_ms() + S.o.wait_ms : -1;
 	int fd = net_connect((struct sockaddr *)&sun, len, NULL, deadline);
 	if (fd < 0 && errno == ETIMEDOUT && deadline >= 0)
-		cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", name, ux.o.wait_text);
+		cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", name, S.o.wait_text);
 	if (fd < 0)
 		cli_die_errno(EXIT_FAIL, errno, "connect to %s", name);
-	if (ux.o.verbose)
+	if (S.o.verbose)
 		cli_warn("connected to %s", name);
-	return serve_connected(fd, &ux.o);
+	return serve_connected(fd, &S.o);
 }
 
 /* Remove our socket file, if it is still the one we made. */
@@ -75,9 +75,9 @@ static void remove_socket(void)
 {
 	struct stat st;
 
-	if (ux.path && lstat(ux.path, &st) == 0 && st.st_dev == ux.dev && st.st_ino == ux.ino)
-		unlink(ux.path);
-	ux.path = NULL;
+	if (S.path && lstat(S.path, &st) == 0 && st.st_dev == S.dev && st.st_ino == S.ino)
+		unlink(S.path);
+	S.path = NULL;
 }
 
 /* serve's callback when one-connection mode stops listening. */
@@ -110,7 +110,7 @@ static void clear_stale(const char *path, const struct sockaddr_un *sun, socklen
 		cli_die_errno(EXIT_FAIL, errno, "remove stale socket %s", path);
 }
 
-/* Bind and listen on name, the file (if any) with mode ux.mode. */
+/* Bind and listen on name, the file (if any) with mode S.mode. */
 static int unix_listen_socket(const char *name)
 {
 	struct sockaddr_un sun;
@@ -121,18 +121,18 @@ static int unix_listen_socket(const char *name)
 	socket_address(name, &sun, &len);
 	if (!abstract)
 		clear_stale(name, &sun, len);
-	mode_t old = umask(0777 & ~ux.mode);
+	mode_t old = umask(0777 & ~S.mode);
 	int fd = net_listen((struct sockaddr *)&sun, len, SOMAXCONN);
 	int err = errno;
 	umask(old);
 	if (fd < 0)
 		cli_die_errno(EXIT_FAIL, err, "listen on %s", name);
 	if (!abstract && lstat(name, &st) == 0) {
-		ux.path = name;
-		ux.dev = st.st_dev;
-		ux.ino = st.st_ino;
+		S.path = name;
+		S.dev = st.st_dev;
+		S.ino = st.st_ino;
 		atexit(remove_socket);
-		if (chmod(name, ux.mode) < 0)
+		if (chmod(name, S.mode) < 0)
 			cli_die_errno(EXIT_FAIL, errno, "chmod %s", name);
 	}
 	return fd;
@@ -145,7 +145,7 @@ static int unix_admit(int fd, void *ctx)
 	socklen_t len = sizeof cred;
 
 	(void)ctx;
-	if (ux.o.verbose && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+	if (S.o.verbose && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
 		cli_warn("connection from pid %ld uid %lu", (long)cred.pid, (unsigned long)cred.uid);
 	return 1;
 }
@@ -158,17 +158,17 @@ static int unix_listen_main(int argc, char **argv)
 
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
-		if (!serve_option(&ux.o, key, arg) && key == OPT_MODE)
-			ux.mode = cli_mode(arg) & 0777;
+		if (!serve_option(&S.o, key, arg) && key == OPT_MODE)
+			S.mode = cli_mode(arg) & 0777;
 	cli_operands(&c, 1, 1);
 	check_conflicts();
 
 	int sigfd = sigev_open(SIGEV_CHILD);
 	int lfd = unix_listen_socket(argv[c.ind]);
-	if (ux.o.verbose)
+	if (S.o.verbose)
 		cli_warn("listening on %s", argv[c.ind]);
 	struct serve s = {
-		.opt = ux.o, .lfd = lfd, .sigfd = sigfd, .admit = unix_admit, .stopped = stopped,
+		.opt = S.o, .lfd = lfd, .sigfd = sigfd, .admit = unix_admit, .stopped = stopped,
 	};
 	return serve_run(&s);
 }

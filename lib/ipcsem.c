@@ -34,8 +34,10 @@ int ipcsem_sysv_op(int semid, int delta, int flags, int64_t timeout_ms,
 		int r;
 		if (timeout_ms > 0) {
 			int64_t left = deadline - clock_now_ms();
-			if (left <= 0)
-				return errno = EAGAIN, -1;
+			if (left <= 0) {
+				errno = EAGAIN;
+				return -1;
+			}
 			struct timespec ts = ms_to_ts(left);
 			r = semtimedop(semid, &op, 1, &ts);
 		} else {

@@ -303,6 +303,12 @@ static void relay_choose(struct pump *up, struct pump *down)
 
 void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct relay_result *r)
 {
+	relay_run_flags(in, out, sock, idle_ms, sigfd, 0, r);
+}
+
+void relay_run_flags(int in, int out, int sock, int64_t idle_ms, int sigfd, int flags,
+		     struct relay_result *r)
+{
 	struct pump up, down;
 	int64_t last = clock_now_ms();
 
@@ -356,6 +362,10 @@ void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct rel
 			moved += pump_step(&down);
 			if (down.err) {
 				pump_result(&down, r);
+				break;
+			}
+			if (down.done && !up.done && (flags & RELAY_END_ON_PEER_EOF)) {
+				r->peer_first = 1;
 				break;
 			}
 		}

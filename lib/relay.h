@@ -45,16 +45,25 @@ enum relay_end {
 	RELAY_STDOUT_CLOSED, /* the reader of stdout went away (EPIPE) */
 };
 
+/* relay_run_flags: end (RELAY_DONE, peer_first set) as soon as the
+ * socket's peer has closed and all it sent is written, even though stdin
+ * is still open.  A stdio bridge needs
+ * it: its client waits for replies, not for its own stdin to end. */
+enum { RELAY_END_ON_PEER_EOF = 1 };
+
 struct relay_result {
 	enum relay_end end;
 	int err;
 	int signo;
 	const char *what; /* "send", "receive", "read stdin", "write stdout" */
+	int peer_first;   /* RELAY_END_ON_PEER_EOF ended it */
 };
 
 /* Relay in (stdin) <-> sock <-> out (stdout) until both directions are done.
  * idle_ms: end with RELAY_IDLE after that long without a byte moved in
  * either direction; -1 for no limit.  sigfd from sigev_open or -1. */
 void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct relay_result *r);
+void relay_run_flags(int in, int out, int sock, int64_t idle_ms, int sigfd, int flags,
+		     struct relay_result *r);
 
 #endif

@@ -218,3 +218,23 @@ assert n == 3, n
 	run ipc bus-monitor --json --pcap "$T/x"
 	assert_status 2
 }
+
+@test "--ready-file: a symlink planted at the path is replaced, never followed; the file is mode 0600" {
+	echo precious >"$T/target"
+	ln -s "$T/target" "$T/ready"
+	bg "$IPCBOX" bus-monitor --ready-file "$T/ready" --count 1 "interface=org.ipcbox.Planted$$" >"$T/out"
+	MON=$BG_PID
+	wait_for test ! -L "$T/ready"
+	wait_file "$T/ready"
+	run ipc bus-emit /x "org.ipcbox.Planted$$" Sig
+	assert_status 0
+	wait "$MON"
+	run grep -c "interface=org.ipcbox.Planted$$; member=Sig" "$T/out"
+	assert_output 1
+	run cat "$T/target"
+	assert_output precious
+	[ -f "$T/ready" ]
+	[ ! -L "$T/ready" ]
+	run stat -c %a "$T/ready"
+	assert_output 600
+}

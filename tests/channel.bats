@@ -449,3 +449,24 @@ channel-registered a b
 channel-registered ''
 EOF
 }
+
+@test "--ready-file: a symlink planted at the path is replaced, never followed; the file is mode 0600" {
+	local lp
+	echo precious >"$T/target"
+	ln -s "$T/target" "$T/a.ready"
+	bg "$IPCBOX" channel-listen --ready-file "$T/a.ready" -c 1 planted >"$T/a.out"
+	lp=$BG_PID
+	wait_for test ! -L "$T/a.ready"
+	wait_file "$T/a.ready"
+	run ipc channel-send planted 'm()' hello
+	assert_status 0
+	wait "$lp"
+	run cat "$T/a.out"
+	assert_output hello
+	run cat "$T/target"
+	assert_output precious
+	[ -f "$T/a.ready" ]
+	[ ! -L "$T/a.ready" ]
+	run stat -c %a "$T/a.ready"
+	assert_output 600
+}

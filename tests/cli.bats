@@ -44,7 +44,7 @@ man_page_of() {
 	assert_status 0
 	for a in tcp-listen tcp-connect unix-listen unix-connect shm-create shm-write shm-read \
 		shm-info shm-list shm-rm sem-create sem-post sem-wait sem-value sem-run sem-list \
-		sem-rm bus-call bus-emit bus-get bus-set bus-list bus-introspect bus-tree bus-wait bus-monitor bus-serve \
+		sem-rm bus-call bus-emit bus-get bus-set bus-list bus-introspect bus-tree bus-wait bus-monitor bus-serve bus-bridge \
 		channel-send channel-listen channel-wait channel-list channel-registered; do
 		grep -qx "$a" <<<"$output" || { echo "missing applet $a" >&2; return 1; }
 	done
@@ -265,4 +265,10 @@ bash_complete() {
 @test "unit: strict parsing of durations, sizes, integers, modes; JSON strings" {
 	run "$IPCBOX_UNIT/parse"
 	assert_status 0
+}
+
+@test "lib/ includes only lib/ headers and its modules have no cycle (tests/check-lib-deps.sh)" {
+	run timeout -k 5 "$TMO" "$BATS_TEST_DIRNAME/check-lib-deps.sh" "$BATS_TEST_DIRNAME/.."
+	assert_status 0
+	assert_match 'no cycle$'
 }

@@ -14,6 +14,7 @@ dbus-daemon dbus-daemon
 dbus-send dbus-bin
 dbus-monitor dbus-bin
 busctl systemd
+systemd-stdio-bridge systemd
 gdbus libglib2.0-bin
 qmake qtbase5-dev
 qtpaths qtbase5-dev-tools
@@ -40,6 +41,10 @@ for_each() {
 		python3-dbus) /usr/bin/python3 -c 'import dbus' 2>/dev/null && continue ;;
 		python3-gi) /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null && continue ;;
 		qmake) [ -x /usr/lib/qt5/bin/qmake ] && continue ;;
+		systemd-stdio-bridge)
+			for p in /usr/bin /usr/lib/systemd /lib/systemd; do
+				[ -x "$p/systemd-stdio-bridge" ] && continue 2
+			done ;;
 		qtpaths) [ -x /usr/lib/qt5/bin/moc ] && continue ;;
 		qt6) pkg-config --exists Qt6Core Qt6Network 2>/dev/null && continue ;;
 		*) command -v "$cmd" >/dev/null 2>&1 && continue ;;

@@ -607,3 +607,22 @@ time.sleep(60)' "$T/port"
 	assert_output 0
 	[ -z "$stderr" ]
 }
+
+@test "--port-file: a symlink planted at the path is replaced, never followed; the file is mode 0600" {
+	local lp
+	echo precious >"$T/target"
+	ln -s "$T/target" "$T/port"
+	bgi "$IPCBOX" tcp-listen --port-file "$T/port" 0 </dev/null
+	lp=$BG_PID
+	wait_for test ! -L "$T/port"
+	wait_file "$T/port"
+	run ipc tcp-connect -z 127.0.0.1 "$(cat "$T/port")"
+	assert_status 0
+	wait "$lp"
+	run cat "$T/target"
+	assert_output precious
+	[ -f "$T/port" ]
+	[ ! -L "$T/port" ]
+	run stat -c %a "$T/port"
+	assert_output 600
+}

@@ -1,14 +1,17 @@
-/* dbus auth: the client side of SASL EXTERNAL (D-Bus specification,
- * "Authentication Protocol").
+/* dbus auth: SASL EXTERNAL (D-Bus specification, "Authentication
+ * Protocol"), the client side and the little a stdio bridge serves.
  *
  * The client sends one NUL byte (the credentials byte), then
  * "AUTH EXTERNAL <hex>" where <hex> is the decimal uid written in ASCII and
- * hex-encoded (uid 1000 -> "31303030").  The server answers one line:
- * "OK <32 hex digits: the server's guid>", "REJECTED <mechanisms>" or
- * "ERROR [text]".  "BEGIN" ends the exchange; the client may send it and its
- * first messages without waiting for OK, which saves a round trip, but the
- * OK line is always read and checked.  Every reply line is bounded
- * (AUTH_LINE_MAX) and must be printable ASCII. */
+ * hex-encoded (uid 1000 -> "31303030"), as libdbus does on sockets; or,
+ * where our uid means nothing to the far end (unixexec: through ssh),
+ * "AUTH EXTERNAL" and an empty "DATA" as sd-bus always does, and the server
+ * takes the uid it sees.  The server answers "DATA" to an AUTH without an
+ * identity, then one line: "OK <32 hex digits: the server's guid>",
+ * "REJECTED <mechanisms>" or "ERROR [text]".  "BEGIN" ends the exchange;
+ * the client may send it and its first messages without waiting for OK,
+ * which saves a round trip, but the OK line is always read and checked.
+ * Every line is bounded (DBUS_AUTH_LINE_MAX) and must be printable ASCII. */
 #include "client.h"
 #include "lib/io.h"
 
@@ -17,16 +20,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#define AUTH_LINE_MAX 16384
+#define AUTH_LINE_MAX DBUS_AUTH_LINE_MAX
 
 int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, struct dbus_err *err)
 {
 	const char *p = buf;
+	int sock = 1;
 
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		/* On a socket a peer gone is EPIPE, not SIGPIPE; a bridge's stdout
+		 * may be a pipe, written plainly. */
+		ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+		if (n < 0 && errno == ENOTSOCK && sock) {
+			sock = 0;
+			continue;
+		}
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
@@ -37,7 +48,7 @@ int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, str
 		if (n < 0 && errno == EAGAIN) {
 			int r = io_wait_fd(fd, POLLOUT, deadline_ms);
 			if (r == 0)
-				return -2;
+				return DBUS_TIMED_OUT;
 			if (r > 0)
 				continue;
 		}
@@ -58,12 +69,23 @@ static const char *printable(const char *line, size_t len)
 	return out;
 }
 
-/* Judge one complete reply line: 1 for a good OK, -1 with *err otherwise. */
-static int judge_line(const char *line, size_t len, struct dbus_err *err)
+/* Is line[0..len) the command cmd, alone or followed by a space? */
+static int is_command(const char *line, size_t len, const char *cmd)
+{
+	size_t n = strlen(cmd);
+
+	return len >= n && memcmp(line, cmd, n) == 0 && (len == n || line[n] == ' ');
+}
+
+/* Judge one complete reply line: 1 for a good OK (its guid copied into
+ * guid), 0 for a DATA challenge when data_ok, -1 with *err otherwise. */
+static int judge_line(const char *line, size_t len, int data_ok, char *guid, struct dbus_err *err)
 {
 	for (size_t i = 0; i < len; i++)
 		if (line[i] < 0x20 || line[i] > 0x7e)
 			return dbus_err_set(err, "garbage in the bus's authentication reply");
+	if (data_ok && is_command(line, len, "DATA"))
+		return 0;
 	if (len >= 2 && memcmp(line, "OK", 2) == 0 && (len == 2 || line[2] == ' ')) {
 		size_t hex = 0;
 		for (size_t i = 3; i < len; i++)
@@ -72,6 +94,8 @@ static int judge_line(const char *line, size_t len, struct dbus_err *err)
 		if (len != 35 || hex != 32)
 			return dbus_err_set(err, "malformed authentication reply '%s' (want OK and a "
 						 "32-hex-digit guid)", printable(line, len));
+		memcpy(guid, line + 3, 32);
+		guid[32] = 0;
 		return 1;
 	}
 	if (len >= 8 && memcmp(line, "REJECTED", 8) == 0 && (len == 8 || line[8] == ' '))
@@ -82,92 +106,274 @@ static int judge_line(const char *line, size_t len, struct dbus_err *err)
 	return dbus_err_set(err, "unexpected authentication reply '%s'", printable(line, len));
 }
 
-/* The NUL byte, AUTH EXTERNAL with our uid, BEGIN and the first messages. */
-static int send_auth(int fd, const uint8_t *first, size_t nfirst, int64_t deadline_ms,
-		     struct dbus_err *err)
+/* The NUL byte, AUTH EXTERNAL with our uid (or none and an empty DATA),
+ * BEGIN and the first messages. */
+static int send_auth(int fd, const struct dbus_auth *a, int64_t deadline_ms, struct dbus_err *err)
 {
 	char uid[24], head[96];
 	size_t n;
 	uint8_t *out;
 	int r;
 
-	snprintf(uid, sizeof uid, "%lu", (unsigned long)getuid());
 	n = 0;
 	head[n++] = 0;
-	n += (size_t)snprintf(head + n, sizeof head - n, "AUTH EXTERNAL ");
-	for (size_t i = 0; uid[i]; i++)
-		n += (size_t)snprintf(head + n, sizeof head - n, "%02x", (unsigned char)uid[i]);
-	n += (size_t)snprintf(head + n, sizeof head - n, "\r\nBEGIN\r\n");
-	out = malloc(n + nfirst);
+	if (a->no_identity) {
+		n += (size_t)snprintf(head + n, sizeof head - n, "AUTH EXTERNAL\r\nDATA\r\n");
+	} else {
+		snprintf(uid, sizeof uid, "%lu", (unsigned long)getuid());
+		n += (size_t)snprintf(head + n, sizeof head - n, "AUTH EXTERNAL ");
+		for (size_t i = 0; uid[i]; i++)
+			n += (size_t)snprintf(head + n, sizeof head - n, "%02x", (unsigned char)uid[i]);
+		n += (size_t)snprintf(head + n, sizeof head - n, "\r\n");
+	}
+	n += (size_t)snprintf(head + n, sizeof head - n, "BEGIN\r\n");
+	out = malloc(n + a->nfirst);
 	if (!out)
 		return dbus_err_set(err, "out of memory");
 	memcpy(out, head, n);
-	if (nfirst)
-		memcpy(out + n, first, nfirst);
-	r = dbus_write_all(fd, out, n + nfirst, deadline_ms, err);
+	if (a->nfirst)
+		memcpy(out + n, a->first, a->nfirst);
+	r = dbus_write_all(fd, out, n + a->nfirst, deadline_ms, err);
 	free(out);
-	if (r == -2)
+	if (r == DBUS_TIMED_OUT)
 		dbus_err_set(err, "timed out sending authentication");
 	return r;
 }
 
-/* Read reply lines into buf (AUTH_LINE_MAX bytes) until the OK line. */
-static int read_ok(int fd, char *buf, int64_t deadline_ms, uint8_t *extra, size_t extra_cap,
-		   size_t *nextra, struct dbus_err *err)
+/* Read more of a line-based exchange into buf[*len..AUTH_LINE_MAX): 0,
+ * -1 with *err, DBUS_TIMED_OUT on timeout.  who names the other side in
+ * messages. */
+static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const char *who,
+		     struct dbus_err *err)
 {
-	size_t len = 0;
-
 	for (;;) {
-		char *crlf = len >= 2 ? memmem(buf, len, "\r\n", 2) : NULL;
 		ssize_t n;
-		if (crlf) {
-			size_t linelen = (size_t)(crlf - buf), rest = len - linelen - 2;
-			if (judge_line(buf, linelen, err) < 0)
-				return -1;
-			if (rest > extra_cap)
-				return dbus_err_set(err, "too much data after authentication");
-			memcpy(extra, crlf + 2, rest);
-			*nextra = rest;
+		if (*len == AUTH_LINE_MAX)
+			return dbus_err_set(err, "authentication %s longer than %d bytes",
+					    strcmp(who, "the bus") == 0 ? "reply" : "line", AUTH_LINE_MAX);
+		n = read(fd, buf + *len, AUTH_LINE_MAX - *len);
+		if (n > 0) {
+			*len += (size_t)n;
 			return 0;
 		}
-		if (len == AUTH_LINE_MAX)
-			return dbus_err_set(err, "authentication reply longer than %d bytes",
-					    AUTH_LINE_MAX);
-		n = read(fd, buf + len, AUTH_LINE_MAX - len);
-		if (n > 0) {
-			len += (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			return dbus_err_set(err, "the bus closed the connection during authentication");
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return dbus_err_set(err, "%s closed the connection during authentication", who);
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return dbus_err_set(err, "read from the bus: %s", strerror(errno));
+			return dbus_err_set(err, "read from %s: %s", who, strerror(errno));
 		n = io_wait_fd(fd, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for authentication");
-			return -2;
+			return DBUS_TIMED_OUT;
 		}
 		if (n < 0)
 			return dbus_err_set(err, "poll: %s", strerror(errno));
 	}
 }
 
-int dbus_auth_external(int fd, const uint8_t *first, size_t nfirst, int64_t deadline_ms,
-		       uint8_t *extra, size_t extra_cap, size_t *nextra, struct dbus_err *err)
+/* Read reply lines into buf (AUTH_LINE_MAX bytes) until the OK line. */
+static int read_ok(int fd, char *buf, int64_t deadline_ms, struct dbus_auth *a,
+		   struct dbus_err *err)
+{
+	size_t len = 0;
+	int challenges = 0;
+
+	for (;;) {
+		char *crlf = len >= 2 ? memmem(buf, len, "\r\n", 2) : NULL;
+		int r;
+		if (crlf) {
+			size_t linelen = (size_t)(crlf - buf), rest = len - linelen - 2;
+			/* One DATA challenge answers an AUTH without identity. */
+			r = judge_line(buf, linelen, a->no_identity && !challenges++, a->guid, err);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				memmove(buf, crlf + 2, rest);
+				len = rest;
+				continue;
+			}
+			if (rest > a->extra_cap)
+				return dbus_err_set(err, "too much data after authentication");
+			memcpy(a->extra, crlf + 2, rest);
+			a->nextra = rest;
+			return 0;
+		}
+		r = read_more(fd, buf, &len, deadline_ms, "the bus", err);
+		if (r < 0)
+			return r;
+	}
+}
+
+int dbus_auth_external(int fd, struct dbus_auth *a, int64_t deadline_ms, struct dbus_err *err)
 {
 	char *buf;
 	int r;
 
-	*nextra = 0;
-	r = send_auth(fd, first, nfirst, deadline_ms, err);
+	a->nextra = 0;
+	a->guid[0] = 0;
+	r = send_auth(fd, a, deadline_ms, err);
 	if (r < 0)
 		return r;
 	buf = malloc(AUTH_LINE_MAX);
 	if (!buf)
 		return dbus_err_set(err, "out of memory");
-	r = read_ok(fd, buf, deadline_ms, extra, extra_cap, nextra, err);
+	r = read_ok(fd, buf, deadline_ms, a, err);
+	free(buf);
+	return r;
+}
+
+/* ---- the server side (bus-bridge) ---------------------------------------- */
+
+enum { WAIT_AUTH, WAIT_DATA, WAIT_BEGIN };
+
+#define MECHANISMS "REJECTED EXTERNAL ANONYMOUS\r\n"
+
+/* The first word after "AUTH " and where the rest starts. */
+static size_t auth_mechanism(const char *line, size_t len, const char **rest, size_t *restlen)
+{
+	size_t m = 0;
+
+	line += 5;
+	len -= 5;
+	while (m < len && line[m] != ' ')
+		m++;
+	*rest = m < len ? line + m + 1 : line + len;
+	*restlen = m < len ? len - m - 1 : 0;
+	return m;
+}
+
+/* AUTH [MECHANISM [INITIAL-RESPONSE]] while waiting for it. */
+static void server_auth(struct dbus_auth_server *s, const char *guid, const char *line,
+			size_t len, char *reply, size_t cap)
+{
+	const char *rest;
+	size_t restlen, m = len > 5 ? auth_mechanism(line, len, &rest, &restlen) : 0;
+	int external = m == 8 && memcmp(line + 5, "EXTERNAL", 8) == 0;
+	int anonymous = m == 9 && memcmp(line + 5, "ANONYMOUS", 9) == 0;
+
+	if (!external && !anonymous) {
+		snprintf(reply, cap, MECHANISMS);
+		return;
+	}
+	if (restlen == 0) { /* no initial response: ask for it */
+		snprintf(reply, cap, "DATA\r\n");
+		s->state = WAIT_DATA;
+		return;
+	}
+	snprintf(reply, cap, "OK %s\r\n", guid);
+	s->state = WAIT_BEGIN;
+}
+
+int dbus_auth_server_line(struct dbus_auth_server *s, const char *guid, const char *line,
+			  size_t len, char *reply, size_t reply_cap, struct dbus_err *err)
+{
+	reply[0] = 0;
+	if (++s->lines > DBUS_AUTH_MAX_LINES)
+		return dbus_err_set(err, "more than %d authentication lines", DBUS_AUTH_MAX_LINES);
+	for (size_t i = 0; i < len; i++)
+		if (line[i] < 0x20 || line[i] > 0x7e)
+			return dbus_err_set(err, "garbage in the client's authentication");
+	if (s->state == WAIT_BEGIN && is_command(line, len, "BEGIN") && len == 5)
+		return 1;
+	if (is_command(line, len, "CANCEL") || is_command(line, len, "ERROR")) {
+		snprintf(reply, reply_cap, MECHANISMS);
+		s->state = WAIT_AUTH;
+	} else if (s->state == WAIT_AUTH && is_command(line, len, "AUTH")) {
+		server_auth(s, guid, line, len, reply, reply_cap);
+	} else if (s->state == WAIT_DATA && is_command(line, len, "DATA")) {
+		snprintf(reply, reply_cap, "OK %s\r\n", guid);
+		s->state = WAIT_BEGIN;
+	} else if (s->state == WAIT_DATA && is_command(line, len, "AUTH")) {
+		snprintf(reply, reply_cap, MECHANISMS);
+		s->state = WAIT_AUTH;
+	} else if (s->state == WAIT_BEGIN && is_command(line, len, "NEGOTIATE_UNIX_FD")) {
+		snprintf(reply, reply_cap, "ERROR file descriptors cannot cross this bridge\r\n");
+	} else {
+		snprintf(reply, reply_cap, "ERROR unexpected command\r\n");
+	}
+	return 0;
+}
+
+/* The credentials byte: the client's very first byte must be NUL. */
+static int read_nul(int in, int64_t deadline_ms, struct dbus_err *err)
+{
+	for (;;) {
+		unsigned char b;
+		ssize_t n = read(in, &b, 1);
+		if (n == 1)
+			return b == 0 ? 0 : dbus_err_set(err, "the client's first byte is not NUL "
+							 "(not a D-Bus client)");
+		if (n == 0)
+			return dbus_err_set(err, "the client closed the connection before authenticating");
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return dbus_err_set(err, "read from the client: %s", strerror(errno));
+		n = io_wait_fd(in, POLLIN, deadline_ms);
+		if (n == 0) {
+			dbus_err_set(err, "timed out waiting for the client to authenticate");
+			return DBUS_TIMED_OUT;
+		}
+		if (n < 0)
+			return dbus_err_set(err, "poll: %s", strerror(errno));
+	}
+}
+
+/* Answer each complete line in buf[0..*len); 1 once BEGIN came (the bytes
+ * after it are left at the start of buf), 0 for more, -1 with *err,
+ * DBUS_TIMED_OUT on timeout. */
+static int serve_lines(struct dbus_auth_server *s, int out, const char *guid, char *buf,
+		       size_t *len, int64_t deadline_ms, struct dbus_err *err)
+{
+	char reply[128];
+	char *crlf;
+
+	while ((crlf = *len >= 2 ? memmem(buf, *len, "\r\n", 2) : NULL) != NULL) {
+		size_t linelen = (size_t)(crlf - buf), rest = *len - linelen - 2;
+		int r = dbus_auth_server_line(s, guid, buf, linelen, reply, sizeof reply, err);
+		memmove(buf, crlf + 2, rest);
+		*len = rest;
+		if (r != 0)
+			return r;
+		if (!reply[0])
+			continue;
+		r = dbus_write_all(out, reply, strlen(reply), deadline_ms, NULL);
+		if (r == DBUS_TIMED_OUT) {
+			dbus_err_set(err, "timed out writing to the client");
+			return DBUS_TIMED_OUT;
+		}
+		if (r < 0)
+			return dbus_err_set(err, "write to the client: %s", strerror(errno));
+	}
+	return 0;
+}
+
+int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint8_t *extra,
+		    size_t extra_cap, size_t *nextra, struct dbus_err *err)
+{
+	struct dbus_auth_server s = {0};
+	char *buf;
+	size_t len = 0;
+	int r;
+
+	*nextra = 0;
+	if (extra_cap < AUTH_LINE_MAX)
+		return dbus_err_set(err, "dbus_auth_serve: buffer too small");
+	r = read_nul(in, deadline_ms, err);
+	if (r < 0)
+		return r;
+	buf = malloc(AUTH_LINE_MAX);
+	if (!buf)
+		return dbus_err_set(err, "out of memory");
+	while ((r = serve_lines(&s, out, guid, buf, &len, deadline_ms, err)) == 0)
+		if ((r = read_more(in, buf, &len, deadline_ms, "the client", err)) < 0)
+			break;
+	if (r == 1) {
+		memcpy(extra, buf, len);
+		*nextra = len;
+		r = 0;
+	}
 	free(buf);
 	return r;
 }

@@ -9,13 +9,21 @@
 
 #include "dbus.h"
 
+#include <sys/types.h>
 #include <sys/un.h>
 
-enum { DBUS_ADDR_UNIX, DBUS_ADDR_ABSTRACT, DBUS_ADDR_TCP };
+enum { DBUS_ADDR_UNIX, DBUS_ADDR_ABSTRACT, DBUS_ADDR_TCP, DBUS_ADDR_EXEC };
+
+/* The most bytes a unixexec: command may take (path and arguments with
+ * their NULs), and the most arguments. */
+#define DBUS_EXEC_MAX 2048
+#define DBUS_EXEC_MAX_ARGS 30
 
 /* One connectable address, %-escapes decoded.  For unix and abstract
  * sockets, path holds pathlen bytes (no NUL inside); for tcp, host and port
- * (decimal text) and family (AF_UNSPEC, AF_INET or AF_INET6). */
+ * (decimal text) and family (AF_UNSPEC, AF_INET or AF_INET6); for unixexec,
+ * exec holds the program (path=) and then its nargs arguments (argv0=,
+ * which defaults to the path, argv1=...), each NUL-terminated. */
 struct dbus_addr {
 	int kind;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -23,6 +31,8 @@ struct dbus_addr {
 	char host[256];
 	char port[6];
 	int family;
+	char exec[DBUS_EXEC_MAX];
+	int nargs;
 };
 
 #define DBUS_MAX_ADDRS 16
@@ -38,28 +48,80 @@ int dbus_address_parse(const char *text, struct dbus_addr *out, int max, struct 
 void dbus_address_describe(const struct dbus_addr *a, char *buf, size_t size);
 
 /* Connect to one address before the monotonic deadline (< 0: none).
- * Returns a non-blocking, close-on-exec socket, or -1 with *err. */
-int dbus_address_connect(const struct dbus_addr *a, int64_t deadline_ms, struct dbus_err *err);
+ * Returns a non-blocking, close-on-exec socket, or -1 with *err.  For a
+ * unixexec: address the socket is one end of a socket pair whose other end
+ * is the started command's stdin and stdout; *child gets its pid (0 for
+ * the other transports), which the caller must reap. */
+int dbus_address_connect(const struct dbus_addr *a, int64_t deadline_ms, pid_t *child,
+			 struct dbus_err *err);
+
+/* The address busctl -H builds, for ipcbox: run "ipcbox bus-bridge" on
+ * [USER@]HOST through "ssh -xT", with --system if system is set:
+ *     unixexec:path=ssh,argv1=-xT,argv2=HOST,argv3=ipcbox,argv4=bus-bridge
+ * HOST is %-escaped.  A host ssh would take for an option (a leading '-'),
+ * an empty one, or one with blanks or control bytes is refused: -1 with
+ * *err. */
+int dbus_address_for_host(char *out, size_t size, const char *host, int system,
+			  struct dbus_err *err);
+
+/* One SASL EXTERNAL exchange, client side. */
+struct dbus_auth {
+	int no_identity;      /* in: "AUTH EXTERNAL" with no uid, as sd-bus sends */
+	const uint8_t *first; /* in: the first messages, sent right after BEGIN */
+	size_t nfirst;
+	uint8_t *extra; /* in: room for bytes the server sent after its OK line */
+	size_t extra_cap;
+	size_t nextra;  /* out: how many of those */
+	char guid[33];  /* out: the server's guid, from its OK line */
+};
 
 /* The SASL EXTERNAL exchange on a fresh socket: send the NUL byte,
- * "AUTH EXTERNAL <hex uid>", "BEGIN" and then first[0..nfirst) (the first
- * messages, pipelined), and read the server's "OK <guid>" line.  Bytes the
- * server sent after that line are the start of the message stream: they are
- * stored in extra (at most extra_cap; more is an error) and counted in
- * *nextra.  Returns 0, -1 with *err, or -2 (with *err) on timeout. */
-int dbus_auth_external(int fd, const uint8_t *first, size_t nfirst, int64_t deadline_ms,
-		       uint8_t *extra, size_t extra_cap, size_t *nextra, struct dbus_err *err);
+ * "AUTH EXTERNAL <hex uid>" (or, with no_identity, "AUTH EXTERNAL" and an
+ * empty "DATA": the server then takes the uid it sees on its own side),
+ * "BEGIN" and a->first, all pipelined, and read the server's lines up to
+ * "OK <guid>" ("DATA" challenges before it are passed over).  Bytes after
+ * the OK line are the start of the message stream: they are stored in
+ * a->extra (more than extra_cap is an error).  Returns 0, -1 with *err, or
+ * DBUS_TIMED_OUT (with *err). */
+int dbus_auth_external(int fd, struct dbus_auth *a, int64_t deadline_ms, struct dbus_err *err);
+
+/* The server side, as a stdio bridge speaks it to its client (the bridge
+ * has authenticated itself to the bus; the client's claimed uid means
+ * nothing here, the far side of ssh): EXTERNAL with or without an identity
+ * and ANONYMOUS are accepted, the guid given is the bus's, and
+ * NEGOTIATE_UNIX_FD is refused (bytes are relayed, descriptors cannot be). */
+struct dbus_auth_server {
+	int state; /* 0: waiting for AUTH, 1: for DATA, 2: for BEGIN */
+	int lines; /* how many lines so far */
+};
+#define DBUS_AUTH_MAX_LINES 64
+
+/* Take one line from the client (without its CRLF): the answer, if any,
+ * goes into reply (a CRLF-ended line; "" for none).  1 when BEGIN ended
+ * the exchange, 0 to read on, -1 with *err when the client is to be
+ * dropped (a line that is not printable ASCII, too many lines). */
+int dbus_auth_server_line(struct dbus_auth_server *s, const char *guid, const char *line,
+			  size_t len, char *reply, size_t reply_cap, struct dbus_err *err);
+
+/* The whole exchange with a client reading from in and writing to out:
+ * the NUL byte first, then lines until BEGIN.  Bytes after BEGIN (the
+ * client's first messages) go into extra (extra_cap of room, at least
+ * DBUS_AUTH_LINE_MAX) and are counted in *nextra.  0, -1 with *err,
+ * DBUS_TIMED_OUT on timeout. */
+#define DBUS_AUTH_LINE_MAX 16384
+int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint8_t *extra,
+		    size_t extra_cap, size_t *nextra, struct dbus_err *err);
 
 /* Answer a method call that reached this client while it waited for
  * something else: Peer.Ping gets an empty reply, anything else the error
  * UnknownMethod; calls flagged NO_REPLY_EXPECTED and other messages are
- * left alone.  0, -1 with *err, -2 on timeout. */
+ * left alone.  0, -1 with *err, DBUS_TIMED_OUT. */
 int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
 		     struct dbus_err *err);
 
 
 /* Write all of buf to the non-blocking fd before the deadline: 0, -1 with
- * *err, -2 on timeout. */
+ * *err, DBUS_TIMED_OUT. */
 int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, struct dbus_err *err);
 
 #endif

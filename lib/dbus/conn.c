@@ -9,13 +9,20 @@
  *
  * Receiving reads the 16-byte fixed header first, asks dbus_msg_length for
  * the total (checked against the 128 MiB limit) before the buffer grows, and
- * then reads the rest; every message is validated by dbus_msg_parse. */
+ * then reads the rest; every message is validated by dbus_msg_parse.
+ *
+ * A unixexec: connection has a child process (ssh, a stdio bridge): it is
+ * reaped as soon as it ends, even while the connection lives on through a
+ * grandchild, so it never stays a zombie, and its exit status explains the
+ * end of the connection. */
 #include "client.h"
 #include "lib/clock.h"
 #include "lib/io.h"
+#include "lib/spawn.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +30,8 @@
 
 #define RBUF_INITIAL (64 * 1024)
 #define HELLO_SERIAL 1
+/* How long a unixexec command may take to exit once its input closed. */
+#define CHILD_GRACE_MS 1000
 
 static uint32_t take_serial(struct dbus_conn *c)
 {
@@ -47,64 +56,136 @@ static int build(struct dbus_conn *c, struct dbus_msg *m, uint8_t **out, size_t 
 	return dbus_msg_build(m, out, len, err);
 }
 
+/* Reap the unixexec command if it has ended (without waiting). */
+static void poll_child(struct dbus_conn *c)
+{
+	int st = -1;
+
+	if (c->child <= 0 || spawn_try_wait(c->child, &st) == 0)
+		return;
+	c->child = 0;
+	c->child_status = st; /* -1 if another waitpid took it */
+}
+
+/* End a command whose input we closed: it gets CHILD_GRACE_MS to exit on
+ * its own (polled: a pidfd or SIGCHLD would need the applet's help), then
+ * SIGTERM, as sd-bus ends its unixexec child; reaped either way. */
+static int end_child(pid_t pid)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	int st = -1;
+
+	for (int waited = 0; waited < CHILD_GRACE_MS; waited += 10) {
+		pid_t r = spawn_try_wait(pid, &st);
+		if (r != 0)
+			return r > 0 ? st : -1;
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGTERM);
+	return spawn_wait(pid);
+}
+
+/* Close the descriptor and end the unixexec command, if any. */
+static void end_connection(struct dbus_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if (c->child > 0)
+		c->child_status = end_child(c->child);
+	c->child = 0;
+}
+
+/* Append to *err why a unixexec command's connection ended, if known. */
+static void explain_child(struct dbus_conn *c, struct dbus_err *err)
+{
+	char what[sizeof err->msg];
+	int st;
+
+	poll_child(c);
+	st = c->child_status;
+	if (!err || st < 0)
+		return;
+	memcpy(what, err->msg, sizeof what);
+	if (st > 128)
+		dbus_err_set(err, "%.180s (the unixexec command was killed by signal %d)", what, st - 128);
+	else
+		dbus_err_set(err, "%.180s (the unixexec command exited with status %d)", what, st);
+}
+
 /* Connect and authenticate to one address, sending hello[0..n) after BEGIN. */
 static int open_one(struct dbus_conn *c, const struct dbus_addr *a, const uint8_t *hello,
 		    size_t n, int64_t deadline, struct dbus_err *err)
 {
+	struct dbus_auth auth = {
+		.no_identity = a->kind == DBUS_ADDR_EXEC,
+		.first = hello,
+		.nfirst = n,
+		.extra = c->rbuf,
+		.extra_cap = c->rcap,
+	};
 	int r;
 
-	c->fd = dbus_address_connect(a, deadline, err);
-	if (c->fd < 0)
+	c->fd = dbus_address_connect(a, deadline, &c->child, err);
+	if (c->fd < 0) {
+		end_connection(c);
 		return -1;
-	r = dbus_auth_external(c->fd, hello, n, deadline, c->rbuf, c->rcap, &c->rlen, err);
+	}
+	r = dbus_auth_external(c->fd, &auth, deadline, err);
+	c->rlen = auth.nextra;
+	memcpy(c->guid, auth.guid, sizeof c->guid);
 	if (r < 0) {
 		char what[sizeof err->msg], name[300];
+		if (c->child > 0) {
+			end_connection(c); /* its status, to say why */
+			explain_child(c, err);
+		}
 		dbus_address_describe(a, name, sizeof name);
 		if (err) {
 			memcpy(what, err->msg, sizeof what);
-			dbus_err_set(err, "%s: %s", name, what);
+			dbus_err_set(err, "%.100s: %.150s", name, what);
 		}
-		close(c->fd);
-		c->fd = -1;
+		end_connection(c);
 	}
 	return r;
 }
 
-/* Returns 0, -1 with *err, or -2 (with *err) when the timeout expired
+/* Open a connection; with hello, say Hello (pipelined behind BEGIN).
+ * Returns 0, -1 with *err, or DBUS_TIMED_OUT (with *err) when the timeout expired
  * during authentication. */
-int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
-		   struct dbus_err *err)
+static int open_conn(struct dbus_conn *c, const char *address, int64_t timeout_ms, int hello,
+		     struct dbus_err *err)
 {
-	struct dbus_addr addrs[DBUS_MAX_ADDRS];
+	struct dbus_addr *addrs = malloc(DBUS_MAX_ADDRS * sizeof *addrs);
 	int64_t deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
-	struct dbus_msg hello = {
+	struct dbus_msg msg = {
 		.type = DBUS_METHOD_CALL,
 		.path = "/org/freedesktop/DBus",
 		.interface = "org.freedesktop.DBus",
 		.member = "Hello",
 		.destination = "org.freedesktop.DBus",
 	};
-	uint8_t *bytes;
-	size_t len;
+	uint8_t *bytes = NULL;
+	size_t len = 0;
 	int n, r = -1;
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
+	c->child_status = -1;
 	c->next_serial = HELLO_SERIAL;
-	n = dbus_address_parse(address, addrs, DBUS_MAX_ADDRS, err);
-	if (n < 0)
-		return -1;
-	if (build(c, &hello, &bytes, &len, err) < 0)
-		return -1;
-	c->rcap = RBUF_INITIAL;
-	c->rbuf = malloc(c->rcap);
-	if (!c->rbuf) {
-		free(bytes);
+	if (!addrs)
 		return dbus_err_set(err, "out of memory");
-	}
+	n = dbus_address_parse(address, addrs, DBUS_MAX_ADDRS, err);
+	if (n >= 0 && hello && build(c, &msg, &bytes, &len, err) < 0)
+		n = -1;
+	c->rcap = RBUF_INITIAL;
+	c->rbuf = n >= 0 ? malloc(c->rcap) : NULL;
+	if (n >= 0 && !c->rbuf)
+		n = dbus_err_set(err, "out of memory");
 	for (int i = 0; i < n && r < 0; i++)
 		r = open_one(c, &addrs[i], bytes, len, deadline, err);
 	free(bytes);
+	free(addrs);
 	if (r < 0) {
 		free(c->rbuf);
 		c->rbuf = NULL;
@@ -112,11 +193,21 @@ int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
 	return r;
 }
 
+int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+		   struct dbus_err *err)
+{
+	return open_conn(c, address, timeout_ms, 1, err);
+}
+
+int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+				struct dbus_err *err)
+{
+	return open_conn(c, address, timeout_ms, 0, err);
+}
+
 void dbus_conn_close(struct dbus_conn *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
+	end_connection(c);
 	free(c->rbuf);
 	free(c->unique_name);
 	c->rbuf = NULL;
@@ -124,7 +215,7 @@ void dbus_conn_close(struct dbus_conn *c)
 	c->rlen = c->rcap = 0;
 }
 
-/* Send m with a deadline: 0, -1, or -2 on timeout. */
+/* Send m with a deadline: 0, -1, or DBUS_TIMED_OUT. */
 static int send_until(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline,
 		      struct dbus_err *err)
 {
@@ -136,7 +227,7 @@ static int send_until(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline,
 		return -1;
 	r = dbus_write_all(c->fd, bytes, len, deadline, err);
 	free(bytes);
-	if (r == -2)
+	if (r == DBUS_TIMED_OUT)
 		dbus_err_set(err, "timed out sending to the bus");
 	return r;
 }
@@ -146,7 +237,7 @@ int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err
 	return send_until(c, m, -1, err);
 }
 
-/* Read more bytes into rbuf, growing it to at least need: 0, -1, -2. */
+/* Read more bytes into rbuf, growing it to at least need: 0, -1, DBUS_TIMED_OUT. */
 static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_err *err)
 {
 	if (need > c->rcap) {
@@ -163,16 +254,23 @@ static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_
 			c->rlen += (size_t)n;
 			return 0;
 		}
-		if (n == 0)
-			return dbus_err_set(err, "the bus closed the connection");
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+			dbus_err_set(err, "the bus closed the connection");
+			if (c->child > 0) {
+				end_connection(c);
+				explain_child(c, err);
+			}
+			return -1;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
 			return dbus_err_set(err, "read from the bus: %s", strerror(errno));
+		poll_child(c); /* before we sleep: no zombie while we wait */
 		r = io_wait_fd(c->fd, POLLIN, deadline);
 		if (r == 0) {
 			dbus_err_set(err, "timed out");
-			return -2;
+			return DBUS_TIMED_OUT;
 		}
 		if (r < 0)
 			return dbus_err_set(err, "poll: %s", strerror(errno));

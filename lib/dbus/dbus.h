@@ -1,10 +1,14 @@
 /* dbus: the D-Bus wire protocol, written from the specification.
  *
- * Values, messages, marshalling and validation (value.c, marshal.c,
- * validate.c, message.c), busctl's argument syntax and the printers (text.c),
- * and the connection: addresses, SASL EXTERNAL, Hello, send/receive (address.c,
- * auth.c, conn.c).  Everything received is validated before use: lengths,
- * alignment, padding, signatures, names, UTF-8, nesting depth.
+ * Files: values in arenas and the error helper (arena.c), marshalling and
+ * validation (marshal.c, validate.c, wire.h), messages (message.c),
+ * busctl's argument syntax and the terse and JSON printers (text.c),
+ * dbus-monitor's layout (monitor.c), and the connection: addresses, SASL
+ * EXTERNAL, Hello, send/receive (address.c, auth.c, conn.c; client.h).
+ * Beside them, with their own headers: the introspection XML reader and
+ * writer (introspect.c), match rules (match.c), pcap captures (pcap.c).
+ * Everything received is validated before use: lengths, alignment,
+ * padding, signatures, names, UTF-8, nesting depth.
  *
  * Prefix: dbus_.  Functions that can fail return 0 on success and -1 on
  * failure with a one-line reason in *err (no "ipcbox APPLET:" prefix; the
@@ -15,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Protocol limits (spec "Message Protocol", reference/dbus.md section 0). */
 #define DBUS_MAX_MESSAGE (128u * 1024 * 1024)
@@ -29,6 +34,9 @@
 struct dbus_err {
 	char msg[256];
 };
+/* What functions with a deadline return when it passed (with *err set);
+ * other failures are -1. */
+#define DBUS_TIMED_OUT (-2)
 /* Format a reason into e (if not NULL) and return -1. */
 int dbus_err_set(struct dbus_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -158,6 +166,9 @@ struct dbus_conn {
 	char *unique_name; /* from Hello */
 	uint8_t *rbuf;     /* received bytes not yet consumed */
 	size_t rlen, rcap;
+	char guid[33];     /* the server's, from authentication */
+	pid_t child;       /* unixexec: the command, until reaped (else 0) */
+	int child_status;  /* its status once reaped (as spawn_wait), else -1 */
 };
 
 enum { DBUS_BUS_SESSION, DBUS_BUS_SYSTEM };
@@ -166,15 +177,24 @@ enum { DBUS_BUS_SESSION, DBUS_BUS_SYSTEM };
  * $DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket). */
 const char *dbus_default_address(int bus, struct dbus_err *err);
 /* Connect to the first address of a ';'-list that works, authenticate with
- * SASL EXTERNAL and send Hello.  timeout_ms < 0: no timeout. */
+ * SASL EXTERNAL and send Hello.  timeout_ms < 0: no timeout.  A unixexec:
+ * address starts a command, which dbus_conn_close (or the end of the
+ * connection) reaps. */
 int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
 		   struct dbus_err *err);
+/* The same without Hello: the connection is authenticated and nothing
+ * more, for a bridge that carries another client's messages (that client
+ * says Hello itself).  c->guid is the bus's. */
+int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+				struct dbus_err *err);
+/* Close the connection; a unixexec command gets a moment to end on its
+ * own, then SIGTERM, and is reaped. */
 void dbus_conn_close(struct dbus_conn *c);
 /* Assign the next serial to m and send it. */
 int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err);
 /* Receive the next message before the monotonic deadline (ms since an
  * arbitrary epoch, from lib/clock.h; < 0: none).  Returns 0, -1 on error,
- * -2 on timeout. */
+ * DBUS_TIMED_OUT. */
 int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		   struct dbus_err *err);
 /* The same, and also *raw: a malloc'd copy of the message's bytes as

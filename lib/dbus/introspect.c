@@ -26,8 +26,8 @@ struct scan {
 	char *pool;
 	size_t used;
 	int depth;
-	const char *names[INTRO_MAX_DEPTH];
-	int kinds[INTRO_MAX_DEPTH];
+	const char *names[DBUS_INTRO_MAX_DEPTH];
+	int kinds[DBUS_INTRO_MAX_DEPTH];
 	int seen_root;
 	struct dbus_intro *in;
 	struct dbus_err *err;
@@ -198,17 +198,17 @@ static void annotate(struct dbus_intro_member *m, const char *name, const char *
 	if (!name || !value)
 		return;
 	if (strcmp(name, "org.freedesktop.DBus.Deprecated") == 0 && strcmp(value, "true") == 0)
-		m->flags |= INTRO_DEPRECATED;
+		m->flags |= DBUS_INTRO_DEPRECATED;
 	else if (strcmp(name, "org.freedesktop.DBus.Method.NoReply") == 0 && strcmp(value, "true") == 0)
-		m->flags |= INTRO_NO_REPLY;
+		m->flags |= DBUS_INTRO_NO_REPLY;
 	else if (strcmp(name, "org.freedesktop.DBus.Property.EmitsChangedSignal") == 0) {
-		m->flags &= ~(unsigned)(INTRO_EMITS_CHANGE | INTRO_EMITS_INVALIDATION | INTRO_CONST);
+		m->flags &= ~(unsigned)(DBUS_INTRO_EMITS_CHANGE | DBUS_INTRO_EMITS_INVALIDATION | DBUS_INTRO_CONST);
 		if (strcmp(value, "true") == 0)
-			m->flags |= INTRO_EMITS_CHANGE;
+			m->flags |= DBUS_INTRO_EMITS_CHANGE;
 		else if (strcmp(value, "invalidates") == 0)
-			m->flags |= INTRO_EMITS_INVALIDATION;
+			m->flags |= DBUS_INTRO_EMITS_INVALIDATION;
 		else if (strcmp(value, "const") == 0)
-			m->flags |= INTRO_CONST;
+			m->flags |= DBUS_INTRO_CONST;
 	}
 }
 
@@ -228,17 +228,17 @@ static int new_member(struct scan *s, int kind, const struct attr *a, int na)
 	m->kind = kind;
 	m->name = name;
 	m->iface = in->ifaces[in->nifaces - 1];
-	if (kind == INTRO_PROPERTY) {
+	if (kind == DBUS_INTRO_PROPERTY) {
 		const char *access = attr_of(a, na, "access");
 		if (add_sig(m->in, attr_of(a, na, "type"), s) < 0)
 			return -1;
-		m->flags |= INTRO_EMITS_CHANGE; /* the specification's default */
+		m->flags |= DBUS_INTRO_EMITS_CHANGE; /* the specification's default */
 		if (!access || strcmp(access, "read") == 0)
-			m->flags |= INTRO_READABLE;
+			m->flags |= DBUS_INTRO_READABLE;
 		else if (strcmp(access, "write") == 0)
-			m->flags |= INTRO_WRITABLE;
+			m->flags |= DBUS_INTRO_WRITABLE;
 		else if (strcmp(access, "readwrite") == 0)
-			m->flags |= INTRO_READABLE | INTRO_WRITABLE;
+			m->flags |= DBUS_INTRO_READABLE | DBUS_INTRO_WRITABLE;
 		else
 			return dbus_err_set(s->err, "bad property access '%s'", access);
 	}
@@ -278,10 +278,10 @@ static int open_element(struct scan *s, const char *name, const struct attr *a, 
 	}
 	if (parent == K_IFACE && (strcmp(name, "method") == 0 || strcmp(name, "signal") == 0 ||
 				  strcmp(name, "property") == 0)) {
-		int kind = name[0] == 'm' ? INTRO_METHOD : name[0] == 's' ? INTRO_SIGNAL : INTRO_PROPERTY;
+		int kind = name[0] == 'm' ? DBUS_INTRO_METHOD : name[0] == 's' ? DBUS_INTRO_SIGNAL : DBUS_INTRO_PROPERTY;
 		if (new_member(s, kind, a, na) < 0)
 			return -1;
-		return kind == INTRO_METHOD ? K_METHOD : kind == INTRO_SIGNAL ? K_SIGNAL : K_PROP;
+		return kind == DBUS_INTRO_METHOD ? K_METHOD : kind == DBUS_INTRO_SIGNAL ? K_SIGNAL : K_PROP;
 	}
 	if ((parent == K_METHOD || parent == K_SIGNAL) && strcmp(name, "arg") == 0) {
 		struct dbus_intro_member *m = &in->members[in->nmembers - 1];
@@ -334,8 +334,8 @@ static int start_tag(struct scan *s)
 	}
 	empty = *s->p == '/';
 	s->p += empty ? 2 : 1;
-	if (s->depth == INTRO_MAX_DEPTH)
-		return dbus_err_set(s->err, "introspection data nested deeper than %d", INTRO_MAX_DEPTH);
+	if (s->depth == DBUS_INTRO_MAX_DEPTH)
+		return dbus_err_set(s->err, "introspection data nested deeper than %d", DBUS_INTRO_MAX_DEPTH);
 	kind = s->depth && s->kinds[s->depth - 1] == K_SKIP ? K_SKIP : open_element(s, name, a, na);
 	if (kind < 0)
 		return -1;
@@ -428,8 +428,8 @@ int dbus_intro_parse(struct dbus_intro *in, const char *xml, size_t len, struct 
 	struct scan s = {.p = xml, .end = xml + len, .in = in, .err = err};
 
 	memset(in, 0, sizeof *in);
-	if (len > INTRO_MAX_XML)
-		return dbus_err_set(err, "introspection data larger than %u bytes", INTRO_MAX_XML);
+	if (len > DBUS_INTRO_MAX_XML)
+		return dbus_err_set(err, "introspection data larger than %u bytes", DBUS_INTRO_MAX_XML);
 	if (memchr(xml, 0, len))
 		return dbus_err_set(err, "NUL byte in introspection data");
 	s.pool = malloc(len + 1);

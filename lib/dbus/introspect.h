@@ -4,25 +4,26 @@
  * It knows the elements node, interface, method, signal, property, arg and
  * annotation, skips unknown elements (such as documentation), and refuses
  * what is not well-formed: unbalanced tags, bad attributes, unknown entities.
- * Limits: INTRO_MAX_XML bytes, INTRO_MAX_DEPTH nested elements, signatures
- * of at most 255 bytes.  Prefix: dbus_intro_. */
+ * Limits: DBUS_INTRO_MAX_XML bytes, DBUS_INTRO_MAX_DEPTH nested elements, signatures
+ * of at most 255 bytes.  It also writes the one document bus-serve serves
+ * (dbus_intro_xml_method).  Prefix: dbus_intro_. */
 #ifndef IPCBOX_DBUS_INTROSPECT_H
 #define IPCBOX_DBUS_INTROSPECT_H
 
 #include "dbus.h"
 
-#define INTRO_MAX_XML (16u * 1024 * 1024)
-#define INTRO_MAX_DEPTH 64
+#define DBUS_INTRO_MAX_XML (16u * 1024 * 1024)
+#define DBUS_INTRO_MAX_DEPTH 64
 
-enum { INTRO_METHOD = 'm', INTRO_SIGNAL = 's', INTRO_PROPERTY = 'p' };
+enum { DBUS_INTRO_METHOD = 'm', DBUS_INTRO_SIGNAL = 's', DBUS_INTRO_PROPERTY = 'p' };
 enum {
-	INTRO_WRITABLE = 1,
-	INTRO_READABLE = 2,
-	INTRO_DEPRECATED = 4,
-	INTRO_NO_REPLY = 8,
-	INTRO_EMITS_CHANGE = 16,
-	INTRO_EMITS_INVALIDATION = 32,
-	INTRO_CONST = 64,
+	DBUS_INTRO_WRITABLE = 1,
+	DBUS_INTRO_READABLE = 2,
+	DBUS_INTRO_DEPRECATED = 4,
+	DBUS_INTRO_NO_REPLY = 8,
+	DBUS_INTRO_EMITS_CHANGE = 16,
+	DBUS_INTRO_EMITS_INVALIDATION = 32,
+	DBUS_INTRO_CONST = 64,
 };
 
 /* A method (in: arguments, out: results), a signal (in: its arguments) or a

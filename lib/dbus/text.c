@@ -81,12 +81,16 @@ static int parse_double(const char *w, double *out)
 	char *end;
 	double d;
 
-	if (!*w || strchr(" \t\n\v\f\r", *w))
-		return errno = EINVAL, -1;
+	if (!*w || strchr(" \t\n\v\f\r", *w)) {
+		errno = EINVAL;
+		return -1;
+	}
 	errno = 0;
 	d = strtod(w, &end);
-	if (*end)
-		return errno = EINVAL, -1;
+	if (*end) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (errno == ERANGE && isinf(d))
 		return -1;
 	*out = d;

@@ -172,29 +172,12 @@ static void test_comm(void)
 	CHECK(proc_comm(getpid(), got, 4) == got && strlen(got) == 3 && !strncmp(got, want, 3));
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} groups[] = {
+static const struct check_group groups[] = {
 	{"match", test_match}, {"pcap", test_pcap}, {"xml", test_xml},
 	{"words", test_words}, {"comm", test_comm},
 };
 
 int main(int argc, char **argv)
 {
-	int ran = 0;
-
-	for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
-		if (argc > 1 && strcmp(argv[1], groups[i].name))
-			continue;
-		groups[i].fn();
-		ran++;
-	}
-	if (!ran) {
-		fprintf(stderr, "bus_lib: no group '%s'\n", argc > 1 ? argv[1] : "");
-		return 2;
-	}
-	if (failures)
-		fprintf(stderr, "%d checks failed\n", failures);
-	return failures ? 1 : 0;
+	return check_run_groups("bus_lib", groups, sizeof groups / sizeof *groups, argc, argv);
 }

@@ -5,6 +5,7 @@
 #define IPCBOX_UNIT_CHECK_H
 
 #include <stdio.h>
+#include <string.h>
 
 static int failures;
 
@@ -15,5 +16,32 @@ static int failures;
 			failures++;                                                            \
 		}                                                                              \
 	} while (0)
+
+/* A test program made of named groups: run the one named by argv[1], or
+ * all; returns main's exit status (2 for an unknown group). */
+struct check_group {
+	const char *name;
+	void (*fn)(void);
+};
+
+static inline int check_run_groups(const char *prog, const struct check_group *g, size_t n, int argc,
+				   char **argv)
+{
+	int ran = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (argc > 1 && strcmp(argv[1], g[i].name))
+			continue;
+		g[i].fn();
+		ran++;
+	}
+	if (!ran) {
+		fprintf(stderr, "%s: no group '%s'\n", prog, argc > 1 ? argv[1] : "");
+		return 2;
+	}
+	if (failures)
+		fprintf(stderr, "%d checks failed\n", failures);
+	return failures ? 1 : 0;
+}
 
 #endif

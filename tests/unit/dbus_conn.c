@@ -1,7 +1,9 @@
-/* Unit tests for lib/dbus/address.c and lib/dbus/introspect.c: the address
- * forms a client accepts, the ones it refuses (listen-only keys,
- * autolaunch:, bad escapes), the default addresses, and the introspection
- * XML reader on good and hostile documents. */
+/* Unit tests for lib/dbus/address.c, the server side of lib/dbus/auth.c and
+ * lib/dbus/introspect.c: the address forms a client accepts (unixexec:
+ * included), the ones it refuses (listen-only keys, autolaunch:, bad
+ * escapes, argv gaps), the -H address, the default addresses, the SASL
+ * lines a bridge answers, and the introspection XML reader on good and
+ * hostile documents. */
 #include "lib/dbus/client.h"
 #include "lib/dbus/introspect.h"
 
@@ -95,6 +97,170 @@ static void test_bad_addresses(void)
 	}
 }
 
+/* The i-th string of a unixexec address's command (0: the path). */
+static const char *exec_word(const struct dbus_addr *a, int i)
+{
+	const char *p = a->exec;
+
+	while (i-- > 0)
+		p += strlen(p) + 1;
+	return p;
+}
+
+static void test_unixexec(void)
+{
+	struct dbus_err err;
+	char buf[600];
+
+	CHECK(parse("unixexec:path=ssh", &err) == 1);
+	CHECK(addrs[0].kind == DBUS_ADDR_EXEC && addrs[0].nargs == 1);
+	CHECK(strcmp(exec_word(&addrs[0], 0), "ssh") == 0 && strcmp(exec_word(&addrs[0], 1), "ssh") == 0);
+	CHECK(parse("unixexec:path=/usr/bin/ssh,argv0=sshx,argv1=-xT,argv2=u%40h,argv3=,"
+		    "guid=0123456789abcdef0123456789abcdef", &err) == 1);
+	CHECK(addrs[0].nargs == 4 && strcmp(exec_word(&addrs[0], 1), "sshx") == 0 &&
+	      strcmp(exec_word(&addrs[0], 3), "u@h") == 0 && strcmp(exec_word(&addrs[0], 4), "") == 0);
+	/* argv1 without argv0: argv0 is the path */
+	CHECK(parse("unixexec:argv1=bus-bridge,path=ipcbox", &err) == 1 && addrs[0].nargs == 2 &&
+	      strcmp(exec_word(&addrs[0], 1), "ipcbox") == 0);
+	dbus_address_describe(&addrs[0], buf, sizeof buf);
+	CHECK(strcmp(buf, "unixexec:path=ipcbox,argv1=bus-bridge") == 0);
+	CHECK(parse("unixexec:path=a,argv1=%3D%2C%3B%20", &err) == 1);
+	dbus_address_describe(&addrs[0], buf, sizeof buf);
+	CHECK(strcmp(buf, "unixexec:path=a,argv1=%3D%2C%3B%20") == 0);
+	/* a fallback after it */
+	CHECK(parse("unixexec:path=false;unix:path=/x", &err) == 2 && addrs[1].kind == DBUS_ADDR_UNIX);
+	refused("unixexec:", "needs path=");
+	refused("unixexec:argv0=x", "needs path=");
+	refused("unixexec:path=", "empty path=");
+	refused("unixexec:path=a,argv2=x", "argv1= is missing");
+	refused("unixexec:path=a,argv01=x", "unknown key 'argv01'");
+	refused("unixexec:path=a,argv-1=x", "unknown key");
+	refused("unixexec:path=a,argv30=x", "unknown key 'argv30'");
+	refused("unixexec:path=a,argv99999999999=x", "unknown key");
+	refused("unixexec:path=a,argvx=x", "unknown key 'argvx'");
+	refused("unixexec:path=a,dir=/x", "unknown key 'dir'");
+	refused("unixexec:path=a%00b", "NUL");
+	refused("unixexec:path=a,argv1=a%00", "NUL");
+	refused("unixexec:path=a,argv1=a=b", "character '=' must be written %3D");
+	refused("unixexec:path=a,path=b", "given twice");
+	{
+		/* 29 arguments fit; the command's bytes are bounded */
+		char many[2000] = "unixexec:path=a";
+		for (int i = 1; i < DBUS_EXEC_MAX_ARGS; i++)
+			snprintf(many + strlen(many), sizeof many - strlen(many), ",argv%d=x", i);
+		CHECK(parse(many, &err) == 1 && addrs[0].nargs == DBUS_EXEC_MAX_ARGS);
+		char big[4000] = "unixexec:path=a";
+		for (int i = 1; i <= 3; i++) {
+			snprintf(big + strlen(big), sizeof big - strlen(big), ",argv%d=", i);
+			memset(big + strlen(big), 'y', 1000);
+		}
+		refused(big, "longer than");
+	}
+}
+
+static void host_is(const char *host, int system, const char *want)
+{
+	char out[1400];
+	struct dbus_err err = {{0}};
+
+	if (dbus_address_for_host(out, sizeof out, host, system, &err) < 0) {
+		fprintf(stderr, "host '%s' refused: %s\n", host, err.msg);
+		failures++;
+	} else if (strcmp(out, want) != 0) {
+		fprintf(stderr, "host '%s': got '%s', want '%s'\n", host, out, want);
+		failures++;
+	}
+}
+
+static void host_refused(const char *host)
+{
+	char out[1400];
+	struct dbus_err err;
+
+	if (dbus_address_for_host(out, sizeof out, host, 0, &err) == 0) {
+		fprintf(stderr, "host '%s' accepted: %s\n", host, out);
+		failures++;
+	}
+}
+
+static void test_host(void)
+{
+	struct dbus_err err;
+
+	host_is("example.org", 0,
+		"unixexec:path=ssh,argv1=-xT,argv2=example.org,argv3=ipcbox,argv4=bus-bridge");
+	host_is("alice@example.org", 1,
+		"unixexec:path=ssh,argv1=-xT,argv2=alice%40example.org,argv3=ipcbox,argv4=bus-bridge,"
+		"argv5=--system");
+	host_is("a,b;c=d*e\\f", 0,
+		"unixexec:path=ssh,argv1=-xT,argv2=a%2Cb%3Bc%3Dd%2Ae%5Cf,argv3=ipcbox,argv4=bus-bridge");
+	host_is("::1", 0, "unixexec:path=ssh,argv1=-xT,argv2=%3A%3A1,argv3=ipcbox,argv4=bus-bridge");
+	/* and it parses back to the same words */
+	{
+		char out[1400];
+		CHECK(dbus_address_for_host(out, sizeof out, "bob@h,x", 1, &err) == 0);
+		CHECK(parse(out, &err) == 1 && addrs[0].nargs == 6);
+		CHECK(strcmp(exec_word(&addrs[0], 3), "bob@h,x") == 0 &&
+		      strcmp(exec_word(&addrs[0], 6), "--system") == 0);
+	}
+	host_refused("");
+	host_refused("-oProxyCommand=x");
+	host_refused("-x");
+	host_refused("a b");
+	host_refused("a\tb");
+	host_refused("a\nb");
+	host_refused("a\x7f");
+	host_refused("user@");
+	host_refused("@host");
+}
+
+/* Feed the bridge's SASL server lines; check each answer and the end. */
+static void test_auth_server(void)
+{
+	static const struct {
+		const char *line, *reply;
+		int ret;
+	} steps[] = {
+		{"AUTH", "REJECTED EXTERNAL ANONYMOUS\r\n", 0},
+		{"BEGIN", "ERROR unexpected command\r\n", 0}, /* not yet */
+		{"AUTH DBUS_COOKIE_SHA1 30", "REJECTED EXTERNAL ANONYMOUS\r\n", 0},
+		{"AUTH EXTERNAL", "DATA\r\n", 0},
+		{"AUTH EXTERNAL 30", "REJECTED EXTERNAL ANONYMOUS\r\n", 0}, /* AUTH while waiting for DATA */
+		{"AUTH EXTERNAL 31303030", "OK 0123456789abcdef0123456789abcdef\r\n", 0},
+		{"NEGOTIATE_UNIX_FD", "ERROR file descriptors cannot cross this bridge\r\n", 0},
+		{"DATA", "ERROR unexpected command\r\n", 0},
+		{"CANCEL", "REJECTED EXTERNAL ANONYMOUS\r\n", 0},
+		{"AUTH ANONYMOUS", "DATA\r\n", 0},
+		{"DATA 7472616365", "OK 0123456789abcdef0123456789abcdef\r\n", 0},
+		{"BEGINX", "ERROR unexpected command\r\n", 0},
+		{"BEGIN", "", 1},
+	};
+	const char *guid = "0123456789abcdef0123456789abcdef";
+	struct dbus_auth_server s = {0};
+	struct dbus_err err;
+	char reply[128];
+	int r;
+
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		r = dbus_auth_server_line(&s, guid, steps[i].line, strlen(steps[i].line), reply,
+					  sizeof reply, &err);
+		if (r != steps[i].ret || strcmp(reply, steps[i].reply) != 0) {
+			fprintf(stderr, "auth line '%s': %d '%s'\n", steps[i].line, r, reply);
+			failures++;
+		}
+	}
+	/* garbage and floods drop the client */
+	memset(&s, 0, sizeof s);
+	CHECK(dbus_auth_server_line(&s, guid, "AUTH \x01", 6, reply, sizeof reply, &err) < 0);
+	memset(&s, 0, sizeof s);
+	CHECK(dbus_auth_server_line(&s, guid, "AUTH \xc3\xa9", 7, reply, sizeof reply, &err) < 0);
+	memset(&s, 0, sizeof s);
+	r = 0;
+	for (int i = 0; i <= DBUS_AUTH_MAX_LINES && r == 0; i++)
+		r = dbus_auth_server_line(&s, guid, "AUTH", 4, reply, sizeof reply, &err);
+	CHECK(r < 0 && strstr(err.msg, "more than"));
+}
+
 static void test_defaults(void)
 {
 	struct dbus_err err;
@@ -134,7 +300,7 @@ static void test_introspect(void)
 		"<node><node></node></node>",
 	};
 	struct dbus_intro in;
-	char deep[4 * INTRO_MAX_DEPTH + 64] = "";
+	char deep[4 * DBUS_INTRO_MAX_DEPTH + 64] = "";
 
 	CHECK(intro("<?xml version='1.0'?><!DOCTYPE node PUBLIC \"x\" \"y\">\n<!-- c -->"
 		    "<node name=\"/a\"><interface name=\"org.x.Y\">"
@@ -147,11 +313,11 @@ static void test_introspect(void)
 		    &in) == 0);
 	CHECK(in.nifaces == 1 && strcmp(in.ifaces[0], "org.x.Y") == 0);
 	CHECK(in.nmembers == 3);
-	CHECK(in.members[0].kind == INTRO_METHOD && strcmp(in.members[0].in, "s") == 0 &&
-	      strcmp(in.members[0].out, "a{sv}") == 0 && (in.members[0].flags & INTRO_DEPRECATED));
-	CHECK(in.members[1].kind == INTRO_SIGNAL && strcmp(in.members[1].in, "i(ii)") == 0);
-	CHECK(in.members[2].kind == INTRO_PROPERTY && (in.members[2].flags & INTRO_WRITABLE) &&
-	      (in.members[2].flags & INTRO_EMITS_CHANGE));
+	CHECK(in.members[0].kind == DBUS_INTRO_METHOD && strcmp(in.members[0].in, "s") == 0 &&
+	      strcmp(in.members[0].out, "a{sv}") == 0 && (in.members[0].flags & DBUS_INTRO_DEPRECATED));
+	CHECK(in.members[1].kind == DBUS_INTRO_SIGNAL && strcmp(in.members[1].in, "i(ii)") == 0);
+	CHECK(in.members[2].kind == DBUS_INTRO_PROPERTY && (in.members[2].flags & DBUS_INTRO_WRITABLE) &&
+	      (in.members[2].flags & DBUS_INTRO_EMITS_CHANGE));
 	CHECK(in.nchildren == 2 && strcmp(in.children[1], "x&yA") == 0);
 	dbus_intro_free(&in);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -160,7 +326,7 @@ static void test_introspect(void)
 			failures++;
 			dbus_intro_free(&in);
 		}
-	for (int i = 0; i <= INTRO_MAX_DEPTH; i++)
+	for (int i = 0; i <= DBUS_INTRO_MAX_DEPTH; i++)
 		strcat(deep, "<a>");
 	CHECK(intro(deep, &in) < 0);
 }
@@ -169,6 +335,9 @@ int main(void)
 {
 	test_good_addresses();
 	test_bad_addresses();
+	test_unixexec();
+	test_host();
+	test_auth_server();
 	test_defaults();
 	test_introspect();
 	if (failures)
