@@ -292,7 +292,8 @@ int mqtt_publish(struct mqtt_client *c, struct mqtt_str topic, int qos, int reta
 	return queued(c);
 }
 
-int mqtt_subscribe(struct mqtt_client *c, const struct mqtt_str *filters, size_t n, uint8_t options, uint16_t *id)
+int mqtt_subscribe(struct mqtt_client *c, const struct mqtt_str *filters, size_t n, uint8_t options, uint32_t sub_id,
+		   uint16_t *id)
 {
 	if (c->dead)
 		return -1;
@@ -302,7 +303,7 @@ int mqtt_subscribe(struct mqtt_client *c, const struct mqtt_str *filters, size_t
 	}
 	if ((options & 3) > c->max_qos_in)
 		c->max_qos_in = options & 3;
-	mqtt_put_subscribe(&c->out, *id, filters, n, options);
+	mqtt_put_subscribe(&c->out, *id, sub_id, filters, n, options);
 	return queued(c);
 }
 

@@ -96,8 +96,10 @@ int mqtt_can_publish(const struct mqtt_client *c);
  * Packet Size refuses it, ENOMEM. */
 int mqtt_publish(struct mqtt_client *c, struct mqtt_str topic, int qos, int retain, const struct mqtt_pair *user,
 		 size_t nuser, const void *payload, size_t len, uint16_t *id);
-/* Queue a SUBSCRIBE of the filters with the options; *id its identifier. */
-int mqtt_subscribe(struct mqtt_client *c, const struct mqtt_str *filters, size_t n, uint8_t options, uint16_t *id);
+/* Queue a SUBSCRIBE of the filters with the options and a Subscription
+ * Identifier (0: none); *id its packet identifier. */
+int mqtt_subscribe(struct mqtt_client *c, const struct mqtt_str *filters, size_t n, uint8_t options, uint32_t sub_id,
+		   uint16_t *id);
 /* Queue a PUBACK (Success) for a received QoS 1 PUBLISH. */
 int mqtt_puback(struct mqtt_client *c, uint16_t id);
 /* Queue a PINGREQ now: a round-trip marker, its PINGRESP follows whatever

@@ -154,6 +154,37 @@ const char *mqtt_utf8_check(const char *s, size_t len, int strict)
 	return NULL;
 }
 
+int mqtt_filter_match(const char *f, size_t flen, const char *t, size_t tlen)
+{
+	const char *fe = f + flen, *te = t + tlen;
+
+	if (tlen && *t == '$' && flen && (*f == '+' || *f == '#'))
+		return 0;
+	for (;;) {
+		const char *fl = memchr(f, '/', (size_t)(fe - f)), *tl;
+		if (!fl)
+			fl = fe;
+		if (fl - f == 1 && *f == '#')
+			return 1;
+		tl = t <= te ? memchr(t, '/', (size_t)(te - t)) : NULL;
+		if (t > te)
+			return 0;
+		if (!tl)
+			tl = te;
+		if (!(fl - f == 1 && *f == '+') && (fl - f != tl - t || memcmp(f, t, (size_t)(fl - f)) != 0))
+			return 0;
+		if (fl == fe && tl == te)
+			return 1;
+		if (fl == fe)
+			return 0;
+		/* "a/#" matches "a": the filter goes on, the topic has ended. */
+		if (tl == te)
+			return fe - fl == 2 && fl[1] == '#';
+		f = fl + 1;
+		t = tl + 1;
+	}
+}
+
 /* ---- properties ---------------------------------------------------------- */
 
 /* Which packets (bit 1 << type) may carry each property id, from a server. */
@@ -201,6 +232,8 @@ static int prop_value(struct rd *r, unsigned id, const struct prop_rule *ru, str
 	case 0x0b:
 		if (w == 0)
 			return rd_fail(r, MQTT_RC_PROTOCOL, "subscription identifier 0");
+		if (pr->sub_id == 0 || w < pr->sub_id)
+			pr->sub_id = w;
 		break;
 	case 0x08:
 		if (memchr(s.p, '+', s.len) || memchr(s.p, '#', s.len))
@@ -602,15 +635,21 @@ void mqtt_put_puback(struct mqtt_buf *b, uint16_t id)
 	put16(b, id);
 }
 
-void mqtt_put_subscribe(struct mqtt_buf *b, uint16_t id, const struct mqtt_str *filters, size_t n, uint8_t options)
+void mqtt_put_subscribe(struct mqtt_buf *b, uint16_t id, uint32_t sub_id, const struct mqtt_str *filters, size_t n,
+			uint8_t options)
 {
-	size_t rl = 2 + 1;
+	size_t props = sub_id ? 1 + vbi_len(sub_id) : 0;
+	size_t rl = 2 + vbi_len((uint32_t)props) + props;
 
 	for (size_t i = 0; i < n; i++)
 		rl += 2 + filters[i].len + 1;
 	put_fixed(b, MQTT_SUBSCRIBE << 4 | 2, rl);
 	put16(b, id);
-	put_vbi(b, 0);
+	put_vbi(b, (uint32_t)props);
+	if (sub_id) {
+		put8(b, 0x0b);
+		put_vbi(b, sub_id);
+	}
 	for (size_t i = 0; i < n; i++) {
 		put_bin(b, filters[i]);
 		put8(b, options);

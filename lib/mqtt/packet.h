@@ -77,6 +77,8 @@ struct mqtt_props {
 	uint16_t receive_max, server_keepalive, topic_alias;
 	uint8_t max_qos, retain_available, wildcard_available;
 	struct mqtt_str reason, assigned_id;
+	/* The smallest Subscription Identifier a PUBLISH carries (0: none). */
+	uint32_t sub_id;
 	/* Every User Property, in order: the raw property bytes, already checked;
 	 * mqtt_user_prop() finds one by name. */
 	const unsigned char *user;
@@ -137,6 +139,10 @@ int mqtt_parse(const unsigned char *buf, size_t len, struct mqtt_packet *p, uint
 /* Find User Property name in p; its value and 1, or 0 if it has none. */
 int mqtt_user_prop(const struct mqtt_props *p, const char *name, struct mqtt_str *value);
 
+/* Does the topic filter (with '+' and '#', §4.7) match the topic name?
+ * Byte comparison; leading wildcards never match a topic starting '$'. */
+int mqtt_filter_match(const char *filter, size_t flen, const char *topic, size_t tlen);
+
 /* Is s well-formed UTF-8 without U+0000?  NULL if so, else why not.
  * strict: also refuse what mosquitto refuses (U+0001..U+001F, U+007F..U+009F
  * and noncharacters), for names we are about to send. */
@@ -150,7 +156,9 @@ void mqtt_put_publish(struct mqtt_buf *b, struct mqtt_str topic, int qos, int re
 /* The size mqtt_put_publish would append. */
 size_t mqtt_publish_size(size_t topic_len, int qos, const struct mqtt_pair *user, size_t nuser, size_t len);
 void mqtt_put_puback(struct mqtt_buf *b, uint16_t id);
-void mqtt_put_subscribe(struct mqtt_buf *b, uint16_t id, const struct mqtt_str *filters, size_t n, uint8_t options);
+/* SUBSCRIBE; sub_id: a Subscription Identifier, 0 for none. */
+void mqtt_put_subscribe(struct mqtt_buf *b, uint16_t id, uint32_t sub_id, const struct mqtt_str *filters, size_t n,
+			uint8_t options);
 void mqtt_put_pingreq(struct mqtt_buf *b);
 void mqtt_put_disconnect(struct mqtt_buf *b, uint8_t reason);
 /* Encode a Variable Byte Integer (v <= MQTT_VBI_MAX) into out[4]; its length. */

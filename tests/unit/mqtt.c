@@ -1,6 +1,7 @@
 /* Unit test of lib/mqtt/packet: encode -> decode round trips, the bytes of
  * packets the reference shows, and the reject list of reference/mqtt.md §8
  * (every one must fail with the right reason code). */
+#include "lib/channel/broker.h"
 #include "lib/mqtt/packet.h"
 #include "tests/unit/check.h"
 
@@ -154,8 +155,13 @@ static void test_small_packets(void)
 	}
 
 	b.len = 0;
-	mqtt_put_subscribe(&b, 7, f, 2, MQTT_SUB_QOS1 | MQTT_SUB_RETAIN_NEVER);
+	mqtt_put_subscribe(&b, 7, 0, f, 2, MQTT_SUB_QOS1 | MQTT_SUB_RETAIN_NEVER);
 	CHECK(b.len == sizeof sub_want && memcmp(b.p, sub_want, b.len) == 0);
+	/* With a Subscription Identifier of 200 (two VBI bytes). */
+	b.len = 0;
+	mqtt_put_subscribe(&b, 7, 200, f, 1, MQTT_SUB_QOS1);
+	CHECK(b.len == 2 + 2 + 1 + 3 + 2 + 11 + 1 && b.p[1] == b.len - 2 && b.p[4] == 3 && b.p[5] == 0x0b);
+	CHECK(b.p[6] == 0xc8 && b.p[7] == 0x01);
 
 	b.len = 0;
 	mqtt_put_puback(&b, 0x1234);
@@ -236,8 +242,122 @@ static void test_reject_list(void)
 	REJECT("subscription identifier 0", MQTT_RC_PROTOCOL, 0x30, 0x06, 0x00, 0x01, 't', 0x02, 0x0b, 0x00);
 }
 
+static int fm(const char *f, const char *t)
+{
+	return mqtt_filter_match(f, strlen(f), t, strlen(t));
+}
+
+/* Topic filters as reference/mqtt.md §4 observed them on mosquitto. */
+static void test_filter_match(void)
+{
+	CHECK(fm("m/+/#", "m/") && fm("m/+/#", "m/x") && fm("m/+/#", "m/x/y") && fm("m/+/#", "m//"));
+	CHECK(!fm("m/+/#", "m") && !fm("m/+/#", "mm/x"));
+	CHECK(fm("a/#", "a") && fm("a/#", "a/b/c") && fm("#", "a/b") && fm("#", "/"));
+	CHECK(fm("a/+", "a/") && !fm("a/+", "a") && !fm("a/+", "a/b/c"));
+	CHECK(fm("+/+", "/x") && fm("/+", "/x") && !fm("+", "/x"));
+	CHECK(fm("ipc/QPE/System", "ipc/QPE/System") && !fm("ipc/QPE/System", "ipc/QPE/Systen"));
+	CHECK(!fm("ipc/QPE/System", "ipc/QPE/System/x") && !fm("ipc/QPE/System/x", "ipc/QPE/System"));
+	CHECK(!fm("#", "$SYS/x") && !fm("+/x", "$SYS/x") && fm("$SYS/#", "$SYS/x"));
+}
+
+static void url_ok(const char *text, const char *host, unsigned port, const char *user, const char *pass,
+		   const char *prefix)
+{
+	struct chan_broker_url u;
+	const char *why = NULL;
+
+	if (chan_broker_url_parse(text, &u, &why) < 0 || strcmp(u.host, host) || u.port != port ||
+	    (user ? !u.has_user || strcmp(u.user, user) : u.has_user) ||
+	    (pass ? !u.has_pass || strcmp(u.pass, pass) : u.has_pass) || strcmp(u.prefix, prefix)) {
+		fprintf(stderr, "url %s: not parsed as expected (%s)\n", text, why ? why : "fields differ");
+		failures++;
+	}
+}
+
+static void url_bad(const char *text)
+{
+	struct chan_broker_url u;
+	const char *why = NULL;
+
+	if (chan_broker_url_parse(text, &u, &why) == 0 || !why) {
+		fprintf(stderr, "url %s: accepted\n", text);
+		failures++;
+	}
+}
+
+static void test_url(void)
+{
+	url_ok("mqtt://localhost", "localhost", 1883, NULL, NULL, "");
+	url_ok("mqtt://127.0.0.1:18830", "127.0.0.1", 18830, NULL, NULL, "");
+	url_ok("mqtt://127.0.0.1:18830/", "127.0.0.1", 18830, NULL, NULL, "");
+	url_ok("mqtt://u@h/ipc", "h", 1883, "u", NULL, "ipc");
+	url_ok("mqtt://u:p@h:1/a/b", "h", 1, "u", "p", "a/b");
+	url_ok("mqtt://us%40er:p%3Aw%2f@h", "h", 1883, "us@er", "p:w/", "");
+	url_ok("mqtt://u:p@ss@h", "h", 1883, "u", "p@ss", "");
+	url_ok("mqtt://u:@h", "h", 1883, "u", "", "");
+	url_ok("mqtt://[::1]:1884/x", "::1", 1884, NULL, NULL, "x");
+	url_bad("tcp://h");
+	url_bad("MQTT://h");
+	url_bad("mqtt://");
+	url_bad("mqtt:///ipc");
+	url_bad("mqtt://h:");
+	url_bad("mqtt://h:0");
+	url_bad("mqtt://h:65536");
+	url_bad("mqtt://h:12x");
+	url_bad("mqtt://@h");
+	url_bad("mqtt://:p@h");
+	url_bad("mqtt://u%4@h");
+	url_bad("mqtt://u%zz@h");
+	url_bad("mqtt://u%00@h");
+	url_bad("mqtt://[::1");
+	url_bad("mqtt://[::1]x");
+	url_bad("mqtt://h/$SYS");
+	url_bad("mqtt://h/a/");
+	url_bad("mqtt://h/a+b");
+	url_bad("mqtt://h/a#");
+	url_bad("mqtt://h/a\tb");
+}
+
+static void filter_is(const char *prefix, const char *pat, const char *want, int want_exact)
+{
+	struct chan_broker_url u = {.port = 1883};
+	char out[CHAN_TOPIC_MAX];
+	int exact = -1;
+
+	strcpy(u.prefix, prefix);
+	if (chan_broker_filter(&u, pat, out, sizeof out, &exact) < 0 || strcmp(out, want) || exact != want_exact) {
+		fprintf(stderr, "filter %s %s: got %s exact %d, want %s exact %d\n", prefix, pat, out, exact, want,
+			want_exact);
+		failures++;
+	}
+}
+
+/* The table of reference/mqtt.md §4 and the man page. */
+static void test_pattern_filter(void)
+{
+	filter_is("ipc", "QPE/System", "ipc/QPE/System", 1);
+	filter_is("ipc", "QPE/*", "ipc/QPE/+/#", 1);
+	filter_is("ipc", "*", "ipc/+/#", 1);
+	filter_is("ipc", "QPE/*/*", "ipc/QPE/+/+/#", 1);
+	filter_is("ipc", "QPE/Sys*", "ipc/QPE/+/#", 0);
+	filter_is("ipc", "QPE/*/Volume", "ipc/QPE/+/#", 0);
+	filter_is("ipc", "QPE*", "ipc/+/#", 0);
+	filter_is("ipc", "*/System", "ipc/+/#", 0);
+	filter_is("", "ch", "ch", 1);
+	filter_is("", "*", "+/#", 1);
+	filter_is("", "a/*", "a/+/#", 1);
+	filter_is("", "a*b", "+/#", 0);
+	CHECK(chan_broker_name_check("QPE/System", 10) == NULL);
+	CHECK(chan_broker_name_check("a+b", 3) != NULL);
+	CHECK(chan_broker_name_check("a#", 2) != NULL);
+	CHECK(chan_broker_name_check("a\tb", 3) != NULL);
+}
+
 int main(void)
 {
+	test_url();
+	test_pattern_filter();
+	test_filter_match();
 	test_vbi();
 	test_utf8();
 	test_publish_round_trip();
