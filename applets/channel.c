@@ -13,6 +13,7 @@
  * listener who sent each datagram (SCM_CREDENTIALS); messages from another
  * uid are dropped. */
 #include "applets.h"
+#include "../lib/channel/broker.h"
 #include "../lib/channel/dir.h"
 #include "../lib/clock.h"
 #include "../lib/channel/frame.h"
@@ -46,6 +47,7 @@ enum {
 	OPT_DROP = OPT_LONG_ONLY,
 	OPT_JSON,
 	OPT_READY,
+	OPT_BROKER,
 };
 
 enum { T_OK, T_FAILED, T_DEAD };
@@ -104,7 +106,21 @@ static struct {
 		long pids[64];
 	} *rows;
 	size_t nrows;
+	/* --broker: the URL and the connection (lib/channel/broker.h) */
+	const char *broker_text;
+	struct chan_broker_url url;
+	struct chan_broker br;
+	uint64_t acked, refused;
+	uint8_t refused_reason;
+	int broker_open;
+	int64_t last_progress;
 } S = {.timeout_ms = 5000, .sock = -1, .sigfd = -1};
+
+static int use_broker(void);
+static void check_broker_name(const char *what, const char *s, int topic);
+static int broker_send(const char *data, size_t len);
+static int broker_listen(void);
+static int broker_registered(const char *channel);
 
 static void open_dir(void)
 {
@@ -435,6 +451,7 @@ static int send_main(int argc, char **argv)
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
 		case OPT_DROP: S.drop = 1; break;
+		case OPT_BROKER: S.broker_text = arg; break;
 		}
 	}
 	cli_operands(&c, 2, -1);
@@ -448,6 +465,13 @@ static int send_main(int argc, char **argv)
 	if (!S.lines)
 		data = send_data(argv + c.ind + 2, argc - c.ind - 2, &len);
 	signal(SIGPIPE, SIG_IGN);
+	if (use_broker()) {
+		if (S.drop)
+			cli_usage_error("--drop and --broker cannot be combined (the broker queues for its subscribers)");
+		check_broker_name("channel", argv[c.ind], 1);
+		check_broker_name("message name", argv[c.ind + 1], 0);
+		return broker_send(data, len);
+	}
 	open_dir();
 	scan_targets();
 	if (S.lines) {
@@ -468,6 +492,8 @@ struct received {
 	long pid;
 	unsigned uid;
 	struct timespec time;
+	/* From a broker: no pid or uid is known. */
+	int remote;
 };
 
 /* Remove our entries; called on every way out of a listener. */
@@ -485,6 +511,9 @@ static noreturn void listen_exit(int status)
 	int err = fflush(stdout) != 0 ? errno : 0;
 
 	unregister();
+	/* DISCONNECT 0x04 publishes our Will, which clears our presence. */
+	if (S.broker_open)
+		mqtt_close(&S.br.mc, 0x04, clock_deadline(2000));
 	if (err && err != EPIPE)
 		cli_die_errno(EXIT_FAIL, err, "write standard output");
 	exit(status);
@@ -524,8 +553,8 @@ static void print_format(const struct received *r)
 		case 'c': fwrite(r->m.channel, 1, r->m.channel_len, stdout); break;
 		case 'm': fwrite(r->m.message, 1, r->m.message_len, stdout); break;
 		case 'd': fwrite(r->m.data, 1, r->m.data_len, stdout); break;
-		case 'p': printf("%ld", r->pid); break;
-		case 'u': printf("%u", r->uid); break;
+		case 'p': r->remote ? (void)putchar('-') : (void)printf("%ld", r->pid); break;
+		case 'u': r->remote ? (void)putchar('-') : (void)printf("%u", r->uid); break;
 		case 't': print_time(&r->time); break;
 		default: putchar('%'); break;
 		}
@@ -540,7 +569,10 @@ static void print_json(const struct received *r)
 	json_string(stdout, r->m.message, r->m.message_len);
 	fputs(",\"data\":", stdout);
 	json_string(stdout, r->m.data, r->m.data_len);
-	printf(",\"pid\":%ld,\"uid\":%u,\"time\":", r->pid, r->uid);
+	if (r->remote)
+		fputs(",\"pid\":null,\"uid\":null,\"time\":", stdout);
+	else
+		printf(",\"pid\":%ld,\"uid\":%u,\"time\":", r->pid, r->uid);
 	print_time(&r->time);
 	putchar('}');
 }
@@ -646,8 +678,21 @@ matched:
 	return 1;
 }
 
-/* Register, tell --ready-file, and turn SIGINT/SIGTERM into a descriptor. */
-static void listen_setup(sigset_t *oldmask)
+/* Write our pid to --ready-file, if asked: we are registered. */
+static void tell_ready(void)
+{
+	char line[32];
+	int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+
+	if (S.ready_file && io_write_file_atomic(S.ready_file, line, (size_t)len) < 0) {
+		cli_warn_errno(errno, "write %s", S.ready_file);
+		listen_exit(EXIT_FAIL);
+	}
+}
+
+/* Turn SIGINT/SIGTERM/SIGHUP into a descriptor, register in the directory
+ * unless over a broker (local 0), and tell --ready-file. */
+static void listen_setup(sigset_t *oldmask, int local)
 {
 	sigset_t mask;
 
@@ -661,16 +706,11 @@ static void listen_setup(sigset_t *oldmask)
 	signal(SIGPIPE, SIG_IGN);
 	if (!(S.rbuf = malloc(CHAN_FRAME_MAX + 1)))
 		cli_die_errno(EXIT_FAIL, errno, "out of memory");
-	open_dir();
-	if ((S.sock = chan_dir_register(&S.dir, S.pats, S.npat, S.id)) < 0)
-		cli_die_errno(EXIT_FAIL, errno, "register in %s", S.dir.path);
-	if (S.ready_file) {
-		char line[32];
-		int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
-		if (io_write_file_atomic(S.ready_file, line, (size_t)len) < 0) {
-			cli_warn_errno(errno, "write %s", S.ready_file);
-			listen_exit(EXIT_FAIL);
-		}
+	if (local) {
+		open_dir();
+		if ((S.sock = chan_dir_register(&S.dir, S.pats, S.npat, S.id)) < 0)
+			cli_die_errno(EXIT_FAIL, errno, "register in %s", S.dir.path);
+		tell_ready();
 	}
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
@@ -687,7 +727,7 @@ static int listen_loop(void)
 	int64_t deadline;
 	int n;
 
-	listen_setup(&oldmask);
+	listen_setup(&oldmask, 1);
 	deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
 	pfd[0] = (struct pollfd){.fd = S.sock, .events = POLLIN};
 	pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
@@ -736,6 +776,7 @@ static int listen_main(int argc, char **argv)
 		case 'e': S.exec = arg; break;
 		case OPT_JSON: S.json = 1; break;
 		case OPT_READY: S.ready_file = arg; break;
+		case OPT_BROKER: S.broker_text = arg; break;
 		}
 	}
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
@@ -751,6 +792,11 @@ static int listen_main(int argc, char **argv)
 	S.npat = argc - c.ind;
 	for (int i = 0; i < S.npat; i++)
 		check_name("pattern", S.pats[i]);
+	if (use_broker()) {
+		for (int i = 0; i < S.npat; i++)
+			check_broker_name("pattern", S.pats[i], 1);
+		return broker_listen();
+	}
 	return listen_loop();
 }
 
@@ -766,6 +812,7 @@ static int wait_main(int argc, char **argv)
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case OPT_READY: S.ready_file = arg; break;
+		case OPT_BROKER: S.broker_text = arg; break;
 		}
 	}
 	cli_operands(&c, 1, 2);
@@ -776,6 +823,10 @@ static int wait_main(int argc, char **argv)
 	if (S.want_message && strlen(S.want_message) > CHAN_MESSAGE_MAX)
 		cli_usage_error("invalid message name '%s': longer than 255 bytes", S.want_message);
 	S.count = 1;
+	if (use_broker()) {
+		check_broker_name("pattern", S.pats[0], 1);
+		return broker_listen();
+	}
 	return listen_loop();
 }
 
@@ -876,19 +927,298 @@ static int registered_main(int argc, char **argv)
 	struct cli c;
 	char *arg;
 	size_t n;
-	int found = 0;
+	int found = 0, key;
 
 	cli_begin(&c, argc, argv);
-	while (cli_next(&c, &arg) != -1)
-		;
+	while ((key = cli_next(&c, &arg)) != -1) {
+		switch (key) {
+		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
+		case OPT_BROKER: S.broker_text = arg; break;
+		}
+	}
 	cli_operands(&c, 1, 1);
 	check_name("channel", argv[c.ind]);
+	if (use_broker()) {
+		check_broker_name("channel", argv[c.ind], 1);
+		return broker_registered(argv[c.ind]);
+	}
 	open_dir();
 	regs = live_regs(&n);
 	for (size_t i = 0; i < n && !found; i++)
 		found = chan_reg_matches(&regs[i], argv[c.ind], strlen(argv[c.ind]));
 	free(regs);
 	return found ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ---- over an MQTT broker (--broker, lib/channel/broker.h) ----------------- */
+
+/* The broker URL from --broker, else $IPCBOX_BROKER; 0 if neither is set
+ * (the local directory is used). */
+static int use_broker(void)
+{
+	const char *why;
+
+	if (!S.broker_text)
+		S.broker_text = getenv("IPCBOX_BROKER");
+	if (!S.broker_text || !*S.broker_text)
+		return 0;
+	if (chan_broker_url_parse(S.broker_text, &S.url, &why) < 0)
+		cli_usage_error("invalid broker URL '%s': %s", S.broker_text, why);
+	return 1;
+}
+
+/* A channel, pattern or message name the broker would refuse is refused
+ * here, before connecting. */
+static void check_broker_name(const char *what, const char *s, int topic)
+{
+	const char *why = topic ? chan_broker_name_check(s, strlen(s)) : mqtt_utf8_check(s, strlen(s), 1);
+
+	if (why)
+		cli_usage_error("invalid %s for a broker: %s", what, why);
+}
+
+static void broker_connect(int presence, int64_t deadline, int timeout_status)
+{
+	if (chan_broker_open(&S.br, &S.url, presence, deadline) < 0)
+		cli_die(errno == ETIMEDOUT ? timeout_status : EXIT_FAIL, "%s", S.br.mc.err);
+	S.broker_open = 1;
+}
+
+/* What channel-send -v prints over a broker. */
+static void broker_send_verbose(void)
+{
+	if (!S.verbose)
+		return;
+	if (S.lines)
+		printf("%llu messages, acknowledged by the broker: %llu\n", (unsigned long long)S.sent,
+		       (unsigned long long)S.acked);
+	else
+		printf("%s by the broker\n", S.acked ? "acknowledged" : "not acknowledged");
+	fflush(stdout);
+}
+
+/* The connection failed mid-stream: one line with what is unaccounted for. */
+static noreturn void broker_send_fail(const char *why)
+{
+	broker_send_verbose();
+	cli_die(EXIT_FAIL, "%s: %llu of %llu message%s not acknowledged", why,
+		(unsigned long long)(S.sent - S.acked), (unsigned long long)S.sent, S.sent == 1 ? "" : "s");
+}
+
+/* Count the PUBACKs that have arrived. */
+static void broker_take_acks(void)
+{
+	struct mqtt_packet p;
+	int k;
+
+	while ((k = mqtt_next(&S.br.mc, &p)) > 0) {
+		if (p.type != MQTT_PUBACK)
+			continue;
+		if (p.reason >= 0x80 && !S.refused++)
+			S.refused_reason = p.reason;
+		else if (p.reason < 0x80)
+			S.acked++;
+		S.last_progress = clock_now_ms();
+	}
+	if (k < 0)
+		broker_send_fail(S.br.mc.err);
+}
+
+/* One wait of channel-send on the broker and, if in >= 0, on standard
+ * input too.  Returns 1 if standard input is readable.  With messages
+ * unacknowledged, --timeout bounds the wait for the next acknowledgement. */
+static int broker_send_step(int in)
+{
+	int64_t wait = mqtt_timer(&S.br.mc), limit = CLOCK_NO_DEADLINE;
+	struct pollfd pfd[2] = {{.fd = S.br.mc.fd, .events = mqtt_events(&S.br.mc)}, {.fd = in, .events = POLLIN}};
+
+	if (S.br.mc.inflight && S.timeout_ms != CLI_DUR_INF)
+		limit = S.last_progress + S.timeout_ms;
+	if (limit >= 0 && (wait < 0 || limit < wait))
+		wait = limit;
+	if (poll(pfd, in >= 0 ? 2 : 1, clock_poll_ms(wait)) < 0 && errno != EINTR)
+		cli_die_errno(EXIT_FAIL, errno, "poll");
+	if (mqtt_io(&S.br.mc) < 0)
+		broker_take_acks();
+	broker_take_acks();
+	if (S.br.mc.dead)
+		broker_send_fail(S.br.mc.err);
+	if (S.br.mc.inflight && clock_expired(limit)) {
+		char why[96];
+		snprintf(why, sizeof why, "timed out after %lld ms waiting for the broker", (long long)S.timeout_ms);
+		broker_send_fail(why);
+	}
+	return in >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+/* Queue one message as a QoS 1 PUBLISH, waiting for room in the window. */
+static void broker_publish(const char *data, size_t len)
+{
+	struct chan_msg m = S.msg;
+	uint16_t id;
+
+	while (!mqtt_can_publish(&S.br.mc))
+		broker_send_step(-1);
+	if (S.br.mc.inflight == 0)
+		S.last_progress = clock_now_ms();
+	m.data = data;
+	m.data_len = len;
+	if (chan_broker_publish(&S.br, &m, NULL, &id) < 0 && errno == EMSGSIZE)
+		broker_send_fail("a message is larger than the broker's maximum packet size");
+	if (S.br.mc.dead)
+		broker_send_fail(S.br.mc.err);
+	S.sent++;
+}
+
+/* channel-send -l over a broker: one message per line, as many in flight
+ * as the broker's Receive Maximum allows; standard input is read only
+ * while there is room, so a slow broker slows the reader. */
+static void broker_send_lines(void)
+{
+	char *buf = malloc(LINE_BUF), *nl;
+	size_t have = 0, start = 0, end, lineno = 0;
+	int eof = 0;
+	ssize_t n;
+
+	if (!buf)
+		cli_die_errno(EXIT_FAIL, errno, "out of memory");
+	for (;;) {
+		while (start < have && mqtt_can_publish(&S.br.mc)) {
+			nl = memchr(buf + start, '\n', have - start);
+			if (!nl && !eof)
+				break;
+			end = nl ? (size_t)(nl - buf) : have;
+			if (end - start > CHAN_DATA_MAX)
+				break;
+			lineno++;
+			broker_publish(buf + start, end - start);
+			start = nl ? end + 1 : have;
+		}
+		if (have - start > CHAN_DATA_MAX)
+			cli_die(EXIT_USAGE, "line %zu: longer than the %d-byte message limit", lineno + 1, CHAN_DATA_MAX);
+		if (eof && start == have)
+			break;
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		start = 0;
+		if (!broker_send_step(!eof && mqtt_can_publish(&S.br.mc) ? 0 : -1))
+			continue;
+		n = read(0, buf + have, LINE_BUF - have);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			cli_die_errno(EXIT_FAIL, errno, "read standard input");
+		if (n == 0)
+			eof = 1;
+		if (n > 0)
+			have += (size_t)n;
+	}
+	free(buf);
+}
+
+/* channel-send --broker: connect, publish, wait for every PUBACK. */
+static int broker_send(const char *data, size_t len)
+{
+	broker_connect(0, clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms), EXIT_FAIL);
+	S.last_progress = clock_now_ms();
+	if (S.lines)
+		broker_send_lines();
+	else
+		broker_publish(data, len);
+	while (S.acked + S.refused < S.sent)
+		broker_send_step(-1);
+	mqtt_close(&S.br.mc, 0, clock_deadline(2000));
+	broker_send_verbose();
+	if (S.refused)
+		cli_warn("%llu of %llu message%s not acknowledged: the broker answered %s", (unsigned long long)S.refused,
+			 (unsigned long long)S.sent, S.sent == 1 ? "" : "s",
+			 mqtt_reason_text(MQTT_PUBACK, S.refused_reason));
+	return S.refused ? EXIT_FAIL : EXIT_OK;
+}
+
+/* A packet for a listener over a broker. */
+static void broker_listen_packet(const struct mqtt_packet *p, uint64_t *got, const sigset_t *oldmask)
+{
+	struct received r = {.pid = 0, .uid = (unsigned)-1, .remote = 1};
+	const char *why;
+	int k;
+
+	if (p->type == MQTT_SUBACK && chan_broker_suback(&S.br, p, 1) < 0)
+		listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+	if (p->type == MQTT_PUBACK && chan_broker_puback(&S.br, p))
+		tell_ready();
+	if (p->type != MQTT_PUBLISH)
+		return;
+	k = chan_broker_message(&S.br, p, &r.m, NULL, &why);
+	if (!k && why)
+		cli_warn("dropped a message on topic '%.*s': %s", (int)p->topic.len, p->topic.p, why);
+	if (k && S.want_message &&
+	    (r.m.message_len != strlen(S.want_message) || memcmp(r.m.message, S.want_message, r.m.message_len)))
+		k = 0;
+	if (k) {
+		clock_gettime(CLOCK_REALTIME, &r.time);
+		output(&r, oldmask);
+	}
+	/* Acknowledged once handled: the broker resends nothing (no session),
+	 * but its window advances. */
+	if (p->qos)
+		mqtt_puback(&S.br.mc, p->id);
+	if (k && S.count && ++*got == S.count)
+		listen_exit(S.exec ? S.last_status : EXIT_OK);
+}
+
+/* channel-listen and channel-wait --broker: subscribe, announce presence,
+ * then print each message as the local listener does. */
+static int broker_listen(void)
+{
+	int64_t deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
+	sigset_t oldmask;
+	struct pollfd pfd[2];
+	struct mqtt_packet p;
+	uint64_t got = 0;
+	int k;
+
+	listen_setup(&oldmask, 0);
+	broker_connect(1, deadline, EXIT_TIMEOUT);
+	if (chan_broker_subscribe(&S.br, S.pats, S.npat, 0) < 0)
+		listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+	for (;;) {
+		int64_t wait = mqtt_timer(&S.br.mc);
+		if (deadline >= 0 && (wait < 0 || deadline < wait))
+			wait = deadline;
+		pfd[0] = (struct pollfd){.fd = S.br.mc.fd, .events = mqtt_events(&S.br.mc)};
+		pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
+		if (poll(pfd, 2, clock_poll_ms(wait)) < 0 && errno != EINTR)
+			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
+		if (pfd[1].revents)
+			listen_exit(EXIT_OK);
+		if (clock_expired(deadline))
+			listen_exit(EXIT_TIMEOUT);
+		mqtt_io(&S.br.mc);
+		while ((k = mqtt_next(&S.br.mc, &p)) > 0)
+			broker_listen_packet(&p, &got, &oldmask);
+		if (k < 0) {
+			S.broker_open = 0;
+			listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+		}
+		if (fflush(stdout) != 0 && errno == EPIPE)
+			listen_exit(EXIT_OK);
+		if (ferror(stdout))
+			listen_exit((cli_warn_errno(errno, "write standard output"), EXIT_FAIL));
+	}
+}
+
+/* channel-registered --broker: is a listener's presence announcing a
+ * pattern that matches the channel? */
+static int broker_registered(const char *channel)
+{
+	int64_t deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
+	int k;
+
+	broker_connect(0, deadline, EXIT_TIMEOUT);
+	k = chan_broker_registered(&S.br, channel, deadline);
+	if (k < 0)
+		cli_die(errno == ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAIL, "%s", S.br.mc.err);
+	mqtt_close(&S.br.mc, 0, clock_deadline(2000));
+	return k ? EXIT_OK : EXIT_FAIL;
 }
 
 /* Completion: the patterns listeners are registered with, quietly. */
@@ -913,6 +1243,7 @@ static const struct opt send_opts[] = {
 	{'t', "timeout", "DURATION", "wait this long for a slow listener (default 5s; 0, inf)", NULL},
 	{OPT_DROP, "drop", NULL, "skip a listener whose queue is full instead of waiting", NULL},
 	{'v', "verbose", NULL, "say how many listeners received the message(s)", NULL},
+	{OPT_BROKER, "broker", "URL", "publish to an MQTT 5 broker, mqtt://[USER[:PASS]@]HOST[:PORT][/PREFIX]", NULL},
 	{0},
 };
 
@@ -925,12 +1256,20 @@ static const struct opt listen_opts[] = {
 	{'0', "null", NULL, "end each message with NUL instead of newline", NULL},
 	{'e', "exec", "CMD", "run /bin/sh -c CMD per message, data on its stdin", NULL},
 	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once registered", "file"},
+	{OPT_BROKER, "broker", "URL", "subscribe at an MQTT 5 broker instead of the local directory", NULL},
 	{0},
 };
 
 static const struct opt wait_opts[] = {
 	{'t', "timeout", "DURATION", "exit 124 when this has passed (default inf)", NULL},
 	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once registered", "file"},
+	{OPT_BROKER, "broker", "URL", "subscribe at an MQTT 5 broker instead of the local directory", NULL},
+	{0},
+};
+
+static const struct opt registered_opts[] = {
+	{'t', "timeout", "DURATION", "with --broker: exit 124 when this has passed (default 5s)", NULL},
+	{OPT_BROKER, "broker", "URL", "ask an MQTT 5 broker for the listeners' presence", NULL},
 	{0},
 };
 
@@ -939,18 +1278,17 @@ static const struct opt list_opts[] = {
 	{0},
 };
 
-static const struct opt no_opts[] = {{0}};
 
 const struct applet channel_applets[] = {
-	{"channel-send", send_main, "[-l] [-v] [-t DURATION] [--drop] CHANNEL MESSAGE [DATA]...",
+	{"channel-send", send_main, "[-l] [-v] [-t DURATION] [--drop | --broker URL] CHANNEL MESSAGE [DATA]...",
 	 "send a message to every listener on a channel", send_opts, complete_channels},
-	{"channel-listen", listen_main, "[-c COUNT] [-t DURATION] [-v|--json|-F FORMAT|-e CMD] [-0] PATTERN...",
+	{"channel-listen", listen_main, "[-c COUNT] [-t DURATION] [-v|--json|-F FORMAT|-e CMD] [-0] [--broker URL] PATTERN...",
 	 "print the messages sent to the channels matching the patterns", listen_opts, complete_channels},
-	{"channel-wait", wait_main, "[-t DURATION] PATTERN [MESSAGE]", "wait for one message and print its data",
+	{"channel-wait", wait_main, "[-t DURATION] [--broker URL] PATTERN [MESSAGE]", "wait for one message and print its data",
 	 wait_opts, complete_channels},
 	{"channel-list", list_main, "[--json]", "list the registered patterns and their listener counts", list_opts,
 	 NULL},
-	{"channel-registered", registered_main, "CHANNEL", "exit 0 if a live listener is registered for CHANNEL",
-	 no_opts, complete_channels},
+	{"channel-registered", registered_main, "[--broker URL [-t DURATION]] CHANNEL",
+	 "exit 0 if a live listener is registered for CHANNEL", registered_opts, complete_channels},
 	{0},
 };
