@@ -121,6 +121,7 @@ static void check_broker_name(const char *what, const char *s, int topic);
 static int broker_send(const char *data, size_t len);
 static int broker_listen(void);
 static int broker_registered(const char *channel);
+static int bridge_main(int argc, char **argv);
 
 static void open_dir(void)
 {
@@ -147,7 +148,8 @@ static void target_add(const struct chan_reg *r)
 {
 	struct target *t;
 
-	if (!chan_reg_matches(r, S.msg.channel, S.msg.channel_len))
+	/* channel-bridge is registered too: it never delivers to itself. */
+	if (!chan_reg_matches(r, S.msg.channel, S.msg.channel_len) || strcmp(r->id, S.id) == 0)
 		return;
 	for (size_t i = 0; i < S.nt; i++)
 		if (strcmp(S.t[i].id, r->id) == 0)
@@ -511,9 +513,9 @@ static noreturn void listen_exit(int status)
 	int err = fflush(stdout) != 0 ? errno : 0;
 
 	unregister();
-	/* DISCONNECT 0x04 publishes our Will, which clears our presence. */
+	/* DISCONNECT 0x04 publishes a listener's Will, which clears its presence. */
 	if (S.broker_open)
-		mqtt_close(&S.br.mc, 0x04, clock_deadline(2000));
+		mqtt_close(&S.br.mc, S.br.presence_will ? 0x04 : 0, clock_deadline(2000));
 	if (err && err != EPIPE)
 		cli_die_errno(EXIT_FAIL, err, "write standard output");
 	exit(status);
@@ -690,8 +692,8 @@ static void tell_ready(void)
 	}
 }
 
-/* Turn SIGINT/SIGTERM/SIGHUP into a descriptor, register in the directory
- * unless over a broker (local 0), and tell --ready-file. */
+/* Turn SIGINT/SIGTERM/SIGHUP into a descriptor, and register in the
+ * directory unless over a broker (local 0). */
 static void listen_setup(sigset_t *oldmask, int local)
 {
 	sigset_t mask;
@@ -710,7 +712,6 @@ static void listen_setup(sigset_t *oldmask, int local)
 		open_dir();
 		if ((S.sock = chan_dir_register(&S.dir, S.pats, S.npat, S.id)) < 0)
 			cli_die_errno(EXIT_FAIL, errno, "register in %s", S.dir.path);
-		tell_ready();
 	}
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
@@ -728,6 +729,7 @@ static int listen_loop(void)
 	int n;
 
 	listen_setup(&oldmask, 1);
+	tell_ready();
 	deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
 	pfd[0] = (struct pollfd){.fd = S.sock, .events = POLLIN};
 	pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
@@ -1221,6 +1223,129 @@ static int broker_registered(const char *channel)
 	return k ? EXIT_OK : EXIT_FAIL;
 }
 
+/* ---- channel-bridge ---------------------------------------------------------- */
+
+/* A message from the broker, to every local listener it matches but the
+ * bridge itself, as channel-send delivers it. */
+static void bridge_deliver(const struct chan_msg *m)
+{
+	for (size_t i = 0; i < S.nt; i++)
+		if (S.t[i].fd >= 0)
+			close(S.t[i].fd);
+	S.nt = 0;
+	S.msg = (struct chan_msg){m->channel, m->channel_len, m->message, m->message_len, "", 0};
+	if (!(S.prefix_len = chan_frame_prefix(S.prefix, &S.msg)))
+		return;
+	scan_targets();
+	queue_message(m->data, m->data_len);
+	deliver_batch();
+}
+
+/* A local message for the broker, marked with our origin.  Our own
+ * deliveries never reach our socket (we skip ourselves), but a message
+ * sent by this process is dropped all the same. */
+static void bridge_publish(const struct received *r)
+{
+	uint16_t id;
+
+	if (r->pid == (long)getpid())
+		return;
+	if (chan_broker_publish(&S.br, &r->m, S.br.id, &id) < 0 && !S.br.mc.dead)
+		cli_warn_errno(errno, "message on '%.*s' not forwarded to the broker", (int)r->m.channel_len,
+			       r->m.channel);
+}
+
+static void bridge_packet(const struct mqtt_packet *p)
+{
+	struct mqtt_str origin;
+	struct chan_msg m;
+	const char *why;
+
+	if (p->type == MQTT_SUBACK) {
+		int k = chan_broker_suback(&S.br, p, 0);
+		if (k < 0)
+			listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+		if (k > 0)
+			tell_ready();
+	}
+	if (p->type == MQTT_PUBACK && p->reason >= 0x80)
+		cli_warn("the broker refused a forwarded message: %s", mqtt_reason_text(MQTT_PUBACK, p->reason));
+	if (p->type != MQTT_PUBLISH)
+		return;
+	if (chan_broker_message(&S.br, p, &m, &origin, &why)) {
+		if (origin.len != strlen(S.br.id) || memcmp(origin.p, S.br.id, origin.len) != 0)
+			bridge_deliver(&m);
+	} else if (why) {
+		cli_warn("dropped a message on topic '%.*s': %s", (int)p->topic.len, p->topic.p, why);
+	}
+	/* After local delivery, so that the broker's window paces us. */
+	if (p->qos)
+		mqtt_puback(&S.br.mc, p->id);
+}
+
+/* The bridge's loop: local datagrams go to the broker while its window has
+ * room (otherwise they wait in our socket, and local senders feel it);
+ * broker messages go to the local listeners. */
+static int bridge_loop(void)
+{
+	struct pollfd pfd[3];
+	struct mqtt_packet p;
+	struct received r;
+	sigset_t oldmask;
+	int k;
+
+	listen_setup(&oldmask, 1);
+	broker_connect(0, clock_deadline(S.timeout_ms == CLI_DUR_INF ? 30000 : S.timeout_ms), EXIT_FAIL);
+	if (chan_broker_subscribe(&S.br, S.pats, S.npat, MQTT_SUB_NO_LOCAL) < 0)
+		listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+	for (;;) {
+		int room = mqtt_can_publish(&S.br.mc);
+		pfd[0] = (struct pollfd){.fd = S.br.mc.fd, .events = mqtt_events(&S.br.mc)};
+		pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
+		pfd[2] = (struct pollfd){.fd = room ? S.sock : -1, .events = POLLIN};
+		if (poll(pfd, 3, clock_poll_ms(mqtt_timer(&S.br.mc))) < 0 && errno != EINTR)
+			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
+		if (pfd[1].revents)
+			listen_exit(EXIT_OK);
+		while (mqtt_can_publish(&S.br.mc) && (k = receive(&r)) != 0)
+			if (k > 0)
+				bridge_publish(&r);
+		mqtt_io(&S.br.mc);
+		while ((k = mqtt_next(&S.br.mc, &p)) > 0)
+			bridge_packet(&p);
+		if (k < 0) {
+			S.broker_open = 0;
+			listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+		}
+	}
+}
+
+static int bridge_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		switch (key) {
+		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
+		case OPT_READY: S.ready_file = arg; break;
+		case OPT_BROKER: S.broker_text = arg; break;
+		}
+	}
+	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
+	S.pats = argv + c.ind;
+	S.npat = argc - c.ind;
+	for (int i = 0; i < S.npat; i++)
+		check_name("pattern", S.pats[i]);
+	if (!use_broker())
+		cli_usage_error("a broker is needed: --broker URL or $IPCBOX_BROKER");
+	for (int i = 0; i < S.npat; i++)
+		check_broker_name("pattern", S.pats[i], 1);
+	return bridge_loop();
+}
+
 /* Completion: the patterns listeners are registered with, quietly. */
 static void complete_channels(void)
 {
@@ -1267,6 +1392,13 @@ static const struct opt wait_opts[] = {
 	{0},
 };
 
+static const struct opt bridge_opts[] = {
+	{'t', "timeout", "DURATION", "wait this long for a slow local listener (default 5s; 0, inf)", NULL},
+	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once joined both ways", "file"},
+	{OPT_BROKER, "broker", "URL", "the MQTT 5 broker to join (or $IPCBOX_BROKER)", NULL},
+	{0},
+};
+
 static const struct opt registered_opts[] = {
 	{'t', "timeout", "DURATION", "with --broker: exit 124 when this has passed (default 5s)", NULL},
 	{OPT_BROKER, "broker", "URL", "ask an MQTT 5 broker for the listeners' presence", NULL},
@@ -1290,5 +1422,7 @@ const struct applet channel_applets[] = {
 	 NULL},
 	{"channel-registered", registered_main, "[--broker URL [-t DURATION]] CHANNEL",
 	 "exit 0 if a live listener is registered for CHANNEL", registered_opts, complete_channels},
+	{"channel-bridge", bridge_main, "--broker URL [-t DURATION] [--ready-file FILE] PATTERN...",
+	 "join the local channels matching the patterns to an MQTT broker, both ways", bridge_opts, complete_channels},
 	{0},
 };

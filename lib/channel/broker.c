@@ -202,6 +202,7 @@ int chan_broker_open(struct chan_broker *b, const struct chan_broker_url *u, int
 		o.will_topic = b->presence;
 		o.will_payload = "";
 		o.will_retain = 1;
+		b->presence_will = 1;
 	}
 	return mqtt_open(&b->mc, &o, deadline);
 }

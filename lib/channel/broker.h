@@ -59,7 +59,7 @@ struct chan_broker {
 	int nsubacks;
 	/* The id of the presence PUBLISH until it is acknowledged. */
 	uint16_t presence_id;
-	int announced;
+	int announced, presence_will;
 };
 
 /* Connect as a new client (a random id); presence: with the Will that
