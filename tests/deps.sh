@@ -20,6 +20,10 @@ qtpaths qtbase5-dev-tools
 g++ g++
 pkg-config pkgconf
 xxd xxd
+mosquitto mosquitto
+mosquitto_pub mosquitto-clients
+mosquitto_sub mosquitto-clients
+mosquitto_passwd mosquitto
 python3-dbus python3-dbus
 python3-gi python3-gi
 '
@@ -32,6 +36,7 @@ for_each() {
 		python3-gi) /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null && continue ;;
 		qmake) [ -x /usr/lib/qt5/bin/qmake ] && continue ;;
 		qtpaths) [ -x /usr/lib/qt5/bin/moc ] && continue ;;
+		mosquitto) { command -v mosquitto || [ -x /usr/sbin/mosquitto ]; } >/dev/null 2>&1 && continue ;;
 		*) command -v "$cmd" >/dev/null 2>&1 && continue ;;
 		esac
 		echo "$pkg"

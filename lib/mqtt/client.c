@@ -138,12 +138,13 @@ static int read_some(struct mqtt_client *c)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
-		if (n < 0)
-			return fail(c, errno, "read from broker: %s", strerror(errno));
-		if (n == 0) {
+		/* A reset (the broker died with our packets unread) is a close too. */
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
 			c->eof = 1;
 			return 0;
 		}
+		if (n < 0)
+			return fail(c, errno, "read from broker: %s", strerror(errno));
 		c->in_len += (size_t)n;
 		if (c->in_len < c->in_cap)
 			return 0;
