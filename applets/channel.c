@@ -1096,14 +1096,17 @@ static void broker_send_lines(void)
 			broker_publish(buf + start, end - start);
 			start = nl ? end + 1 : have;
 		}
-		if (have - start > CHAN_DATA_MAX)
-			cli_die(EXIT_USAGE, "line %zu: longer than the %d-byte message limit", lineno + 1, CHAN_DATA_MAX);
 		if (eof && start == have)
 			break;
 		memmove(buf, buf + start, have - start);
 		have -= start;
 		start = 0;
-		if (!broker_send_step(!eof && mqtt_can_publish(&S.br.mc) ? 0 : -1))
+		/* The line at the start is too long if it has no newline where one
+		 * should be, or if the buffer is full without one. */
+		nl = memchr(buf, '\n', have < CHAN_DATA_MAX + 1 ? have : CHAN_DATA_MAX + 1);
+		if (!nl && have > CHAN_DATA_MAX)
+			cli_die(EXIT_USAGE, "line %zu: longer than the %d-byte message limit", lineno + 1, CHAN_DATA_MAX);
+		if (!broker_send_step(!eof && have < LINE_BUF && mqtt_can_publish(&S.br.mc) ? 0 : -1))
 			continue;
 		n = read(0, buf + have, LINE_BUF - have);
 		if (n < 0 && errno != EINTR && errno != EAGAIN)

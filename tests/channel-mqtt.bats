@@ -169,6 +169,24 @@ end m() end"
 	cmp "$T/lines" "$T/l6.out"
 }
 
+@test "broker: -l sends a last line without a newline; a line over 1 MiB is refused (exit 2)" {
+	start_broker
+	listen l10 -c 3 --broker "$BROKER/ipc" lines
+	local l=$BG_PID
+	printf 'one\n\nlast' >"$T/in"
+	run --separate-stderr ipc channel-send -l --broker "$BROKER/ipc" lines 'line()' <"$T/in"
+	assert_status 0
+	exits "$l" 0
+	run cat "$T/l10.out"
+	assert_output "one
+
+last"
+	head -c 1048577 /dev/zero | tr '\0' x >"$T/big"
+	run --separate-stderr ipc channel-send -l --broker "$BROKER/ipc" lines 'line()' <"$T/big"
+	assert_status 2
+	assert_one_line_error channel-send
+}
+
 @test "broker: killed mid-stream: exit 1, one line counting the messages not acknowledged" {
 	start_broker "log_type all"
 	listen l7 -c 3 --broker "$BROKER/ipc" s
