@@ -513,9 +513,8 @@ static noreturn void listen_exit(int status)
 	int err = fflush(stdout) != 0 ? errno : 0;
 
 	unregister();
-	/* DISCONNECT 0x04 publishes a listener's Will, which clears its presence. */
 	if (S.broker_open)
-		mqtt_close(&S.br.mc, S.br.presence_will ? 0x04 : 0, clock_deadline(2000));
+		chan_broker_leave(&S.br, clock_deadline(2000));
 	if (err && err != EPIPE)
 		cli_die_errno(EXIT_FAIL, err, "write standard output");
 	exit(status);

@@ -267,6 +267,19 @@ int chan_broker_puback(struct chan_broker *b, const struct mqtt_packet *p)
 	return 1;
 }
 
+void chan_broker_leave(struct chan_broker *b, int64_t deadline)
+{
+	struct mqtt_packet p;
+	uint16_t id;
+	int k = -1;
+
+	if (b->announced && !b->mc.dead &&
+	    mqtt_publish(&b->mc, (struct mqtt_str){b->presence, strlen(b->presence)}, 1, 1, NULL, 0, "", 0, &id) == 0)
+		while ((k = mqtt_wait(&b->mc, &p, deadline)) > 0 && !(p.type == MQTT_PUBACK && p.id == id))
+			;
+	mqtt_close(&b->mc, k > 0 || !b->presence_will ? 0 : 0x04, deadline);
+}
+
 int chan_broker_message(const struct chan_broker *b, const struct mqtt_packet *p, struct chan_msg *m,
 			struct mqtt_str *origin, const char **why)
 {

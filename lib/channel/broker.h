@@ -76,6 +76,12 @@ int chan_broker_suback(struct chan_broker *b, const struct mqtt_packet *p, int p
  * registered), else 0. */
 int chan_broker_puback(struct chan_broker *b, const struct mqtt_packet *p);
 
+/* A listener going away: clear its presence (an empty retained message,
+ * acknowledged before the deadline, so that a channel-registered that
+ * starts afterwards no longer sees it), then DISCONNECT.  Should that fail,
+ * the DISCONNECT asks for the Will, which clears it as well. */
+void chan_broker_leave(struct chan_broker *b, int64_t deadline);
+
 /* A received PUBLISH as a channel message: 1 and *m (pointing into the
  * packet) if it is for one of the patterns; 0 if it is to be dropped
  * (another topic, a copy from a second matching filter, a name that is no
