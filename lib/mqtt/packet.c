@@ -302,12 +302,15 @@ static int rd_props(struct rd *r, unsigned t, struct mqtt_props *pr)
 
 int mqtt_user_prop(const struct mqtt_props *pr, const char *name, struct mqtt_str *value)
 {
-	struct rd r = {pr->user, pr->user + pr->user_len, 0, NULL};
+	struct rd r = {pr->user, pr->user, 0, NULL};
 	size_t nlen = strlen(name);
 	struct mqtt_str k, v;
 	uint32_t id;
 
-	while (pr->user && rd_left(&r) > 0) {
+	if (!pr->user)
+		return 0;
+	r.end = pr->user + pr->user_len;
+	while (rd_left(&r) > 0) {
 		if (rd_vbi(&r, &id) < 0)
 			return 0;
 		if (id != 0x26) {
