@@ -19,6 +19,8 @@
 #include "../lib/channel/frame.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
+#include "../lib/sigev.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,10 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,47 +74,60 @@ struct batch {
 	unsigned char hdr[BATCH][CHAN_FRAME_HDR];
 };
 
+/* channel-list: one line of the table. */
+struct row {
+	const char *pat;
+	size_t len;
+	int n;
+	long pids[64];
+};
+
+/* The state: what every verb shares, then each verb's own, as toybox's
+ * GLOBALS; not a union, because channel-bridge is a listener and a sender
+ * at once. */
 static struct {
 	struct chan_dir dir;
-	/* channel-send */
-	int lines, drop, verbose;
 	int64_t timeout_ms;
-	struct chan_msg msg;
-	unsigned char prefix[CHAN_PREFIX_MAX];
-	size_t prefix_len;
-	struct target *t;
-	size_t nt, capt;
-	uint64_t sent;
-	struct timespec dir_mtime;
-	int64_t next_rescan;
-	struct batch b;
-	/* channel-listen, channel-wait */
-	char **pats;
-	int npat;
-	uint64_t count;
-	int json, nul;
-	const char *format, *exec, *ready_file, *want_message;
-	char id[CHAN_ID_MAX];
-	int sock, sigfd;
-	unsigned char *rbuf;
-	int last_status;
-	/* channel-list */
-	struct row {
-		const char *pat;
-		size_t len;
-		int n;
-		long pids[64];
-	} *rows;
-	size_t nrows;
-	/* --broker: the URL and the connection (lib/channel/broker.h) */
-	const char *broker_text;
-	struct chan_broker_url url;
-	struct chan_broker br;
-	uint64_t acked, refused;
-	uint8_t refused_reason;
-	int broker_open;
-	int64_t last_progress;
-} S = {.timeout_ms = 5000, .sock = -1, .sigfd = -1};
+	int verbose;
+	struct {
+		struct { /* channel-send */
+			int lines, drop;
+			struct chan_msg msg;
+			unsigned char prefix[CHAN_PREFIX_MAX];
+			size_t prefix_len;
+			struct target *t;
+			size_t nt, capt;
+			uint64_t sent;
+			struct timespec dir_mtime;
+			int64_t next_rescan;
+			struct batch b;
+		} send;
+		struct { /* channel-listen, channel-wait */
+			char **pats;
+			int npat;
+			uint64_t count;
+			int json, nul;
+			const char *format, *exec, *ready_file, *want_message;
+			char id[CHAN_ID_MAX];
+			int sock, sigfd;
+			unsigned char *rbuf;
+			int last_status;
+		} listen;
+		struct { /* channel-list */
+			struct row *rows;
+			size_t nrows;
+		} list;
+		struct { /* --broker (lib/channel/broker.h), channel-bridge */
+			const char *text;
+			struct chan_broker_url url;
+			struct chan_broker br;
+			int open;
+			uint64_t acked, refused;
+			uint8_t refused_reason;
+			int64_t last_progress;
+		} broker;
+	};
+} S = {.timeout_ms = 5000};
 
 static int use_broker(void);
 static void check_broker_name(const char *what, const char *s, int topic);
@@ -149,17 +162,17 @@ static void target_add(const struct chan_reg *r)
 	struct target *t;
 
 	/* channel-bridge is registered too: it never delivers to itself. */
-	if (!chan_reg_matches(r, S.msg.channel, S.msg.channel_len) || strcmp(r->id, S.id) == 0)
+	if (!chan_reg_matches(r, S.send.msg.channel, S.send.msg.channel_len) || strcmp(r->id, S.listen.id) == 0)
 		return;
-	for (size_t i = 0; i < S.nt; i++)
-		if (strcmp(S.t[i].id, r->id) == 0)
+	for (size_t i = 0; i < S.send.nt; i++)
+		if (strcmp(S.send.t[i].id, r->id) == 0)
 			return;
-	if (S.nt == S.capt) {
-		S.capt = S.capt ? 2 * S.capt : 8;
-		if (!(S.t = realloc(S.t, S.capt * sizeof *S.t)))
+	if (S.send.nt == S.send.capt) {
+		S.send.capt = S.send.capt ? 2 * S.send.capt : 8;
+		if (!(S.send.t = realloc(S.send.t, S.send.capt * sizeof *S.send.t)))
 			cli_die_errno(EXIT_FAIL, errno, "out of memory");
 	}
-	t = &S.t[S.nt];
+	t = &S.send.t[S.send.nt];
 	memset(t, 0, sizeof *t);
 	strcpy(t->id, r->id);
 	snprintf(t->name, sizeof t->name, "listener %ld (%s%s)", r->pid, chan_reg_pat(r, 0), r->npat > 1 ? " ..." : "");
@@ -171,7 +184,7 @@ static void target_add(const struct chan_reg *r)
 	if (t->fd < 0)
 		cli_warn_errno(errno, "%s: connect", t->name);
 	t->state = t->fd < 0 ? T_FAILED : T_OK;
-	S.nt++;
+	S.send.nt++;
 }
 
 /* Read the registrations and connect to every matching listener. */
@@ -182,13 +195,13 @@ static void scan_targets(void)
 	size_t n;
 
 	if (fstat(S.dir.fd, &st) == 0)
-		S.dir_mtime = st.st_mtim;
+		S.send.dir_mtime = st.st_mtim;
 	if (chan_dir_scan(&S.dir, &regs, &n) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "%s", S.dir.path);
 	for (size_t i = 0; i < n; i++)
 		target_add(&regs[i]);
 	free(regs);
-	S.next_rescan = clock_now_ms() + RESCAN_MS;
+	S.send.next_rescan = clock_now_ms() + RESCAN_MS;
 }
 
 /* In a stream: rescan when the directory changed since the last scan. */
@@ -196,11 +209,11 @@ static void maybe_rescan(void)
 {
 	struct stat st;
 
-	if (clock_now_ms() < S.next_rescan)
+	if (clock_now_ms() < S.send.next_rescan)
 		return;
-	S.next_rescan = clock_now_ms() + RESCAN_MS;
+	S.send.next_rescan = clock_now_ms() + RESCAN_MS;
 	if (fstat(S.dir.fd, &st) == 0 &&
-	    (st.st_mtim.tv_sec != S.dir_mtime.tv_sec || st.st_mtim.tv_nsec != S.dir_mtime.tv_nsec))
+	    (st.st_mtim.tv_sec != S.send.dir_mtime.tv_sec || st.st_mtim.tv_nsec != S.send.dir_mtime.tv_nsec))
 		scan_targets();
 }
 
@@ -232,7 +245,7 @@ static void target_timed_out(struct target *t)
 {
 	char why[96];
 
-	if (S.drop) {
+	if (S.send.drop) {
 		t->missed++;
 		t->next++;
 		t->lagging = 1;
@@ -240,14 +253,14 @@ static void target_timed_out(struct target *t)
 		return;
 	}
 	snprintf(why, sizeof why, "not taking messages: timed out after %lld ms", (long long)S.timeout_ms);
-	target_fail(t, S.b.n - t->next, why);
+	target_fail(t, S.send.b.n - t->next, why);
 }
 
 /* Hand the target as much of the batch as its queue takes now.  Returns 1
  * if it is blocked (queue full, timeout not yet reached), else 0. */
 static int target_push(struct target *t)
 {
-	struct batch *b = &S.b;
+	struct batch *b = &S.send.b;
 	int64_t now;
 	int r;
 
@@ -289,20 +302,20 @@ static void deliver_batch(void)
 {
 	struct pollfd pfd[256];
 
-	if (S.b.n == 0)
+	if (S.send.b.n == 0)
 		return;
-	for (size_t i = 0; i < S.nt; i++) {
-		S.t[i].next = 0;
-		S.t[i].blocked_since = -1;
-		if (S.t[i].state == T_FAILED)
-			S.t[i].missed += S.b.n;
+	for (size_t i = 0; i < S.send.nt; i++) {
+		S.send.t[i].next = 0;
+		S.send.t[i].blocked_since = -1;
+		if (S.send.t[i].state == T_FAILED)
+			S.send.t[i].missed += S.send.b.n;
 	}
 	for (;;) {
 		size_t np = 0;
 		int64_t wait = CLOCK_NO_DEADLINE, until;
 
-		for (size_t i = 0; i < S.nt; i++) {
-			struct target *t = &S.t[i];
+		for (size_t i = 0; i < S.send.nt; i++) {
+			struct target *t = &S.send.t[i];
 			if (!target_push(t) || np == 256)
 				continue;
 			until = S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : t->blocked_since + S.timeout_ms;
@@ -315,27 +328,27 @@ static void deliver_batch(void)
 		if (poll(pfd, np, clock_poll_ms(wait)) < 0 && errno != EINTR)
 			cli_die_errno(EXIT_FAIL, errno, "poll");
 	}
-	S.sent += S.b.n;
-	S.b.n = 0;
-	S.b.max_frame = 0;
+	S.send.sent += S.send.b.n;
+	S.send.b.n = 0;
+	S.send.b.max_frame = 0;
 }
 
 /* Queue data as the next message of the batch; send when it is full. */
 static void queue_message(const char *data, size_t len)
 {
-	struct batch *b = &S.b;
+	struct batch *b = &S.send.b;
 	size_t i = b->n;
 
-	memcpy(b->hdr[i], S.prefix, CHAN_FRAME_HDR);
+	memcpy(b->hdr[i], S.send.prefix, CHAN_FRAME_HDR);
 	chan_frame_set_data_len(b->hdr[i], len);
 	b->iov[i][0] = (struct iovec){b->hdr[i], CHAN_FRAME_HDR};
-	b->iov[i][1] = (struct iovec){S.prefix + CHAN_FRAME_HDR, S.prefix_len - CHAN_FRAME_HDR};
+	b->iov[i][1] = (struct iovec){S.send.prefix + CHAN_FRAME_HDR, S.send.prefix_len - CHAN_FRAME_HDR};
 	b->iov[i][2] = (struct iovec){(void *)data, len};
 	memset(&b->mm[i], 0, sizeof b->mm[i]);
 	b->mm[i].msg_hdr.msg_iov = b->iov[i];
 	b->mm[i].msg_hdr.msg_iovlen = 3;
-	if (S.prefix_len + len > b->max_frame)
-		b->max_frame = S.prefix_len + len;
+	if (S.send.prefix_len + len > b->max_frame)
+		b->max_frame = S.send.prefix_len + len;
 	if (++b->n == BATCH)
 		deliver_batch();
 }
@@ -416,8 +429,8 @@ static int send_report(void)
 	size_t ok = 0, live = 0;
 	int status = EXIT_OK;
 
-	for (size_t i = 0; i < S.nt; i++) {
-		struct target *t = &S.t[i];
+	for (size_t i = 0; i < S.send.nt; i++) {
+		struct target *t = &S.send.t[i];
 		if (t->state == T_DEAD)
 			continue;
 		live++;
@@ -426,12 +439,12 @@ static int send_report(void)
 			continue;
 		}
 		status = EXIT_FAIL;
-		if (S.lines || S.drop)
+		if (S.send.lines || S.send.drop)
 			cli_warn("%s: missed %llu of %llu messages%s", t->name, (unsigned long long)t->missed,
-				 (unsigned long long)S.sent, S.drop && t->state == T_OK ? " (dropped: queue full)" : "");
+				 (unsigned long long)S.send.sent, S.send.drop && t->state == T_OK ? " (dropped: queue full)" : "");
 	}
-	if (S.verbose && S.lines)
-		printf("%llu messages, delivered to %zu of %zu listeners\n", (unsigned long long)S.sent, ok, live);
+	if (S.verbose && S.send.lines)
+		printf("%llu messages, delivered to %zu of %zu listeners\n", (unsigned long long)S.send.sent, ok, live);
 	else if (S.verbose)
 		printf("delivered to %zu of %zu listeners\n", ok, live);
 	if (fflush(stdout) != 0)
@@ -449,26 +462,26 @@ static int send_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
-		case 'l': S.lines = 1; break;
+		case 'l': S.send.lines = 1; break;
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
-		case OPT_DROP: S.drop = 1; break;
-		case OPT_BROKER: S.broker_text = arg; break;
+		case OPT_DROP: S.send.drop = 1; break;
+		case OPT_BROKER: S.broker.text = arg; break;
 		}
 	}
 	cli_operands(&c, 2, -1);
 	check_name("channel", argv[c.ind]);
 	if (strlen(argv[c.ind + 1]) > CHAN_MESSAGE_MAX)
 		cli_usage_error("invalid message name '%s': longer than 255 bytes", argv[c.ind + 1]);
-	if (S.lines && argc - c.ind > 2)
+	if (S.send.lines && argc - c.ind > 2)
 		cli_usage_error("-l reads the data from standard input: no DATA operands with it");
-	S.msg = (struct chan_msg){argv[c.ind], strlen(argv[c.ind]), argv[c.ind + 1], strlen(argv[c.ind + 1]), "", 0};
-	S.prefix_len = chan_frame_prefix(S.prefix, &S.msg);
-	if (!S.lines)
+	S.send.msg = (struct chan_msg){argv[c.ind], strlen(argv[c.ind]), argv[c.ind + 1], strlen(argv[c.ind + 1]), "", 0};
+	S.send.prefix_len = chan_frame_prefix(S.send.prefix, &S.send.msg);
+	if (!S.send.lines)
 		data = send_data(argv + c.ind + 2, argc - c.ind - 2, &len);
 	signal(SIGPIPE, SIG_IGN);
 	if (use_broker()) {
-		if (S.drop)
+		if (S.send.drop)
 			cli_usage_error("--drop and --broker cannot be combined (the broker queues for its subscribers)");
 		check_broker_name("channel", argv[c.ind], 1);
 		check_broker_name("message name", argv[c.ind + 1], 0);
@@ -476,7 +489,7 @@ static int send_main(int argc, char **argv)
 	}
 	open_dir();
 	scan_targets();
-	if (S.lines) {
+	if (S.send.lines) {
 		send_lines();
 	} else {
 		queue_message(data, len);
@@ -501,10 +514,10 @@ struct received {
 /* Remove our entries; called on every way out of a listener. */
 static void unregister(void)
 {
-	if (S.sock >= 0) {
-		chan_dir_remove(&S.dir, S.id);
-		close(S.sock);
-		S.sock = -1;
+	if (S.listen.sock >= 0) {
+		chan_dir_remove(&S.dir, S.listen.id);
+		close(S.listen.sock);
+		S.listen.sock = -1;
 	}
 }
 
@@ -513,11 +526,20 @@ static noreturn void listen_exit(int status)
 	int err = fflush(stdout) != 0 ? errno : 0;
 
 	unregister();
-	if (S.broker_open)
-		chan_broker_leave(&S.br, clock_deadline(2000));
+	if (S.broker.open)
+		chan_broker_leave(&S.broker.br, clock_deadline(2000));
 	if (err && err != EPIPE)
 		cli_die_errno(EXIT_FAIL, err, "write standard output");
 	exit(status);
+}
+
+/* A stop signal: flush what was received, unregister, exit 0; a second
+ * signal waits until we are gone. */
+static noreturn void stop_listening(void)
+{
+	sigev_hold();
+	clearerr(stdout);
+	listen_exit(EXIT_OK);
 }
 
 /* Is "%x" or "\x" in a -F format one we know?  Checked before listening. */
@@ -525,9 +547,9 @@ static void check_format(const char *f)
 {
 	for (; *f; f++) {
 		if (*f == '%' && (!f[1] || !strchr("cmdput%", f[1])))
-			cli_usage_error("invalid format '%s': unknown directive '%%%.1s'", S.format, f + 1);
+			cli_usage_error("invalid format '%s': unknown directive '%%%.1s'", S.listen.format, f + 1);
 		if (*f == '\\' && (!f[1] || !strchr("nt0\\", f[1])))
-			cli_usage_error("invalid format '%s': unknown escape '\\%.1s'", S.format, f + 1);
+			cli_usage_error("invalid format '%s': unknown escape '\\%.1s'", S.listen.format, f + 1);
 		if (*f == '%' || *f == '\\')
 			f++;
 	}
@@ -540,7 +562,7 @@ static void print_time(const struct timespec *ts)
 
 static void print_format(const struct received *r)
 {
-	for (const char *f = S.format; *f; f++) {
+	for (const char *f = S.listen.format; *f; f++) {
 		if (*f == '\\') {
 			f++;
 			putchar(*f == 'n' ? '\n' : *f == 't' ? '\t' : *f == '0' ? '\0' : '\\');
@@ -578,49 +600,72 @@ static void print_json(const struct received *r)
 	putchar('}');
 }
 
-/* -e CMD: run /bin/sh -c CMD with the data on its stdin and the message in
- * its environment; wait for it.  Its status is kept for the exit status. */
-static void run_command(const struct received *r, const sigset_t *oldmask)
+/* "NAME=value" for the first len bytes of value, malloc'd; NULL if out of
+ * memory. */
+static char *env_var(const char *name, const char *value, size_t len)
 {
-	char pidtext[24], uidtext[24];
-	int p[2], st;
-	pid_t pid;
+	size_t n = strlen(name);
+	char *v = malloc(n + 1 + len + 1);
 
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
-		listen_exit((cli_warn_errno(errno, "run '%s'", S.exec), EXIT_FAIL));
-	if (pid == 0) {
-		snprintf(pidtext, sizeof pidtext, "%ld", r->pid);
-		snprintf(uidtext, sizeof uidtext, "%u", r->uid);
-		dup2(p[0], 0);
-		setenv("CHANNEL", strndup(r->m.channel, r->m.channel_len), 1);
-		setenv("MESSAGE", strndup(r->m.message, r->m.message_len), 1);
-		setenv("SENDER_PID", pidtext, 1);
-		setenv("SENDER_UID", uidtext, 1);
-		signal(SIGPIPE, SIG_DFL);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		execl("/bin/sh", "sh", "-c", S.exec, (char *)NULL);
-		_exit(127);
+	if (v) {
+		memcpy(v, name, n);
+		v[n] = '=';
+		memcpy(v + n + 1, value, len);
+		v[n + 1 + len] = '\0';
 	}
-	close(p[0]);
-	io_write_all(p[1], r->m.data, r->m.data_len);
-	close(p[1]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	S.last_status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return v;
 }
 
-static void output(const struct received *r, const sigset_t *oldmask)
+/* -e CMD: run /bin/sh -c CMD with the data on its stdin and the message in
+ * its environment; wait for it.  Its status is kept for the exit status.
+ * A command that does not read its data is no error (EPIPE), as in sh. */
+static void run_command(const struct received *r)
 {
-	char end = S.nul ? '\0' : '\n';
+	char pidtext[24], uidtext[24];
+	char *vars[5] = {NULL};
+	struct spawn_req req = {.cmd = S.listen.exec, .in = SPAWN_PIPE, .out = SPAWN_INHERIT, .err = SPAWN_INHERIT,
+				.vars = vars};
+	pid_t pid = -1;
+	int err = 0;
 
-	if (S.exec) {
-		run_command(r, oldmask);
+	snprintf(pidtext, sizeof pidtext, "%ld", r->pid);
+	snprintf(uidtext, sizeof uidtext, "%u", r->uid);
+	vars[0] = env_var("CHANNEL", r->m.channel, strnlen(r->m.channel, r->m.channel_len));
+	vars[1] = env_var("MESSAGE", r->m.message, strnlen(r->m.message, r->m.message_len));
+	vars[2] = env_var("SENDER_PID", pidtext, strlen(pidtext));
+	vars[3] = env_var("SENDER_UID", uidtext, strlen(uidtext));
+	if (!vars[0] || !vars[1] || !vars[2] || !vars[3])
+		err = ENOMEM;
+	if (!err && (pid = spawn_start(&req)) < 0)
+		err = errno;
+	for (int i = 0; i < 4; i++)
+		free(vars[i]);
+	if (err) {
+		cli_warn_errno(err, "run '%s'", S.listen.exec);
+		listen_exit(EXIT_FAIL);
+	}
+	if (io_write_all(req.in, r->m.data, r->m.data_len) < 0 && errno != EPIPE)
+		cli_warn_errno(errno, "write to '%s'", S.listen.exec);
+	close(req.in);
+	S.listen.last_status = spawn_wait(pid);
+	if (S.listen.last_status < 0) {
+		cli_warn_errno(errno, "wait for '%s'", S.listen.exec);
+		listen_exit(EXIT_FAIL);
+	}
+}
+
+static void output(const struct received *r)
+{
+	char end = S.listen.nul ? '\0' : '\n';
+
+	if (S.listen.exec) {
+		run_command(r);
 		return;
 	}
-	if (S.json) {
+	if (S.listen.json) {
 		print_json(r);
 		end = '\n';
-	} else if (S.format) {
+	} else if (S.listen.format) {
 		print_format(r);
 	} else if (S.verbose) {
 		fwrite(r->m.channel, 1, r->m.channel_len, stdout);
@@ -642,17 +687,19 @@ static int receive(struct received *r)
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 	} ctl;
-	struct iovec iov = {S.rbuf, CHAN_FRAME_MAX + 1};
+	struct iovec iov = {S.listen.rbuf, CHAN_FRAME_MAX + 1};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
 	struct cmsghdr *cm;
 	struct ucred cred = {.pid = 0, .uid = (uid_t)-1};
 	const char *why;
-	ssize_t n = recvmsg(S.sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(S.listen.sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	if (n < 0)
-		listen_exit((cli_warn_errno(errno, "receive"), EXIT_FAIL));
+	if (n < 0) {
+		cli_warn_errno(errno, "receive");
+		listen_exit(EXIT_FAIL);
+	}
 	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof cred))
@@ -663,17 +710,17 @@ static int receive(struct received *r)
 		cli_warn("dropped a message from uid %d (pid %ld): not ours", (int)cred.uid, (long)cred.pid);
 		return -1;
 	}
-	if (chan_frame_parse(S.rbuf, (size_t)n, &r->m, &why) < 0) {
+	if (chan_frame_parse(S.listen.rbuf, (size_t)n, &r->m, &why) < 0) {
 		cli_warn("dropped a malformed message from pid %ld: %s", (long)cred.pid, why);
 		return -1;
 	}
-	for (int i = 0; i < S.npat; i++)
-		if (chan_match(S.pats[i], strlen(S.pats[i]), r->m.channel, r->m.channel_len))
+	for (int i = 0; i < S.listen.npat; i++)
+		if (chan_match(S.listen.pats[i], strlen(S.listen.pats[i]), r->m.channel, r->m.channel_len))
 			goto matched;
 	return -1;
 matched:
-	if (S.want_message &&
-	    (r->m.message_len != strlen(S.want_message) || memcmp(r->m.message, S.want_message, r->m.message_len)))
+	if (S.listen.want_message &&
+	    (r->m.message_len != strlen(S.listen.want_message) || memcmp(r->m.message, S.listen.want_message, r->m.message_len)))
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &r->time);
 	return 1;
@@ -685,31 +732,24 @@ static void tell_ready(void)
 	char line[32];
 	int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
 
-	if (S.ready_file && io_write_file_atomic(S.ready_file, line, (size_t)len) < 0) {
-		cli_warn_errno(errno, "write %s", S.ready_file);
+	if (S.listen.ready_file && io_write_file_atomic(S.listen.ready_file, line, (size_t)len) < 0) {
+		cli_warn_errno(errno, "write %s", S.listen.ready_file);
 		listen_exit(EXIT_FAIL);
 	}
 }
 
-/* Turn SIGINT/SIGTERM/SIGHUP into a descriptor, and register in the
- * directory unless over a broker (local 0). */
-static void listen_setup(sigset_t *oldmask, int local)
+/* Turn SIGINT/SIGTERM/SIGHUP into a descriptor (sigev; SIGPIPE ignored),
+ * and register in the directory unless over a broker (local 0). */
+static void listen_setup(int local)
 {
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, oldmask);
-	if ((S.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
-		cli_die_errno(EXIT_FAIL, errno, "signalfd");
-	signal(SIGPIPE, SIG_IGN);
-	if (!(S.rbuf = malloc(CHAN_FRAME_MAX + 1)))
+	S.listen.sock = S.listen.sigfd = -1;
+	if ((S.listen.sigfd = sigev_open(0)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
+	if (!(S.listen.rbuf = malloc(CHAN_FRAME_MAX + 1)))
 		cli_die_errno(EXIT_FAIL, errno, "out of memory");
 	if (local) {
 		open_dir();
-		if ((S.sock = chan_dir_register(&S.dir, S.pats, S.npat, S.id)) < 0)
+		if ((S.listen.sock = chan_dir_register(&S.dir, S.listen.pats, S.listen.npat, S.listen.id)) < 0)
 			cli_die_errno(EXIT_FAIL, errno, "register in %s", S.dir.path);
 	}
 	static char buf[1 << 16];
@@ -720,43 +760,48 @@ static void listen_setup(sigset_t *oldmask, int local)
  * flushing stdout once the queue is empty. */
 static int listen_loop(void)
 {
-	sigset_t oldmask;
 	struct pollfd pfd[2];
 	struct received r;
 	uint64_t got = 0;
 	int64_t deadline;
-	int n;
+	int n, child;
 
-	listen_setup(&oldmask, 1);
+	listen_setup(1);
 	tell_ready();
 	deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
-	pfd[0] = (struct pollfd){.fd = S.sock, .events = POLLIN};
-	pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
+	pfd[0] = (struct pollfd){.fd = S.listen.sock, .events = POLLIN};
+	pfd[1] = (struct pollfd){.fd = S.listen.sigfd, .events = POLLIN};
 	for (;;) {
 		n = poll(pfd, 2, clock_poll_ms(deadline));
-		if (n < 0 && errno != EINTR)
-			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
+		if (n < 0 && errno != EINTR) {
+			cli_warn_errno(errno, "poll");
+			listen_exit(EXIT_FAIL);
+		}
 		if (n == 0 && clock_expired(deadline))
 			listen_exit(EXIT_TIMEOUT);
-		if (pfd[1].revents)
-			listen_exit(EXIT_OK);
+		if (pfd[1].revents && sigev_take(S.listen.sigfd, &child))
+			stop_listening();
 		while ((n = receive(&r)) != 0) {
 			if (n < 0)
 				continue;
-			output(&r, &oldmask);
-			if (S.count && ++got == S.count)
-				listen_exit(S.exec ? S.last_status : EXIT_OK);
+			output(&r);
+			if (S.listen.count && ++got == S.listen.count)
+				listen_exit(S.listen.exec ? S.listen.last_status : EXIT_OK);
 		}
 		if (fflush(stdout) != 0 && errno == EPIPE)
 			listen_exit(EXIT_OK);
-		if (ferror(stdout))
-			listen_exit((cli_warn_errno(errno, "write standard output"), EXIT_FAIL));
+		if (ferror(stdout) && *sigev_stop_flag()) /* a stop cut a write short */
+			stop_listening();
+		if (ferror(stdout)) {
+			cli_warn_errno(errno, "write standard output");
+			listen_exit(EXIT_FAIL);
+		}
 	}
 }
 
 static const char *json_conflict(void)
 {
-	return S.json ? "--json" : S.format ? "-F" : S.exec ? "-e" : S.verbose ? "-v" : NULL;
+	return S.listen.json ? "--json" : S.listen.format ? "-F" : S.listen.exec ? "-e" : S.verbose ? "-v" : NULL;
 }
 
 static int listen_main(int argc, char **argv)
@@ -769,33 +814,33 @@ static int listen_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
-		case 'c': S.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
+		case 'c': S.listen.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
-		case 'F': S.format = arg; break;
-		case '0': S.nul = 1; break;
-		case 'e': S.exec = arg; break;
-		case OPT_JSON: S.json = 1; break;
-		case OPT_READY: S.ready_file = arg; break;
-		case OPT_BROKER: S.broker_text = arg; break;
+		case 'F': S.listen.format = arg; break;
+		case '0': S.listen.nul = 1; break;
+		case 'e': S.listen.exec = arg; break;
+		case OPT_JSON: S.listen.json = 1; break;
+		case OPT_READY: S.listen.ready_file = arg; break;
+		case OPT_BROKER: S.broker.text = arg; break;
 		}
 	}
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
-	nmodes = !!S.json + !!S.format + !!S.exec + S.verbose;
+	nmodes = !!S.listen.json + !!S.listen.format + !!S.listen.exec + S.verbose;
 	if (nmodes > 1)
-		cli_usage_error("%s and %s cannot be combined", S.verbose ? "-v" : S.exec ? "-e" : "-F",
+		cli_usage_error("%s and %s cannot be combined", S.verbose ? "-v" : S.listen.exec ? "-e" : "-F",
 				json_conflict());
-	if (S.nul && (S.json || S.exec))
-		cli_usage_error("-0 and %s cannot be combined", S.json ? "--json" : "-e");
-	if (S.format)
-		check_format(S.format);
-	S.pats = argv + c.ind;
-	S.npat = argc - c.ind;
-	for (int i = 0; i < S.npat; i++)
-		check_name("pattern", S.pats[i]);
+	if (S.listen.nul && (S.listen.json || S.listen.exec))
+		cli_usage_error("-0 and %s cannot be combined", S.listen.json ? "--json" : "-e");
+	if (S.listen.format)
+		check_format(S.listen.format);
+	S.listen.pats = argv + c.ind;
+	S.listen.npat = argc - c.ind;
+	for (int i = 0; i < S.listen.npat; i++)
+		check_name("pattern", S.listen.pats[i]);
 	if (use_broker()) {
-		for (int i = 0; i < S.npat; i++)
-			check_broker_name("pattern", S.pats[i], 1);
+		for (int i = 0; i < S.listen.npat; i++)
+			check_broker_name("pattern", S.listen.pats[i], 1);
 		return broker_listen();
 	}
 	return listen_loop();
@@ -812,20 +857,20 @@ static int wait_main(int argc, char **argv)
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
-		case OPT_READY: S.ready_file = arg; break;
-		case OPT_BROKER: S.broker_text = arg; break;
+		case OPT_READY: S.listen.ready_file = arg; break;
+		case OPT_BROKER: S.broker.text = arg; break;
 		}
 	}
 	cli_operands(&c, 1, 2);
 	check_name("pattern", argv[c.ind]);
-	S.pats = argv + c.ind;
-	S.npat = 1;
-	S.want_message = argc - c.ind == 2 ? argv[c.ind + 1] : NULL;
-	if (S.want_message && strlen(S.want_message) > CHAN_MESSAGE_MAX)
-		cli_usage_error("invalid message name '%s': longer than 255 bytes", S.want_message);
-	S.count = 1;
+	S.listen.pats = argv + c.ind;
+	S.listen.npat = 1;
+	S.listen.want_message = argc - c.ind == 2 ? argv[c.ind + 1] : NULL;
+	if (S.listen.want_message && strlen(S.listen.want_message) > CHAN_MESSAGE_MAX)
+		cli_usage_error("invalid message name '%s': longer than 255 bytes", S.listen.want_message);
+	S.listen.count = 1;
 	if (use_broker()) {
-		check_broker_name("pattern", S.pats[0], 1);
+		check_broker_name("pattern", S.listen.pats[0], 1);
 		return broker_listen();
 	}
 	return listen_loop();
@@ -856,39 +901,39 @@ static int row_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Count listeners per pattern into S.rows, sorted by pattern. */
+/* Count listeners per pattern into S.list.rows, sorted by pattern. */
 static void tally(const struct chan_reg *regs, size_t n)
 {
 	size_t total = 0, j;
 
 	for (size_t i = 0; i < n; i++)
 		total += (size_t)regs[i].npat;
-	if (!(S.rows = calloc(total + 1, sizeof *S.rows)))
+	if (!(S.list.rows = calloc(total + 1, sizeof *S.list.rows)))
 		cli_die_errno(EXIT_FAIL, errno, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		for (int p = 0; p < regs[i].npat; p++) {
-			for (j = 0; j < S.nrows; j++)
-				if (S.rows[j].len == regs[i].patlen[p] &&
-				    !memcmp(S.rows[j].pat, chan_reg_pat(&regs[i], p), S.rows[j].len))
+			for (j = 0; j < S.list.nrows; j++)
+				if (S.list.rows[j].len == regs[i].patlen[p] &&
+				    !memcmp(S.list.rows[j].pat, chan_reg_pat(&regs[i], p), S.list.rows[j].len))
 					break;
-			if (j == S.nrows)
-				S.rows[S.nrows++] = (struct row){.pat = chan_reg_pat(&regs[i], p), .len = regs[i].patlen[p]};
-			if (S.rows[j].n < 64)
-				S.rows[j].pids[S.rows[j].n] = regs[i].pid;
-			S.rows[j].n++;
+			if (j == S.list.nrows)
+				S.list.rows[S.list.nrows++] = (struct row){.pat = chan_reg_pat(&regs[i], p), .len = regs[i].patlen[p]};
+			if (S.list.rows[j].n < 64)
+				S.list.rows[j].pids[S.list.rows[j].n] = regs[i].pid;
+			S.list.rows[j].n++;
 		}
-	qsort(S.rows, S.nrows, sizeof *S.rows, row_cmp);
+	qsort(S.list.rows, S.list.nrows, sizeof *S.list.rows, row_cmp);
 }
 
 static void print_rows_json(void)
 {
 	putchar('[');
-	for (size_t i = 0; i < S.nrows; i++) {
+	for (size_t i = 0; i < S.list.nrows; i++) {
 		fputs(i ? ",{\"channel\":" : "{\"channel\":", stdout);
-		json_string(stdout, S.rows[i].pat, S.rows[i].len);
-		printf(",\"listeners\":%d,\"pids\":[", S.rows[i].n);
-		for (int p = 0; p < S.rows[i].n && p < 64; p++)
-			printf(p ? ",%ld" : "%ld", S.rows[i].pids[p]);
+		json_string(stdout, S.list.rows[i].pat, S.list.rows[i].len);
+		printf(",\"listeners\":%d,\"pids\":[", S.list.rows[i].n);
+		for (int p = 0; p < S.list.rows[i].n && p < 64; p++)
+			printf(p ? ",%ld" : "%ld", S.list.rows[i].pids[p]);
 		fputs("]}", stdout);
 	}
 	puts("]");
@@ -905,16 +950,16 @@ static int list_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
 		if (key == OPT_JSON)
-			S.json = 1;
+			S.listen.json = 1;
 	cli_operands(&c, 0, 0);
 	open_dir();
 	regs = live_regs(&n);
 	tally(regs, n);
-	if (S.json)
+	if (S.listen.json)
 		print_rows_json();
-	for (size_t i = 0; !S.json && i < S.nrows; i++) {
-		fwrite(S.rows[i].pat, 1, S.rows[i].len, stdout);
-		printf(" %d\n", S.rows[i].n);
+	for (size_t i = 0; !S.listen.json && i < S.list.nrows; i++) {
+		fwrite(S.list.rows[i].pat, 1, S.list.rows[i].len, stdout);
+		printf(" %d\n", S.list.rows[i].n);
 	}
 	free(regs);
 	if (fflush(stdout) != 0)
@@ -934,7 +979,7 @@ static int registered_main(int argc, char **argv)
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
-		case OPT_BROKER: S.broker_text = arg; break;
+		case OPT_BROKER: S.broker.text = arg; break;
 		}
 	}
 	cli_operands(&c, 1, 1);
@@ -959,12 +1004,12 @@ static int use_broker(void)
 {
 	const char *why;
 
-	if (!S.broker_text)
-		S.broker_text = getenv("IPCBOX_BROKER");
-	if (!S.broker_text || !*S.broker_text)
+	if (!S.broker.text)
+		S.broker.text = getenv("IPCBOX_BROKER");
+	if (!S.broker.text || !*S.broker.text)
 		return 0;
-	if (chan_broker_url_parse(S.broker_text, &S.url, &why) < 0)
-		cli_usage_error("invalid broker URL '%s': %s", S.broker_text, why);
+	if (chan_broker_url_parse(S.broker.text, &S.broker.url, &why) < 0)
+		cli_usage_error("invalid broker URL '%s': %s", S.broker.text, why);
 	return 1;
 }
 
@@ -980,9 +1025,9 @@ static void check_broker_name(const char *what, const char *s, int topic)
 
 static void broker_connect(int presence, int64_t deadline, int timeout_status)
 {
-	if (chan_broker_open(&S.br, &S.url, presence, deadline) < 0)
-		cli_die(errno == ETIMEDOUT ? timeout_status : EXIT_FAIL, "%s", S.br.mc.err);
-	S.broker_open = 1;
+	if (chan_broker_open(&S.broker.br, &S.broker.url, presence, deadline) < 0)
+		cli_die(errno == ETIMEDOUT ? timeout_status : EXIT_FAIL, "%s", S.broker.br.mc.err);
+	S.broker.open = 1;
 }
 
 /* What channel-send -v prints over a broker. */
@@ -990,11 +1035,11 @@ static void broker_send_verbose(void)
 {
 	if (!S.verbose)
 		return;
-	if (S.lines)
-		printf("%llu messages, acknowledged by the broker: %llu\n", (unsigned long long)S.sent,
-		       (unsigned long long)S.acked);
+	if (S.send.lines)
+		printf("%llu messages, acknowledged by the broker: %llu\n", (unsigned long long)S.send.sent,
+		       (unsigned long long)S.broker.acked);
 	else
-		printf("%s by the broker\n", S.acked ? "acknowledged" : "not acknowledged");
+		printf("%s by the broker\n", S.broker.acked ? "acknowledged" : "not acknowledged");
 	fflush(stdout);
 }
 
@@ -1003,7 +1048,7 @@ static noreturn void broker_send_fail(const char *why)
 {
 	broker_send_verbose();
 	cli_die(EXIT_FAIL, "%s: %llu of %llu message%s not acknowledged", why,
-		(unsigned long long)(S.sent - S.acked), (unsigned long long)S.sent, S.sent == 1 ? "" : "s");
+		(unsigned long long)(S.send.sent - S.broker.acked), (unsigned long long)S.send.sent, S.send.sent == 1 ? "" : "s");
 }
 
 /* Count the PUBACKs that have arrived. */
@@ -1012,17 +1057,17 @@ static void broker_take_acks(void)
 	struct mqtt_packet p;
 	int k;
 
-	while ((k = mqtt_next(&S.br.mc, &p)) > 0) {
+	while ((k = mqtt_next(&S.broker.br.mc, &p)) > 0) {
 		if (p.type != MQTT_PUBACK)
 			continue;
-		if (p.reason >= 0x80 && !S.refused++)
-			S.refused_reason = p.reason;
+		if (p.reason >= 0x80 && !S.broker.refused++)
+			S.broker.refused_reason = p.reason;
 		else if (p.reason < 0x80)
-			S.acked++;
-		S.last_progress = clock_now_ms();
+			S.broker.acked++;
+		S.broker.last_progress = clock_now_ms();
 	}
 	if (k < 0)
-		broker_send_fail(S.br.mc.err);
+		broker_send_fail(S.broker.br.mc.err);
 }
 
 /* One wait of channel-send on the broker and, if in >= 0, on standard
@@ -1030,21 +1075,21 @@ static void broker_take_acks(void)
  * unacknowledged, --timeout bounds the wait for the next acknowledgement. */
 static int broker_send_step(int in)
 {
-	int64_t wait = mqtt_timer(&S.br.mc), limit = CLOCK_NO_DEADLINE;
-	struct pollfd pfd[2] = {{.fd = S.br.mc.fd, .events = mqtt_events(&S.br.mc)}, {.fd = in, .events = POLLIN}};
+	int64_t wait = mqtt_timer(&S.broker.br.mc), limit = CLOCK_NO_DEADLINE;
+	struct pollfd pfd[2] = {{.fd = S.broker.br.mc.fd, .events = mqtt_events(&S.broker.br.mc)}, {.fd = in, .events = POLLIN}};
 
-	if (S.br.mc.inflight && S.timeout_ms != CLI_DUR_INF)
-		limit = S.last_progress + S.timeout_ms;
+	if (S.broker.br.mc.inflight && S.timeout_ms != CLI_DUR_INF)
+		limit = S.broker.last_progress + S.timeout_ms;
 	if (limit >= 0 && (wait < 0 || limit < wait))
 		wait = limit;
 	if (poll(pfd, in >= 0 ? 2 : 1, clock_poll_ms(wait)) < 0 && errno != EINTR)
 		cli_die_errno(EXIT_FAIL, errno, "poll");
-	if (mqtt_io(&S.br.mc) < 0)
+	if (mqtt_io(&S.broker.br.mc) < 0)
 		broker_take_acks();
 	broker_take_acks();
-	if (S.br.mc.dead)
-		broker_send_fail(S.br.mc.err);
-	if (S.br.mc.inflight && clock_expired(limit)) {
+	if (S.broker.br.mc.dead)
+		broker_send_fail(S.broker.br.mc.err);
+	if (S.broker.br.mc.inflight && clock_expired(limit)) {
 		char why[96];
 		snprintf(why, sizeof why, "timed out after %lld ms waiting for the broker", (long long)S.timeout_ms);
 		broker_send_fail(why);
@@ -1055,20 +1100,20 @@ static int broker_send_step(int in)
 /* Queue one message as a QoS 1 PUBLISH, waiting for room in the window. */
 static void broker_publish(const char *data, size_t len)
 {
-	struct chan_msg m = S.msg;
+	struct chan_msg m = S.send.msg;
 	uint16_t id;
 
-	while (!mqtt_can_publish(&S.br.mc))
+	while (!mqtt_can_publish(&S.broker.br.mc))
 		broker_send_step(-1);
-	if (S.br.mc.inflight == 0)
-		S.last_progress = clock_now_ms();
+	if (S.broker.br.mc.inflight == 0)
+		S.broker.last_progress = clock_now_ms();
 	m.data = data;
 	m.data_len = len;
-	if (chan_broker_publish(&S.br, &m, NULL, &id) < 0 && errno == EMSGSIZE)
+	if (chan_broker_publish(&S.broker.br, &m, NULL, &id) < 0 && errno == EMSGSIZE)
 		broker_send_fail("a message is larger than the broker's maximum packet size");
-	if (S.br.mc.dead)
-		broker_send_fail(S.br.mc.err);
-	S.sent++;
+	if (S.broker.br.mc.dead)
+		broker_send_fail(S.broker.br.mc.err);
+	S.send.sent++;
 }
 
 /* channel-send -l over a broker: one message per line, as many in flight
@@ -1084,7 +1129,7 @@ static void broker_send_lines(void)
 	if (!buf)
 		cli_die_errno(EXIT_FAIL, errno, "out of memory");
 	for (;;) {
-		while (start < have && mqtt_can_publish(&S.br.mc)) {
+		while (start < have && mqtt_can_publish(&S.broker.br.mc)) {
 			nl = memchr(buf + start, '\n', have - start);
 			if (!nl && !eof)
 				break;
@@ -1105,7 +1150,7 @@ static void broker_send_lines(void)
 		nl = memchr(buf, '\n', have < CHAN_DATA_MAX + 1 ? have : CHAN_DATA_MAX + 1);
 		if (!nl && have > CHAN_DATA_MAX)
 			cli_die(EXIT_USAGE, "line %zu: longer than the %d-byte message limit", lineno + 1, CHAN_DATA_MAX);
-		if (!broker_send_step(!eof && have < LINE_BUF && mqtt_can_publish(&S.br.mc) ? 0 : -1))
+		if (!broker_send_step(!eof && have < LINE_BUF && mqtt_can_publish(&S.broker.br.mc) ? 0 : -1))
 			continue;
 		n = read(0, buf + have, LINE_BUF - have);
 		if (n < 0 && errno != EINTR && errno != EAGAIN)
@@ -1122,51 +1167,64 @@ static void broker_send_lines(void)
 static int broker_send(const char *data, size_t len)
 {
 	broker_connect(0, clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms), EXIT_FAIL);
-	S.last_progress = clock_now_ms();
-	if (S.lines)
+	S.broker.last_progress = clock_now_ms();
+	if (S.send.lines)
 		broker_send_lines();
 	else
 		broker_publish(data, len);
-	while (S.acked + S.refused < S.sent)
+	while (S.broker.acked + S.broker.refused < S.send.sent)
 		broker_send_step(-1);
-	mqtt_close(&S.br.mc, 0, clock_deadline(2000));
+	mqtt_close(&S.broker.br.mc, 0, clock_deadline(2000));
 	broker_send_verbose();
-	if (S.refused)
-		cli_warn("%llu of %llu message%s not acknowledged: the broker answered %s", (unsigned long long)S.refused,
-			 (unsigned long long)S.sent, S.sent == 1 ? "" : "s",
-			 mqtt_reason_text(MQTT_PUBACK, S.refused_reason));
-	return S.refused ? EXIT_FAIL : EXIT_OK;
+	if (S.broker.refused)
+		cli_warn("%llu of %llu message%s not acknowledged: the broker answered %s", (unsigned long long)S.broker.refused,
+			 (unsigned long long)S.send.sent, S.send.sent == 1 ? "" : "s",
+			 mqtt_reason_text(MQTT_PUBACK, S.broker.refused_reason));
+	return S.broker.refused ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The broker connection failed: say why (one line), leave, exit 1. */
+static noreturn void broker_listen_fail(void)
+{
+	cli_warn("%s", S.broker.br.mc.err);
+	listen_exit(EXIT_FAIL);
+}
+
+static noreturn void poll_failed(void)
+{
+	cli_warn_errno(errno, "poll");
+	listen_exit(EXIT_FAIL);
 }
 
 /* A packet for a listener over a broker. */
-static void broker_listen_packet(const struct mqtt_packet *p, uint64_t *got, const sigset_t *oldmask)
+static void broker_listen_packet(const struct mqtt_packet *p, uint64_t *got)
 {
 	struct received r = {.pid = 0, .uid = (unsigned)-1, .remote = 1};
 	const char *why;
 	int k;
 
-	if (p->type == MQTT_SUBACK && chan_broker_suback(&S.br, p, 1) < 0)
-		listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
-	if (p->type == MQTT_PUBACK && chan_broker_puback(&S.br, p))
+	if (p->type == MQTT_SUBACK && chan_broker_suback(&S.broker.br, p, 1) < 0)
+		broker_listen_fail();
+	if (p->type == MQTT_PUBACK && chan_broker_puback(&S.broker.br, p))
 		tell_ready();
 	if (p->type != MQTT_PUBLISH)
 		return;
-	k = chan_broker_message(&S.br, p, &r.m, NULL, &why);
+	k = chan_broker_message(&S.broker.br, p, &r.m, NULL, &why);
 	if (!k && why)
 		cli_warn("dropped a message on topic '%.*s': %s", (int)p->topic.len, p->topic.p, why);
-	if (k && S.want_message &&
-	    (r.m.message_len != strlen(S.want_message) || memcmp(r.m.message, S.want_message, r.m.message_len)))
+	if (k && S.listen.want_message &&
+	    (r.m.message_len != strlen(S.listen.want_message) || memcmp(r.m.message, S.listen.want_message, r.m.message_len)))
 		k = 0;
 	if (k) {
 		clock_gettime(CLOCK_REALTIME, &r.time);
-		output(&r, oldmask);
+		output(&r);
 	}
 	/* Acknowledged once handled: the broker resends nothing (no session),
 	 * but its window advances. */
 	if (p->qos)
-		mqtt_puback(&S.br.mc, p->id);
-	if (k && S.count && ++*got == S.count)
-		listen_exit(S.exec ? S.last_status : EXIT_OK);
+		mqtt_puback(&S.broker.br.mc, p->id);
+	if (k && S.listen.count && ++*got == S.listen.count)
+		listen_exit(S.listen.exec ? S.listen.last_status : EXIT_OK);
 }
 
 /* channel-listen and channel-wait --broker: subscribe, announce presence,
@@ -1174,39 +1232,42 @@ static void broker_listen_packet(const struct mqtt_packet *p, uint64_t *got, con
 static int broker_listen(void)
 {
 	int64_t deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
-	sigset_t oldmask;
 	struct pollfd pfd[2];
 	struct mqtt_packet p;
 	uint64_t got = 0;
-	int k;
+	int k, child;
 
-	listen_setup(&oldmask, 0);
+	listen_setup(0);
 	broker_connect(1, deadline, EXIT_TIMEOUT);
-	if (chan_broker_subscribe(&S.br, S.pats, S.npat, 0) < 0)
-		listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+	if (chan_broker_subscribe(&S.broker.br, S.listen.pats, S.listen.npat, 0) < 0)
+		broker_listen_fail();
 	for (;;) {
-		int64_t wait = mqtt_timer(&S.br.mc);
+		int64_t wait = mqtt_timer(&S.broker.br.mc);
 		if (deadline >= 0 && (wait < 0 || deadline < wait))
 			wait = deadline;
-		pfd[0] = (struct pollfd){.fd = S.br.mc.fd, .events = mqtt_events(&S.br.mc)};
-		pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
+		pfd[0] = (struct pollfd){.fd = S.broker.br.mc.fd, .events = mqtt_events(&S.broker.br.mc)};
+		pfd[1] = (struct pollfd){.fd = S.listen.sigfd, .events = POLLIN};
 		if (poll(pfd, 2, clock_poll_ms(wait)) < 0 && errno != EINTR)
-			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
-		if (pfd[1].revents)
-			listen_exit(EXIT_OK);
+			poll_failed();
+		if (pfd[1].revents && sigev_take(S.listen.sigfd, &child))
+			stop_listening();
 		if (clock_expired(deadline))
 			listen_exit(EXIT_TIMEOUT);
-		mqtt_io(&S.br.mc);
-		while ((k = mqtt_next(&S.br.mc, &p)) > 0)
-			broker_listen_packet(&p, &got, &oldmask);
+		mqtt_io(&S.broker.br.mc);
+		while ((k = mqtt_next(&S.broker.br.mc, &p)) > 0)
+			broker_listen_packet(&p, &got);
 		if (k < 0) {
-			S.broker_open = 0;
-			listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+			S.broker.open = 0;
+			broker_listen_fail();
 		}
 		if (fflush(stdout) != 0 && errno == EPIPE)
 			listen_exit(EXIT_OK);
-		if (ferror(stdout))
-			listen_exit((cli_warn_errno(errno, "write standard output"), EXIT_FAIL));
+		if (ferror(stdout) && *sigev_stop_flag())
+			stop_listening();
+		if (ferror(stdout)) {
+			cli_warn_errno(errno, "write standard output");
+			listen_exit(EXIT_FAIL);
+		}
 	}
 }
 
@@ -1218,10 +1279,10 @@ static int broker_registered(const char *channel)
 	int k;
 
 	broker_connect(0, deadline, EXIT_TIMEOUT);
-	k = chan_broker_registered(&S.br, channel, deadline);
+	k = chan_broker_registered(&S.broker.br, channel, deadline);
 	if (k < 0)
-		cli_die(errno == ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAIL, "%s", S.br.mc.err);
-	mqtt_close(&S.br.mc, 0, clock_deadline(2000));
+		cli_die(errno == ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAIL, "%s", S.broker.br.mc.err);
+	mqtt_close(&S.broker.br.mc, 0, clock_deadline(2000));
 	return k ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -1231,12 +1292,12 @@ static int broker_registered(const char *channel)
  * bridge itself, as channel-send delivers it. */
 static void bridge_deliver(const struct chan_msg *m)
 {
-	for (size_t i = 0; i < S.nt; i++)
-		if (S.t[i].fd >= 0)
-			close(S.t[i].fd);
-	S.nt = 0;
-	S.msg = (struct chan_msg){m->channel, m->channel_len, m->message, m->message_len, "", 0};
-	if (!(S.prefix_len = chan_frame_prefix(S.prefix, &S.msg)))
+	for (size_t i = 0; i < S.send.nt; i++)
+		if (S.send.t[i].fd >= 0)
+			close(S.send.t[i].fd);
+	S.send.nt = 0;
+	S.send.msg = (struct chan_msg){m->channel, m->channel_len, m->message, m->message_len, "", 0};
+	if (!(S.send.prefix_len = chan_frame_prefix(S.send.prefix, &S.send.msg)))
 		return;
 	scan_targets();
 	queue_message(m->data, m->data_len);
@@ -1252,7 +1313,7 @@ static void bridge_publish(const struct received *r)
 
 	if (r->pid == (long)getpid())
 		return;
-	if (chan_broker_publish(&S.br, &r->m, S.br.id, &id) < 0 && !S.br.mc.dead)
+	if (chan_broker_publish(&S.broker.br, &r->m, S.broker.br.id, &id) < 0 && !S.broker.br.mc.dead)
 		cli_warn_errno(errno, "message on '%.*s' not forwarded to the broker", (int)r->m.channel_len,
 			       r->m.channel);
 }
@@ -1264,9 +1325,9 @@ static void bridge_packet(const struct mqtt_packet *p)
 	const char *why;
 
 	if (p->type == MQTT_SUBACK) {
-		int k = chan_broker_suback(&S.br, p, 0);
+		int k = chan_broker_suback(&S.broker.br, p, 0);
 		if (k < 0)
-			listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+			broker_listen_fail();
 		if (k > 0)
 			tell_ready();
 	}
@@ -1274,15 +1335,15 @@ static void bridge_packet(const struct mqtt_packet *p)
 		cli_warn("the broker refused a forwarded message: %s", mqtt_reason_text(MQTT_PUBACK, p->reason));
 	if (p->type != MQTT_PUBLISH)
 		return;
-	if (chan_broker_message(&S.br, p, &m, &origin, &why)) {
-		if (origin.len != strlen(S.br.id) || memcmp(origin.p, S.br.id, origin.len) != 0)
+	if (chan_broker_message(&S.broker.br, p, &m, &origin, &why)) {
+		if (origin.len != strlen(S.broker.br.id) || memcmp(origin.p, S.broker.br.id, origin.len) != 0)
 			bridge_deliver(&m);
 	} else if (why) {
 		cli_warn("dropped a message on topic '%.*s': %s", (int)p->topic.len, p->topic.p, why);
 	}
 	/* After local delivery, so that the broker's window paces us. */
 	if (p->qos)
-		mqtt_puback(&S.br.mc, p->id);
+		mqtt_puback(&S.broker.br.mc, p->id);
 }
 
 /* The bridge's loop: local datagrams go to the broker while its window has
@@ -1293,31 +1354,30 @@ static int bridge_loop(void)
 	struct pollfd pfd[3];
 	struct mqtt_packet p;
 	struct received r;
-	sigset_t oldmask;
-	int k;
+	int k, child;
 
-	listen_setup(&oldmask, 1);
+	listen_setup(1);
 	broker_connect(0, clock_deadline(S.timeout_ms == CLI_DUR_INF ? 30000 : S.timeout_ms), EXIT_FAIL);
-	if (chan_broker_subscribe(&S.br, S.pats, S.npat, MQTT_SUB_NO_LOCAL) < 0)
-		listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+	if (chan_broker_subscribe(&S.broker.br, S.listen.pats, S.listen.npat, MQTT_SUB_NO_LOCAL) < 0)
+		broker_listen_fail();
 	for (;;) {
-		int room = mqtt_can_publish(&S.br.mc);
-		pfd[0] = (struct pollfd){.fd = S.br.mc.fd, .events = mqtt_events(&S.br.mc)};
-		pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
-		pfd[2] = (struct pollfd){.fd = room ? S.sock : -1, .events = POLLIN};
-		if (poll(pfd, 3, clock_poll_ms(mqtt_timer(&S.br.mc))) < 0 && errno != EINTR)
-			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
-		if (pfd[1].revents)
-			listen_exit(EXIT_OK);
-		while (mqtt_can_publish(&S.br.mc) && (k = receive(&r)) != 0)
+		int room = mqtt_can_publish(&S.broker.br.mc);
+		pfd[0] = (struct pollfd){.fd = S.broker.br.mc.fd, .events = mqtt_events(&S.broker.br.mc)};
+		pfd[1] = (struct pollfd){.fd = S.listen.sigfd, .events = POLLIN};
+		pfd[2] = (struct pollfd){.fd = room ? S.listen.sock : -1, .events = POLLIN};
+		if (poll(pfd, 3, clock_poll_ms(mqtt_timer(&S.broker.br.mc))) < 0 && errno != EINTR)
+			poll_failed();
+		if (pfd[1].revents && sigev_take(S.listen.sigfd, &child))
+			stop_listening();
+		while (mqtt_can_publish(&S.broker.br.mc) && (k = receive(&r)) != 0)
 			if (k > 0)
 				bridge_publish(&r);
-		mqtt_io(&S.br.mc);
-		while ((k = mqtt_next(&S.br.mc, &p)) > 0)
+		mqtt_io(&S.broker.br.mc);
+		while ((k = mqtt_next(&S.broker.br.mc, &p)) > 0)
 			bridge_packet(&p);
 		if (k < 0) {
-			S.broker_open = 0;
-			listen_exit((cli_warn("%s", S.br.mc.err), EXIT_FAIL));
+			S.broker.open = 0;
+			broker_listen_fail();
 		}
 	}
 }
@@ -1332,19 +1392,19 @@ static int bridge_main(int argc, char **argv)
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
-		case OPT_READY: S.ready_file = arg; break;
-		case OPT_BROKER: S.broker_text = arg; break;
+		case OPT_READY: S.listen.ready_file = arg; break;
+		case OPT_BROKER: S.broker.text = arg; break;
 		}
 	}
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
-	S.pats = argv + c.ind;
-	S.npat = argc - c.ind;
-	for (int i = 0; i < S.npat; i++)
-		check_name("pattern", S.pats[i]);
+	S.listen.pats = argv + c.ind;
+	S.listen.npat = argc - c.ind;
+	for (int i = 0; i < S.listen.npat; i++)
+		check_name("pattern", S.listen.pats[i]);
 	if (!use_broker())
 		cli_usage_error("a broker is needed: --broker URL or $IPCBOX_BROKER");
-	for (int i = 0; i < S.npat; i++)
-		check_broker_name("pattern", S.pats[i], 1);
+	for (int i = 0; i < S.listen.npat; i++)
+		check_broker_name("pattern", S.listen.pats[i], 1);
 	return bridge_loop();
 }
 
@@ -1358,8 +1418,8 @@ static void complete_channels(void)
 	if (chan_dir_open(&S.dir, err, sizeof err) < 0 || chan_dir_scan(&S.dir, &regs, &n) < 0)
 		return;
 	tally(regs, n);
-	for (size_t i = 0; i < S.nrows; i++)
-		printf("%.*s\n", (int)S.rows[i].len, S.rows[i].pat);
+	for (size_t i = 0; i < S.list.nrows; i++)
+		printf("%.*s\n", (int)S.list.rows[i].len, S.list.rows[i].pat);
 	free(regs);
 }
 
