@@ -485,7 +485,9 @@ static int send_main(int argc, char **argv)
 			cli_usage_error("--drop and --broker cannot be combined (the broker queues for its subscribers)");
 		check_broker_name("channel", argv[c.ind], 1);
 		check_broker_name("message name", argv[c.ind + 1], 0);
-		return broker_send(data, len);
+		key = broker_send(data, len);
+		free(data);
+		return key;
 	}
 	open_dir();
 	scan_targets();
