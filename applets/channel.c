@@ -707,6 +707,7 @@ static int receive(struct received *r)
 		    cm->cmsg_len == CMSG_LEN(sizeof cred))
 			memcpy(&cred, CMSG_DATA(cm), sizeof cred);
 	r->pid = cred.pid;
+	r->remote = 0;
 	r->uid = cred.uid;
 	if (cred.uid != getuid()) {
 		cli_warn("dropped a message from uid %d (pid %ld): not ours", (int)cred.uid, (long)cred.pid);

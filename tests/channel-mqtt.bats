@@ -187,6 +187,20 @@ last"
 	assert_one_line_error channel-send
 }
 
+@test "broker: a message the broker refuses (PUBACK reason code) makes channel-send exit 1, saying how many and why" {
+	start_broker "message_size_limit 10"
+	run --separate-stderr ipc channel-send -v --broker "$BROKER/ipc" ch 'm()' 'more than ten bytes'
+	assert_status 1
+	assert_output "not acknowledged by the broker"
+	assert_one_line_error channel-send
+	[ "$stderr" = "ipcbox channel-send: 1 of 1 message not acknowledged: the broker answered Packet too large" ]
+	printf 'short\nmuch longer than ten\nok\n' >"$T/in"
+	run --separate-stderr ipc channel-send -l -v --broker "$BROKER/ipc" ch 'm()' <"$T/in"
+	assert_status 1
+	assert_output "3 messages, acknowledged by the broker: 2"
+	[ "$stderr" = "ipcbox channel-send: 1 of 3 messages not acknowledged: the broker answered Packet too large" ]
+}
+
 @test "broker: killed mid-stream: exit 1, one line counting the messages not acknowledged" {
 	start_broker "log_type all"
 	listen l7 -c 3 --broker "$BROKER/ipc" s
