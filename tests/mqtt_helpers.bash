@@ -32,7 +32,8 @@ start_broker() {
 			for line in "$@"; do echo "$line"; done
 			case " $* " in *password_file*) ;; *) echo "allow_anonymous true" ;; esac
 		} >"$conf"
-		bg mosquitto -c "$conf" 2>>"$T/mosquitto.err"
+		# The broker outlives the commands of its test: a longer bound.
+		TMO=$((TMO * 6)) bg mosquitto -c "$conf" 2>>"$T/mosquitto.err"
 		BROKER_BG=$BG_PID
 		deadline=$((SECONDS + TMO))
 		while kill -0 "$BROKER_BG" 2>/dev/null && ! broker_up "$BROKER_PORT" && ((SECONDS < deadline)); do
