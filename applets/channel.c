@@ -13,6 +13,7 @@
  * listener who sent each datagram (SCM_CREDENTIALS); messages from another
  * uid are dropped. */
 #include "applets.h"
+#include "../lib/channel/broker.h"
 #include "../lib/channel/dir.h"
 #include "../lib/clock.h"
 #include "../lib/channel/frame.h"
@@ -46,6 +47,7 @@ enum {
 	OPT_DROP = OPT_LONG_ONLY,
 	OPT_JSON,
 	OPT_READY,
+	OPT_BROKER,
 };
 
 enum { T_OK, T_FAILED, T_DEAD };
@@ -80,13 +82,14 @@ struct row {
 	long pids[64];
 };
 
-/* The state: what every verb shares, then each verb's own (one at a time,
- * as toybox's GLOBALS union). */
+/* The state: what every verb shares, then each verb's own, as toybox's
+ * GLOBALS; not a union, because channel-bridge is a listener and a sender
+ * at once. */
 static struct {
 	struct chan_dir dir;
 	int64_t timeout_ms;
 	int verbose;
-	union {
+	struct {
 		struct { /* channel-send */
 			int lines, drop;
 			struct chan_msg msg;
@@ -114,8 +117,24 @@ static struct {
 			struct row *rows;
 			size_t nrows;
 		} list;
+		struct { /* --broker (lib/channel/broker.h), channel-bridge */
+			const char *text;
+			struct chan_broker_url url;
+			struct chan_broker br;
+			int open;
+			uint64_t acked, refused;
+			uint8_t refused_reason;
+			int64_t last_progress;
+		} broker;
 	};
 } S = {.timeout_ms = 5000};
+
+static int use_broker(void);
+static void check_broker_name(const char *what, const char *s, int topic);
+static int broker_send(const char *data, size_t len);
+static int broker_listen(void);
+static int broker_registered(const char *channel);
+static int channel_bridge_main(int argc, char **argv);
 
 static void open_dir(void)
 {
@@ -142,7 +161,8 @@ static void target_add(const struct chan_reg *r)
 {
 	struct target *t;
 
-	if (!chan_reg_matches(r, S.send.msg.channel, S.send.msg.channel_len))
+	/* channel-bridge is registered too: it never delivers to itself. */
+	if (!chan_reg_matches(r, S.send.msg.channel, S.send.msg.channel_len) || strcmp(r->id, S.listen.id) == 0)
 		return;
 	for (size_t i = 0; i < S.send.nt; i++)
 		if (strcmp(S.send.t[i].id, r->id) == 0)
@@ -446,6 +466,7 @@ static int channel_send_main(int argc, char **argv)
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
 		case OPT_DROP: S.send.drop = 1; break;
+		case OPT_BROKER: S.broker.text = arg; break;
 		}
 	}
 	cli_operands(&c, 2, -1);
@@ -459,6 +480,15 @@ static int channel_send_main(int argc, char **argv)
 	if (!S.send.lines)
 		data = send_data(argv + c.ind + 2, argc - c.ind - 2, &len);
 	signal(SIGPIPE, SIG_IGN);
+	if (use_broker()) {
+		if (S.send.drop)
+			cli_usage_error("--drop and --broker cannot be combined (the broker queues for its subscribers)");
+		check_broker_name("channel", argv[c.ind], 1);
+		check_broker_name("message name", argv[c.ind + 1], 0);
+		key = broker_send(data, len);
+		free(data);
+		return key;
+	}
 	open_dir();
 	scan_targets();
 	if (S.send.lines) {
@@ -479,6 +509,8 @@ struct received {
 	long pid;
 	unsigned uid;
 	struct timespec time;
+	/* From a broker: no pid or uid is known. */
+	int remote;
 };
 
 /* Remove our entries; called on every way out of a listener. */
@@ -496,6 +528,8 @@ static noreturn void listen_exit(int status)
 	int err = fflush(stdout) != 0 ? errno : 0;
 
 	unregister();
+	if (S.broker.open)
+		chan_broker_leave(&S.broker.br, clock_deadline(2000));
 	if (err && err != EPIPE)
 		cli_die_errno(EXIT_FAIL, err, "write standard output");
 	exit(status);
@@ -544,8 +578,8 @@ static void print_format(const struct received *r)
 		case 'c': fwrite(r->m.channel, 1, r->m.channel_len, stdout); break;
 		case 'm': fwrite(r->m.message, 1, r->m.message_len, stdout); break;
 		case 'd': fwrite(r->m.data, 1, r->m.data_len, stdout); break;
-		case 'p': printf("%ld", r->pid); break;
-		case 'u': printf("%u", r->uid); break;
+		case 'p': r->remote ? (void)putchar('-') : (void)printf("%ld", r->pid); break;
+		case 'u': r->remote ? (void)putchar('-') : (void)printf("%u", r->uid); break;
 		case 't': print_time(&r->time); break;
 		default: putchar('%'); break;
 		}
@@ -560,7 +594,10 @@ static void print_json(const struct received *r)
 	json_string(stdout, r->m.message, r->m.message_len);
 	fputs(",\"data\":", stdout);
 	json_string(stdout, r->m.data, r->m.data_len);
-	printf(",\"pid\":%ld,\"uid\":%u,\"time\":", r->pid, r->uid);
+	if (r->remote)
+		fputs(",\"pid\":null,\"uid\":null,\"time\":", stdout);
+	else
+		printf(",\"pid\":%ld,\"uid\":%u,\"time\":", r->pid, r->uid);
 	print_time(&r->time);
 	putchar('}');
 }
@@ -670,6 +707,7 @@ static int receive(struct received *r)
 		    cm->cmsg_len == CMSG_LEN(sizeof cred))
 			memcpy(&cred, CMSG_DATA(cm), sizeof cred);
 	r->pid = cred.pid;
+	r->remote = 0;
 	r->uid = cred.uid;
 	if (cred.uid != getuid()) {
 		cli_warn("dropped a message from uid %d (pid %ld): not ours", (int)cred.uid, (long)cred.pid);
@@ -691,25 +729,31 @@ matched:
 	return 1;
 }
 
-/* Register, tell --ready-file, and turn SIGINT/SIGTERM/SIGHUP into a
- * descriptor (sigev; SIGPIPE ignored). */
-static void listen_setup(void)
+/* Write our pid to --ready-file, if asked: we are registered. */
+static void tell_ready(void)
+{
+	char line[32];
+	int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+
+	if (S.listen.ready_file && io_write_file_atomic(S.listen.ready_file, line, (size_t)len) < 0) {
+		cli_warn_errno(errno, "write %s", S.listen.ready_file);
+		listen_exit(EXIT_FAIL);
+	}
+}
+
+/* Turn SIGINT/SIGTERM/SIGHUP into a descriptor (sigev; SIGPIPE ignored),
+ * and register in the directory unless over a broker (local 0). */
+static void listen_setup(int local)
 {
 	S.listen.sock = S.listen.sigfd = -1;
 	if ((S.listen.sigfd = sigev_open(0)) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	if (!(S.listen.rbuf = malloc(CHAN_FRAME_MAX + 1)))
 		cli_die_errno(EXIT_FAIL, errno, "out of memory");
-	open_dir();
-	if ((S.listen.sock = chan_dir_register(&S.dir, S.listen.pats, S.listen.npat, S.listen.id)) < 0)
-		cli_die_errno(EXIT_FAIL, errno, "register in %s", S.dir.path);
-	if (S.listen.ready_file) {
-		char line[32];
-		int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
-		if (io_write_file_atomic(S.listen.ready_file, line, (size_t)len) < 0) {
-			cli_warn_errno(errno, "write %s", S.listen.ready_file);
-			listen_exit(EXIT_FAIL);
-		}
+	if (local) {
+		open_dir();
+		if ((S.listen.sock = chan_dir_register(&S.dir, S.listen.pats, S.listen.npat, S.listen.id)) < 0)
+			cli_die_errno(EXIT_FAIL, errno, "register in %s", S.dir.path);
 	}
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
@@ -725,7 +769,8 @@ static int listen_loop(void)
 	int64_t deadline;
 	int n, child;
 
-	listen_setup();
+	listen_setup(1);
+	tell_ready();
 	deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
 	pfd[0] = (struct pollfd){.fd = S.listen.sock, .events = POLLIN};
 	pfd[1] = (struct pollfd){.fd = S.listen.sigfd, .events = POLLIN};
@@ -780,6 +825,7 @@ static int channel_listen_main(int argc, char **argv)
 		case 'e': S.listen.exec = arg; break;
 		case OPT_JSON: S.listen.json = 1; break;
 		case OPT_READY: S.listen.ready_file = arg; break;
+		case OPT_BROKER: S.broker.text = arg; break;
 		}
 	}
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
@@ -795,6 +841,11 @@ static int channel_listen_main(int argc, char **argv)
 	S.listen.npat = argc - c.ind;
 	for (int i = 0; i < S.listen.npat; i++)
 		check_name("pattern", S.listen.pats[i]);
+	if (use_broker()) {
+		for (int i = 0; i < S.listen.npat; i++)
+			check_broker_name("pattern", S.listen.pats[i], 1);
+		return broker_listen();
+	}
 	return listen_loop();
 }
 
@@ -810,6 +861,7 @@ static int channel_wait_main(int argc, char **argv)
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case OPT_READY: S.listen.ready_file = arg; break;
+		case OPT_BROKER: S.broker.text = arg; break;
 		}
 	}
 	cli_operands(&c, 1, 2);
@@ -820,6 +872,10 @@ static int channel_wait_main(int argc, char **argv)
 	if (S.listen.want_message && strlen(S.listen.want_message) > CHAN_MESSAGE_MAX)
 		cli_usage_error("invalid message name '%s': longer than 255 bytes", S.listen.want_message);
 	S.listen.count = 1;
+	if (use_broker()) {
+		check_broker_name("pattern", S.listen.pats[0], 1);
+		return broker_listen();
+	}
 	return listen_loop();
 }
 
@@ -920,19 +976,439 @@ static int channel_registered_main(int argc, char **argv)
 	struct cli c;
 	char *arg;
 	size_t n;
-	int found = 0;
+	int found = 0, key;
 
 	cli_begin(&c, argc, argv);
-	while (cli_next(&c, &arg) != -1)
-		;
+	while ((key = cli_next(&c, &arg)) != -1) {
+		switch (key) {
+		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
+		case OPT_BROKER: S.broker.text = arg; break;
+		}
+	}
 	cli_operands(&c, 1, 1);
 	check_name("channel", argv[c.ind]);
+	if (use_broker()) {
+		check_broker_name("channel", argv[c.ind], 1);
+		return broker_registered(argv[c.ind]);
+	}
 	open_dir();
 	regs = live_regs(&n);
 	for (size_t i = 0; i < n && !found; i++)
 		found = chan_reg_matches(&regs[i], argv[c.ind], strlen(argv[c.ind]));
 	free(regs);
 	return found ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ---- over an MQTT broker (--broker, lib/channel/broker.h) ----------------- */
+
+/* The broker URL from --broker, else $IPCBOX_BROKER; 0 if neither is set
+ * (the local directory is used). */
+static int use_broker(void)
+{
+	const char *why;
+
+	if (!S.broker.text)
+		S.broker.text = getenv("IPCBOX_BROKER");
+	if (!S.broker.text || !*S.broker.text)
+		return 0;
+	if (chan_broker_url_parse(S.broker.text, &S.broker.url, &why) < 0)
+		cli_usage_error("invalid broker URL '%s': %s", S.broker.text, why);
+	return 1;
+}
+
+/* A channel, pattern or message name the broker would refuse is refused
+ * here, before connecting. */
+static void check_broker_name(const char *what, const char *s, int topic)
+{
+	const char *why = topic ? chan_broker_name_check(s, strlen(s)) : mqtt_utf8_check(s, strlen(s), 1);
+
+	if (why)
+		cli_usage_error("invalid %s for a broker: %s", what, why);
+}
+
+static void broker_connect(int presence, int64_t deadline, int timeout_status)
+{
+	if (chan_broker_open(&S.broker.br, &S.broker.url, presence, deadline) < 0)
+		cli_die(errno == ETIMEDOUT ? timeout_status : EXIT_FAIL, "%s", S.broker.br.mc.err);
+	S.broker.open = 1;
+}
+
+/* What channel-send -v prints over a broker. */
+static void broker_send_verbose(void)
+{
+	if (!S.verbose)
+		return;
+	if (S.send.lines)
+		printf("%llu messages, acknowledged by the broker: %llu\n", (unsigned long long)S.send.sent,
+		       (unsigned long long)S.broker.acked);
+	else
+		printf("%s by the broker\n", S.broker.acked ? "acknowledged" : "not acknowledged");
+	fflush(stdout);
+}
+
+/* The connection failed mid-stream: one line with what is unaccounted for. */
+static noreturn void broker_send_fail(const char *why)
+{
+	broker_send_verbose();
+	cli_die(EXIT_FAIL, "%s: %llu of %llu message%s not acknowledged", why,
+		(unsigned long long)(S.send.sent - S.broker.acked), (unsigned long long)S.send.sent, S.send.sent == 1 ? "" : "s");
+}
+
+/* Count the PUBACKs that have arrived. */
+static void broker_take_acks(void)
+{
+	struct mqtt_packet p;
+	int k;
+
+	while ((k = mqtt_next(&S.broker.br.mc, &p)) > 0) {
+		if (p.type != MQTT_PUBACK)
+			continue;
+		if (p.reason >= 0x80 && !S.broker.refused++)
+			S.broker.refused_reason = p.reason;
+		else if (p.reason < 0x80)
+			S.broker.acked++;
+		S.broker.last_progress = clock_now_ms();
+	}
+	if (k < 0)
+		broker_send_fail(S.broker.br.mc.err);
+}
+
+/* One wait of channel-send on the broker and, if in >= 0, on standard
+ * input too.  Returns 1 if standard input is readable.  With messages
+ * unacknowledged, --timeout bounds the wait for the next acknowledgement. */
+static int broker_send_step(int in)
+{
+	int64_t wait = mqtt_timer(&S.broker.br.mc), limit = CLOCK_NO_DEADLINE;
+	struct pollfd pfd[2] = {{.fd = S.broker.br.mc.fd, .events = mqtt_events(&S.broker.br.mc)}, {.fd = in, .events = POLLIN}};
+
+	if (S.broker.br.mc.inflight && S.timeout_ms != CLI_DUR_INF)
+		limit = S.broker.last_progress + S.timeout_ms;
+	if (limit >= 0 && (wait < 0 || limit < wait))
+		wait = limit;
+	if (poll(pfd, in >= 0 ? 2 : 1, clock_poll_ms(wait)) < 0 && errno != EINTR)
+		cli_die_errno(EXIT_FAIL, errno, "poll");
+	if (mqtt_io(&S.broker.br.mc) < 0)
+		broker_take_acks();
+	broker_take_acks();
+	if (S.broker.br.mc.dead)
+		broker_send_fail(S.broker.br.mc.err);
+	if (S.broker.br.mc.inflight && clock_expired(limit)) {
+		char why[96];
+		snprintf(why, sizeof why, "timed out after %lld ms waiting for the broker", (long long)S.timeout_ms);
+		broker_send_fail(why);
+	}
+	return in >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+/* Queue one message as a QoS 1 PUBLISH, waiting for room in the window. */
+static void broker_publish(const char *data, size_t len)
+{
+	struct chan_msg m = S.send.msg;
+	uint16_t id;
+
+	while (!mqtt_can_publish(&S.broker.br.mc))
+		broker_send_step(-1);
+	if (S.broker.br.mc.inflight == 0)
+		S.broker.last_progress = clock_now_ms();
+	m.data = data;
+	m.data_len = len;
+	if (chan_broker_publish(&S.broker.br, &m, NULL, &id) < 0 && errno == EMSGSIZE)
+		broker_send_fail("a message is larger than the broker's maximum packet size");
+	if (S.broker.br.mc.dead)
+		broker_send_fail(S.broker.br.mc.err);
+	S.send.sent++;
+}
+
+/* channel-send -l over a broker: one message per line, as many in flight
+ * as the broker's Receive Maximum allows; standard input is read only
+ * while there is room, so a slow broker slows the reader. */
+static void broker_send_lines(void)
+{
+	char *buf = malloc(LINE_BUF), *nl;
+	size_t have = 0, start = 0, end, lineno = 0;
+	int eof = 0;
+	ssize_t n;
+
+	if (!buf)
+		cli_die_errno(EXIT_FAIL, errno, "out of memory");
+	for (;;) {
+		while (start < have && mqtt_can_publish(&S.broker.br.mc)) {
+			nl = memchr(buf + start, '\n', have - start);
+			if (!nl && !eof)
+				break;
+			end = nl ? (size_t)(nl - buf) : have;
+			if (end - start > CHAN_DATA_MAX)
+				break;
+			lineno++;
+			broker_publish(buf + start, end - start);
+			start = nl ? end + 1 : have;
+		}
+		if (eof && start == have)
+			break;
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		start = 0;
+		/* The line at the start is too long if it has no newline where one
+		 * should be, or if the buffer is full without one. */
+		nl = memchr(buf, '\n', have < CHAN_DATA_MAX + 1 ? have : CHAN_DATA_MAX + 1);
+		if (!nl && have > CHAN_DATA_MAX)
+			cli_die(EXIT_USAGE, "line %zu: longer than the %d-byte message limit", lineno + 1, CHAN_DATA_MAX);
+		if (!broker_send_step(!eof && have < LINE_BUF && mqtt_can_publish(&S.broker.br.mc) ? 0 : -1))
+			continue;
+		n = read(0, buf + have, LINE_BUF - have);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			cli_die_errno(EXIT_FAIL, errno, "read standard input");
+		if (n == 0)
+			eof = 1;
+		if (n > 0)
+			have += (size_t)n;
+	}
+	free(buf);
+}
+
+/* channel-send --broker: connect, publish, wait for every PUBACK. */
+static int broker_send(const char *data, size_t len)
+{
+	broker_connect(0, clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms), EXIT_FAIL);
+	S.broker.last_progress = clock_now_ms();
+	if (S.send.lines)
+		broker_send_lines();
+	else
+		broker_publish(data, len);
+	while (S.broker.acked + S.broker.refused < S.send.sent)
+		broker_send_step(-1);
+	mqtt_close(&S.broker.br.mc, 0, clock_deadline(2000));
+	broker_send_verbose();
+	if (S.broker.refused)
+		cli_warn("%llu of %llu message%s not acknowledged: the broker answered %s", (unsigned long long)S.broker.refused,
+			 (unsigned long long)S.send.sent, S.send.sent == 1 ? "" : "s",
+			 mqtt_reason_text(MQTT_PUBACK, S.broker.refused_reason));
+	return S.broker.refused ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The broker connection failed: say why (one line), leave, exit 1. */
+static noreturn void broker_listen_fail(void)
+{
+	cli_warn("%s", S.broker.br.mc.err);
+	listen_exit(EXIT_FAIL);
+}
+
+static noreturn void poll_failed(void)
+{
+	cli_warn_errno(errno, "poll");
+	listen_exit(EXIT_FAIL);
+}
+
+/* A packet for a listener over a broker. */
+static void broker_listen_packet(const struct mqtt_packet *p, uint64_t *got)
+{
+	struct received r = {.pid = 0, .uid = (unsigned)-1, .remote = 1};
+	const char *why;
+	int k;
+
+	if (p->type == MQTT_SUBACK && chan_broker_suback(&S.broker.br, p, 1) < 0)
+		broker_listen_fail();
+	if (p->type == MQTT_PUBACK && chan_broker_puback(&S.broker.br, p))
+		tell_ready();
+	if (p->type != MQTT_PUBLISH)
+		return;
+	k = chan_broker_message(&S.broker.br, p, &r.m, NULL, &why);
+	if (!k && why)
+		cli_warn("dropped a message on topic '%.*s': %s", (int)p->topic.len, p->topic.p, why);
+	if (k && S.listen.want_message &&
+	    (r.m.message_len != strlen(S.listen.want_message) || memcmp(r.m.message, S.listen.want_message, r.m.message_len)))
+		k = 0;
+	if (k) {
+		clock_gettime(CLOCK_REALTIME, &r.time);
+		output(&r);
+	}
+	/* Acknowledged once handled: the broker resends nothing (no session),
+	 * but its window advances. */
+	if (p->qos)
+		mqtt_puback(&S.broker.br.mc, p->id);
+	if (k && S.listen.count && ++*got == S.listen.count)
+		listen_exit(S.listen.exec ? S.listen.last_status : EXIT_OK);
+}
+
+/* channel-listen and channel-wait --broker: subscribe, announce presence,
+ * then print each message as the local listener does. */
+static int broker_listen(void)
+{
+	int64_t deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
+	struct pollfd pfd[2];
+	struct mqtt_packet p;
+	uint64_t got = 0;
+	int k, child;
+
+	listen_setup(0);
+	broker_connect(1, deadline, EXIT_TIMEOUT);
+	if (chan_broker_subscribe(&S.broker.br, S.listen.pats, S.listen.npat, 0) < 0)
+		broker_listen_fail();
+	for (;;) {
+		int64_t wait = mqtt_timer(&S.broker.br.mc);
+		if (deadline >= 0 && (wait < 0 || deadline < wait))
+			wait = deadline;
+		pfd[0] = (struct pollfd){.fd = S.broker.br.mc.fd, .events = mqtt_events(&S.broker.br.mc)};
+		pfd[1] = (struct pollfd){.fd = S.listen.sigfd, .events = POLLIN};
+		if (poll(pfd, 2, clock_poll_ms(wait)) < 0 && errno != EINTR)
+			poll_failed();
+		if (pfd[1].revents && sigev_take(S.listen.sigfd, &child))
+			stop_listening();
+		if (clock_expired(deadline))
+			listen_exit(EXIT_TIMEOUT);
+		mqtt_io(&S.broker.br.mc);
+		while ((k = mqtt_next(&S.broker.br.mc, &p)) > 0)
+			broker_listen_packet(&p, &got);
+		if (k < 0) {
+			S.broker.open = 0;
+			broker_listen_fail();
+		}
+		if (fflush(stdout) != 0 && errno == EPIPE)
+			listen_exit(EXIT_OK);
+		if (ferror(stdout) && *sigev_stop_flag())
+			stop_listening();
+		if (ferror(stdout)) {
+			cli_warn_errno(errno, "write standard output");
+			listen_exit(EXIT_FAIL);
+		}
+	}
+}
+
+/* channel-registered --broker: is a listener's presence announcing a
+ * pattern that matches the channel? */
+static int broker_registered(const char *channel)
+{
+	int64_t deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
+	int k;
+
+	broker_connect(0, deadline, EXIT_TIMEOUT);
+	k = chan_broker_registered(&S.broker.br, channel, deadline);
+	if (k < 0)
+		cli_die(errno == ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAIL, "%s", S.broker.br.mc.err);
+	mqtt_close(&S.broker.br.mc, 0, clock_deadline(2000));
+	return k ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ---- channel-bridge ---------------------------------------------------------- */
+
+/* A message from the broker, to every local listener it matches but the
+ * bridge itself, as channel-send delivers it. */
+static void bridge_deliver(const struct chan_msg *m)
+{
+	for (size_t i = 0; i < S.send.nt; i++)
+		if (S.send.t[i].fd >= 0)
+			close(S.send.t[i].fd);
+	S.send.nt = 0;
+	S.send.msg = (struct chan_msg){m->channel, m->channel_len, m->message, m->message_len, "", 0};
+	if (!(S.send.prefix_len = chan_frame_prefix(S.send.prefix, &S.send.msg)))
+		return;
+	scan_targets();
+	queue_message(m->data, m->data_len);
+	deliver_batch();
+}
+
+/* A local message for the broker, marked with our origin.  Our own
+ * deliveries never reach our socket (we skip ourselves), but a message
+ * sent by this process is dropped all the same. */
+static void bridge_publish(const struct received *r)
+{
+	uint16_t id;
+
+	if (r->pid == (long)getpid())
+		return;
+	if (chan_broker_publish(&S.broker.br, &r->m, S.broker.br.id, &id) < 0 && !S.broker.br.mc.dead)
+		cli_warn_errno(errno, "message on '%.*s' not forwarded to the broker", (int)r->m.channel_len,
+			       r->m.channel);
+}
+
+static void bridge_packet(const struct mqtt_packet *p)
+{
+	struct mqtt_str origin;
+	struct chan_msg m;
+	const char *why;
+
+	if (p->type == MQTT_SUBACK) {
+		int k = chan_broker_suback(&S.broker.br, p, 0);
+		if (k < 0)
+			broker_listen_fail();
+		if (k > 0)
+			tell_ready();
+	}
+	if (p->type == MQTT_PUBACK && p->reason >= 0x80)
+		cli_warn("the broker refused a forwarded message: %s", mqtt_reason_text(MQTT_PUBACK, p->reason));
+	if (p->type != MQTT_PUBLISH)
+		return;
+	if (chan_broker_message(&S.broker.br, p, &m, &origin, &why)) {
+		if (origin.len != strlen(S.broker.br.id) || memcmp(origin.p, S.broker.br.id, origin.len) != 0)
+			bridge_deliver(&m);
+	} else if (why) {
+		cli_warn("dropped a message on topic '%.*s': %s", (int)p->topic.len, p->topic.p, why);
+	}
+	/* After local delivery, so that the broker's window paces us. */
+	if (p->qos)
+		mqtt_puback(&S.broker.br.mc, p->id);
+}
+
+/* The bridge's loop: local datagrams go to the broker while its window has
+ * room (otherwise they wait in our socket, and local senders feel it);
+ * broker messages go to the local listeners. */
+static int bridge_loop(void)
+{
+	struct pollfd pfd[3];
+	struct mqtt_packet p;
+	struct received r;
+	int k, child;
+
+	listen_setup(1);
+	broker_connect(0, clock_deadline(S.timeout_ms == CLI_DUR_INF ? 30000 : S.timeout_ms), EXIT_FAIL);
+	if (chan_broker_subscribe(&S.broker.br, S.listen.pats, S.listen.npat, MQTT_SUB_NO_LOCAL) < 0)
+		broker_listen_fail();
+	for (;;) {
+		int room = mqtt_can_publish(&S.broker.br.mc);
+		pfd[0] = (struct pollfd){.fd = S.broker.br.mc.fd, .events = mqtt_events(&S.broker.br.mc)};
+		pfd[1] = (struct pollfd){.fd = S.listen.sigfd, .events = POLLIN};
+		pfd[2] = (struct pollfd){.fd = room ? S.listen.sock : -1, .events = POLLIN};
+		if (poll(pfd, 3, clock_poll_ms(mqtt_timer(&S.broker.br.mc))) < 0 && errno != EINTR)
+			poll_failed();
+		if (pfd[1].revents && sigev_take(S.listen.sigfd, &child))
+			stop_listening();
+		while (mqtt_can_publish(&S.broker.br.mc) && (k = receive(&r)) != 0)
+			if (k > 0)
+				bridge_publish(&r);
+		mqtt_io(&S.broker.br.mc);
+		while ((k = mqtt_next(&S.broker.br.mc, &p)) > 0)
+			bridge_packet(&p);
+		if (k < 0) {
+			S.broker.open = 0;
+			broker_listen_fail();
+		}
+	}
+}
+
+static int channel_bridge_main(int argc, char **argv)
+{
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		switch (key) {
+		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
+		case OPT_READY: S.listen.ready_file = arg; break;
+		case OPT_BROKER: S.broker.text = arg; break;
+		}
+	}
+	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
+	S.listen.pats = argv + c.ind;
+	S.listen.npat = argc - c.ind;
+	for (int i = 0; i < S.listen.npat; i++)
+		check_name("pattern", S.listen.pats[i]);
+	if (!use_broker())
+		cli_usage_error("a broker is needed: --broker URL or $IPCBOX_BROKER");
+	for (int i = 0; i < S.listen.npat; i++)
+		check_broker_name("pattern", S.listen.pats[i], 1);
+	return bridge_loop();
 }
 
 /* Completion: the patterns listeners are registered with, quietly. */
@@ -957,6 +1433,7 @@ static const struct opt send_opts[] = {
 	{'t', "timeout", "DURATION", "wait this long for a slow listener (default 5s; 0, inf)", NULL},
 	{OPT_DROP, "drop", NULL, "skip a listener whose queue is full instead of waiting", NULL},
 	{'v', "verbose", NULL, "say how many listeners received the message(s)", NULL},
+	{OPT_BROKER, "broker", "URL", "publish to an MQTT 5 broker, mqtt://[USER[:PASS]@]HOST[:PORT][/PREFIX]", NULL},
 	{0},
 };
 
@@ -969,12 +1446,27 @@ static const struct opt listen_opts[] = {
 	{'0', "null", NULL, "end each message with NUL instead of newline", NULL},
 	{'e', "exec", "CMD", "run /bin/sh -c CMD per message, data on its stdin", NULL},
 	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once registered", "file"},
+	{OPT_BROKER, "broker", "URL", "subscribe at an MQTT 5 broker instead of the local directory", NULL},
 	{0},
 };
 
 static const struct opt wait_opts[] = {
 	{'t', "timeout", "DURATION", "exit 124 when this has passed (default inf)", NULL},
 	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once registered", "file"},
+	{OPT_BROKER, "broker", "URL", "subscribe at an MQTT 5 broker instead of the local directory", NULL},
+	{0},
+};
+
+static const struct opt bridge_opts[] = {
+	{'t', "timeout", "DURATION", "wait this long for a slow local listener (default 5s; 0, inf)", NULL},
+	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once joined both ways", "file"},
+	{OPT_BROKER, "broker", "URL", "the MQTT 5 broker to join (or $IPCBOX_BROKER)", NULL},
+	{0},
+};
+
+static const struct opt registered_opts[] = {
+	{'t', "timeout", "DURATION", "with --broker: exit 124 when this has passed (default 5s)", NULL},
+	{OPT_BROKER, "broker", "URL", "ask an MQTT 5 broker for the listeners' presence", NULL},
 	{0},
 };
 
@@ -983,18 +1475,19 @@ static const struct opt list_opts[] = {
 	{0},
 };
 
-static const struct opt no_opts[] = {{0}};
 
 const struct applet channel_applets[] = {
-	{"channel-send", channel_send_main, "[-l] [-v] [-t DURATION] [--drop] CHANNEL MESSAGE [DATA]...",
+	{"channel-send", channel_send_main, "[-l] [-v] [-t DURATION] [--drop | --broker URL] CHANNEL MESSAGE [DATA]...",
 	 "send a message to every listener on a channel", send_opts, complete_channels},
-	{"channel-listen", channel_listen_main, "[-c COUNT] [-t DURATION] [-v|--json|-F FORMAT|-e CMD] [-0] PATTERN...",
+	{"channel-listen", channel_listen_main, "[-c COUNT] [-t DURATION] [-v|--json|-F FORMAT|-e CMD] [-0] [--broker URL] PATTERN...",
 	 "print the messages sent to the channels matching the patterns", listen_opts, complete_channels},
-	{"channel-wait", channel_wait_main, "[-t DURATION] PATTERN [MESSAGE]", "wait for one message and print its data",
+	{"channel-wait", channel_wait_main, "[-t DURATION] [--broker URL] PATTERN [MESSAGE]", "wait for one message and print its data",
 	 wait_opts, complete_channels},
 	{"channel-list", channel_list_main, "[--json]", "list the registered patterns and their listener counts", list_opts,
 	 NULL},
-	{"channel-registered", channel_registered_main, "CHANNEL", "exit 0 if a live listener is registered for CHANNEL",
-	 no_opts, complete_channels},
+	{"channel-registered", channel_registered_main, "[--broker URL [-t DURATION]] CHANNEL",
+	 "exit 0 if a live listener is registered for CHANNEL", registered_opts, complete_channels},
+	{"channel-bridge", channel_bridge_main, "--broker URL [-t DURATION] [--ready-file FILE] PATTERN...",
+	 "join the local channels matching the patterns to an MQTT broker, both ways", bridge_opts, complete_channels},
 	{0},
 };

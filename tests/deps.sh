@@ -21,6 +21,10 @@ qtpaths qtbase5-dev-tools
 g++ g++
 pkg-config pkgconf
 xxd xxd
+mosquitto mosquitto
+mosquitto_pub mosquitto-clients
+mosquitto_sub mosquitto-clients
+mosquitto_passwd mosquitto
 python3-dbus python3-dbus
 python3-gi python3-gi
 musl-gcc musl-tools
@@ -47,6 +51,7 @@ for_each() {
 			done ;;
 		qtpaths) [ -x /usr/lib/qt5/bin/moc ] && continue ;;
 		qt6) pkg-config --exists Qt6Core Qt6Network 2>/dev/null && continue ;;
+		mosquitto) { command -v mosquitto || [ -x /usr/sbin/mosquitto ]; } >/dev/null 2>&1 && continue ;;
 		*) command -v "$cmd" >/dev/null 2>&1 && continue ;;
 		esac
 		echo "$pkg"
