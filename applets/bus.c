@@ -271,16 +271,39 @@ static void send_msg(struct dbus_msg *m)
 		cli_die(EXIT_FAIL, "%s", err.msg);
 }
 
-/* After sending without a reply: a Ping to the bus, answered only once the
- * bus has handled everything we sent before it. */
-static void flush_bus(void)
+/* After sending sent (a signal, or a call flagged NO_REPLY_EXPECTED): know
+ * that the bus accepted it.  The bus handles one connection's messages in
+ * order and answers a refused message with an error even when no reply is
+ * expected, so one round trip to a driver method every policy allows (GetId;
+ * a Peer.Ping to the driver is refused by the system policy) is the
+ * barrier: an error for sent arrives before GetId's reply, or never. */
+static void flush_bus(const struct dbus_msg *sent)
 {
-	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, "org.freedesktop.DBus.Peer", "Ping");
-	struct dbus_msg reply;
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "GetId");
+	struct dbus_err err = {{0}};
+	struct dbus_msg r;
+	int rc;
 
-	call(&m, &reply);
-	fail_on_error(&reply);
-	dbus_msg_free(&reply);
+	m.flags |= DBUS_FLAG_NO_AUTO_START;
+	if (dbus_conn_send(&bus.conn, &m, &err) < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+	for (;;) {
+		rc = dbus_conn_recv(&bus.conn, &r, bus.deadline, &err);
+		if (rc == -2)
+			cli_die(EXIT_TIMEOUT, "the bus did not answer within the timeout");
+		if (rc < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		if (r.type == DBUS_ERROR && r.reply_serial == sent->serial)
+			fail_on_error(&r);
+		if ((r.type == DBUS_METHOD_RETURN || r.type == DBUS_ERROR) && r.reply_serial == m.serial) {
+			fail_on_error(&r);
+			dbus_msg_free(&r);
+			return;
+		}
+		if (dbus_conn_answer(&bus.conn, &r, bus.deadline, &err) < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		dbus_msg_free(&r);
+	}
 }
 
 /* A reply body in the chosen format, one line. */
@@ -305,7 +328,7 @@ static int call_or_send(struct dbus_msg *m, struct dbus_msg *reply)
 	if (bus.no_reply) {
 		m->flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
 		send_msg(m);
-		flush_bus();
+		flush_bus(m);
 		return 0;
 	}
 	call(m, reply);
@@ -342,7 +365,7 @@ static int emit_main(int argc, char **argv)
 	text_body(&m, 3);
 	connect_bus();
 	send_msg(&m);
-	flush_bus();
+	flush_bus(&m);
 	return 0;
 }
 
