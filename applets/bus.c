@@ -8,6 +8,7 @@
  *   bus-introspect DEST PATH [--xml]
  *   bus-tree       DEST
  *   bus-wait       NAME | --signal PATH INTERFACE SIGNAL
+ *   bus-listen     [MATCH_RULE]... [-c COUNT] [-v | --json | -F FORMAT] [-e CMD]
  *   bus-monitor    [MATCH_RULE]... [--json | --pcap FILE] [--count N]
  *   bus-serve      NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...
  *
@@ -27,10 +28,13 @@
 #include "../lib/spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -62,6 +66,9 @@ static struct {
 	int system, json, no_auto_start, no_reply, activatable, xml, signal;
 	int tree_count; /* objects bus-tree has visited */
 	const char *address, *dest, *pcap, *ready_file;
+	int verbose;                /* bus-listen -v */
+	const char *format, *exec;  /* bus-listen -F, -e */
+	int last_status;            /* of the last -e command */
 	uint64_t count;  /* bus-monitor --count, 0: no limit */
 	int timeout_set; /* --timeout given */
 	int64_t deadline; /* monotonic ms, -1: none */
@@ -118,6 +125,10 @@ static void options(int argc, char **argv, int min, int max)
 		case OPT_SIGNAL: bus.signal = 1; break;
 		case OPT_DEST: bus.dest = arg; break;
 		case OPT_PCAP: bus.pcap = arg; break;
+		case 'v': bus.verbose = 1; break;
+		case 'F': bus.format = arg; break;
+		case 'e': bus.exec = arg; break;
+		case 'c':
 		case OPT_COUNT: bus.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
 		case OPT_READY_FILE: bus.ready_file = arg; break;
 		}
@@ -1320,6 +1331,297 @@ static int monitor_main(int argc, char **argv)
 	return monitor_loop();
 }
 
+/* ---- bus-listen ----------------------------------------------------------- */
+
+/* Fill out[size] with the value of key in a rule check_rule has accepted;
+ * 1 if the key is there, 0 if not. */
+static int rule_value(const char *rule, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = rule; *p;) {
+		const char *k = p, *v, *end;
+		p = strchr(p, '=') + 1;
+		if (*p == '\'') {
+			v = p + 1;
+			end = strchr(v, '\'');
+			p = end + 1;
+		} else {
+			v = p;
+			end = p + strcspn(p, ",");
+			p = end;
+		}
+		if (*p == ',')
+			p++;
+		if ((size_t)(v - k) >= klen + 1 && strncmp(k, key, klen) == 0 && k[klen] == '=') {
+			snprintf(out, size, "%.*s", (int)(end - v), v);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A rule of bus-listen matches signals: type='signal' is added where the
+ * rule has no type, and a rule for another type is refused (exit 2). */
+static char *listen_rule(const char *rule)
+{
+	char type[64], *full;
+
+	check_rule(rule);
+	if (rule_value(rule, "type", type, sizeof type)) {
+		if (strcmp(type, "signal") != 0)
+			cli_usage_error("invalid match rule '%s': bus-listen receives signals only", rule);
+		return (char *)rule;
+	}
+	if (asprintf(&full, "type='signal'%s%s", *rule ? "," : "", rule) < 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	if (strlen(full) > MATCH_RULE_MAX)
+		cli_usage_error("match rule longer than %d bytes", MATCH_RULE_MAX);
+	return full;
+}
+
+/* Is "%x" or "\x" in a -F format one we know?  Checked before connecting. */
+static void listen_check_format(const char *f)
+{
+	for (const char *p = f; *p; p++) {
+		if (*p == '%' && (!p[1] || !strchr("spimgat%", p[1])))
+			cli_usage_error("invalid format '%s': unknown directive '%%%.1s'", f, p + 1);
+		if (*p == '\\' && (!p[1] || !strchr("nt\\", p[1])))
+			cli_usage_error("invalid format '%s': unknown escape '\\%.1s'", f, p + 1);
+		if (*p == '%' || *p == '\\')
+			p++;
+	}
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The arguments in terse text, without the leading signature (%a). */
+static void listen_print_args(const struct dbus_msg *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		cli_die(EXIT_FAIL, "out of memory");
+	dbus_print_terse(f, "", m->body, m->nbody);
+	if (fclose(f) != 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	fputs(len ? buf + 1 : "", stdout);
+	free(buf);
+}
+
+static void listen_print_format(const struct dbus_msg *m, const struct timeval *tv)
+{
+	for (const char *f = bus.format; *f; f++) {
+		if (*f == '\\') {
+			f++;
+			putchar(*f == 'n' ? '\n' : *f == 't' ? '\t' : '\\');
+			continue;
+		}
+		if (*f != '%') {
+			putchar(*f);
+			continue;
+		}
+		switch (*++f) {
+		case 's': fputs(or_empty(m->sender), stdout); break;
+		case 'p': fputs(or_empty(m->path), stdout); break;
+		case 'i': fputs(or_empty(m->interface), stdout); break;
+		case 'm': fputs(or_empty(m->member), stdout); break;
+		case 'g': fputs(or_empty(m->signature), stdout); break;
+		case 'a': listen_print_args(m); break;
+		case 't': printf("%lld.%06ld", (long long)tv->tv_sec, (long)tv->tv_usec); break;
+		default: putchar('%'); break;
+		}
+	}
+	putchar('\n');
+}
+
+/* {"time","sender","path","interface","member","serial","signature","data"}:
+ * data is the array bus-call --json prints under "data". */
+static void listen_print_json(const struct dbus_msg *m, const struct timeval *tv)
+{
+	printf("{\"time\":%lld.%06ld", (long long)tv->tv_sec, (long)tv->tv_usec);
+	json_field("sender", m->sender);
+	json_field("path", m->path);
+	json_field("interface", m->interface);
+	json_field("member", m->member);
+	printf(",\"serial\":%u", m->serial);
+	json_field("signature", or_empty(m->signature));
+	fputs(",\"data\":[", stdout);
+	for (uint32_t i = 0; i < m->nbody; i++) {
+		if (i)
+			putchar(',');
+		dbus_print_json_value(stdout, &m->body[i]);
+	}
+	fputs("]}\n", stdout);
+}
+
+/* The default line, "SENDER PATH INTERFACE.MEMBER ARGS"; -v puts the time
+ * and the serial in front. */
+static void listen_print_line(const struct dbus_msg *m, const struct timeval *tv)
+{
+	if (bus.verbose)
+		printf("%lld.%06ld %u ", (long long)tv->tv_sec, (long)tv->tv_usec, m->serial);
+	printf("%s %s %s.%s", or_empty(m->sender), m->path, m->interface, m->member);
+	if (m->nbody > 0) {
+		putchar(' ');
+		dbus_print_terse(stdout, m->signature, m->body, m->nbody);
+	}
+	putchar('\n');
+}
+
+/* -e CMD, the slot: /bin/sh -c CMD with the arguments as one line of terse
+ * text on its stdin and the signal in BUS_* variables; waited for, so that
+ * commands run one at a time in the order the signals came. */
+static void listen_run_slot(const struct dbus_msg *m)
+{
+	char *vars[6], *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	int p[2];
+	pid_t pid;
+
+	if (!f)
+		cli_die(EXIT_FAIL, "out of memory");
+	dbus_print_terse(f, or_empty(m->signature), m->body, m->nbody);
+	fputc('\n', f);
+	if (fclose(f) != 0 ||
+	    asprintf(&vars[0], "BUS_SENDER=%s", or_empty(m->sender)) < 0 ||
+	    asprintf(&vars[1], "BUS_PATH=%s", or_empty(m->path)) < 0 ||
+	    asprintf(&vars[2], "BUS_INTERFACE=%s", or_empty(m->interface)) < 0 ||
+	    asprintf(&vars[3], "BUS_MEMBER=%s", or_empty(m->member)) < 0 ||
+	    asprintf(&vars[4], "BUS_SIGNATURE=%s", or_empty(m->signature)) < 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	vars[5] = NULL;
+	fflush(stdout);
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = spawn_cmd_io(bus.exec, p[0], -1, vars)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "run '%s'", bus.exec);
+	close(p[0]);
+	/* A command that does not read its stdin is no error (EPIPE). */
+	if (io_write_all(p[1], line, len) < 0 && errno != EPIPE)
+		cli_warn_errno(errno, "write to '%s'", bus.exec);
+	close(p[1]);
+	bus.last_status = spawn_wait(pid);
+	for (int i = 0; i < 5; i++)
+		free(vars[i]);
+	free(line);
+}
+
+/* Flush what one signal produced; a closed pipe ends quietly. */
+static void listen_flush(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	if (errno == EPIPE)
+		_exit(EXIT_OK);
+	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write standard output");
+}
+
+static void listen_output(const struct dbus_msg *m)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	if (bus.exec)
+		listen_run_slot(m);
+	else if (bus.json)
+		listen_print_json(m, &tv);
+	else if (bus.format)
+		listen_print_format(m, &tv);
+	else
+		listen_print_line(m, &tv);
+	listen_flush();
+}
+
+/* Handle every message already received or readable now; 1 once --count
+ * signals have been handled. */
+static int listen_drain(uint64_t *seen)
+{
+	for (;;) {
+		struct dbus_err err = {{0}};
+		struct dbus_msg m;
+		int r = dbus_conn_recv(&bus.conn, &m, 0, &err); /* deadline 0: do not wait */
+		if (r == -2)
+			return 0;
+		if (r < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		if (m.type == DBUS_SIGNAL && !own_traffic(&m)) {
+			listen_output(&m);
+			++*seen;
+		} else if (dbus_conn_answer(&bus.conn, &m, bus.deadline, &err) < 0) {
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		}
+		dbus_msg_free(&m);
+		if (bus.count && *seen == bus.count)
+			return 1;
+	}
+}
+
+/* The poll loop: the bus and the signals (SIGINT, SIGTERM as events from a
+ * signalfd; they end listening with 0 between two signals). */
+static int listen_loop(int sigfd)
+{
+	int64_t deadline = bus.timeout_set ? bus.deadline : CLOCK_NO_DEADLINE;
+	uint64_t seen = 0;
+
+	for (;;) {
+		struct pollfd pfd[2] = {{bus.conn.fd, POLLIN, 0}, {sigfd, POLLIN, 0}};
+		int r;
+		if (listen_drain(&seen))
+			return bus.exec ? bus.last_status : EXIT_OK;
+		r = poll(pfd, 2, clock_poll_ms(deadline));
+		if (r < 0 && errno != EINTR)
+			cli_die_errno(EXIT_FAIL, errno, "poll");
+		if (pfd[1].revents)
+			return EXIT_OK;
+		if (r == 0 && clock_expired(deadline))
+			cli_die(EXIT_TIMEOUT, "timed out after %llu signals", (unsigned long long)seen);
+	}
+}
+
+static int listen_main(int argc, char **argv)
+{
+	char **rules;
+	int nrules, sigfd;
+	sigset_t mask;
+
+	options(argc, argv, 0, -1);
+	if (!!bus.json + !!bus.format + !!bus.exec + bus.verbose > 1)
+		cli_usage_error("-v, --json, -F and -e exclude each other");
+	if (bus.format)
+		listen_check_format(bus.format);
+	nrules = bus.nops ? bus.nops : 1;
+	rules = dbus_arena_alloc(bus.arena, sizeof *rules * (size_t)nrules);
+	for (int i = 0; i < nrules; i++)
+		rules[i] = listen_rule(bus.nops ? bus.ops[i] : "");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signalfd");
+	signal(SIGPIPE, SIG_IGN);
+	connect_bus();
+	for (int i = 0; i < nrules; i++) {
+		struct dbus_value arg = string_value(rules[i]);
+		struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "AddMatch"), reply;
+		m.signature = "s";
+		m.body = &arg;
+		m.nbody = 1;
+		call(&m, &reply);
+		rule_error(&reply);
+		dbus_msg_free(&reply);
+	}
+	if (bus.ready_file)
+		write_ready(bus.ready_file);
+	return listen_loop(sigfd);
+}
+
 /* ---- bus-serve ------------------------------------------------------------- */
 
 #define SERVE_OUTPUT_MAX (16u * 1024 * 1024)
@@ -1708,6 +2010,15 @@ static const struct opt monitor_opts[] = {
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once monitoring has begun", "file"},
 	{0}};
 
+static const struct opt listen_opts[] = {
+	O_BUS, {'j', "json", NULL, "print one JSON object per signal", NULL},
+	{'c', "count", "COUNT", "exit after COUNT signals (with -e: the last command's status)", NULL},
+	{'v', "verbose", NULL, "put the time and the serial in front of each line", NULL},
+	{'F', "format", "FORMAT", "print %s %p %i %m %g %a %t (sender, path, interface, member, signature, arguments, time)", NULL},
+	{'e', "exec", "CMD", "run /bin/sh -c CMD per signal, its arguments on stdin, BUS_* set", NULL},
+	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once subscribed", "file"},
+	{0}};
+
 static const struct opt serve_opts[] = {
 	O_BUS,
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once NAME is ours", "file"},
@@ -1731,6 +2042,8 @@ const struct applet bus_applets[] = {
 	 complete_names},
 	{"bus-wait", wait_main, "NAME | --signal PATH INTERFACE SIGNAL",
 	 "wait until a name has an owner, or a signal arrives", wait_opts, complete_names},
+	{"bus-listen", listen_main, "[MATCH_RULE]... [-c COUNT] [-v | --json | -F FORMAT | -e CMD]",
+	 "print the signals that match, or run a command for each: a shell slot", listen_opts, NULL},
 	{"bus-monitor", monitor_main, "[MATCH_RULE]... [--json | --pcap FILE] [--count N]",
 	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
 	{"bus-serve", serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...",

@@ -72,6 +72,11 @@ static char **child_env(char *const vars[])
 
 pid_t spawn_cmd(const char *cmd, int fd, char *const vars[])
 {
+	return spawn_cmd_io(cmd, fd, fd, vars);
+}
+
+pid_t spawn_cmd_io(const char *cmd, int in, int out, char *const vars[])
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, def;
@@ -81,8 +86,10 @@ pid_t spawn_cmd(const char *cmd, int fd, char *const vars[])
 
 	if (!env)
 		return -1;
-	/* The command reads and writes the socket with ordinary blocking calls. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* The command reads and writes with ordinary blocking calls. */
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+	if (out >= 0 && out != in)
+		fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
 	sigemptyset(&none);
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
@@ -91,8 +98,9 @@ pid_t spawn_cmd(const char *cmd, int fd, char *const vars[])
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &def);
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd, 0);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, in, 0);
+	if (out >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out, 1);
 
 	err = ENOENT;
 	if (plain_words(cmd)) {

@@ -17,6 +17,10 @@
  * -1 with errno. */
 pid_t spawn_cmd(const char *cmd, int fd, char *const vars[]);
 
+/* The same with in on 0 and out on 1 (out < 0: the caller's stdout), for a
+ * command that gets its input from a pipe and writes where we write. */
+pid_t spawn_cmd_io(const char *cmd, int in, int out, char *const vars[]);
+
 /* Wait for pid; its exit status, or 128+N if signal N killed it, or -1 with
  * errno. */
 int spawn_wait(pid_t pid);
