@@ -1482,7 +1482,7 @@ static void listen_run_slot(const struct dbus_msg *m)
 	char *vars[6], *line = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&line, &len);
-	int p[2];
+	struct spawn_req req = SPAWN_REQ_INIT;
 	pid_t pid;
 
 	if (!f)
@@ -1498,13 +1498,15 @@ static void listen_run_slot(const struct dbus_msg *m)
 		cli_die(EXIT_FAIL, "out of memory");
 	vars[5] = NULL;
 	fflush(stdout);
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = spawn_cmd_io(bus.exec, p[0], -1, vars)) < 0)
+	req.cmd = bus.exec;
+	req.in = SPAWN_PIPE;
+	req.vars = vars;
+	if ((pid = spawn_start(&req)) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "run '%s'", bus.exec);
-	close(p[0]);
 	/* A command that does not read its stdin is no error (EPIPE). */
-	if (io_write_all(p[1], line, len) < 0 && errno != EPIPE)
+	if (io_write_all(req.in, line, len) < 0 && errno != EPIPE)
 		cli_warn_errno(errno, "write to '%s'", bus.exec);
-	close(p[1]);
+	close(req.in);
 	bus.last_status = spawn_wait(pid);
 	for (int i = 0; i < 5; i++)
 		free(vars[i]);
@@ -1763,22 +1765,19 @@ static char *slurp(FILE *f, size_t *len)
 	return buf;
 }
 
-/* Run CMD with in as stdin, out and errf as stdout and stderr: its status. */
+/* Run CMD with in as stdin, out and errf as stdout and stderr: its status.
+ * A command that cannot be run says why on errf, as sh would. */
 static int run_cmd(FILE *in, FILE *out, FILE *errf)
 {
-	pid_t pid;
+	struct spawn_req req = {.argv = (char *const *)serve_cmd, .in = fileno(in), .out = fileno(out),
+				.err = fileno(errf)};
+	pid_t pid = spawn_start(&req);
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(fileno(in), 0) < 0 || dup2(fileno(out), 1) < 0 || dup2(fileno(errf), 2) < 0)
-			_exit(126);
-		execvp(serve_cmd[0], (char *const *)serve_cmd);
-		fprintf(stderr, "%s: %s\n", serve_cmd[0], strerror(errno));
-		_exit(127);
+	if (pid < 0) {
+		int err = errno;
+		fprintf(errf, "%s: %s\n", serve_cmd[0], strerror(err));
+		fflush(errf);
+		return spawn_exec_status(err);
 	}
 	return spawn_wait(pid);
 }

@@ -18,6 +18,7 @@
 #include "../lib/channel/frame.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -545,43 +545,66 @@ static void print_json(const struct received *r)
 	putchar('}');
 }
 
-/* -e CMD: run /bin/sh -c CMD with the data on its stdin and the message in
- * its environment; wait for it.  Its status is kept for the exit status. */
-static void run_command(const struct received *r, const sigset_t *oldmask)
+/* "NAME=value" for the first len bytes of value, malloc'd; NULL if out of
+ * memory. */
+static char *env_var(const char *name, const char *value, size_t len)
 {
-	char pidtext[24], uidtext[24];
-	int p[2], st;
-	pid_t pid;
+	size_t n = strlen(name);
+	char *v = malloc(n + 1 + len + 1);
 
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
-		listen_exit((cli_warn_errno(errno, "run '%s'", S.exec), EXIT_FAIL));
-	if (pid == 0) {
-		snprintf(pidtext, sizeof pidtext, "%ld", r->pid);
-		snprintf(uidtext, sizeof uidtext, "%u", r->uid);
-		dup2(p[0], 0);
-		setenv("CHANNEL", strndup(r->m.channel, r->m.channel_len), 1);
-		setenv("MESSAGE", strndup(r->m.message, r->m.message_len), 1);
-		setenv("SENDER_PID", pidtext, 1);
-		setenv("SENDER_UID", uidtext, 1);
-		signal(SIGPIPE, SIG_DFL);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		execl("/bin/sh", "sh", "-c", S.exec, (char *)NULL);
-		_exit(127);
+	if (v) {
+		memcpy(v, name, n);
+		v[n] = '=';
+		memcpy(v + n + 1, value, len);
+		v[n + 1 + len] = '\0';
 	}
-	close(p[0]);
-	io_write_all(p[1], r->m.data, r->m.data_len);
-	close(p[1]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	S.last_status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return v;
 }
 
-static void output(const struct received *r, const sigset_t *oldmask)
+/* -e CMD: run /bin/sh -c CMD with the data on its stdin and the message in
+ * its environment; wait for it.  Its status is kept for the exit status.
+ * A command that does not read its data is no error (EPIPE), as in sh. */
+static void run_command(const struct received *r)
+{
+	char pidtext[24], uidtext[24];
+	char *vars[5] = {NULL};
+	struct spawn_req req = {.cmd = S.exec, .in = SPAWN_PIPE, .out = SPAWN_INHERIT, .err = SPAWN_INHERIT,
+				.vars = vars};
+	pid_t pid = -1;
+	int err = 0;
+
+	snprintf(pidtext, sizeof pidtext, "%ld", r->pid);
+	snprintf(uidtext, sizeof uidtext, "%u", r->uid);
+	vars[0] = env_var("CHANNEL", r->m.channel, strnlen(r->m.channel, r->m.channel_len));
+	vars[1] = env_var("MESSAGE", r->m.message, strnlen(r->m.message, r->m.message_len));
+	vars[2] = env_var("SENDER_PID", pidtext, strlen(pidtext));
+	vars[3] = env_var("SENDER_UID", uidtext, strlen(uidtext));
+	if (!vars[0] || !vars[1] || !vars[2] || !vars[3])
+		err = ENOMEM;
+	if (!err && (pid = spawn_start(&req)) < 0)
+		err = errno;
+	for (int i = 0; i < 4; i++)
+		free(vars[i]);
+	if (err) {
+		cli_warn_errno(err, "run '%s'", S.exec);
+		listen_exit(EXIT_FAIL);
+	}
+	if (io_write_all(req.in, r->m.data, r->m.data_len) < 0 && errno != EPIPE)
+		cli_warn_errno(errno, "write to '%s'", S.exec);
+	close(req.in);
+	S.last_status = spawn_wait(pid);
+	if (S.last_status < 0) {
+		cli_warn_errno(errno, "wait for '%s'", S.exec);
+		listen_exit(EXIT_FAIL);
+	}
+}
+
+static void output(const struct received *r)
 {
 	char end = S.nul ? '\0' : '\n';
 
 	if (S.exec) {
-		run_command(r, oldmask);
+		run_command(r);
 		return;
 	}
 	if (S.json) {
@@ -702,7 +725,7 @@ static int listen_loop(void)
 		while ((n = receive(&r)) != 0) {
 			if (n < 0)
 				continue;
-			output(&r, &oldmask);
+			output(&r);
 			if (S.count && ++got == S.count)
 				listen_exit(S.exec ? S.last_status : EXIT_OK);
 		}

@@ -11,6 +11,7 @@
 #include "../lib/ipcobj.h"
 #include "../lib/ipcsem.h"
 #include "../lib/json.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,6 @@
 #include <string.h>
 #include <sys/sem.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Linux's SEMVMX: the largest value of a System V semaphore. */
@@ -310,29 +310,17 @@ static void release_one(void)
 		cli_warn_errno(errno, "post %s after the command", S.name.text);
 }
 
-static noreturn void exec_child(char **cmd, const sigset_t *old)
-{
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigprocmask(SIG_SETMASK, old, NULL);
-	execvp(cmd[0], cmd);
-	cli_warn_errno(errno, "run %s", cmd[0]);
-	_exit(errno == ENOENT ? 127 : 126);
-}
-
-/* Run the command and wait for it; its exit status, 128+N for signal N. */
+/* Run the command and wait for it; its exit status, 128+N for signal N,
+ * 127 or 126 if it could not be run (as sh). */
 static int run_command(char **cmd)
 {
-	int status;
+	struct spawn_req req = SPAWN_REQ_INIT;
 	sigset_t stops, old;
+	int status;
 	pid_t pid;
 
-	/* Hold the stop signals across fork: the child must not run our
-	 * handler, and the parent must know the child before forwarding. */
+	/* Hold the stop signals across the spawn: the parent must know the
+	 * child before forwarding. */
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);
 	sigaddset(&stops, SIGTERM);
@@ -340,19 +328,21 @@ static int run_command(char **cmd)
 	sigprocmask(SIG_BLOCK, &stops, &old);
 	if (S.stop) /* asked to stop while we waited: do not start the command */
 		return 128 + S.stop;
-	pid = fork();
-	if (pid < 0)
-		return cli_warn_errno(errno, "fork"), EXIT_FAIL;
-	if (pid == 0)
-		exec_child(cmd, &old);
+	req.argv = cmd;
+	pid = spawn_start(&req);
+	if (pid < 0) {
+		int err = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		cli_warn_errno(err, "run %s", cmd[0]);
+		return spawn_exec_status(err);
+	}
 	S.child = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return cli_warn_errno(errno, "wait for %s", cmd[0]), EXIT_FAIL;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	if ((status = spawn_wait(pid)) < 0) {
+		cli_warn_errno(errno, "wait for %s", cmd[0]);
+		return EXIT_FAIL;
+	}
+	return status;
 }
 
 static int sem_run_main(int argc, char **argv)

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Clients served at once by -k without -m. */
@@ -90,7 +89,8 @@ int serve_connected(int fd, const struct serve_opts *o)
 	if (cmd) {
 		struct net_env env;
 		net_ucspi_env(fd, &env);
-		pid_t pid = spawn_cmd(cmd, fd, env.env);
+		struct spawn_req req = {.cmd = cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT, .vars = env.env};
+		pid_t pid = spawn_start(&req);
 		int err = errno;
 		close(fd);
 		if (pid < 0) {
@@ -144,13 +144,13 @@ static int wait_listener(const struct serve *s, int listen, int *child)
 /* Wait for the one child, passing INT/TERM/HUP on to it. */
 static int wait_child(const struct serve *s, pid_t pid)
 {
-	int st, child;
+	int status, child;
 
 	for (;;) {
-		pid_t got = waitpid(pid, &st, WNOHANG);
+		pid_t got = spawn_try_wait(pid, &status);
 		if (got == pid)
-			return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-		if (got < 0 && errno != EINTR) {
+			return status;
+		if (got < 0) {
 			cli_warn_errno(errno, "wait");
 			return EXIT_FAIL;
 		}
@@ -163,10 +163,12 @@ static int wait_child(const struct serve *s, pid_t pid)
 static pid_t start_cmd(const struct serve *s, int fd)
 {
 	struct net_env env;
+	struct spawn_req req = {.cmd = s->opt.cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT};
 	pid_t pid;
 
 	net_ucspi_env(fd, &env);
-	pid = spawn_cmd(s->opt.cmd, fd, env.env);
+	req.vars = env.env;
+	pid = spawn_start(&req);
 	if (pid < 0)
 		cli_warn_errno(errno, "run '%s'", s->opt.cmd);
 	return pid;
