@@ -69,6 +69,7 @@ static struct {
 	int verbose;                /* bus-listen -v */
 	const char *format, *exec;  /* bus-listen -F, -e */
 	int last_status;            /* of the last -e command */
+	int mon_client;             /* bus-monitor is not a monitor: it may answer */
 	uint64_t count;  /* bus-monitor --count, 0: no limit */
 	int timeout_set; /* --timeout given */
 	int64_t deadline; /* monotonic ms, -1: none */
@@ -1123,29 +1124,67 @@ static void rule_error(const struct dbus_msg *r)
 	fail_on_error(r);
 }
 
-/* The old way: eavesdrop=true in front of every rule (alone if none). */
-static void eavesdrop(void)
+/* AddMatch(rule) and its reply, which the caller judges and frees. */
+static void add_match_reply(const char *rule, struct dbus_msg *reply)
 {
-	char rule[MATCH_RULE_MAX + 32];
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "AddMatch");
+	struct dbus_value arg = string_value(rule);
 
+	m.signature = "s";
+	m.body = &arg;
+	m.nbody = 1;
+	call(&m, reply);
+}
+
+/* The last part of an error name, "AccessDenied", for the mode line. */
+static const char *short_error(const struct dbus_msg *r)
+{
+	const char *dot = r->error_name ? strrchr(r->error_name, '.') : NULL;
+
+	return dot ? dot + 1 : r->error_name ? r->error_name : "refused";
+}
+
+/* Plain match rules (AddMatch "" if none), as any client may add them. */
+static void plain_rules(void)
+{
 	for (int i = 0; i < bus.nops || (i == 0 && bus.nops == 0); i++) {
-		const char *user = bus.nops ? bus.ops[i] : "";
-		struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "AddMatch");
-		struct dbus_value arg;
 		struct dbus_msg reply;
-
-		snprintf(rule, sizeof rule, "eavesdrop=true%s%s", *user ? "," : "", user);
-		arg = string_value(rule);
-		m.signature = "s";
-		m.body = &arg;
-		m.nbody = 1;
-		call(&m, &reply);
+		add_match_reply(bus.nops ? bus.ops[i] : "", &reply);
 		rule_error(&reply);
 		dbus_msg_free(&reply);
 	}
 }
 
-/* BecomeMonitor(as rules, u 0); after it we never send again. */
+/* The old way: eavesdrop=true in front of every rule (alone if none).  As
+ * dbus-monitor does, a refusal of the first rule (a policy that refuses
+ * eavesdropping, a bus that does not know the key, a rule the prefix makes
+ * too long) means plain rules instead: 0 then, with why filled in; 1 if
+ * eavesdropping is on. */
+static int eavesdrop(char *why, size_t size)
+{
+	char rule[MATCH_RULE_MAX + 32];
+
+	for (int i = 0; i < bus.nops || (i == 0 && bus.nops == 0); i++) {
+		const char *user = bus.nops ? bus.ops[i] : "";
+		struct dbus_msg reply;
+
+		snprintf(rule, sizeof rule, "eavesdrop=true%s%s", *user ? "," : "", user);
+		add_match_reply(rule, &reply);
+		if (i == 0 && reply.type == DBUS_ERROR) {
+			snprintf(why, size, "%s", short_error(&reply));
+			dbus_msg_free(&reply);
+			return 0;
+		}
+		rule_error(&reply);
+		dbus_msg_free(&reply);
+	}
+	return 1;
+}
+
+/* BecomeMonitor(as rules, u 0); after it we never send again.  Where it is
+ * refused (an ordinary user on a system bus), eavesdropping, and where that
+ * is refused too, plain rules: as dbus-monitor, it keeps working, and says
+ * once on stderr which way it watches and what that can see. */
 static void become_monitor(void)
 {
 	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, "org.freedesktop.DBus.Monitoring",
@@ -1153,6 +1192,7 @@ static void become_monitor(void)
 	struct dbus_value args[2] = {{.type = 'a', .sig = "as", .n = (uint32_t)bus.nops},
 				     {.type = 'u', .sig = "u"}};
 	struct dbus_msg reply;
+	char why1[128], why2[128];
 
 	args[0].v.items = dbus_arena_alloc(bus.arena, sizeof(struct dbus_value) * (size_t)(bus.nops + 1));
 	for (int i = 0; i < bus.nops; i++)
@@ -1161,11 +1201,23 @@ static void become_monitor(void)
 	m.body = args;
 	m.nbody = 2;
 	call(&m, &reply);
-	if (refused(&reply))
-		eavesdrop();
-	else
+	if (!refused(&reply)) {
 		rule_error(&reply);
+		dbus_msg_free(&reply);
+		cli_warn("monitoring with BecomeMonitor: every matching message on the bus");
+		return;
+	}
+	bus.mon_client = 1;
+	snprintf(why1, sizeof why1, "%s", short_error(&reply));
 	dbus_msg_free(&reply);
+	if (eavesdrop(why2, sizeof why2))
+		cli_warn("BecomeMonitor refused (%s); eavesdropping with match rules: matching signals, "
+			 "messages to us, and what the bus policy lets us overhear", why1);
+	else {
+		plain_rules();
+		cli_warn("BecomeMonitor refused (%s), eavesdropping refused (%s); plain match rules: "
+			 "matching broadcast signals and messages to us only", why1, why2);
+	}
 }
 
 static const char *kind_json(int type)
@@ -1278,6 +1330,10 @@ static int monitor_loop(void)
 			mon_output(&m, raw, len);
 			seen++;
 		}
+		/* Not a monitor after a fallback: a call to us gets its answer. */
+		if (bus.mon_client && str_is(m.destination, bus.conn.unique_name) &&
+		    dbus_conn_answer(&bus.conn, &m, deadline, &err) < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
 		dbus_msg_free(&m);
 		free(raw);
 		mon_busy = 0;
@@ -1610,12 +1666,8 @@ static int listen_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	connect_bus();
 	for (int i = 0; i < nrules; i++) {
-		struct dbus_value arg = string_value(rules[i]);
-		struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "AddMatch"), reply;
-		m.signature = "s";
-		m.body = &arg;
-		m.nbody = 1;
-		call(&m, &reply);
+		struct dbus_msg reply;
+		add_match_reply(rules[i], &reply);
 		rule_error(&reply);
 		dbus_msg_free(&reply);
 	}

@@ -19,7 +19,9 @@ extra=${3:-}
 orig=/usr/share/dbus-1/system.conf
 [ -r "$orig" ] || { echo "policy-bus.sh: $orig missing" >&2; exit 1; }
 mkdir -p "$dir"
-if [ "$(id -u)" -eq 0 ] && id messagebus >/dev/null 2>&1; then
+if [ -n "${POLICY_BUS_USER:-}" ]; then
+	user=$POLICY_BUS_USER
+elif [ "$(id -u)" -eq 0 ] && id messagebus >/dev/null 2>&1; then
 	user=messagebus
 else
 	user=$(id -un)
