@@ -109,12 +109,18 @@ assert "18446744073709551615" in lines[0]
 
 @test "bus-listen -e: the slot runs per signal, one at a time, in order, with the arguments on stdin and BUS_* set" {
 	export SLOT=$T
+	# The first command holds the slot until all five signals were sent: a
+	# second command running meanwhile would find "busy" taken.
 	listen -c 5 "interface='$I$$'" -e '
 		mkdir "$SLOT/busy" || echo overlap >>"$SLOT/log"
+		if [ "$BUS_MEMBER" = M1 ]; then
+			until [ -e "$SLOT/go" ]; do sleep 0.01; done
+		fi
 		read -r line
 		echo "$BUS_SENDER|$BUS_PATH|$BUS_INTERFACE|$BUS_MEMBER|$BUS_SIGNATURE|$line" >>"$SLOT/log"
 		rmdir "$SLOT/busy"'
 	for i in 1 2 3 4 5; do ipc bus-emit "/n$i" "$I$$" "M$i" su "x $i" "$i"; done
+	touch "$T/go"
 	finish
 	assert_status 0
 	run sed 's/^:[0-9]*\.[0-9]*|//' "$T/log"
