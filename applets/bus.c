@@ -9,7 +9,7 @@
  *   bus-tree       DEST
  *   bus-wait       NAME | --signal PATH INTERFACE SIGNAL
  *   bus-listen     [MATCH_RULE]... [-c COUNT] [-v | --json | -F FORMAT] [-e CMD]
- *   bus-monitor    [MATCH_RULE]... [--json | --pcap FILE] [--count N]
+ *   bus-monitor    [MATCH_RULE]... [--json | --pcap FILE | --profile] [--count N]
  *   bus-serve      NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...
  *
  * Arguments use busctl's syntax (lib/dbus/text.c) and are checked before
@@ -60,6 +60,7 @@ enum {
 	OPT_PCAP,
 	OPT_COUNT,
 	OPT_READY_FILE,
+	OPT_PROFILE,
 };
 
 static struct {
@@ -70,6 +71,7 @@ static struct {
 	const char *format, *exec;  /* bus-listen -F, -e */
 	int last_status;            /* of the last -e command */
 	int mon_client;             /* bus-monitor is not a monitor: it may answer */
+	int profile, profile_head;  /* --profile; its header is out */
 	uint64_t count;  /* bus-monitor --count, 0: no limit */
 	int timeout_set; /* --timeout given */
 	int64_t deadline; /* monotonic ms, -1: none */
@@ -132,6 +134,7 @@ static void options(int argc, char **argv, int min, int max)
 		case 'c':
 		case OPT_COUNT: bus.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
 		case OPT_READY_FILE: bus.ready_file = arg; break;
+		case OPT_PROFILE: bus.profile = 1; break;
 		}
 	}
 	if (bus.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
@@ -1290,6 +1293,38 @@ static void mon_flush(void)
 	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", bus.pcap ? bus.pcap : "standard output");
 }
 
+static const char *or_none(const char *s)
+{
+	return s ? s : "<none>";
+}
+
+/* --profile: dbus-monitor's tab-separated lines (reference/field.md 2.3):
+ * a two-line header before the first message, then per message its type
+ * (mc, mr, err, sig), time, serial, sender, destination and either path,
+ * interface, member (calls, signals) or the reply serial (returns, errors;
+ * dbus-monitor prints no error name). */
+static void print_profile(const struct dbus_msg *m, const struct timeval *tv)
+{
+	static const char *const kind[] = {[DBUS_METHOD_CALL] = "mc", [DBUS_METHOD_RETURN] = "mr",
+					   [DBUS_ERROR] = "err", [DBUS_SIGNAL] = "sig"};
+
+	if (!bus.profile_head) {
+		fputs("#type\ttimestamp\tserial\tsender\tdestination\tpath\tinterface\tmember\n"
+		      "#\t\t\t\t\tin_reply_to\n", stdout);
+		bus.profile_head = 1;
+	}
+	if (m->type < DBUS_METHOD_CALL || m->type > DBUS_SIGNAL) { /* dbus-monitor: no newline */
+		printf("tun\t%lld.%06ld\n", (long long)tv->tv_sec, (long)tv->tv_usec);
+		return;
+	}
+	printf("%s\t%lld.%06ld\t%u\t%s\t%s", kind[m->type], (long long)tv->tv_sec, (long)tv->tv_usec,
+	       m->serial, or_none(m->sender), or_none(m->destination));
+	if (m->type == DBUS_METHOD_CALL || m->type == DBUS_SIGNAL)
+		printf("\t%s\t%s\t%s\n", or_none(m->path), or_none(m->interface), or_none(m->member));
+	else
+		printf("\t%u\n", m->reply_serial);
+}
+
 static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 {
 	struct timeval tv;
@@ -1297,6 +1332,8 @@ static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 	gettimeofday(&tv, NULL);
 	if (bus.pcap)
 		pcap_record(raw, len, &tv);
+	else if (bus.profile)
+		print_profile(m, &tv);
 	else if (bus.json)
 		print_json_msg(m, &tv);
 	else
@@ -1365,8 +1402,8 @@ static void write_ready(const char *path)
 static int monitor_main(int argc, char **argv)
 {
 	options(argc, argv, 0, -1);
-	if (bus.json && bus.pcap)
-		cli_usage_error("--json and --pcap exclude each other");
+	if (bus.json + !!bus.pcap + bus.profile > 1)
+		cli_usage_error("--json, --pcap and --profile exclude each other");
 	for (int i = 0; i < bus.nops; i++)
 		check_rule(bus.ops[i]);
 	mon_out = stdout;
@@ -2057,6 +2094,7 @@ static const struct opt wait_opts[] = {
 static const struct opt monitor_opts[] = {
 	O_BUS, {'j', "json", NULL, "print one JSON object per message", NULL},
 	{OPT_PCAP, "pcap", "FILE", "write a libpcap capture (link type DBUS) to FILE ('-': stdout)", "file"},
+	{OPT_PROFILE, "profile", NULL, "print dbus-monitor --profile's tab-separated lines", NULL},
 	{OPT_COUNT, "count", "N", "exit after N messages", NULL},
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once monitoring has begun", "file"},
 	{0}};
@@ -2095,7 +2133,7 @@ const struct applet bus_applets[] = {
 	 "wait until a name has an owner, or a signal arrives", wait_opts, complete_names},
 	{"bus-listen", listen_main, "[MATCH_RULE]... [-c COUNT] [-v | --json | -F FORMAT | -e CMD]",
 	 "print the signals that match, or run a command for each: a shell slot", listen_opts, NULL},
-	{"bus-monitor", monitor_main, "[MATCH_RULE]... [--json | --pcap FILE] [--count N]",
+	{"bus-monitor", monitor_main, "[MATCH_RULE]... [--json | --pcap FILE | --profile] [--count N]",
 	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
 	{"bus-serve", serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...",
 	 "answer METHOD calls by running CMD: a script becomes a D-Bus service", serve_opts, NULL},
