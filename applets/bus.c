@@ -25,16 +25,15 @@
 #include "../lib/dbus/introspect.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
+#include "../lib/sigev.h"
 #include "../lib/spawn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -79,6 +78,8 @@ static struct {
 	int nops;
 	struct dbus_conn conn;
 	struct dbus_arena *arena;
+	FILE *mon_out;   /* bus-monitor: stdout, or the --pcap file */
+	int sigfd;       /* bus-monitor: SIGINT/SIGTERM/SIGHUP as events (sigev) */
 } bus;
 
 /* ---- options, checks and the connection --------------------------------- */
@@ -1045,19 +1046,6 @@ static int wait_main(int argc, char **argv)
 
 /* ---- bus-monitor ---------------------------------------------------------- */
 
-static volatile sig_atomic_t mon_busy, mon_stop;
-static FILE *mon_out; /* stdout, or the --pcap file */
-
-/* SIGINT/SIGTERM: everything printed so far is flushed, so between
- * messages we can leave at once; in the middle of one, after it. */
-static void mon_signal(int sig)
-{
-	(void)sig;
-	if (!mon_busy)
-		_exit(EXIT_OK);
-	mon_stop = 1;
-}
-
 /* A match rule key: type sender interface member path path_namespace
  * destination eavesdrop arg0namespace argN argNpath (N < 64). */
 static int rule_key_ok(const char *k, size_t n)
@@ -1272,24 +1260,32 @@ static void pcap_header(void)
 	uint16_t v[2] = {2, 4};
 
 	memcpy(&h[1], v, sizeof v);
-	fwrite(h, sizeof h, 1, mon_out);
+	fwrite(h, sizeof h, 1, bus.mon_out);
 }
 
 static void pcap_record(const uint8_t *raw, size_t len, const struct timeval *tv)
 {
 	uint32_t r[4] = {(uint32_t)tv->tv_sec, (uint32_t)tv->tv_usec, (uint32_t)len, (uint32_t)len};
 
-	fwrite(r, sizeof r, 1, mon_out);
-	fwrite(raw, len, 1, mon_out);
+	fwrite(r, sizeof r, 1, bus.mon_out);
+	fwrite(raw, len, 1, bus.mon_out);
 }
 
-/* Flush what one message produced; a closed pipe ends quietly. */
+/* Flush what the messages so far produced (once none is left waiting);
+ * a closed pipe ends quietly, and so
+ * does a stop signal that cut the write short (after one more try). */
 static void mon_flush(void)
 {
-	if (fflush(mon_out) == 0 && !ferror(mon_out))
+	if (fflush(bus.mon_out) == 0 && !ferror(bus.mon_out))
 		return;
 	if (errno == EPIPE)
 		_exit(EXIT_OK);
+	if (errno == EINTR && *sigev_stop_flag()) {
+		sigev_hold();
+		clearerr(bus.mon_out);
+		if (fflush(bus.mon_out) == 0)
+			exit(EXIT_OK);
+	}
 	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", bus.pcap ? bus.pcap : "standard output");
 }
 
@@ -1338,7 +1334,6 @@ static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 		print_json_msg(m, &tv);
 	else
 		dbus_print_monitor(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
-	mon_flush();
 }
 
 /* The bus telling us about our own names (NameAcquired, NameLost). */
@@ -1347,6 +1342,27 @@ static int own_traffic(const struct dbus_msg *m)
 	return str_is(m->sender, DRIVER_NAME) && str_is(m->destination, bus.conn.unique_name);
 }
 
+/* Wait for the bus or a stop signal: 1 to read on, 0 to stop (a signal:
+ * everything printed so far is flushed, so we can leave at once). */
+static int monitor_wait(int64_t deadline, uint64_t seen)
+{
+	struct pollfd pf[2] = {{.fd = bus.conn.fd, .events = POLLIN}, {.fd = bus.sigfd, .events = POLLIN}};
+	int n = poll(pf, 2, clock_poll_ms(deadline)), child;
+
+	if (n < 0 && errno != EINTR)
+		cli_die_errno(EXIT_FAIL, errno, "poll");
+	if (n == 0 && clock_expired(deadline))
+		cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
+	if (n > 0 && pf[1].revents && sigev_take(bus.sigfd, &child)) {
+		sigev_hold();
+		return 0;
+	}
+	return 1;
+}
+
+/* Print every message until --count, --timeout or a stop signal.  Messages
+ * already buffered or readable are taken without waiting; only when none is
+ * does the loop poll, on the bus and the signal pipe together. */
 static int monitor_loop(void)
 {
 	int64_t deadline = bus.timeout_set ? bus.deadline : -1;
@@ -1357,12 +1373,16 @@ static int monitor_loop(void)
 		struct dbus_msg m;
 		uint8_t *raw = NULL;
 		size_t len = 0;
-		int r = dbus_conn_recv_raw(&bus.conn, &m, &raw, &len, deadline, &err);
-		if (r == -2)
-			cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
+		/* the bytes as received only for --pcap */
+		int r = dbus_conn_recv_raw(&bus.conn, &m, bus.pcap ? &raw : NULL, &len, clock_deadline(0), &err);
+		if (r == -2) { /* nothing whole to take now: out with what we have */
+			mon_flush();
+			if (!monitor_wait(deadline, seen))
+				return EXIT_OK;
+			continue;
+		}
 		if (r < 0)
 			cli_die(EXIT_FAIL, "%s", err.msg);
-		mon_busy = 1;
 		if (!own_traffic(&m)) {
 			mon_output(&m, raw, len);
 			seen++;
@@ -1373,20 +1393,11 @@ static int monitor_loop(void)
 			cli_die(EXIT_FAIL, "%s", err.msg);
 		dbus_msg_free(&m);
 		free(raw);
-		mon_busy = 0;
-		if (mon_stop || (bus.count && seen == bus.count))
+		if (bus.count && seen == bus.count) {
+			mon_flush();
 			return EXIT_OK;
+		}
 	}
-}
-
-static void mon_signals(void)
-{
-	struct sigaction sa = {.sa_handler = mon_signal};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* The ready file holds our unique name, a line. */
@@ -1406,17 +1417,18 @@ static int monitor_main(int argc, char **argv)
 		cli_usage_error("--json, --pcap and --profile exclude each other");
 	for (int i = 0; i < bus.nops; i++)
 		check_rule(bus.ops[i]);
-	mon_out = stdout;
+	bus.mon_out = stdout;
 	if (bus.pcap && strcmp(bus.pcap, "-") != 0) {
-		mon_out = fopen(bus.pcap, "wbe");
-		if (!mon_out)
+		bus.mon_out = fopen(bus.pcap, "wbe");
+		if (!bus.mon_out)
 			cli_die_errno(EXIT_FAIL, errno, "open %s", bus.pcap);
 	}
 	if (bus.pcap) {
 		pcap_header();
 		mon_flush();
 	}
-	mon_signals();
+	if ((bus.sigfd = sigev_open(0)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
 	become_monitor();
 	if (bus.ready_file)
@@ -1606,13 +1618,20 @@ static void listen_run_slot(const struct dbus_msg *m)
 	free(line);
 }
 
-/* Flush what one signal produced; a closed pipe ends quietly. */
+/* Flush what the signals so far produced; a closed pipe ends quietly, and
+ * so does a stop signal that cut the write short (after one more try). */
 static void listen_flush(void)
 {
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return;
 	if (errno == EPIPE)
 		_exit(EXIT_OK);
+	if (errno == EINTR && *sigev_stop_flag()) {
+		sigev_hold();
+		clearerr(stdout);
+		if (fflush(stdout) == 0)
+			exit(EXIT_OK);
+	}
 	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write standard output");
 }
 
@@ -1629,19 +1648,22 @@ static void listen_output(const struct dbus_msg *m)
 		listen_print_format(m, &tv);
 	else
 		listen_print_line(m, &tv);
-	listen_flush();
 }
 
 /* Handle every message already received or readable now; 1 once --count
- * signals have been handled. */
+ * signals have been handled.  Output is flushed once no message is left
+ * waiting, before the loop sleeps: each signal is out before we wait for
+ * the next, and a flood costs one write per batch, not one per signal. */
 static int listen_drain(uint64_t *seen)
 {
 	for (;;) {
 		struct dbus_err err = {{0}};
 		struct dbus_msg m;
-		int r = dbus_conn_recv(&bus.conn, &m, 0, &err); /* deadline 0: do not wait */
-		if (r == -2)
+		int r = dbus_conn_recv(&bus.conn, &m, clock_deadline(0), &err);
+		if (r == -2) {
+			listen_flush();
 			return 0;
+		}
 		if (r < 0)
 			cli_die(EXIT_FAIL, "%s", err.msg);
 		if (m.type == DBUS_SIGNAL && !own_traffic(&m)) {
@@ -1651,17 +1673,21 @@ static int listen_drain(uint64_t *seen)
 			cli_die(EXIT_FAIL, "%s", err.msg);
 		}
 		dbus_msg_free(&m);
-		if (bus.count && *seen == bus.count)
+		if (bus.count && *seen == bus.count) {
+			listen_flush();
 			return 1;
+		}
 	}
 }
 
-/* The poll loop: the bus and the signals (SIGINT, SIGTERM as events from a
- * signalfd; they end listening with 0 between two signals). */
+/* The poll loop: the bus and the stop signals (SIGINT, SIGTERM, SIGHUP as
+ * events from lib/sigev; they end listening with 0 between two signals,
+ * everything printed so far flushed). */
 static int listen_loop(int sigfd)
 {
 	int64_t deadline = bus.timeout_set ? bus.deadline : CLOCK_NO_DEADLINE;
 	uint64_t seen = 0;
+	int child;
 
 	for (;;) {
 		struct pollfd pfd[2] = {{bus.conn.fd, POLLIN, 0}, {sigfd, POLLIN, 0}};
@@ -1671,8 +1697,10 @@ static int listen_loop(int sigfd)
 		r = poll(pfd, 2, clock_poll_ms(deadline));
 		if (r < 0 && errno != EINTR)
 			cli_die_errno(EXIT_FAIL, errno, "poll");
-		if (pfd[1].revents)
+		if (r > 0 && pfd[1].revents && sigev_take(sigfd, &child)) {
+			sigev_hold();
 			return EXIT_OK;
+		}
 		if (r == 0 && clock_expired(deadline))
 			cli_die(EXIT_TIMEOUT, "timed out after %llu signals", (unsigned long long)seen);
 	}
@@ -1682,7 +1710,6 @@ static int listen_main(int argc, char **argv)
 {
 	char **rules;
 	int nrules, sigfd;
-	sigset_t mask;
 
 	options(argc, argv, 0, -1);
 	if (!!bus.json + !!bus.format + !!bus.exec + bus.verbose > 1)
@@ -1693,14 +1720,9 @@ static int listen_main(int argc, char **argv)
 	rules = dbus_arena_alloc(bus.arena, sizeof *rules * (size_t)nrules);
 	for (int i = 0; i < nrules; i++)
 		rules[i] = listen_rule(bus.nops ? bus.ops[i] : "");
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sigfd = sigev_open(0);
 	if (sigfd < 0)
-		cli_die_errno(EXIT_FAIL, errno, "signalfd");
-	signal(SIGPIPE, SIG_IGN);
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
 	for (int i = 0; i < nrules; i++) {
 		struct dbus_msg reply;

@@ -18,6 +18,7 @@
 #include "../lib/channel/frame.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
+#include "../lib/sigev.h"
 #include "../lib/spawn.h"
 
 #include <errno.h>
@@ -27,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -490,6 +490,15 @@ static noreturn void listen_exit(int status)
 	exit(status);
 }
 
+/* A stop signal: flush what was received, unregister, exit 0; a second
+ * signal waits until we are gone. */
+static noreturn void stop_listening(void)
+{
+	sigev_hold();
+	clearerr(stdout);
+	listen_exit(EXIT_OK);
+}
+
 /* Is "%x" or "\x" in a -F format one we know?  Checked before listening. */
 static void check_format(const char *f)
 {
@@ -669,19 +678,12 @@ matched:
 	return 1;
 }
 
-/* Register, tell --ready-file, and turn SIGINT/SIGTERM into a descriptor. */
-static void listen_setup(sigset_t *oldmask)
+/* Register, tell --ready-file, and turn SIGINT/SIGTERM/SIGHUP into a
+ * descriptor (sigev; SIGPIPE ignored). */
+static void listen_setup(void)
 {
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, oldmask);
-	if ((S.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
-		cli_die_errno(EXIT_FAIL, errno, "signalfd");
-	signal(SIGPIPE, SIG_IGN);
+	if ((S.sigfd = sigev_open(0)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	if (!(S.rbuf = malloc(CHAN_FRAME_MAX + 1)))
 		cli_die_errno(EXIT_FAIL, errno, "out of memory");
 	open_dir();
@@ -703,14 +705,13 @@ static void listen_setup(sigset_t *oldmask)
  * flushing stdout once the queue is empty. */
 static int listen_loop(void)
 {
-	sigset_t oldmask;
 	struct pollfd pfd[2];
 	struct received r;
 	uint64_t got = 0;
 	int64_t deadline;
-	int n;
+	int n, child;
 
-	listen_setup(&oldmask);
+	listen_setup();
 	deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
 	pfd[0] = (struct pollfd){.fd = S.sock, .events = POLLIN};
 	pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
@@ -720,8 +721,8 @@ static int listen_loop(void)
 			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
 		if (n == 0 && clock_expired(deadline))
 			listen_exit(EXIT_TIMEOUT);
-		if (pfd[1].revents)
-			listen_exit(EXIT_OK);
+		if (pfd[1].revents && sigev_take(S.sigfd, &child))
+			stop_listening();
 		while ((n = receive(&r)) != 0) {
 			if (n < 0)
 				continue;
@@ -731,6 +732,8 @@ static int listen_loop(void)
 		}
 		if (fflush(stdout) != 0 && errno == EPIPE)
 			listen_exit(EXIT_OK);
+		if (ferror(stdout) && *sigev_stop_flag()) /* a stop cut a write short */
+			stop_listening();
 		if (ferror(stdout))
 			listen_exit((cli_warn_errno(errno, "write standard output"), EXIT_FAIL));
 	}

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "io.h"
 #include "net.h"
+#include "sigev.h"
 #include "spawn.h"
 
 #include <errno.h>
@@ -104,7 +105,7 @@ int serve_connected(int fd, const struct serve_opts *o)
 		}
 		return status;
 	}
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, o->idle_ms, relay_signals(), &r);
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, o->idle_ms, sigev_open(SIGEV_CHILD), &r);
 	close(fd);
 	return serve_relay_status(&r, 0, o->idle_text);
 }
@@ -127,6 +128,17 @@ static int accept_one(const struct serve *s)
 	return fd;
 }
 
+/* The first stop signal waiting in the pipe, or 0; once there is one, the
+ * later ones are held so that the way out is not cut short. */
+static int stop_signal(int sigfd, int *child)
+{
+	int sig = sigev_take(sigfd, child);
+
+	if (sig)
+		sigev_hold();
+	return sig;
+}
+
 /* Wait until the listener or the signal pipe is ready.  Returns the
  * terminating signal or 0; *child is set if SIGCHLD came. */
 static int wait_listener(const struct serve *s, int listen, int *child)
@@ -137,7 +149,7 @@ static int wait_listener(const struct serve *s, int listen, int *child)
 	if (poll(pf, listen ? 2 : 1, -1) < 0)
 		return 0;
 	if (pf[0].revents)
-		return relay_signal_take(s->sigfd, child);
+		return stop_signal(s->sigfd, child);
 	return 0;
 }
 
@@ -346,7 +358,7 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 		int n = hub_poll(h, pf, &timeout);
 		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			return EXIT_FAIL;
-		if (pf[0].revents && relay_signal_take(h->s->sigfd, &child))
+		if (pf[0].revents && stop_signal(h->s->sigfd, &child))
 			return EXIT_OK;
 		int64_t now = clock_now_ms();
 		for (unsigned i = (unsigned)n - 3; i-- > 0;) {

@@ -148,8 +148,8 @@ struct dbus_conn {
 	int fd;
 	uint32_t next_serial;
 	char *unique_name; /* from Hello */
-	uint8_t *rbuf;     /* received bytes not yet consumed */
-	size_t rlen, rcap;
+	uint8_t *rbuf;     /* received bytes; rbuf[rpos..rlen) not yet consumed */
+	size_t rpos, rlen, rcap;
 };
 
 enum { DBUS_BUS_SESSION, DBUS_BUS_SYSTEM };
