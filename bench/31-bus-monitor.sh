@@ -97,7 +97,7 @@ run_one() {
 	rm -f "$out" "$dir/ready"
 	case $1 in
 	bus-monitor | bus-listen)
-		"$IPCBOX" "$1" --address "$addr" --ready-file "$dir/ready" "$rule" >"$out" &
+		"$IPCBOX" "$1" --address "$addr" --ready-file "$dir/ready" "$rule" >"$out" 2>"$dir/err" &
 		mon_pid=$!
 		wait_grep "$dir/ready" . || return 1
 		;;
