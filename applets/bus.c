@@ -60,6 +60,7 @@ enum {
 	OPT_COUNT,
 	OPT_READY_FILE,
 	OPT_PROFILE,
+	OPT_ARGV,
 };
 
 static struct {
@@ -71,6 +72,7 @@ static struct {
 	int last_status;            /* of the last -e command */
 	int mon_client;             /* bus-monitor is not a monitor: it may answer */
 	int profile, profile_head;  /* --profile; its header is out */
+	int argv, jobs;             /* bus-serve --argv, -j (at least 1) */
 	uint64_t count;  /* bus-monitor --count, 0: no limit */
 	int timeout_set; /* --timeout given */
 	int64_t deadline; /* monotonic ms, -1: none */
@@ -121,7 +123,12 @@ static void options(int argc, char **argv, int min, int max)
 			timeout = cli_duration(arg, "timeout", CLI_ALLOW_INF);
 			bus.timeout_set = 1;
 			break;
-		case 'j': bus.json = 1; break;
+		case 'j': /* --json everywhere but bus-serve, where -j N is jobs */
+			if (arg)
+				bus.jobs = (int)cli_uint(arg, "number of jobs", 1, 1024);
+			else
+				bus.json = 1;
+			break;
 		case OPT_NO_AUTO_START: bus.no_auto_start = 1; break;
 		case OPT_EXPECT_REPLY: bus.no_reply = !parse_bool(arg); break;
 		case OPT_ACTIVATABLE: bus.activatable = 1; break;
@@ -136,6 +143,7 @@ static void options(int argc, char **argv, int min, int max)
 		case OPT_COUNT: bus.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
 		case OPT_READY_FILE: bus.ready_file = arg; break;
 		case OPT_PROFILE: bus.profile = 1; break;
+		case OPT_ARGV: bus.argv = 1; break;
 		}
 	}
 	if (bus.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
@@ -144,6 +152,8 @@ static void options(int argc, char **argv, int min, int max)
 	bus.ops = argv + c.ind;
 	bus.nops = argc - c.ind;
 	bus.deadline = timeout < 0 ? -1 : clock_now_ms() + timeout;
+	if (bus.jobs == 0)
+		bus.jobs = 1;
 	bus.arena = dbus_arena_new();
 	atexit(check_stdout);
 }
@@ -1876,21 +1886,53 @@ static char *slurp(FILE *f, size_t *len)
 	return buf;
 }
 
-/* Run CMD with in as stdin, out and errf as stdout and stderr: its status.
- * A command that cannot be run says why on errf, as sh would. */
-static int run_cmd(FILE *in, FILE *out, FILE *errf)
+/* CMD's argv: CMD [ARG]..., then with --argv one word per value of the
+ * call (dbus_print_words); words[] points into *buf.  NULL if out of memory. */
+static char **serve_argv(const struct dbus_msg *call, char **buf)
 {
-	struct spawn_req req = {.argv = (char *const *)serve_cmd, .in = fileno(in), .out = fileno(out),
-				.err = fileno(errf)};
-	pid_t pid = spawn_start(&req);
+	size_t len = 0, ncmd = 0, nwords = 0;
+	FILE *f = open_memstream(buf, &len);
+	char **argv;
+
+	if (!f)
+		return NULL;
+	if (bus.argv)
+		dbus_print_words(f, call->body, call->nbody);
+	if (fclose(f) != 0)
+		return NULL;
+	while (serve_cmd[ncmd])
+		ncmd++;
+	for (size_t i = 0; i < len; i++)
+		nwords += (*buf)[i] == '\0';
+	argv = malloc((ncmd + nwords + 1) * sizeof *argv);
+	if (!argv)
+		return NULL;
+	memcpy(argv, serve_cmd, ncmd * sizeof *argv);
+	for (size_t i = 0, k = ncmd; i < len; i += strlen(*buf + i) + 1)
+		argv[k++] = *buf + i;
+	argv[ncmd + nwords] = NULL;
+	return argv;
+}
+
+/* Start CMD for call with in as stdin, out and errf as stdout and stderr:
+ * its pid, or -1 having said why on errf (as sh would) with *status the
+ * status sh gives (127 not found, 126 otherwise; E2BIG: --argv words past
+ * the system's limit). */
+static pid_t start_cmd(const struct dbus_msg *call, FILE *in, FILE *out, FILE *errf, int *status)
+{
+	char *words = NULL, **argv = serve_argv(call, &words);
+	struct spawn_req req = {.argv = argv, .in = fileno(in), .out = fileno(out), .err = fileno(errf)};
+	pid_t pid = argv ? spawn_start(&req) : -1;
 
 	if (pid < 0) {
-		int err = errno;
+		int err = argv ? errno : ENOMEM;
 		fprintf(errf, "%s: %s\n", serve_cmd[0], strerror(err));
 		fflush(errf);
-		return spawn_exec_status(err);
+		*status = spawn_exec_status(err);
 	}
-	return spawn_wait(pid);
+	free(argv);
+	free(words);
+	return pid;
 }
 
 /* CMD's stdout, split at blanks, as values of OUT_SIG: the reply. */
@@ -1938,35 +1980,60 @@ static void reply_failure(const struct dbus_msg *call, char *errtext, int status
 	reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 }
 
-/* Answer METHOD: the arguments in busctl's terse text on CMD's stdin. */
-static void serve_method(const struct dbus_msg *call)
-{
-	FILE *in = tmpfile(), *out = tmpfile(), *errf = tmpfile();
-	char *otext, *etext;
-	size_t olen, elen;
-	int status;
+/* One call being answered by a running CMD (up to -j at once). */
+struct serve_job {
+	pid_t pid;          /* 0: a free slot */
+	uint32_t serial;    /* of the call: the reply's REPLY_SERIAL */
+	uint8_t flags;
+	char *sender;       /* the caller: the reply's DESTINATION */
+	FILE *out, *errf;   /* CMD's stdout and stderr */
+};
 
-	if (!in || !out || !errf)
-		cli_die_errno(EXIT_FAIL, errno, "temporary file");
-	if (call->nbody > 0)
-		dbus_print_terse(in, call->signature, call->body, call->nbody);
-	fputc('\n', in);
-	fflush(in);
-	rewind(in);
-	status = run_cmd(in, out, errf);
-	otext = slurp(out, &olen);
-	etext = slurp(errf, &elen);
+/* The reply to a finished job from CMD's status and output. */
+static void finish_job(struct serve_job *j, int status)
+{
+	struct dbus_msg call = {.type = DBUS_METHOD_CALL, .serial = j->serial, .flags = j->flags,
+				.sender = j->sender};
+	size_t olen, elen;
+	char *otext = slurp(j->out, &olen), *etext = slurp(j->errf, &elen);
+
 	if (status == 0)
-		reply_output(call, otext, olen);
-	else if (status < 0)
-		reply_error(call, "org.freedesktop.DBus.Error.Failed", strerror(errno));
+		reply_output(&call, otext, olen);
 	else
-		reply_failure(call, etext, status);
+		reply_failure(&call, etext, status);
 	free(otext);
 	free(etext);
+	fclose(j->out);
+	fclose(j->errf);
+	free(j->sender);
+	*j = (struct serve_job){0};
+}
+
+/* Answer METHOD in job slot j: CMD with the arguments in busctl's terse
+ * text on its stdin (or, with --argv, as words after its own arguments),
+ * started and left running; finish_job replies once it has ended. */
+static void serve_method(const struct dbus_msg *call, struct serve_job *j)
+{
+	FILE *in = tmpfile();
+	int status = 0;
+
+	j->out = tmpfile();
+	j->errf = tmpfile();
+	j->sender = call->sender ? strdup(call->sender) : NULL;
+	if (!in || !j->out || !j->errf || (call->sender && !j->sender))
+		cli_die_errno(EXIT_FAIL, errno ? errno : ENOMEM, "temporary file");
+	j->serial = call->serial;
+	j->flags = call->flags;
+	if (!bus.argv && call->nbody > 0)
+		dbus_print_terse(in, call->signature, call->body, call->nbody);
+	if (!bus.argv)
+		fputc('\n', in);
+	fflush(in);
+	rewind(in);
+	j->pid = start_cmd(call, in, j->out, j->errf, &status);
 	fclose(in);
-	fclose(out);
-	fclose(errf);
+	if (j->pid < 0)
+		finish_job(j, status);
 }
 
 /* Introspect on an object above PATH lists the next node down, so that
@@ -1989,7 +2056,7 @@ static void serve_ancestor(const struct dbus_msg *m)
 	free(xml);
 }
 
-static void serve_one(const struct dbus_msg *m)
+static void serve_one(const struct dbus_msg *m, struct serve_job *free_job)
 {
 	const char *sig = m->signature ? m->signature : "";
 
@@ -2010,7 +2077,7 @@ static void serve_one(const struct dbus_msg *m)
 		if (strcmp(sig, bus.ops[4]) != 0)
 			reply_error(m, "org.freedesktop.DBus.Error.InvalidArgs", "wrong argument signature");
 		else
-			serve_method(m);
+			serve_method(m, free_job);
 	} else {
 		reply_error(m, "org.freedesktop.DBus.Error.UnknownMethod", "no such method");
 	}
@@ -2034,9 +2101,69 @@ static void check_sig(const char *s)
 		cli_usage_error("invalid signature '%s'", s);
 }
 
+/* Reap the commands that have ended and reply for each. */
+static void reap_jobs(struct serve_job *jobs, int *running)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = spawn_try_wait(-1, &status)) > 0)
+		for (int i = 0; i < bus.jobs; i++)
+			if (jobs[i].pid == pid) {
+				finish_job(&jobs[i], status);
+				--*running;
+			}
+}
+
+static struct serve_job *free_slot(struct serve_job *jobs)
+{
+	for (int i = 0; i < bus.jobs; i++)
+		if (jobs[i].pid <= 0)
+			return &jobs[i];
+	return NULL;
+}
+
+/* Calls are read while fewer than -j commands run; the others wait in the
+ * connection (and the bus) until one ends.  SIGCHLD and the stop signals
+ * come from lib/sigev; a stop signal ends the service with 0. */
+static int serve_loop(int sigfd)
+{
+	struct serve_job *jobs = calloc((size_t)bus.jobs, sizeof *jobs);
+	int64_t deadline = bus.timeout_set ? bus.deadline : CLOCK_NO_DEADLINE;
+	int running = 0, child = 0;
+
+	if (!jobs)
+		cli_die(EXIT_FAIL, "out of memory");
+	for (;;) {
+		struct pollfd pfd[2] = {{sigfd, POLLIN, 0}, {bus.conn.fd, POLLIN, 0}};
+		int r;
+		while (running < bus.jobs) {
+			struct dbus_err err = {{0}};
+			struct dbus_msg m;
+			struct serve_job *j = free_slot(jobs);
+			r = dbus_conn_recv(&bus.conn, &m, clock_deadline(0), &err);
+			if (r == -2)
+				break;
+			if (r < 0)
+				cli_die(EXIT_FAIL, "%s", err.msg);
+			serve_one(&m, j);
+			running += j->pid > 0;
+			dbus_msg_free(&m);
+		}
+		r = poll(pfd, running < bus.jobs ? 2 : 1, running ? -1 : clock_poll_ms(deadline));
+		if (r < 0 && errno != EINTR)
+			cli_die_errno(EXIT_FAIL, errno, "poll");
+		if (r > 0 && pfd[0].revents && sigev_take(sigfd, &child))
+			return EXIT_OK;
+		reap_jobs(jobs, &running);
+		if (r == 0 && !running && clock_expired(deadline))
+			cli_die(EXIT_TIMEOUT, "no more calls within the timeout");
+	}
+}
+
 static int serve_main(int argc, char **argv)
 {
-	int64_t deadline;
+	int sigfd;
 
 	options(argc, argv, 7, -1);
 	check_bus_name(bus.ops[0]);
@@ -2048,23 +2175,14 @@ static int serve_main(int argc, char **argv)
 	check_sig(bus.ops[4]);
 	check_sig(bus.ops[5]);
 	serve_cmd = (const char *const *)bus.ops + 6;
-	signal(SIGPIPE, SIG_IGN);
+	sigfd = sigev_open(SIGEV_CHILD);
+	if (sigfd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
 	request_name(bus.ops[0]);
 	if (bus.ready_file)
 		write_ready(bus.ready_file);
-	deadline = bus.timeout_set ? bus.deadline : -1;
-	for (;;) {
-		struct dbus_err err = {{0}};
-		struct dbus_msg m;
-		int r = dbus_conn_recv(&bus.conn, &m, deadline, &err);
-		if (r == -2)
-			cli_die(EXIT_TIMEOUT, "no more calls within the timeout");
-		if (r < 0)
-			cli_die(EXIT_FAIL, "%s", err.msg);
-		serve_one(&m);
-		dbus_msg_free(&m);
-	}
+	return serve_loop(sigfd);
 }
 
 /* ---- completion: the names on the default bus ----------------------------- */
@@ -2132,6 +2250,8 @@ static const struct opt listen_opts[] = {
 
 static const struct opt serve_opts[] = {
 	O_BUS,
+	{OPT_ARGV, "argv", NULL, "give CMD the arguments as words after its own, one per value", NULL},
+	{'j', "jobs", "N", "run up to N commands at once (default 1)", NULL},
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once NAME is ours", "file"},
 	{0}};
 
@@ -2157,7 +2277,7 @@ const struct applet bus_applets[] = {
 	 "print the signals that match, or run a command for each: a shell slot", listen_opts, NULL},
 	{"bus-monitor", monitor_main, "[MATCH_RULE]... [--json | --pcap FILE | --profile] [--count N]",
 	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
-	{"bus-serve", serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...",
+	{"bus-serve", serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG [--argv] [-j N] -- CMD [ARG]...",
 	 "answer METHOD calls by running CMD: a script becomes a D-Bus service", serve_opts, NULL},
 	{0},
 };

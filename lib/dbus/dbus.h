@@ -129,6 +129,11 @@ int dbus_text_parse(struct dbus_arena *a, const char *sig, int argc, char **argv
 /* busctl's terse output: the signature, then each value in the same syntax
  * as the input, strings C-escaped and quoted: 'su "hello" 5'.  No newline. */
 void dbus_print_terse(FILE *f, const char *sig, const struct dbus_value *vals, uint32_t n);
+/* The values as busctl's input words (what dbus_text_parse takes back),
+ * each ended by a NUL byte: strings as they are (no quotes, no escapes),
+ * arrays as their count then the elements, variants as their signature
+ * then the value.  For a command's argv (bus-serve --argv). */
+void dbus_print_words(FILE *f, const struct dbus_value *vals, uint32_t n);
 /* busctl --json=short's shape, lossless: {"type":SIG,"data":[...]}.  Dicts
  * with string keys are JSON objects; dicts with other keys are arrays of
  * [key, value] pairs.  64-bit integers are printed exactly. No newline. */
