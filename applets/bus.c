@@ -53,12 +53,20 @@ enum {
 	OPT_PCAP,
 	OPT_COUNT,
 	OPT_READY_FILE,
+	OPT_PROFILE,
+	OPT_ARGV,
 };
 
 static struct {
 	int system, json, no_auto_start, no_reply, activatable, xml, signal;
 	int tree_count; /* objects bus-tree has visited */
 	const char *address, *dest, *pcap, *ready_file;
+	int verbose;                /* bus-listen -v */
+	const char *format, *exec;  /* bus-listen -F, -e */
+	int last_status;            /* of the last -e command */
+	int mon_client;             /* bus-monitor is not a monitor: it may answer */
+	int profile, profile_head;  /* --profile; its header is out */
+	int argv, jobs;             /* bus-serve --argv, -j (at least 1) */
 	uint64_t count;  /* bus-monitor --count, 0: no limit */
 	const char *host; /* -H: the bus on that host, through ssh */
 	char host_address[1280];
@@ -127,7 +135,12 @@ static void options(int argc, char **argv, int min, int max)
 			timeout = cli_duration(arg, "timeout", CLI_ALLOW_INF);
 			S.timeout_set = 1;
 			break;
-		case 'j': S.json = 1; break;
+		case 'j': /* --json everywhere but bus-serve, where -j N is jobs */
+			if (arg)
+				S.jobs = (int)cli_uint(arg, "number of jobs", 1, 1024);
+			else
+				S.json = 1;
+			break;
 		case OPT_NO_AUTO_START: S.no_auto_start = 1; break;
 		case OPT_EXPECT_REPLY: S.no_reply = !parse_bool(arg); break;
 		case OPT_ACTIVATABLE: S.activatable = 1; break;
@@ -135,8 +148,14 @@ static void options(int argc, char **argv, int min, int max)
 		case OPT_SIGNAL: S.signal = 1; break;
 		case OPT_DEST: S.dest = arg; break;
 		case OPT_PCAP: S.pcap = arg; break;
+		case 'v': S.verbose = 1; break;
+		case 'F': S.format = arg; break;
+		case 'e': S.exec = arg; break;
+		case 'c':
 		case OPT_COUNT: S.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
 		case OPT_READY_FILE: S.ready_file = arg; break;
+		case OPT_PROFILE: S.profile = 1; break;
+		case OPT_ARGV: S.argv = 1; break;
 		}
 	}
 	if (S.host)
@@ -147,6 +166,8 @@ static void options(int argc, char **argv, int min, int max)
 	S.ops = argv + c.ind;
 	S.nops = argc - c.ind;
 	S.deadline = timeout < 0 ? -1 : clock_now_ms() + timeout;
+	if (S.jobs == 0)
+		S.jobs = 1;
 	S.arena = dbus_arena_new();
 	atexit(check_stdout);
 }
@@ -307,16 +328,39 @@ static void send_msg(struct dbus_msg *m)
 		cli_die(EXIT_FAIL, "%s", err.msg);
 }
 
-/* After sending without a reply: a Ping to the bus, answered only once the
- * bus has handled everything we sent before it. */
-static void flush_bus(void)
+/* After sending sent (a signal, or a call flagged NO_REPLY_EXPECTED): know
+ * that the bus accepted it.  The bus handles one connection's messages in
+ * order and answers a refused message with an error even when no reply is
+ * expected, so one round trip to a driver method every policy allows (GetId;
+ * a Peer.Ping to the driver is refused by the system policy) is the
+ * barrier: an error for sent arrives before GetId's reply, or never. */
+static void flush_bus(const struct dbus_msg *sent)
 {
-	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, "org.freedesktop.DBus.Peer", "Ping");
-	struct dbus_msg reply;
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "GetId");
+	struct dbus_err err = {{0}};
+	struct dbus_msg r;
+	int rc;
 
-	call(&m, &reply);
-	fail_on_error(&reply);
-	dbus_msg_free(&reply);
+	m.flags |= DBUS_FLAG_NO_AUTO_START;
+	if (dbus_conn_send(&S.conn, &m, &err) < 0)
+		cli_die(EXIT_FAIL, "%s", err.msg);
+	for (;;) {
+		rc = dbus_conn_recv(&S.conn, &r, S.deadline, &err);
+		if (rc == DBUS_TIMED_OUT)
+			cli_die(EXIT_TIMEOUT, "the bus did not answer within the timeout");
+		if (rc < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		if (r.type == DBUS_ERROR && r.reply_serial == sent->serial)
+			fail_on_error(&r);
+		if ((r.type == DBUS_METHOD_RETURN || r.type == DBUS_ERROR) && r.reply_serial == m.serial) {
+			fail_on_error(&r);
+			dbus_msg_free(&r);
+			return;
+		}
+		if (dbus_conn_answer(&S.conn, &r, S.deadline, &err) < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		dbus_msg_free(&r);
+	}
 }
 
 /* A reply body in the chosen format, one line. */
@@ -341,7 +385,7 @@ static int call_or_send(struct dbus_msg *m, struct dbus_msg *reply)
 	if (S.no_reply) {
 		m->flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
 		send_msg(m);
-		flush_bus();
+		flush_bus(m);
 		return 0;
 	}
 	call(m, reply);
@@ -378,7 +422,7 @@ static int bus_emit_main(int argc, char **argv)
 	text_body(&m, 3);
 	connect_bus();
 	send_msg(&m);
-	flush_bus();
+	flush_bus(&m);
 	return 0;
 }
 
@@ -1068,29 +1112,67 @@ static void rule_error(const struct dbus_msg *r)
 	fail_on_error(r);
 }
 
-/* The old way: eavesdrop=true in front of every rule (alone if none). */
-static void eavesdrop(void)
+/* AddMatch(rule) and its reply, which the caller judges and frees. */
+static void add_match_reply(const char *rule, struct dbus_msg *reply)
 {
-	char rule[DBUS_MATCH_RULE_MAX + 32];
+	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "AddMatch");
+	struct dbus_value arg = string_value(rule);
 
+	m.signature = "s";
+	m.body = &arg;
+	m.nbody = 1;
+	call(&m, reply);
+}
+
+/* The last part of an error name, "AccessDenied", for the mode line. */
+static const char *short_error(const struct dbus_msg *r)
+{
+	const char *dot = r->error_name ? strrchr(r->error_name, '.') : NULL;
+
+	return dot ? dot + 1 : r->error_name ? r->error_name : "refused";
+}
+
+/* Plain match rules (AddMatch "" if none), as any client may add them. */
+static void plain_rules(void)
+{
 	for (int i = 0; i < S.nops || (i == 0 && S.nops == 0); i++) {
-		const char *user = S.nops ? S.ops[i] : "";
-		struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "AddMatch");
-		struct dbus_value arg;
 		struct dbus_msg reply;
-
-		snprintf(rule, sizeof rule, "eavesdrop=true%s%s", *user ? "," : "", user);
-		arg = string_value(rule);
-		m.signature = "s";
-		m.body = &arg;
-		m.nbody = 1;
-		call(&m, &reply);
+		add_match_reply(S.nops ? S.ops[i] : "", &reply);
 		rule_error(&reply);
 		dbus_msg_free(&reply);
 	}
 }
 
-/* BecomeMonitor(as rules, u 0); after it we never send again. */
+/* The old way: eavesdrop=true in front of every rule (alone if none).  As
+ * dbus-monitor does, a refusal of the first rule (a policy that refuses
+ * eavesdropping, a bus that does not know the key, a rule the prefix makes
+ * too long) means plain rules instead: 0 then, with why filled in; 1 if
+ * eavesdropping is on. */
+static int eavesdrop(char *why, size_t size)
+{
+	char rule[DBUS_MATCH_RULE_MAX + 32];
+
+	for (int i = 0; i < S.nops || (i == 0 && S.nops == 0); i++) {
+		const char *user = S.nops ? S.ops[i] : "";
+		struct dbus_msg reply;
+
+		snprintf(rule, sizeof rule, "eavesdrop=true%s%s", *user ? "," : "", user);
+		add_match_reply(rule, &reply);
+		if (i == 0 && reply.type == DBUS_ERROR) {
+			snprintf(why, size, "%s", short_error(&reply));
+			dbus_msg_free(&reply);
+			return 0;
+		}
+		rule_error(&reply);
+		dbus_msg_free(&reply);
+	}
+	return 1;
+}
+
+/* BecomeMonitor(as rules, u 0); after it we never send again.  Where it is
+ * refused (an ordinary user on a system bus), eavesdropping, and where that
+ * is refused too, plain rules: as dbus-monitor, it keeps working, and says
+ * once on stderr which way it watches and what that can see. */
 static void become_monitor(void)
 {
 	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, "org.freedesktop.DBus.Monitoring",
@@ -1098,6 +1180,7 @@ static void become_monitor(void)
 	struct dbus_value args[2] = {{.type = 'a', .sig = "as", .n = (uint32_t)S.nops},
 				     {.type = 'u', .sig = "u"}};
 	struct dbus_msg reply;
+	char why1[128], why2[128];
 
 	args[0].v.items = dbus_arena_alloc(S.arena, sizeof(struct dbus_value) * (size_t)(S.nops + 1));
 	for (int i = 0; i < S.nops; i++)
@@ -1106,11 +1189,23 @@ static void become_monitor(void)
 	m.body = args;
 	m.nbody = 2;
 	call(&m, &reply);
-	if (refused(&reply))
-		eavesdrop();
-	else
+	if (!refused(&reply)) {
 		rule_error(&reply);
+		dbus_msg_free(&reply);
+		cli_warn("monitoring with BecomeMonitor: every matching message on the bus");
+		return;
+	}
+	S.mon_client = 1;
+	snprintf(why1, sizeof why1, "%s", short_error(&reply));
 	dbus_msg_free(&reply);
+	if (eavesdrop(why2, sizeof why2))
+		cli_warn("BecomeMonitor refused (%s); eavesdropping with match rules: matching signals, "
+			 "messages to us, and what the bus policy lets us overhear", why1);
+	else {
+		plain_rules();
+		cli_warn("BecomeMonitor refused (%s), eavesdropping refused (%s); plain match rules: "
+			 "matching broadcast signals and messages to us only", why1, why2);
+	}
 }
 
 static const char *kind_json(int type)
@@ -1156,7 +1251,8 @@ static void print_json_msg(const struct dbus_msg *m, const struct timeval *tv)
 
 /* libpcap: the global header in host order (readers detect the order from
  * the magic), then per message {sec, usec, incl_len, orig_len} + bytes. */
-/* Flush what one message produced; a closed pipe ends quietly, and so
+/* Flush what the messages so far produced (once none is left waiting);
+ * a closed pipe ends quietly, and so
  * does a stop signal that cut the write short (after one more try). */
 static void mon_flush(void)
 {
@@ -1173,6 +1269,38 @@ static void mon_flush(void)
 	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", S.pcap ? S.pcap : "standard output");
 }
 
+static const char *or_none(const char *s)
+{
+	return s ? s : "<none>";
+}
+
+/* --profile: dbus-monitor's tab-separated lines (reference/field.md 2.3):
+ * a two-line header before the first message, then per message its type
+ * (mc, mr, err, sig), time, serial, sender, destination and either path,
+ * interface, member (calls, signals) or the reply serial (returns, errors;
+ * dbus-monitor prints no error name). */
+static void print_profile(const struct dbus_msg *m, const struct timeval *tv)
+{
+	static const char *const kind[] = {[DBUS_METHOD_CALL] = "mc", [DBUS_METHOD_RETURN] = "mr",
+					   [DBUS_ERROR] = "err", [DBUS_SIGNAL] = "sig"};
+
+	if (!S.profile_head) {
+		fputs("#type\ttimestamp\tserial\tsender\tdestination\tpath\tinterface\tmember\n"
+		      "#\t\t\t\t\tin_reply_to\n", stdout);
+		S.profile_head = 1;
+	}
+	if (m->type < DBUS_METHOD_CALL || m->type > DBUS_SIGNAL) { /* dbus-monitor: no newline */
+		printf("tun\t%lld.%06ld\n", (long long)tv->tv_sec, (long)tv->tv_usec);
+		return;
+	}
+	printf("%s\t%lld.%06ld\t%u\t%s\t%s", kind[m->type], (long long)tv->tv_sec, (long)tv->tv_usec,
+	       m->serial, or_none(m->sender), or_none(m->destination));
+	if (m->type == DBUS_METHOD_CALL || m->type == DBUS_SIGNAL)
+		printf("\t%s\t%s\t%s\n", or_none(m->path), or_none(m->interface), or_none(m->member));
+	else
+		printf("\t%u\n", m->reply_serial);
+}
+
 static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 {
 	struct timeval tv;
@@ -1180,11 +1308,12 @@ static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 	gettimeofday(&tv, NULL);
 	if (S.pcap)
 		dbus_pcap_record(S.mon_out, raw, len, tv.tv_sec, tv.tv_usec);
+	else if (S.profile)
+		print_profile(m, &tv);
 	else if (S.json)
 		print_json_msg(m, &tv);
 	else
 		dbus_print_monitor(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
-	mon_flush();
 }
 
 /* The bus telling us about our own names (NameAcquired, NameLost). */
@@ -1224,8 +1353,10 @@ static int monitor_loop(void)
 		struct dbus_msg m;
 		uint8_t *raw = NULL;
 		size_t len = 0;
-		int r = dbus_conn_recv_raw(&S.conn, &m, &raw, &len, clock_deadline(0), &err);
-		if (r == DBUS_TIMED_OUT) { /* nothing whole to take now */
+		/* the bytes as received only for --pcap */
+		int r = dbus_conn_recv_raw(&S.conn, &m, S.pcap ? &raw : NULL, &len, clock_deadline(0), &err);
+		if (r == DBUS_TIMED_OUT) { /* nothing whole to take now: out with what we have */
+			mon_flush();
 			if (!monitor_wait(deadline, seen))
 				return EXIT_OK;
 			continue;
@@ -1236,10 +1367,16 @@ static int monitor_loop(void)
 			mon_output(&m, raw, len);
 			seen++;
 		}
+		/* Not a monitor after a fallback: a call to us gets its answer. */
+		if (S.mon_client && str_is(m.destination, S.conn.unique_name) &&
+		    dbus_conn_answer(&S.conn, &m, deadline, &err) < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
 		dbus_msg_free(&m);
 		free(raw);
-		if (S.count && seen == S.count)
+		if (S.count && seen == S.count) {
+			mon_flush();
 			return EXIT_OK;
+		}
 	}
 }
 
@@ -1256,8 +1393,8 @@ static void write_ready(const char *path)
 static int bus_monitor_main(int argc, char **argv)
 {
 	options(argc, argv, 0, -1);
-	if (S.json && S.pcap)
-		cli_usage_error("--json and --pcap exclude each other");
+	if (S.json + !!S.pcap + S.profile > 1)
+		cli_usage_error("--json, --pcap and --profile exclude each other");
 	for (int i = 0; i < S.nops; i++)
 		check_rule(S.ops[i]);
 	S.mon_out = stdout;
@@ -1277,6 +1414,277 @@ static int bus_monitor_main(int argc, char **argv)
 	if (S.ready_file)
 		write_ready(S.ready_file);
 	return monitor_loop();
+}
+
+/* ---- bus-listen ----------------------------------------------------------- */
+
+/* A rule of bus-listen matches signals: type='signal' is added where the
+ * rule has no type, and a rule for another type is refused (exit 2). */
+static char *listen_rule(const char *rule)
+{
+	char type[64], *full;
+
+	check_rule(rule);
+	if (dbus_match_value(rule, "type", type, sizeof type)) {
+		if (strcmp(type, "signal") != 0)
+			cli_usage_error("invalid match rule '%s': bus-listen receives signals only", rule);
+		return (char *)rule;
+	}
+	if (asprintf(&full, "type='signal'%s%s", *rule ? "," : "", rule) < 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	if (strlen(full) > DBUS_MATCH_RULE_MAX)
+		cli_usage_error("match rule longer than %d bytes", DBUS_MATCH_RULE_MAX);
+	return full;
+}
+
+/* Is "%x" or "\x" in a -F format one we know?  Checked before connecting. */
+static void listen_check_format(const char *f)
+{
+	for (const char *p = f; *p; p++) {
+		if (*p == '%' && (!p[1] || !strchr("spimgat%", p[1])))
+			cli_usage_error("invalid format '%s': unknown directive '%%%.1s'", f, p + 1);
+		if (*p == '\\' && (!p[1] || !strchr("nt\\", p[1])))
+			cli_usage_error("invalid format '%s': unknown escape '\\%.1s'", f, p + 1);
+		if (*p == '%' || *p == '\\')
+			p++;
+	}
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The arguments in terse text, without the leading signature (%a). */
+static void listen_print_args(const struct dbus_msg *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		cli_die(EXIT_FAIL, "out of memory");
+	dbus_print_terse(f, "", m->body, m->nbody);
+	if (fclose(f) != 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	fputs(len ? buf + 1 : "", stdout);
+	free(buf);
+}
+
+static void listen_print_format(const struct dbus_msg *m, const struct timeval *tv)
+{
+	for (const char *f = S.format; *f; f++) {
+		if (*f == '\\') {
+			f++;
+			putchar(*f == 'n' ? '\n' : *f == 't' ? '\t' : '\\');
+			continue;
+		}
+		if (*f != '%') {
+			putchar(*f);
+			continue;
+		}
+		switch (*++f) {
+		case 's': fputs(or_empty(m->sender), stdout); break;
+		case 'p': fputs(or_empty(m->path), stdout); break;
+		case 'i': fputs(or_empty(m->interface), stdout); break;
+		case 'm': fputs(or_empty(m->member), stdout); break;
+		case 'g': fputs(or_empty(m->signature), stdout); break;
+		case 'a': listen_print_args(m); break;
+		case 't': printf("%lld.%06ld", (long long)tv->tv_sec, (long)tv->tv_usec); break;
+		default: putchar('%'); break;
+		}
+	}
+	putchar('\n');
+}
+
+/* {"time","sender","path","interface","member","serial","signature","data"}:
+ * data is the array bus-call --json prints under "data". */
+static void listen_print_json(const struct dbus_msg *m, const struct timeval *tv)
+{
+	printf("{\"time\":%lld.%06ld", (long long)tv->tv_sec, (long)tv->tv_usec);
+	json_field("sender", m->sender);
+	json_field("path", m->path);
+	json_field("interface", m->interface);
+	json_field("member", m->member);
+	printf(",\"serial\":%u", m->serial);
+	json_field("signature", or_empty(m->signature));
+	fputs(",\"data\":[", stdout);
+	for (uint32_t i = 0; i < m->nbody; i++) {
+		if (i)
+			putchar(',');
+		dbus_print_json_value(stdout, &m->body[i]);
+	}
+	fputs("]}\n", stdout);
+}
+
+/* The default line, "SENDER PATH INTERFACE.MEMBER ARGS"; -v puts the time
+ * and the serial in front. */
+static void listen_print_line(const struct dbus_msg *m, const struct timeval *tv)
+{
+	if (S.verbose)
+		printf("%lld.%06ld %u ", (long long)tv->tv_sec, (long)tv->tv_usec, m->serial);
+	printf("%s %s %s.%s", or_empty(m->sender), m->path, m->interface, m->member);
+	if (m->nbody > 0) {
+		putchar(' ');
+		dbus_print_terse(stdout, m->signature, m->body, m->nbody);
+	}
+	putchar('\n');
+}
+
+/* -e CMD, the slot: /bin/sh -c CMD with the arguments as one line of terse
+ * text on its stdin and the signal in BUS_* variables; waited for, so that
+ * commands run one at a time in the order the signals came. */
+static void listen_run_slot(const struct dbus_msg *m)
+{
+	char *vars[6], *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	struct spawn_req req = SPAWN_REQ_INIT;
+	pid_t pid;
+
+	if (!f)
+		cli_die(EXIT_FAIL, "out of memory");
+	dbus_print_terse(f, or_empty(m->signature), m->body, m->nbody);
+	fputc('\n', f);
+	if (fclose(f) != 0 ||
+	    asprintf(&vars[0], "BUS_SENDER=%s", or_empty(m->sender)) < 0 ||
+	    asprintf(&vars[1], "BUS_PATH=%s", or_empty(m->path)) < 0 ||
+	    asprintf(&vars[2], "BUS_INTERFACE=%s", or_empty(m->interface)) < 0 ||
+	    asprintf(&vars[3], "BUS_MEMBER=%s", or_empty(m->member)) < 0 ||
+	    asprintf(&vars[4], "BUS_SIGNATURE=%s", or_empty(m->signature)) < 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	vars[5] = NULL;
+	fflush(stdout);
+	req.cmd = S.exec;
+	req.in = SPAWN_PIPE;
+	req.vars = vars;
+	if ((pid = spawn_start(&req)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "run '%s'", S.exec);
+	/* A command that does not read its stdin is no error (EPIPE). */
+	if (io_write_all(req.in, line, len) < 0 && errno != EPIPE)
+		cli_warn_errno(errno, "write to '%s'", S.exec);
+	close(req.in);
+	S.last_status = spawn_wait(pid);
+	for (int i = 0; i < 5; i++)
+		free(vars[i]);
+	free(line);
+}
+
+/* Flush what the signals so far produced; a closed pipe ends quietly, and
+ * so does a stop signal that cut the write short (after one more try). */
+static void listen_flush(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	if (errno == EPIPE)
+		_exit(EXIT_OK);
+	if (errno == EINTR && *sigev_stop_flag()) {
+		sigev_hold();
+		clearerr(stdout);
+		if (fflush(stdout) == 0)
+			exit(EXIT_OK);
+	}
+	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write standard output");
+}
+
+static void listen_output(const struct dbus_msg *m)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	if (S.exec)
+		listen_run_slot(m);
+	else if (S.json)
+		listen_print_json(m, &tv);
+	else if (S.format)
+		listen_print_format(m, &tv);
+	else
+		listen_print_line(m, &tv);
+}
+
+/* Handle every message already received or readable now; 1 once --count
+ * signals have been handled.  Output is flushed once no message is left
+ * waiting, before the loop sleeps: each signal is out before we wait for
+ * the next, and a flood costs one write per batch, not one per signal. */
+static int listen_drain(uint64_t *seen)
+{
+	for (;;) {
+		struct dbus_err err = {{0}};
+		struct dbus_msg m;
+		int r = dbus_conn_recv(&S.conn, &m, clock_deadline(0), &err);
+		if (r == DBUS_TIMED_OUT) {
+			listen_flush();
+			return 0;
+		}
+		if (r < 0)
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		if (m.type == DBUS_SIGNAL && !own_traffic(&m)) {
+			listen_output(&m);
+			++*seen;
+		} else if (dbus_conn_answer(&S.conn, &m, S.deadline, &err) < 0) {
+			cli_die(EXIT_FAIL, "%s", err.msg);
+		}
+		dbus_msg_free(&m);
+		if (S.count && *seen == S.count) {
+			listen_flush();
+			return 1;
+		}
+	}
+}
+
+/* The poll loop: the bus and the stop signals (SIGINT, SIGTERM, SIGHUP as
+ * events from lib/sigev; they end listening with 0 between two signals,
+ * everything printed so far flushed). */
+static int listen_loop(int sigfd)
+{
+	int64_t deadline = S.timeout_set ? S.deadline : CLOCK_NO_DEADLINE;
+	uint64_t seen = 0;
+	int child;
+
+	for (;;) {
+		struct pollfd pfd[2] = {{S.conn.fd, POLLIN, 0}, {sigfd, POLLIN, 0}};
+		int r;
+		if (listen_drain(&seen))
+			return S.exec ? S.last_status : EXIT_OK;
+		r = poll(pfd, 2, clock_poll_ms(deadline));
+		if (r < 0 && errno != EINTR)
+			cli_die_errno(EXIT_FAIL, errno, "poll");
+		if (r > 0 && pfd[1].revents && sigev_take(sigfd, &child)) {
+			sigev_hold();
+			return EXIT_OK;
+		}
+		if (r == 0 && clock_expired(deadline))
+			cli_die(EXIT_TIMEOUT, "timed out after %llu signals", (unsigned long long)seen);
+	}
+}
+
+static int bus_listen_main(int argc, char **argv)
+{
+	char **rules;
+	int nrules, sigfd;
+
+	options(argc, argv, 0, -1);
+	if (!!S.json + !!S.format + !!S.exec + S.verbose > 1)
+		cli_usage_error("-v, --json, -F and -e exclude each other");
+	if (S.format)
+		listen_check_format(S.format);
+	nrules = S.nops ? S.nops : 1;
+	rules = dbus_arena_alloc(S.arena, sizeof *rules * (size_t)nrules);
+	for (int i = 0; i < nrules; i++)
+		rules[i] = listen_rule(S.nops ? S.ops[i] : "");
+	sigfd = sigev_open(0);
+	if (sigfd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
+	connect_bus();
+	for (int i = 0; i < nrules; i++) {
+		struct dbus_msg reply;
+		add_match_reply(rules[i], &reply);
+		rule_error(&reply);
+		dbus_msg_free(&reply);
+	}
+	if (S.ready_file)
+		write_ready(S.ready_file);
+	return listen_loop(sigfd);
 }
 
 /* ---- bus-serve ------------------------------------------------------------- */
@@ -1354,21 +1762,53 @@ static char *read_back(FILE *f, size_t *len)
 	return text;
 }
 
-/* Run CMD with in as stdin, out and errf as stdout and stderr: its status.
- * A command that cannot be run says why on errf, as sh would. */
-static int run_cmd(FILE *in, FILE *out, FILE *errf)
+/* CMD's argv: CMD [ARG]..., then with --argv one word per value of the
+ * call (dbus_print_words); words[] points into *buf.  NULL if out of memory. */
+static char **serve_argv(const struct dbus_msg *call, char **buf)
 {
-	struct spawn_req req = {.argv = (char *const *)S.serve_cmd, .in = fileno(in), .out = fileno(out),
-				.err = fileno(errf)};
-	pid_t pid = spawn_start(&req);
+	size_t len = 0, ncmd = 0, nwords = 0;
+	FILE *f = open_memstream(buf, &len);
+	char **argv;
+
+	if (!f)
+		return NULL;
+	if (S.argv)
+		dbus_print_words(f, call->body, call->nbody);
+	if (fclose(f) != 0)
+		return NULL;
+	while (S.serve_cmd[ncmd])
+		ncmd++;
+	for (size_t i = 0; i < len; i++)
+		nwords += (*buf)[i] == '\0';
+	argv = malloc((ncmd + nwords + 1) * sizeof *argv);
+	if (!argv)
+		return NULL;
+	memcpy(argv, S.serve_cmd, ncmd * sizeof *argv);
+	for (size_t i = 0, k = ncmd; i < len; i += strlen(*buf + i) + 1)
+		argv[k++] = *buf + i;
+	argv[ncmd + nwords] = NULL;
+	return argv;
+}
+
+/* Start CMD for call with in as stdin, out and errf as stdout and stderr:
+ * its pid, or -1 having said why on errf (as sh would) with *status the
+ * status sh gives (127 not found, 126 otherwise; E2BIG: --argv words past
+ * the system's limit). */
+static pid_t start_cmd(const struct dbus_msg *call, FILE *in, FILE *out, FILE *errf, int *status)
+{
+	char *words = NULL, **argv = serve_argv(call, &words);
+	struct spawn_req req = {.argv = argv, .in = fileno(in), .out = fileno(out), .err = fileno(errf)};
+	pid_t pid = argv ? spawn_start(&req) : -1;
 
 	if (pid < 0) {
-		int err = errno;
+		int err = argv ? errno : ENOMEM;
 		fprintf(errf, "%s: %s\n", S.serve_cmd[0], strerror(err));
 		fflush(errf);
-		return spawn_exec_status(err);
+		*status = spawn_exec_status(err);
 	}
-	return spawn_wait(pid);
+	free(argv);
+	free(words);
+	return pid;
 }
 
 /* CMD's stdout, split at blanks, as values of OUT_SIG: the reply.  text
@@ -1407,36 +1847,60 @@ static void reply_failure(const struct dbus_msg *call, const char *errtext, int 
 	reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 }
 
-/* Answer METHOD: the arguments in busctl's terse text on CMD's stdin. */
-static void serve_method(const struct dbus_msg *call)
-{
-	FILE *in = tmpfile(), *out = tmpfile(), *errf = tmpfile();
-	char *otext, *etext;
-	size_t olen = 0, elen = 0;
-	int status, err;
+/* One call being answered by a running CMD (up to -j at once). */
+struct serve_job {
+	pid_t pid;          /* 0: a free slot */
+	uint32_t serial;    /* of the call: the reply's REPLY_SERIAL */
+	uint8_t flags;
+	char *sender;       /* the caller: the reply's DESTINATION */
+	FILE *out, *errf;   /* CMD's stdout and stderr */
+};
 
-	if (!in || !out || !errf)
-		cli_die_errno(EXIT_FAIL, errno, "temporary file");
-	if (call->nbody > 0)
-		dbus_print_terse(in, call->signature, call->body, call->nbody);
-	fputc('\n', in);
-	fflush(in);
-	rewind(in);
-	status = run_cmd(in, out, errf);
-	err = errno;
-	otext = read_back(out, &olen);
-	etext = read_back(errf, &elen);
+/* The reply to a finished job from CMD's status and output. */
+static void finish_job(struct serve_job *j, int status)
+{
+	struct dbus_msg call = {.type = DBUS_METHOD_CALL, .serial = j->serial, .flags = j->flags,
+				.sender = j->sender};
+	size_t olen = 0, elen = 0;
+	char *otext = read_back(j->out, &olen), *etext = read_back(j->errf, &elen);
+
 	if (status == 0)
-		reply_output(call, otext, olen);
-	else if (status < 0)
-		reply_error(call, "org.freedesktop.DBus.Error.Failed", strerror(err));
+		reply_output(&call, otext, olen);
 	else
-		reply_failure(call, etext ? etext : "", status);
+		reply_failure(&call, etext ? etext : "", status);
 	free(otext);
 	free(etext);
+	fclose(j->out);
+	fclose(j->errf);
+	free(j->sender);
+	*j = (struct serve_job){0};
+}
+
+/* Answer METHOD in job slot j: CMD with the arguments in busctl's terse
+ * text on its stdin (or, with --argv, as words after its own arguments),
+ * started and left running; finish_job replies once it has ended. */
+static void serve_method(const struct dbus_msg *call, struct serve_job *j)
+{
+	FILE *in = tmpfile();
+	int status = 0;
+
+	j->out = tmpfile();
+	j->errf = tmpfile();
+	j->sender = call->sender ? strdup(call->sender) : NULL;
+	if (!in || !j->out || !j->errf || (call->sender && !j->sender))
+		cli_die_errno(EXIT_FAIL, errno ? errno : ENOMEM, "temporary file");
+	j->serial = call->serial;
+	j->flags = call->flags;
+	if (!S.argv && call->nbody > 0)
+		dbus_print_terse(in, call->signature, call->body, call->nbody);
+	if (!S.argv)
+		fputc('\n', in);
+	fflush(in);
+	rewind(in);
+	j->pid = start_cmd(call, in, j->out, j->errf, &status);
 	fclose(in);
-	fclose(out);
-	fclose(errf);
+	if (j->pid < 0)
+		finish_job(j, status);
 }
 
 /* Introspect on an object above PATH lists the next node down, so that
@@ -1459,7 +1923,7 @@ static void serve_ancestor(const struct dbus_msg *m)
 	free(xml);
 }
 
-static void serve_one(const struct dbus_msg *m)
+static void serve_one(const struct dbus_msg *m, struct serve_job *free_job)
 {
 	const char *sig = m->signature ? m->signature : "";
 
@@ -1482,7 +1946,7 @@ static void serve_one(const struct dbus_msg *m)
 		if (strcmp(sig, S.ops[4]) != 0)
 			reply_error(m, "org.freedesktop.DBus.Error.InvalidArgs", "wrong argument signature");
 		else
-			serve_method(m);
+			serve_method(m, free_job);
 	} else {
 		reply_error(m, "org.freedesktop.DBus.Error.UnknownMethod", "no such method");
 	}
@@ -1506,9 +1970,69 @@ static void check_sig(const char *s)
 		cli_usage_error("invalid signature '%s'", s);
 }
 
+/* Reap the commands that have ended and reply for each. */
+static void reap_jobs(struct serve_job *jobs, int *running)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = spawn_try_wait(-1, &status)) > 0)
+		for (int i = 0; i < S.jobs; i++)
+			if (jobs[i].pid == pid) {
+				finish_job(&jobs[i], status);
+				--*running;
+			}
+}
+
+static struct serve_job *free_slot(struct serve_job *jobs)
+{
+	for (int i = 0; i < S.jobs; i++)
+		if (jobs[i].pid <= 0)
+			return &jobs[i];
+	return NULL;
+}
+
+/* Calls are read while fewer than -j commands run; the others wait in the
+ * connection (and the bus) until one ends.  SIGCHLD and the stop signals
+ * come from lib/sigev; a stop signal ends the service with 0. */
+static int serve_loop(int sigfd)
+{
+	struct serve_job *jobs = calloc((size_t)S.jobs, sizeof *jobs);
+	int64_t deadline = S.timeout_set ? S.deadline : CLOCK_NO_DEADLINE;
+	int running = 0, child = 0;
+
+	if (!jobs)
+		cli_die(EXIT_FAIL, "out of memory");
+	for (;;) {
+		struct pollfd pfd[2] = {{sigfd, POLLIN, 0}, {S.conn.fd, POLLIN, 0}};
+		int r;
+		while (running < S.jobs) {
+			struct dbus_err err = {{0}};
+			struct dbus_msg m;
+			struct serve_job *j = free_slot(jobs);
+			r = dbus_conn_recv(&S.conn, &m, clock_deadline(0), &err);
+			if (r == DBUS_TIMED_OUT)
+				break;
+			if (r < 0)
+				cli_die(EXIT_FAIL, "%s", err.msg);
+			serve_one(&m, j);
+			running += j->pid > 0;
+			dbus_msg_free(&m);
+		}
+		r = poll(pfd, running < S.jobs ? 2 : 1, running ? -1 : clock_poll_ms(deadline));
+		if (r < 0 && errno != EINTR)
+			cli_die_errno(EXIT_FAIL, errno, "poll");
+		if (r > 0 && pfd[0].revents && sigev_take(sigfd, &child))
+			return EXIT_OK;
+		reap_jobs(jobs, &running);
+		if (r == 0 && !running && clock_expired(deadline))
+			cli_die(EXIT_TIMEOUT, "no more calls within the timeout");
+	}
+}
+
 static int bus_serve_main(int argc, char **argv)
 {
-	int64_t deadline;
+	int sigfd;
 
 	options(argc, argv, 7, -1);
 	check_bus_name(S.ops[0]);
@@ -1520,23 +2044,14 @@ static int bus_serve_main(int argc, char **argv)
 	check_sig(S.ops[4]);
 	check_sig(S.ops[5]);
 	S.serve_cmd = (const char *const *)S.ops + 6;
-	signal(SIGPIPE, SIG_IGN);
+	sigfd = sigev_open(SIGEV_CHILD);
+	if (sigfd < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
 	request_name(S.ops[0]);
 	if (S.ready_file)
 		write_ready(S.ready_file);
-	deadline = S.timeout_set ? S.deadline : -1;
-	for (;;) {
-		struct dbus_err err = {{0}};
-		struct dbus_msg m;
-		int r = dbus_conn_recv(&S.conn, &m, deadline, &err);
-		if (r == DBUS_TIMED_OUT)
-			cli_die(EXIT_TIMEOUT, "no more calls within the timeout");
-		if (r < 0)
-			cli_die(EXIT_FAIL, "%s", err.msg);
-		serve_one(&m);
-		dbus_msg_free(&m);
-	}
+	return serve_loop(sigfd);
 }
 
 /* ---- bus-bridge ------------------------------------------------------------ */
@@ -1636,12 +2151,24 @@ static const struct opt wait_opts[] = {
 static const struct opt monitor_opts[] = {
 	O_BUS, {'j', "json", NULL, "print one JSON object per message", NULL},
 	{OPT_PCAP, "pcap", "FILE", "write a libpcap capture (link type DBUS) to FILE ('-': stdout)", "file"},
+	{OPT_PROFILE, "profile", NULL, "print dbus-monitor --profile's tab-separated lines", NULL},
 	{OPT_COUNT, "count", "N", "exit after N messages", NULL},
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once monitoring has begun", "file"},
 	{0}};
 
+static const struct opt listen_opts[] = {
+	O_BUS, {'j', "json", NULL, "print one JSON object per signal", NULL},
+	{'c', "count", "COUNT", "exit after COUNT signals (with -e: the last command's status)", NULL},
+	{'v', "verbose", NULL, "put the time and the serial in front of each line", NULL},
+	{'F', "format", "FORMAT", "print %s %p %i %m %g %a %t (sender, path, interface, member, signature, arguments, time)", NULL},
+	{'e', "exec", "CMD", "run /bin/sh -c CMD per signal, its arguments on stdin, BUS_* set", NULL},
+	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once subscribed", "file"},
+	{0}};
+
 static const struct opt serve_opts[] = {
 	O_BUS,
+	{OPT_ARGV, "argv", NULL, "give CMD the arguments as words after its own, one per value", NULL},
+	{'j', "jobs", "N", "run up to N commands at once (default 1)", NULL},
 	{OPT_READY_FILE, "ready-file", "FILE", "write our unique name to FILE once NAME is ours", "file"},
 	{0}};
 
@@ -1665,9 +2192,11 @@ const struct applet bus_applets[] = {
 	 complete_names},
 	{"bus-wait", bus_wait_main, "NAME | --signal PATH INTERFACE SIGNAL",
 	 "wait until a name has an owner, or a signal arrives", wait_opts, complete_names},
-	{"bus-monitor", bus_monitor_main, "[MATCH_RULE]... [--json | --pcap FILE] [--count N]",
+	{"bus-listen", bus_listen_main, "[MATCH_RULE]... [-c COUNT] [-v | --json | -F FORMAT | -e CMD]",
+	 "print the signals that match, or run a command for each: a shell slot", listen_opts, NULL},
+	{"bus-monitor", bus_monitor_main, "[MATCH_RULE]... [--json | --pcap FILE | --profile] [--count N]",
 	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
-	{"bus-serve", bus_serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...",
+	{"bus-serve", bus_serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG [--argv] [-j N] -- CMD [ARG]...",
 	 "answer METHOD calls by running CMD: a script becomes a D-Bus service", serve_opts, NULL},
 	{"bus-bridge", bus_bridge_main, "[--session | --system | --address ADDR]",
 	 "join stdin and stdout to the bus, as systemd-stdio-bridge (what -H runs remotely)",

@@ -60,6 +60,15 @@ done
 show ipcbox bus-call org.ipcbox.Demo /org/ipcbox/Test org.ipcbox.Test EmitChanged s "hello from the demo"
 wait "$waiter" || echo "bus-wait exit status $?"
 
+say "A signal connected to a slot in another process: bus-listen runs a shell command for each Changed signal"
+ipcbox bus-listen --count 2 --ready-file "$dir/listen-ready" "interface='org.ipcbox.Test',member='Changed'" \
+	-e 'read -r sig text; echo "slot: $BUS_MEMBER($text) from $BUS_SENDER on $BUS_PATH"' &
+listener=$!
+until [ -s "$dir/listen-ready" ] || ! kill -0 "$listener" 2>/dev/null; do sleep 0.01; done
+show ipcbox bus-call org.ipcbox.Demo /org/ipcbox/Test org.ipcbox.Test EmitChanged s "first"
+show ipcbox bus-emit /org/ipcbox/Test org.ipcbox.Test Changed s "second, from the shell"
+wait "$listener" || echo "bus-listen exit status $?"
+
 say "Watch the bus: bus-monitor (BecomeMonitor) prints a call and its reply as dbus-monitor would"
 ipcbox bus-monitor --count 2 --ready-file "$dir/monitor-ready" "member='Echo'" "type='method_return',sender='org.ipcbox.Demo'" >"$dir/monitor" &
 monitor=$!

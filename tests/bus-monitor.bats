@@ -238,3 +238,37 @@ assert n == 3, n
 	run stat -c %a "$T/ready"
 	assert_output 600
 }
+
+@test "bus-monitor --profile prints the lines dbus-monitor --profile prints, timestamps apart" {
+	local x=org.ipcbox.Prof$$ rules
+	rules=("type='signal',interface='$x'" "type='method_call',interface='$x'" "type='method_return'" "type='error'")
+	bg dbus-monitor --address "$BUS_ADDR" --profile "${rules[@]}" >"$T/theirs" 2>"$T/theirs.err"
+	# dbus-monitor has no ready file: probe until it shows a signal
+	probe() {
+		ipc bus-emit /p "$x" Probe
+		grep -q 'Probe' "$T/theirs"
+	}
+	wait_for probe
+	start_monitor --profile "${rules[@]}"
+	ipc bus-emit /p "$x" Start
+	ipc bus-emit /p "$x" Sig su hi 5
+	ipc bus-call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null
+	run ipc bus-call --no-auto-start org.ipcbox.NoSuch$$ /p "$x" Call
+	assert_status 1
+	ipc bus-emit /p "$x" End
+	wait_for grep -q 'End$' "$T/theirs"
+	wait_for grep -q 'End$' "$T/out"
+	# the header, then the rows from Start to End, the time column apart
+	run diff <(head -n 2 "$T/theirs") <(head -n 2 "$T/out")
+	assert_status 0
+	rows() { sed -n '/\tStart$/,/\tEnd$/p' "$1" | awk -F '\t' -v OFS='\t' '{ $2 = "T"; print }'; }
+	run diff <(rows "$T/theirs") <(rows "$T/out")
+	assert_status 0
+	run rows "$T/out"
+	[ "${#lines[@]}" -ge 10 ]
+	grep -q "^sig	T	[0-9]*	:[0-9.]*	<none>	/p	$x	Sig$" <<<"$output"
+	grep -q "^mc	T	[0-9]*	:[0-9.]*	org.ipcbox.NoSuch$$	/p	$x	Call$" <<<"$output"
+	grep -q "^err	T	[0-9]*	org.freedesktop.DBus	:[0-9.]*	[0-9]*$" <<<"$output"
+	grep -q "^mr	T	[0-9]*	org.freedesktop.DBus	:[0-9.]*	[0-9]*$" <<<"$output"
+	[[ $(head -n 1 "$T/out") == "#type	timestamp	serial	sender	destination	path	interface	member" ]]
+}

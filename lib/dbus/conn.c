@@ -212,7 +212,7 @@ void dbus_conn_close(struct dbus_conn *c)
 	free(c->unique_name);
 	c->rbuf = NULL;
 	c->unique_name = NULL;
-	c->rlen = c->rcap = 0;
+	c->rpos = c->rlen = c->rcap = 0;
 }
 
 /* Send m with a deadline: 0, -1, or DBUS_TIMED_OUT. */
@@ -237,9 +237,16 @@ int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err
 	return send_until(c, m, -1, err);
 }
 
-/* Read more bytes into rbuf, growing it to at least need: 0, -1, DBUS_TIMED_OUT. */
+/* Read more bytes into rbuf, so that need bytes from rpos on can fit: 0,
+ * -1, DBUS_TIMED_OUT.  The unconsumed bytes move to the front only when the end is in
+ * the way (not once per message: a buffer holds hundreds of small ones). */
 static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_err *err)
 {
+	if (c->rpos > 0 && (c->rpos + need > c->rcap || c->rlen == c->rcap)) {
+		c->rlen -= c->rpos;
+		memmove(c->rbuf, c->rbuf + c->rpos, c->rlen);
+		c->rpos = 0;
+	}
 	if (need > c->rcap) {
 		uint8_t *p = realloc(c->rbuf, need);
 		if (!p)
@@ -309,8 +316,8 @@ static int bad_message(struct dbus_err *err)
 	return dbus_err_set(err, "bad message from the bus: %.200s", why);
 }
 
-/* A malloc'd copy of the first total bytes of rbuf (the message m). */
-static int keep_raw(struct dbus_conn *c, struct dbus_msg *m, size_t total, uint8_t **raw,
+/* A malloc'd copy of the total bytes at p (the message m). */
+static int keep_raw(struct dbus_msg *m, const uint8_t *p, size_t total, uint8_t **raw,
 		    size_t *rawlen, struct dbus_err *err)
 {
 	*raw = malloc(total);
@@ -318,7 +325,7 @@ static int keep_raw(struct dbus_conn *c, struct dbus_msg *m, size_t total, uint8
 		dbus_msg_free(m);
 		return dbus_err_set(err, "out of memory");
 	}
-	memcpy(*raw, c->rbuf, total);
+	memcpy(*raw, p, total);
 	*rawlen = total;
 	return 0;
 }
@@ -333,26 +340,28 @@ int dbus_conn_recv_raw(struct dbus_conn *c, struct dbus_msg *m, uint8_t **raw, s
 		       int64_t deadline_ms, struct dbus_err *err)
 {
 	for (;;) {
-		size_t total = 0;
+		const uint8_t *p = c->rbuf + c->rpos;
+		size_t total = 0, avail = c->rlen - c->rpos;
 		int r;
-		if (c->rlen >= 16) {
-			total = dbus_msg_length(c->rbuf, err);
+		if (avail >= 16) {
+			total = dbus_msg_length(p, err);
 			if (total == 0)
 				return bad_message(err);
 		}
-		if (total == 0 || c->rlen < total) {
+		if (total == 0 || avail < total) {
 			r = fill(c, total ? total : 16, deadline_ms, err);
 			if (r < 0)
 				return r;
 			continue;
 		}
 		memset(m, 0, sizeof *m);
-		if (dbus_msg_parse(m, c->rbuf, total, err) < 0)
+		if (dbus_msg_parse(m, p, total, err) < 0)
 			return bad_message(err);
-		if (raw && keep_raw(c, m, total, raw, rawlen, err) < 0)
+		if (raw && keep_raw(m, p, total, raw, rawlen, err) < 0)
 			return -1;
-		c->rlen -= total;
-		memmove(c->rbuf, c->rbuf + total, c->rlen);
+		c->rpos += total;
+		if (c->rpos == c->rlen)
+			c->rpos = c->rlen = 0;
 		r = take_hello_reply(c, m, err);
 		if (r == 0)
 			return 0;

@@ -145,6 +145,11 @@ int dbus_text_parse_words(struct dbus_arena *a, const char *sig, char *text, str
 /* busctl's terse output: the signature, then each value in the same syntax
  * as the input, strings C-escaped and quoted: 'su "hello" 5'.  No newline. */
 void dbus_print_terse(FILE *f, const char *sig, const struct dbus_value *vals, uint32_t n);
+/* The values as busctl's input words (what dbus_text_parse takes back),
+ * each ended by a NUL byte: strings as they are (no quotes, no escapes),
+ * arrays as their count then the elements, variants as their signature
+ * then the value.  For a command's argv (bus-serve --argv). */
+void dbus_print_words(FILE *f, const struct dbus_value *vals, uint32_t n);
 /* busctl --json=short's shape, lossless: {"type":SIG,"data":[...]}.  Dicts
  * with string keys are JSON objects; dicts with other keys are arrays of
  * [key, value] pairs.  64-bit integers are printed exactly. No newline. */
@@ -164,8 +169,8 @@ struct dbus_conn {
 	int fd;
 	uint32_t next_serial;
 	char *unique_name; /* from Hello */
-	uint8_t *rbuf;     /* received bytes not yet consumed */
-	size_t rlen, rcap;
+	uint8_t *rbuf;     /* received bytes; rbuf[rpos..rlen) not yet consumed */
+	size_t rpos, rlen, rcap;
 	char guid[33];     /* the server's, from authentication */
 	pid_t child;       /* unixexec: the command, until reaped (else 0) */
 	int child_status;  /* its status once reaped (as spawn_wait), else -1 */

@@ -1,6 +1,7 @@
 /* match: the grammar of D-Bus match rules; see match.h. */
 #include "match.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int dbus_match_key_ok(const char *k, size_t n)
@@ -50,4 +51,30 @@ enum dbus_match_fault dbus_match_check(const char *rule)
 			return DBUS_MATCH_SYNTAX;
 	}
 	return DBUS_MATCH_OK;
+}
+
+int dbus_match_value(const char *rule, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = rule; *p;) {
+		const char *k = p, *v, *end;
+		p = strchr(p, '=') + 1;
+		if (*p == '\'') {
+			v = p + 1;
+			end = strchr(v, '\'');
+			p = end + 1;
+		} else {
+			v = p;
+			end = p + strcspn(p, ",");
+			p = end;
+		}
+		if (*p == ',')
+			p++;
+		if ((size_t)(v - k) >= klen + 1 && strncmp(k, key, klen) == 0 && k[klen] == '=') {
+			snprintf(out, size, "%.*s", (int)(end - v), v);
+			return 1;
+		}
+	}
+	return 0;
 }

@@ -27,4 +27,8 @@ int dbus_match_key_ok(const char *k, size_t n);
 /* Check the NUL-terminated rule. */
 enum dbus_match_fault dbus_match_check(const char *rule);
 
+/* The value of key in a rule dbus_match_check accepted, unquoted, into
+ * out[size] (cut to fit): 1, or 0 if the rule has no such key. */
+int dbus_match_value(const char *rule, const char *key, char *out, size_t size);
+
 #endif

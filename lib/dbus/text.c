@@ -298,6 +298,34 @@ static void terse_value(FILE *f, const struct dbus_value *v)
 	}
 }
 
+/* One value as the words bus-call would take for it, each ended by NUL. */
+static void words_value(FILE *f, const struct dbus_value *v)
+{
+	if (v->type == 's' || v->type == 'o' || v->type == 'g') {
+		fwrite(v->v.str, 1, v->n, f);
+	} else if (dbus_is_basic(v->type)) {
+		terse_basic(f, v);
+	} else if (v->type == 'v') {
+		fputs(v->v.items[0].sig, f);
+		putc('\0', f);
+		words_value(f, &v->v.items[0]);
+		return;
+	} else {
+		if (v->type == 'a')
+			fprintf(f, "%u%c", (unsigned)v->n, '\0');
+		for (uint32_t k = 0; k < v->n; k++)
+			words_value(f, &v->v.items[k]);
+		return;
+	}
+	putc('\0', f);
+}
+
+void dbus_print_words(FILE *f, const struct dbus_value *vals, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		words_value(f, &vals[k]);
+}
+
 void dbus_print_terse(FILE *f, const char *sig, const struct dbus_value *vals, uint32_t n)
 {
 	fputs(sig, f);
