@@ -3,7 +3,7 @@
 #   make            build ./ipcbox (gcc, -Wall -Wextra -Werror)
 #   make test       the bats suite against ./ipcbox
 #   make check      the suite against an ASan+UBSan build (./ipcbox-asan)
-#   make fuzz       build and run the libFuzzer targets in tests/fuzz (clang)
+#   make fuzz       build and run the libFuzzer targets in tests/fuzz (clang), FUZZ_SECONDS=60 each
 #   make bench      side-by-side benchmarks (bench/run)
 #   make demo       a guided tour on loopback and a private bus
 #   make install    PREFIX=/usr/local DESTDIR=  binary, applet links, man pages, completions
@@ -64,8 +64,10 @@ check: ipcbox-asan units-asan
 clang:
 	$(MAKE) -B ipcbox CC=clang BUILD_TAG=clang
 
+# make fuzz FUZZ_SECONDS=N: N seconds per target, nproc targets at a time.
+FUZZ_SECONDS ?= 60
 fuzz:
-	tests/fuzz/run
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
 
 bench: ipcbox
 	bench/run

@@ -110,6 +110,22 @@ static int send_auth(int fd, const uint8_t *first, size_t nfirst, int64_t deadli
 	return r;
 }
 
+int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err)
+{
+	const char *crlf = len >= 2 ? memmem(buf, len, "\r\n", 2) : NULL;
+
+	if (!crlf) {
+		if (len >= AUTH_LINE_MAX)
+			return dbus_err_set(err, "authentication reply longer than %d bytes",
+					    AUTH_LINE_MAX);
+		return 0;
+	}
+	if (judge_line(buf, (size_t)(crlf - buf), err) < 0)
+		return -1;
+	*used = (size_t)(crlf - buf) + 2;
+	return 1;
+}
+
 /* Read reply lines into buf (AUTH_LINE_MAX bytes) until the OK line. */
 static int read_ok(int fd, char *buf, int64_t deadline_ms, uint8_t *extra, size_t extra_cap,
 		   size_t *nextra, struct dbus_err *err)
@@ -117,21 +133,19 @@ static int read_ok(int fd, char *buf, int64_t deadline_ms, uint8_t *extra, size_
 	size_t len = 0;
 
 	for (;;) {
-		char *crlf = len >= 2 ? memmem(buf, len, "\r\n", 2) : NULL;
+		size_t used, rest;
 		ssize_t n;
-		if (crlf) {
-			size_t linelen = (size_t)(crlf - buf), rest = len - linelen - 2;
-			if (judge_line(buf, linelen, err) < 0)
-				return -1;
+		int r = dbus_auth_reply(buf, len, &used, err);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			rest = len - used;
 			if (rest > extra_cap)
 				return dbus_err_set(err, "too much data after authentication");
-			memcpy(extra, crlf + 2, rest);
+			memcpy(extra, buf + used, rest);
 			*nextra = rest;
 			return 0;
 		}
-		if (len == AUTH_LINE_MAX)
-			return dbus_err_set(err, "authentication reply longer than %d bytes",
-					    AUTH_LINE_MAX);
 		n = read(fd, buf + len, AUTH_LINE_MAX - len);
 		if (n > 0) {
 			len += (size_t)n;
