@@ -209,6 +209,59 @@ qkey() {
 	[ "$stderr" = "ipcbox shm-rm: qt:$k: no such segment" ]
 }
 
+# qt_segment SUFFIX SIZE: K gets a new Qt key and ipcbox makes its segment
+# and lock (as shm-create qt:KEY does); their System V keys are recorded.
+qt_segment() {
+	qkey "$1"
+	: >"$(qt_file qipc_sharedmemory_ "$K")"
+	: >"$(qt_file qipc_systemsem_ "$K")"
+	track_qt "$K"
+	rm "$(qt_file qipc_sharedmemory_ "$K")" "$(qt_file qipc_systemsem_ "$K")"
+	ipc shm-create "qt:$K" --size "$2"
+	track_qt "$K"
+}
+
+@test "shm-rm qt:KEY removes Qt's lock semaphore with the segment" {
+	local shmkey semkey
+	qt_segment r 4K
+	shmkey=$(ftok_key "$(qt_file qipc_sharedmemory_ "$K")")
+	semkey=$(ftok_key "$(qt_file qipc_systemsem_ "$K")")
+	sysv_exists m "$shmkey"
+	sysv_exists s "$semkey"
+	run ipc shm-rm "qt:$K"
+	assert_status 0
+	if sysv_exists s "$semkey"; then
+		echo "the lock semaphore $semkey is still there" >&2
+		return 1
+	fi
+	if sysv_exists m "$shmkey"; then
+		echo "the segment $shmkey is still there" >&2
+		return 1
+	fi
+}
+
+@test "shm-read qt:KEY never holds the lock while its output waits on a slow pipe" {
+	local pid
+	qt_segment p 4M
+	mkfifo "$T/out"
+	bg sh -c 'echo $$ >"$3.pid"; exec "$0" shm-read "$1" >"$2"' "$IPCBOX" "qt:$K" "$T/out" "$T/r"
+	local rpid=$BG_PID
+	exec 5<"$T/out"
+	# one byte read: shm-read is writing its output now, into a full pipe
+	# (4 MiB do not fit), and stays blocked until we read on
+	head -c 1 <&5 >/dev/null
+	pid=$(cat "$T/r.pid")
+	wait_for sh -c "grep -q '^State:.*S' /proc/$pid/status"
+	[ "$(sem_val "qt:$K")" = 1 ]
+	run ipc sem-wait "qt:$K" --try # a Qt lock() would get it at once
+	assert_status 0
+	ipc sem-post "qt:$K"
+	kill -0 "$pid" # still blocked on its output all along
+	cat <&5 >/dev/null
+	exec 5<&-
+	wait "$rpid"
+}
+
 @test "qt:KEY with no Qt key file: exit 1 naming the file" {
 	run --separate-stderr ipc shm-read "qt:nothing-here"
 	assert_status 1
