@@ -145,6 +145,58 @@ load ipc_helpers
 	assert_output ""
 }
 
+@test "sizes: the T suffix is tebibytes (1T, 1TiB, 1TB), overflow refused" {
+	local n want
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 100
+	want=$((1024 * 1024 * 1024 * 1024))
+	for t in 1T 1TiB 1TB; do
+		run --separate-stderr ipc shm-read "$n" -o "$t"
+		assert_status 2
+		assert_one_line_error shm-read
+		[[ $stderr == *"offset $want is past the end"* ]]
+	done
+	run --separate-stderr ipc shm-write "$n" -o 3T /dev/null
+	assert_status 2
+	[[ $stderr == *"offset $((3 * want)) is past the end"* ]]
+	# 2^64 bytes do not fit in 64 bits
+	run --separate-stderr ipc shm-create "$n-big" -s 16777216T
+	assert_status 2
+	assert_one_line_error shm-create
+	[[ $stderr == *"invalid size '16777216T'"* ]]
+}
+
+@test "--lock on a non-Qt name takes the semaphore of the same name (POSIX and System V)" {
+	local n k name
+	n=$(pname a)
+	k=$(skey a)
+	TEST_SHM+=("$n" "sysv:$k")
+	TEST_SEM+=("$n" "sysv:$k")
+	for name in "$n" "sysv:$k"; do
+		ipc shm-create "$name" -s 16
+		printf old | ipc shm-write "$name"
+		ipc sem-create "$name" -v 0 # the lock, held by someone else
+		run --separate-stderr ipc shm-read "$name" --lock -t 200ms -l 3
+		assert_status 124
+		assert_one_line_error shm-read
+		[[ $stderr == *"lock still held by another process after the timeout" ]]
+		[ -z "$output" ]
+		run --separate-stderr bash -c 'printf new | timeout "$1" "$2" shm-write "$3" --lock -t 200ms' _ "$TMO" "$IPCBOX" "$name"
+		assert_status 124
+		assert_one_line_error shm-write
+		run ipc shm-read "$name" -l 3 # without --lock nobody waits
+		assert_status 0
+		assert_output old
+		ipc sem-post "$name" # the lock is free: both go through, and give it back
+		printf new | ipc shm-write "$name" --lock
+		run ipc shm-read "$name" --lock -l 3
+		assert_status 0
+		assert_output new
+		[ "$(sem_val "$name")" = 1 ]
+	done
+}
+
 @test "System V: shm-create sysv:KEY, write, read, info, rm" {
 	local k
 	k=$(skey a)
