@@ -448,6 +448,88 @@ time.sleep(60)' "$T/port"
 	: >"$T/hold" # the clients' stdin ends: they finish
 }
 
+@test "-k -i: an idle client is closed, the listener goes on serving others" {
+	mkfifo "$T/lin"
+	listen -k -i 300ms -v <>"$T/lin" >"$T/got" 2>"$T/l.err"
+	# an idle client: the listener closes it, so its read ends at EOF
+	run timeout -k 5 "$TMO" bash -c 'exec 4<>"/dev/tcp/127.0.0.1/$1"; cat <&4; echo closed' _ "$PORT"
+	assert_status 0
+	assert_output closed
+	grep -q 'closed an idle connection' "$T/l.err"
+	kill -0 "$LPID"
+	run bash -c 'echo hello | timeout -k 5 "$1" "$2" tcp-connect 127.0.0.1 "$3"' _ "$TMO" "$IPCBOX" "$PORT"
+	assert_status 0
+	wait_for grep -qx hello "$T/got"
+	kill -0 "$LPID"
+}
+
+# client.py PORT CHAR GO: connect, wait for the file GO, then send 100
+# lines of 499 CHARs, each line in its own send.
+chunk_client='
+import os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.01)
+line = (sys.argv[2] * 499 + "\n").encode()
+for i in range(100):
+    s.sendall(line)
+s.shutdown(socket.SHUT_WR)
+while s.recv(65536):
+    pass
+'
+
+@test "-k without -e: chunks from clients sending at once never interleave on stdout" {
+	local c pids=()
+	mkfifo "$T/lin"
+	listen -k -v <>"$T/lin" >"$T/got" 2>"$T/l.err"
+	for c in a b c; do
+		timeout -k 5 "$TMO" /usr/bin/python3 -c "$chunk_client" "$PORT" "$c" "$T/go" &
+		pids+=($!)
+	done
+	# all three connected before any sends: their data arrives at once
+	wait_for bash -c "[ \$(grep -c 'connection from' '$T/l.err') -eq 3 ]"
+	touch "$T/go"
+	for c in "${pids[@]}"; do wait "$c"; done
+	wait_for bash -c "[ \$(wc -l <'$T/got') -eq 300 ]"
+	run grep -cvE '^(a{499}|b{499}|c{499})$' "$T/got"
+	assert_output 0
+	for c in a b c; do
+		[ "$(grep -c "^$c" "$T/got")" -eq 100 ]
+	done
+}
+
+# pending FIFO: how many bytes wait unread in the pipe.
+pending() {
+	/usr/bin/python3 -c 'import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])' "$1"
+}
+
+# switches PID: the times it has gone to sleep.
+switches() {
+	sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$1/status"
+}
+
+@test "-k without -e: stdin is read only while a client is connected, nothing typed before is lost" {
+	local c0
+	mkfifo "$T/lin"
+	exec 5<>"$T/lin"
+	listen -k <"$T/lin" >"$T/got" 5>&-
+	wait_for sh -c "grep -q '^State:.*S' /proc/$LPID/status"
+	echo early >&5
+	# wake the listener's loop (SIGCHLD is one of its events) and let it
+	# go back to sleep: had it polled stdin, it would have read it by then
+	c0=$(switches "$LPID")
+	kill -CHLD "$LPID"
+	wait_for bash -c "[ \$(sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' /proc/$LPID/status) -gt $c0 ] && grep -q '^State:.*S' /proc/$LPID/status"
+	[ "$(pending "$T/lin")" -eq 6 ]
+	run timeout -k 5 "$TMO" bash -c 'exec 4<>"/dev/tcp/127.0.0.1/$1"; head -n 1 <&4' _ "$PORT"
+	assert_status 0
+	assert_output early
+	exec 5>&-
+}
+
 @test "SIGTERM and SIGINT end a listener with status 0" {
 	listen </dev/null
 	kill -TERM "$LPID"
@@ -459,6 +541,36 @@ time.sleep(60)' "$T/port"
 	status=0
 	wait "$BG_PID" || status=$?
 	assert_status 0
+}
+
+@test "SIGHUP ends a listener with status 0, with or without -k" {
+	listen </dev/null
+	kill -HUP "$LPID"
+	status=0
+	wait "$BG_PID" || status=$?
+	assert_status 0
+	listen -k </dev/null
+	kill -HUP "$LPID"
+	status=0
+	wait "$BG_PID" || status=$?
+	assert_status 0
+}
+
+@test "a connector ended by SIGTERM, SIGINT or SIGHUP exits 128+N" {
+	local sig cpid
+	mkfifo "$T/lin" "$T/cin"
+	listen -k <>"$T/lin" >/dev/null
+	for sig in TERM INT HUP; do
+		bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <>"$T/cin" >/dev/null
+		wait_for test -n "$(cat "/proc/$BG_PID/task/$BG_PID/children" 2>/dev/null)"
+		cpid=$(cat "/proc/$BG_PID/task/$BG_PID/children")
+		cpid=${cpid%% *}
+		wait_for sh -c "grep -q '^State:.*S' /proc/$cpid/status"
+		kill -"$sig" "$cpid"
+		status=0
+		wait "$BG_PID" || status=$?
+		assert_status $((128 + $(kill -l "$sig")))
+	done
 }
 
 @test "bad ports: exit 2 with the text quoted" {
