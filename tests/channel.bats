@@ -211,6 +211,20 @@ s.sendto(f, sys.argv[1])
 	seq $((200 - missed)) | cmp - "$T/slow.out"
 }
 
+@test "backpressure: a slow listener that keeps taking messages never times the sender out" {
+	# 20 messages, each taking the listener 0.2 s and more: over 4 s in
+	# all, beyond -t 2s; the timeout runs only while a listener takes
+	# nothing, and this one never stops taking.
+	local p
+	listen s -c 20 -e 'sleep 0.2; cat; echo' ch
+	p=$BG_PID
+	run --separate-stderr ipc channel-send -l -t 2s ch 'x()' < <(seq 20)
+	assert_status 0
+	[ -z "$stderr" ]
+	exits "$p" 0
+	[ "$(cat "$T/s.out")" = "$(seq 20)" ]
+}
+
 @test "a dead listener's entries are removed by the next sender" {
 	local p
 	listen dead ch
@@ -266,6 +280,25 @@ s.sendto(f, sys.argv[1])
 	printf 'a\nb\n' | ipc channel-send -l ch 'm()'
 	exits "$p" 0
 	[ "$(od -An -c "$T/z.out" | tr -s ' ')" = "$(printf 'a\0b\0' | od -An -c | tr -s ' ')" ]
+}
+
+@test "listen -F %p and %t: the sender's pid and the time received" {
+	local p spid t0 t1 pid t
+	listen f -c 1 -F '%p %t' ch
+	p=$BG_PID
+	t0=$(date +%s)
+	(
+		echo "$BASHPID" >"$T/spid"
+		exec "$IPCBOX" channel-send ch 'm()' data
+	)
+	exits "$p" 0
+	t1=$(date +%s)
+	spid=$(cat "$T/spid")
+	read -r pid t <"$T/f.out"
+	[ "$pid" = "$spid" ]
+	[[ $t =~ ^[0-9]+\.[0-9]{6}$ ]]
+	[ "${t%.*}" -ge "$t0" ]
+	[ "${t%.*}" -le "$t1" ]
 }
 
 @test "listen --json: one object per line, pid of the sender, non-UTF-8 escaped" {
@@ -399,6 +432,24 @@ assert sorted(rows[1]["pids"]) == sorted([int(sys.argv[2]), int(sys.argv[3])]), 
 	XDG_RUNTIME_DIR=$T/xdg run ipc channel-list
 	assert_status 0
 	[ "$(stat -c %a "$T/xdg/ipcbox")" = 700 ]
+}
+
+@test "directory: /tmp/ipcbox-UID when neither IPCBOX_CHANNEL_DIR nor XDG_RUNTIME_DIR is set" {
+	local d=/tmp/ipcbox-$(id -u) made=0 ch=ipcbox-test-$$-$BATS_TEST_NUMBER p
+	[ -e "$d" ] || made=1
+	unset IPCBOX_CHANNEL_DIR XDG_RUNTIME_DIR
+	listen t -c 1 "$ch"
+	p=$BG_PID
+	[ -d "$d" ]
+	[ ! -L "$d" ]
+	[ "$(stat -c '%a %u' "$d")" = "700 $(id -u)" ]
+	IPCBOX_CHANNEL_DIR=$d run ipc channel-registered "$ch"
+	assert_status 0
+	ipc channel-send "$ch" 'm()' found
+	exits "$p" 0
+	[ "$(cat "$T/t.out")" = found ]
+	# ours only if we made it, and only if nobody else has a listener in it
+	[ "$made" -eq 0 ] || rmdir "$d" 2>/dev/null || true
 }
 
 @test "messages from another uid and malformed frames are dropped, reported on stderr" {
