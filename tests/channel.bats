@@ -307,8 +307,8 @@ s.sendto(f, sys.argv[1])
 }
 
 @test "listen --timeout: exit 124 when nothing came; SIGTERM: exit 0, socket removed" {
-	run ipc channel-listen -t 200ms ch
-	assert_status 124
+	run --separate-stderr ipc channel-listen -t 200ms ch
+	assert_timed_out channel-listen
 	[ -z "$(ls -A "$T/ch")" ]
 	local p
 	listen a ch
@@ -331,8 +331,8 @@ s.sendto(f, sys.argv[1])
 	ipc channel-send app/y 'done(int)' 0
 	exits "$p" 0
 	[ "$(cat "$T/w.out")" = 0 ]
-	run ipc channel-wait -t 100ms ch
-	assert_status 124
+	run --separate-stderr ipc channel-wait -t 100ms ch
+	assert_timed_out channel-wait
 	[ -z "$output" ]
 }
 

@@ -100,8 +100,7 @@ qkey() {
 	[ "$(printf '%s' "$output" | tr -d A | wc -c)" -eq 0 ]
 	# a short timeout expires with 124 while Qt holds the lock
 	run --separate-stderr ipc shm-read "qt:$k" --timeout 100ms
-	assert_status 124
-	assert_one_line_error shm-read
+	assert_timed_out shm-read
 	# a reader queues on Qt's lock semaphore; then Qt finishes and unlocks
 	bg sh -c '"$0" shm-read "$1" >"$2.tmp" && mv "$2.tmp" "$2"' "$IPCBOX" "qt:$k" "$T/out"
 	wait_for sh -c "timeout $TMO $IPCBOX sem-value --json qt:$k | grep -q '\"waiters\":1'"
@@ -245,7 +244,7 @@ PYEOF
 	# the lock is the POSIX semaphore: held, the read times out
 	ipc sem-wait "qt:$k" --try
 	run --separate-stderr ipc shm-read "qt:$k" -t 100ms
-	assert_status 124
+	assert_timed_out shm-read
 	ipc sem-post "qt:$k"
 	[ "$(ipc sem-value "qt:$k")" = 1 ]
 	run ipc shm-rm "qt:$k"

@@ -76,7 +76,7 @@ load ipc_helpers
 	for name in "$n" "sysv:$k"; do
 		ipc sem-create "$name"
 		run --separate-stderr ipc sem-wait "$name" --timeout 100ms
-		assert_status 124
+		assert_timed_out sem-wait
 		[ "$stderr" = "ipcbox sem-wait: $name: timed out waiting" ]
 	done
 }
@@ -175,7 +175,7 @@ load ipc_helpers
 	TEST_SEM+=("sysv:$k")
 	ipc sem-create "sysv:$k"
 	run --separate-stderr ipc sem-run "sysv:$k" -t 50ms -- touch "$T/ran"
-	assert_status 124
+	assert_timed_out sem-run
 	[ ! -e "$T/ran" ]
 }
 
