@@ -179,7 +179,8 @@ fake() {
 		run --separate-stderr ipc bus-list --address "unix:path=$T/fake.sock"
 		[ "$status" -eq 1 ] && [ "${#stderr_lines[@]}" -eq 1 ] && [[ $stderr == *"$want"* ]] ||
 			{ echo "$mode: $status $stderr" >&2; return 1; }
-		wait "$BG_PID" || true
+		wait_status "$BG_PID"
+		assert_status 0
 	done
 }
 
@@ -195,7 +196,8 @@ fake() {
 	assert_status 1
 	assert_one_line_error bus-list
 	[[ $stderr == "ipcbox bus-list: bad message from the bus: "* ]]
-	wait "$BG_PID" || true
+	wait_status "$BG_PID"
+	assert_status 0
 	rm -f "$T/fake.sock" "$T/fake.ready"
 	fake hugemsg
 	run --separate-stderr ipc bus-list --address "unix:path=$T/fake.sock"

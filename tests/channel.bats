@@ -57,7 +57,9 @@ s.sendto(f, sys.argv[1])
 		run ipc channel-send news 'text(QString)' "$m"
 		assert_status 0
 	done
-	exits "$p1" 0 && exits "$p2" 0 && exits "$p3" 0
+	exits "$p1" 0
+	exits "$p2" 0
+	exits "$p3" 0
 	for f in a b c; do
 		[ "$(cat "$T/$f.out")" = "$(printf 'one\ntwo\nthree')" ]
 	done
@@ -132,7 +134,8 @@ s.sendto(f, sys.argv[1])
 	exec 8>&-
 	wait_for eval '[ "$(tail -n 1 "$T/b.out")" = last ] && [ "$(tail -n 1 "$T/a.out")" = last ]'
 	[ "$(head -n 1 "$T/a.out")" = first ]
-	! grep -q first "$T/b.out"
+	run grep -c first "$T/b.out"
+	assert_output 0
 	[ "$(grep -c . "$T/a.out")" -ge "$(grep -c . "$T/b.out")" ]
 	kill "$pa" "$pb"
 }
@@ -168,7 +171,9 @@ s.sendto(f, sys.argv[1])
 	ipc channel-send QPE/Card 'z()' 1
 	ipc channel-send a-x-b-c 'w()'
 	ipc channel-send abd 'w()'
-	exits "$p1" 0 && exits "$p2" 0 && exits "$p3" 0
+	exits "$p1" 0
+	exits "$p2" 0
+	exits "$p3" 0
 	[ "$(cat "$T/star.out")" = "$(printf 'QPE/System restart() \nOther/X y() \nQPE/Card z() 1')" ]
 	[ "$(cat "$T/qpe.out")" = "$(printf 'QPE/System restart() \nQPE/Card z() 1')" ]
 	[ "$(cat "$T/mid.out")" = "a-x-b-c w() " ]
@@ -353,7 +358,7 @@ assert rows[0] == {"channel": "b/*", "listeners": 1, "pids": [int(sys.argv[3])]}
 assert rows[1]["channel"] == "ch" and rows[1]["listeners"] == 2, rows
 assert sorted(rows[1]["pids"]) == sorted([int(sys.argv[2]), int(sys.argv[3])]), rows
 ' "$output" "$pa" "$pb"
-	stop_bg || true
+	stop_bg
 	run ipc channel-list --json
 	assert_output "[]"
 }

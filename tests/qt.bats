@@ -201,8 +201,10 @@ qkey() {
 	assert_status 0
 	[ ! -e "$(qt_file qipc_sharedmemory_ "$k")" ]
 	[ ! -e "$(qt_file qipc_systemsem_ "$k")" ]
-	! sysv_exists m "$shmkey"
-	! sysv_exists s "$semkey"
+	run sysv_exists m "$shmkey"
+	assert_status 1
+	run sysv_exists s "$semkey"
+	assert_status 1
 	run --separate-stderr ipc shm-rm "qt:$k"
 	assert_status 1
 	[ "$stderr" = "ipcbox shm-rm: qt:$k: no such segment" ]

@@ -218,7 +218,8 @@ load ipc_helpers
 	# the waiter is asleep in the kernel (state S) before it is signalled
 	wait_for sh -c "grep -q '^State:.*S' /proc/$(cat "$T/w.pid")/status"
 	kill -TERM "$(cat "$T/w.pid")"
-	wait "$BG_PID" || [ $? -eq 143 ]
+	wait_status "$BG_PID"
+	assert_status 143
 	[ ! -e "$T/w.ran" ]
 	[ "$(sem_val "$n")" = 0 ]
 }
@@ -283,7 +284,8 @@ EOF
 	run ipc sem-rm "$n" "sysv:$k"
 	assert_status 0
 	[ ! -e "/dev/shm/sem.$n" ]
-	! sysv_exists s "$k"
+	run sysv_exists s "$k"
+	assert_status 1
 	run --separate-stderr ipc sem-rm "$n"
 	assert_status 1
 	[ "$stderr" = "ipcbox sem-rm: $n: no such semaphore" ]

@@ -354,7 +354,8 @@ time.sleep(60)' "$T/port"
 		read -r name proto lip lport rip rport <"$T/c$i"
 		[ "$name $proto $lip $lport $rip" = "client$i TCP 127.0.0.1 $PORT 127.0.0.1" ] ||
 			{ echo "client $i got: $(cat "$T/c$i")" >&2; return 1; }
-		[[ $rport =~ ^[0-9]+$ ]] && [ "$rport" != "$PORT" ]
+		[[ $rport =~ ^[0-9]+$ ]]
+		[ "$rport" != "$PORT" ]
 	done
 }
 
