@@ -72,8 +72,22 @@ harness() {
 # LeakSanitizer (make check) a SIGCONT landing while the exiting process is
 # being ptrace-stopped for the leak scan hangs it.  What does not end within
 # a few seconds is killed through its timeout.
+#
+# A background command that already ended on its own must have exited 0:
+# one whose status the test did not take (wait_status, exits) is checked
+# here, so a listener's failure or a sanitizer report cannot go unseen.
+# Returns 1 (with the statuses on stderr) if one did not.
 stop_bg() {
-	local p c deadline=$((SECONDS + 5))
+	local p c deadline=$((SECONDS + 5)) bad=0 state
+	for p in "${BG_PIDS[@]}"; do
+		state=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
+		[ "$state" = Z ] || continue
+		wait_status "$p"
+		if [ "$status" -ne 0 ] && [ "$status" -ne 127 ]; then
+			echo "background pid $p ended on its own with status $status, unchecked by the test" >&2
+			bad=1
+		fi
+	done
 	for p in "${BG_PIDS[@]}"; do
 		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
 		# shellcheck disable=SC2086
@@ -89,6 +103,7 @@ stop_bg() {
 		wait_status "$p" 2>/dev/null
 	done
 	BG_PIDS=()
+	return "$bad"
 }
 
 # common_teardown: stop the background commands, remove the test's
@@ -97,7 +112,7 @@ stop_bg() {
 # output or stderr, or in any file the test captured under $T.
 common_teardown() {
 	local bad=0 f
-	stop_bg
+	stop_bg || bad=1
 	if [ -s "$T/.sanitizer" ]; then
 		cat "$T/.sanitizer" >&2
 		bad=1
