@@ -76,11 +76,12 @@ harness() {
 # A background command that already ended on its own must have exited 0:
 # one whose status the test did not take (wait_status, exits) is checked
 # here, so a listener's failure or a sanitizer report cannot go unseen.
-# Returns 1 (with the statuses on stderr) if one did not.
+# Returns 1 (with the statuses on stderr) if one did not.  Safe under errexit
+# (a test may call it to stop its peers early).
 stop_bg() {
 	local p c deadline=$((SECONDS + 5)) bad=0 state
 	for p in "${BG_PIDS[@]}"; do
-		state=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
+		state=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) || true
 		[ "$state" = Z ] || continue
 		wait_status "$p"
 		if [ "$status" -ne 0 ] && [ "$status" -ne 127 ]; then
@@ -89,15 +90,15 @@ stop_bg() {
 		fi
 	done
 	for p in "${BG_PIDS[@]}"; do
-		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
+		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null) || true
 		# shellcheck disable=SC2086
-		[ -z "$c" ] || kill $c 2>/dev/null
+		[ -z "$c" ] || kill $c 2>/dev/null || true
 	done
 	for p in "${BG_PIDS[@]}"; do
 		while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.01; done
 	done
 	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
+		kill "$p" 2>/dev/null || true
 	done
 	for p in "${BG_PIDS[@]}"; do
 		wait_status "$p" 2>/dev/null
@@ -202,6 +203,14 @@ wait_exit() {
 # port_of FILE: the port a listener wrote with --port-file.
 port_of() {
 	wait_file "$1" && cat "$1"
+}
+
+# need_root: a test that needs root or a second uid (chown, setpriv) says
+# "(root)" in its name and calls this first: run as an ordinary user it is
+# skipped, and tests/run counts it apart, never as a pass (as root, a skip
+# is a failure).
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (a second uid)"
 }
 
 # The status and output checks, with a readable diagnostic on failure.

@@ -46,7 +46,7 @@ qkey() {
 	run ipc shm-list --json
 	assert_match '"name":"sysv:'"$(ftok_key "$want")"'"[^}]*"qt_file":"'"${want##*/}"'"'
 	run ipc sem-list
-	assert_match "sysv:$(ftok_key "$(qt_file qipc_systemsem_ "$k")") .* qipc_systemsem_${want##*/qipc_sharedmemory_}\$"
+	assert_match "(^|"$'\n'")sysv +sysv:$(ftok_key "$(qt_file qipc_systemsem_ "$k")") [^"$'\n'"]* qipc_systemsem_${want##*/qipc_sharedmemory_}(\$|"$'\n'")"
 	touch "$T/go"
 	wait "$BG_PID"
 }
