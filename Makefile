@@ -57,7 +57,17 @@ build/asan/unit/%: tests/unit/%.c $(patsubst %.c,build/asan/%.o,$(LIBSRCS)) $(HD
 test: all
 	tests/run
 
+# A sanitizer report ends the process at once (halt_on_error) with exit 86,
+# a code of its own: ipcbox never exits 86, so `assert_status 1` cannot
+# mistake a report for an ordinary failure, and the harness fails any test
+# in which a command exits 86 (tests/helpers.bash).  ASan, UBSan and LSan
+# share one exit code: the runtimes parse their option variables into one
+# common set, so distinct codes per sanitizer are not to be had.
+SAN_EXIT := 86
 check: ipcbox-asan units-asan
+	ASAN_OPTIONS=exitcode=$(SAN_EXIT):halt_on_error=1:abort_on_error=0:detect_leaks=1 \
+	UBSAN_OPTIONS=exitcode=$(SAN_EXIT):halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=exitcode=$(SAN_EXIT) \
 	IPCBOX=$(CURDIR)/ipcbox-asan IPCBOX_UNIT=$(CURDIR)/build/asan/unit tests/run
 
 # Both compilers must build the tree without a warning.

@@ -702,7 +702,7 @@ static int listen_loop(void)
 		if (n < 0 && errno != EINTR)
 			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
 		if (n == 0 && now_ms() >= deadline)
-			listen_exit(EXIT_TIMEOUT);
+			listen_exit((cli_warn("timed out after %lld ms", (long long)S.timeout_ms), EXIT_TIMEOUT));
 		if (pfd[1].revents)
 			listen_exit(EXIT_OK);
 		while ((n = receive(&r)) != 0) {

@@ -320,8 +320,11 @@ static noreturn void exec_child(char **cmd, const sigset_t *old)
 	sigaction(SIGHUP, &sa, NULL);
 	sigprocmask(SIG_SETMASK, old, NULL);
 	execvp(cmd[0], cmd);
-	cli_warn_errno(errno, "run %s", cmd[0]);
-	_exit(errno == ENOENT ? 127 : 126);
+	/* errno is taken before the message: the stdio and strerror calls that
+	 * print it may change errno (a missing command was once seen as 126). */
+	int err = errno;
+	cli_warn_errno(err, "run %s", cmd[0]);
+	_exit(err == ENOENT ? 127 : 126);
 }
 
 /* Run the command and wait for it; its exit status, 128+N for signal N. */

@@ -46,7 +46,7 @@ qkey() {
 	run ipc shm-list --json
 	assert_match '"name":"sysv:'"$(ftok_key "$want")"'"[^}]*"qt_file":"'"${want##*/}"'"'
 	run ipc sem-list
-	assert_match "sysv:$(ftok_key "$(qt_file qipc_systemsem_ "$k")") .* qipc_systemsem_${want##*/qipc_sharedmemory_}\$"
+	assert_match "(^|"$'\n'")sysv +sysv:$(ftok_key "$(qt_file qipc_systemsem_ "$k")") [^"$'\n'"]* qipc_systemsem_${want##*/qipc_sharedmemory_}(\$|"$'\n'")"
 	touch "$T/go"
 	wait "$BG_PID"
 }
@@ -100,8 +100,7 @@ qkey() {
 	[ "$(printf '%s' "$output" | tr -d A | wc -c)" -eq 0 ]
 	# a short timeout expires with 124 while Qt holds the lock
 	run --separate-stderr ipc shm-read "qt:$k" --timeout 100ms
-	assert_status 124
-	assert_one_line_error shm-read
+	assert_timed_out shm-read
 	# a reader queues on Qt's lock semaphore; then Qt finishes and unlocks
 	bg sh -c '"$0" shm-read "$1" >"$2.tmp" && mv "$2.tmp" "$2"' "$IPCBOX" "qt:$k" "$T/out"
 	wait_for sh -c "timeout $TMO $IPCBOX sem-value --json qt:$k | grep -q '\"waiters\":1'"
@@ -202,8 +201,10 @@ qkey() {
 	assert_status 0
 	[ ! -e "$(qt_file qipc_sharedmemory_ "$k")" ]
 	[ ! -e "$(qt_file qipc_systemsem_ "$k")" ]
-	! sysv_exists m "$shmkey"
-	! sysv_exists s "$semkey"
+	run sysv_exists m "$shmkey"
+	assert_status 1
+	run sysv_exists s "$semkey"
+	assert_status 1
 	run --separate-stderr ipc shm-rm "qt:$k"
 	assert_status 1
 	[ "$stderr" = "ipcbox shm-rm: qt:$k: no such segment" ]
@@ -298,7 +299,7 @@ PYEOF
 	# the lock is the POSIX semaphore: held, the read times out
 	ipc sem-wait "qt:$k" --try
 	run --separate-stderr ipc shm-read "qt:$k" -t 100ms
-	assert_status 124
+	assert_timed_out shm-read
 	ipc sem-post "qt:$k"
 	[ "$(ipc sem-value "qt:$k")" = 1 ]
 	run ipc shm-rm "qt:$k"

@@ -184,32 +184,29 @@ os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 time.sleep(60)' "$T/port"
 	PORT=$(port_of "$T/port")
 	run --separate-stderr ipc tcp-connect -w 200ms 127.0.0.1 "$PORT"
-	assert_status 124
-	assert_one_line_error tcp-connect
+	assert_timed_out tcp-connect
 	[[ $stderr == *"no answer within 200ms" ]]
 	run --separate-stderr ipc tcp-connect --wait=0.2 127.0.0.1 "$PORT"
-	assert_status 124
+	assert_timed_out tcp-connect
 }
 
 @test "-i/--idle on tcp-connect: no data either way is exit 124" {
 	mkfifo "$T/fifo" "$T/fifo2"
 	listen <>"$T/fifo"
 	run --separate-stderr ipc tcp-connect -i 200ms 127.0.0.1 "$PORT" <>"$T/fifo2"
-	assert_status 124
-	assert_one_line_error tcp-connect
+	assert_timed_out tcp-connect
 	[[ $stderr == *"idle for 200ms"* ]]
 }
 
 @test "-i/--idle on tcp-listen: an idle connection ends it with exit 124" {
 	mkfifo "$T/fifo" "$T/cin"
 	rm -f "$T/port"
-	bgi "$IPCBOX" tcp-listen --idle=200ms --port-file "$T/port" 0 <>"$T/fifo"
+	bgi "$IPCBOX" tcp-listen --idle=200ms --port-file "$T/port" 0 <>"$T/fifo" 2>"$T/lerr"
 	local lp=$BG_PID
 	PORT=$(port_of "$T/port")
 	bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <>"$T/cin"
-	status=0
-	wait "$lp" || status=$?
-	assert_status 124
+	wait_status "$lp" "$T/lerr"
+	assert_timed_out tcp-listen
 }
 
 @test "half-close: no timer in the half-closed phase, a late reply still arrives" {
@@ -241,13 +238,13 @@ time.sleep(60)' "$T/port"
 	bgi bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | exec "$1" tcp-listen --port-file "$2" 0' _ "$IPCBOX" "$T/port"
 	PORT=$(port_of "$T/port")
 	run --separate-stderr ipc tcp-connect -i 2s 127.0.0.1 "$PORT" <>"$T/hold1"
-	assert_status 124
+	assert_timed_out tcp-connect
 	[ "$output" = "$(seq 1 10)" ]
 	rm -f "$T/port"
 	bgi "$IPCBOX" tcp-listen --port-file "$T/port" 0 <>"$T/hold2" >"$T/got"
 	PORT=$(port_of "$T/port")
-	run --separate-stderr bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | timeout "$3" "$1" tcp-connect -i 2s 127.0.0.1 "$2"' _ "$IPCBOX" "$PORT" "$TMO"
-	assert_status 124
+	run --separate-stderr harness bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | exec "$1" tcp-connect -i 2s 127.0.0.1 "$2"' _ "$IPCBOX" "$PORT"
+	assert_timed_out tcp-connect
 	[ "$(cat "$T/got")" = "$(seq 1 10)" ]
 }
 
@@ -357,7 +354,8 @@ time.sleep(60)' "$T/port"
 		read -r name proto lip lport rip rport <"$T/c$i"
 		[ "$name $proto $lip $lport $rip" = "client$i TCP 127.0.0.1 $PORT 127.0.0.1" ] ||
 			{ echo "client $i got: $(cat "$T/c$i")" >&2; return 1; }
-		[[ $rport =~ ^[0-9]+$ ]] && [ "$rport" != "$PORT" ]
+		[[ $rport =~ ^[0-9]+$ ]]
+		[ "$rport" != "$PORT" ]
 	done
 }
 
