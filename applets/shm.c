@@ -263,7 +263,7 @@ static void lock_take(void)
 	if (S.lock_sem)
 		r = ipcsem_posix_wait(S.lock_sem, S.timeout_ms, NULL);
 	else
-		r = ipcsem_sysv_op(S.lock_semid, -1, SEM_UNDO, IPCSEM_FOREVER, NULL);
+		r = ipcsem_sysv_op(S.lock_semid, -1, SEM_UNDO, S.timeout_ms, NULL);
 	if (r < 0 && errno == EAGAIN)
 		cli_die(EXIT_TIMEOUT, "%s: lock still held by another process after the timeout",
 			S.name.text);
