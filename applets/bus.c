@@ -17,10 +17,12 @@
  * reply prints "ipcbox APPLET: ERROR.NAME: message" on stderr and exits 1; a
  * --timeout (default 25s) that expires exits 124. */
 #include "applets.h"
+#include "../lib/clock.h"
 
 #include "../lib/dbus/client.h"
 #include "../lib/dbus/dbus.h"
 #include "../lib/dbus/introspect.h"
+#include "../lib/io.h"
 #include "../lib/json.h"
 #include "../lib/spawn.h"
 
@@ -125,7 +127,7 @@ static void options(int argc, char **argv, int min, int max)
 	cli_operands(&c, min, max);
 	bus.ops = argv + c.ind;
 	bus.nops = argc - c.ind;
-	bus.deadline = timeout < 0 ? -1 : dbus_now_ms() + timeout;
+	bus.deadline = timeout < 0 ? -1 : clock_now_ms() + timeout;
 	bus.arena = dbus_arena_new();
 	atexit(check_stdout);
 }
@@ -174,7 +176,7 @@ static void connect_bus(void)
 	if (dbus_address_parse(addr, addrs, DBUS_MAX_ADDRS, &err) < 0)
 		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
 	if (bus.deadline >= 0) {
-		left = bus.deadline - dbus_now_ms();
+		left = bus.deadline - clock_now_ms();
 		if (left < 0)
 			left = 0;
 	}
@@ -1263,9 +1265,10 @@ static void mon_signals(void)
 /* The ready file holds our unique name, a line. */
 static void write_ready(const char *path)
 {
-	FILE *f = fopen(path, "we");
+	char line[300];
+	int n = snprintf(line, sizeof line, "%s\n", bus.conn.unique_name);
 
-	if (!f || fprintf(f, "%s\n", bus.conn.unique_name) < 0 || fclose(f) != 0)
+	if (n < 0 || (size_t)n >= sizeof line || io_write_file_atomic(path, line, (size_t)n) < 0)
 		cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", path);
 }
 
@@ -1639,7 +1642,7 @@ static void complete_names(void)
 
 	if (!addr || dbus_conn_open(&bus.conn, addr, 1000, &err) < 0)
 		return;
-	if (dbus_conn_call(&bus.conn, &m, &reply, dbus_now_ms() + 1000, &err) == 0) {
+	if (dbus_conn_call(&bus.conn, &m, &reply, clock_now_ms() + 1000, &err) == 0) {
 		if (reply.type == DBUS_METHOD_RETURN && reply.nbody == 1 && reply.body[0].type == 'a')
 			for (uint32_t i = 0; i < reply.body[0].n; i++)
 				puts(reply.body[0].v.items[i].v.str);

@@ -14,6 +14,7 @@
  * uid are dropped. */
 #include "applets.h"
 #include "../lib/channel/dir.h"
+#include "../lib/clock.h"
 #include "../lib/channel/frame.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
@@ -105,13 +106,6 @@ static struct {
 	size_t nrows;
 } S = {.timeout_ms = 5000, .sock = -1, .sigfd = -1};
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void open_dir(void)
 {
 	char err[PATH_MAX + 128];
@@ -176,7 +170,7 @@ static void scan_targets(void)
 	for (size_t i = 0; i < n; i++)
 		target_add(&regs[i]);
 	free(regs);
-	S.next_rescan = now_ms() + RESCAN_MS;
+	S.next_rescan = clock_now_ms() + RESCAN_MS;
 }
 
 /* In a stream: rescan when the directory changed since the last scan. */
@@ -184,9 +178,9 @@ static void maybe_rescan(void)
 {
 	struct stat st;
 
-	if (now_ms() < S.next_rescan)
+	if (clock_now_ms() < S.next_rescan)
 		return;
-	S.next_rescan = now_ms() + RESCAN_MS;
+	S.next_rescan = clock_now_ms() + RESCAN_MS;
 	if (fstat(S.dir.fd, &st) == 0 &&
 	    (st.st_mtim.tv_sec != S.dir_mtime.tv_sec || st.st_mtim.tv_nsec != S.dir_mtime.tv_nsec))
 		scan_targets();
@@ -251,7 +245,7 @@ static int target_push(struct target *t)
 			t->missed++;
 			t->next++;
 		} else if (errno == EAGAIN) {
-			now = now_ms();
+			now = clock_now_ms();
 			if (t->blocked_since < 0)
 				t->blocked_since = now;
 			if (S.timeout_ms == CLI_DUR_INF || now - t->blocked_since < S.timeout_ms)
@@ -287,20 +281,20 @@ static void deliver_batch(void)
 	}
 	for (;;) {
 		size_t np = 0;
-		int64_t wait = -1, left;
+		int64_t wait = CLOCK_NO_DEADLINE, until;
 
 		for (size_t i = 0; i < S.nt; i++) {
 			struct target *t = &S.t[i];
 			if (!target_push(t) || np == 256)
 				continue;
-			left = S.timeout_ms == CLI_DUR_INF ? -1 : t->blocked_since + S.timeout_ms - now_ms();
-			if (left >= 0 && (wait < 0 || left < wait))
-				wait = left;
+			until = S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : t->blocked_since + S.timeout_ms;
+			if (until >= 0 && (wait < 0 || until < wait))
+				wait = until;
 			pfd[np++] = (struct pollfd){.fd = t->fd, .events = POLLOUT};
 		}
 		if (np == 0)
 			break;
-		if (poll(pfd, np, (int)(wait < 0 ? -1 : wait > 1000000 ? 1000000 : wait)) < 0 && errno != EINTR)
+		if (poll(pfd, np, clock_poll_ms(wait)) < 0 && errno != EINTR)
 			cli_die_errno(EXIT_FAIL, errno, "poll");
 	}
 	S.sent += S.b.n;
@@ -656,7 +650,6 @@ matched:
 static void listen_setup(sigset_t *oldmask)
 {
 	sigset_t mask;
-	int fd;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -672,10 +665,12 @@ static void listen_setup(sigset_t *oldmask)
 	if ((S.sock = chan_dir_register(&S.dir, S.pats, S.npat, S.id)) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "register in %s", S.dir.path);
 	if (S.ready_file) {
-		fd = open(S.ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
-			listen_exit((cli_warn_errno(errno, "%s", S.ready_file), EXIT_FAIL));
-		close(fd);
+		char line[32];
+		int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+		if (io_write_file_atomic(S.ready_file, line, (size_t)len) < 0) {
+			cli_warn_errno(errno, "write %s", S.ready_file);
+			listen_exit(EXIT_FAIL);
+		}
 	}
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
@@ -689,19 +684,18 @@ static int listen_loop(void)
 	struct pollfd pfd[2];
 	struct received r;
 	uint64_t got = 0;
-	int64_t deadline, wait;
+	int64_t deadline;
 	int n;
 
 	listen_setup(&oldmask);
-	deadline = S.timeout_ms == CLI_DUR_INF ? -1 : now_ms() + S.timeout_ms;
+	deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
 	pfd[0] = (struct pollfd){.fd = S.sock, .events = POLLIN};
 	pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
 	for (;;) {
-		wait = deadline < 0 ? -1 : deadline - now_ms();
-		n = poll(pfd, 2, deadline < 0 ? -1 : wait < 0 ? 0 : wait > 1000000 ? 1000000 : (int)wait);
+		n = poll(pfd, 2, clock_poll_ms(deadline));
 		if (n < 0 && errno != EINTR)
 			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
-		if (n == 0 && now_ms() >= deadline)
+		if (n == 0 && clock_expired(deadline))
 			listen_exit((cli_warn("timed out after %lld ms", (long long)S.timeout_ms), EXIT_TIMEOUT));
 		if (pfd[1].revents)
 			listen_exit(EXIT_OK);

@@ -6,6 +6,7 @@
  * -k keeps serving.  The copy loop is lib/relay.c, the listener modes and
  * the options shared with unix-* lib/serve.c, addresses lib/net.c. */
 #include "applets.h"
+#include "../lib/clock.h"
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
@@ -81,7 +82,7 @@ static int source_for(const struct addrinfo *src, int family, struct net_addr *o
 static int connect_host(const char *host, uint16_t port)
 {
 	struct addrinfo *res = resolve(host, port, 0), *src = NULL;
-	int64_t deadline = tcp.o.wait_ms >= 0 ? net_now_ms() + tcp.o.wait_ms : -1;
+	int64_t deadline = tcp.o.wait_ms >= 0 ? clock_now_ms() + tcp.o.wait_ms : -1;
 	char where[NET_ADDRSTRLEN] = "";
 	int fd = -1, err = EADDRNOTAVAIL;
 
@@ -94,7 +95,7 @@ static int connect_host(const char *host, uint16_t port)
 		net_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
 		fd = net_connect(ai->ai_addr, ai->ai_addrlen, src ? &local : NULL, deadline);
 		err = errno;
-		if (fd < 0 && deadline >= 0 && net_now_ms() >= deadline)
+		if (fd < 0 && deadline >= 0 && clock_now_ms() >= deadline)
 			cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", where, tcp.o.wait_text);
 	}
 	if (fd < 0 && !where[0])

@@ -5,6 +5,7 @@
  * anything else, and removes its own socket when it ends.  Connections get
  * the peer's pid, uid and gid (SO_PEERCRED) in the UCSPI variables. */
 #include "applets.h"
+#include "../lib/clock.h"
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
@@ -57,7 +58,7 @@ static int unix_connect_main(int argc, char **argv)
 	socket_address(name, &sun, &len);
 	check_conflicts();
 
-	int64_t deadline = ux.o.wait_ms >= 0 ? net_now_ms() + ux.o.wait_ms : -1;
+	int64_t deadline = ux.o.wait_ms >= 0 ? clock_now_ms() + ux.o.wait_ms : -1;
 	int fd = net_connect((struct sockaddr *)&sun, len, NULL, deadline);
 	if (fd < 0 && errno == ETIMEDOUT && deadline >= 0)
 		cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", name, ux.o.wait_text);
@@ -97,7 +98,7 @@ static void clear_stale(const char *path, const struct sockaddr_un *sun, socklen
 	}
 	if (!S_ISSOCK(st.st_mode))
 		cli_die(EXIT_FAIL, "%s: exists and is not a socket; not removed", path);
-	int fd = net_connect((const struct sockaddr *)sun, len, NULL, net_now_ms() + 1000);
+	int fd = net_connect((const struct sockaddr *)sun, len, NULL, clock_now_ms() + 1000);
 	if (fd >= 0) {
 		close(fd);
 		cli_die(EXIT_FAIL, "%s: another process is listening on it", path);

@@ -1,7 +1,11 @@
 /* io: whole reads and writes; see io.h. */
 #include "io.h"
+#include "clock.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -64,4 +68,49 @@ char *io_read_all(int fd, size_t max, size_t *len)
 	buf[used] = 0;
 	*len = used;
 	return buf;
+}
+
+int io_wait_fd(int fd, short events, int64_t deadline_ms)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int r = poll(&p, 1, clock_poll_ms(deadline_ms));
+		if (r > 0)
+			return 1;
+		if (r == 0) {
+			if (clock_expired(deadline_ms))
+				return 0;
+			continue; /* a capped wait ended early: look again */
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+int io_write_file_atomic(const char *path, const void *buf, size_t len)
+{
+	char tmp[4096];
+	int n = snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	int fd, saved;
+
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (io_write_all(fd, buf, len) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (close(fd) == 0 && rename(tmp, path) == 0)
+		return 0;
+fail:
+	saved = errno ? errno : EIO;
+	unlink(tmp);
+	errno = saved;
+	return -1;
 }

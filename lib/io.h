@@ -1,9 +1,11 @@
-/* io: whole reads and writes that survive EINTR and short transfers.
- * The relay loop shared by the socket applets lives here too (io_relay). */
+/* io: whole reads and writes that survive EINTR and short transfers, the
+ * one wait for a descriptor before a deadline, and the one writer of ready
+ * and port files.  (The socket applets' relay loop is in relay.c.) */
 #ifndef IPCBOX_IO_H
 #define IPCBOX_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Write all len bytes; 0 on success, -1 with errno on failure. */
@@ -11,5 +13,16 @@ int io_write_all(int fd, const void *buf, size_t len);
 /* Read a whole file descriptor into a malloc'd buffer, refusing more than
  * max bytes (errno EFBIG).  *len gets the size; the buffer is NUL-terminated. */
 char *io_read_all(int fd, size_t max, size_t *len);
+
+/* Wait until fd is ready for events (POLLIN, POLLOUT) or the monotonic
+ * deadline passes (clock.h; CLOCK_NO_DEADLINE: no limit), resuming after
+ * EINTR.  1 ready, 0 timed out, -1 with errno. */
+int io_wait_fd(int fd, short events, int64_t deadline_ms);
+
+/* Write a small file atomically, as every --port-file and --ready-file is
+ * written: the bytes go to a new temporary file beside path (O_EXCL,
+ * O_NOFOLLOW, mode 0600), which is then renamed over path.  A symlink
+ * planted at path is replaced, never followed.  0, or -1 with errno. */
+int io_write_file_atomic(const char *path, const void *buf, size_t len);
 
 #endif

@@ -1,17 +1,10 @@
 /* ipcsem: timed semaphore waits; see ipcsem.h. */
 #include "ipcsem.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <sys/sem.h>
 #include <time.h>
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timespec ms_to_ts(int64_t ms)
 {
@@ -22,14 +15,14 @@ int ipcsem_sysv_op(int semid, int delta, int flags, int64_t timeout_ms,
 		   volatile sig_atomic_t *stop)
 {
 	struct sembuf op = {.sem_num = 0, .sem_op = (short)delta, .sem_flg = (short)flags};
-	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = clock_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	if (timeout_ms == 0)
 		op.sem_flg |= IPC_NOWAIT;
 	for (;;) {
 		int r;
 		if (timeout_ms > 0) {
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - clock_now_ms();
 			if (left <= 0)
 				return errno = EAGAIN, -1;
 			struct timespec ts = ms_to_ts(left);

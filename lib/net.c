@@ -1,5 +1,7 @@
 /* net: addresses, listen, connect, allow lists; see net.h. */
 #include "net.h"
+#include "clock.h"
+#include "io.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,14 +16,6 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-
-int64_t net_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int net_resolve(const char *host, uint16_t port, int family, int passive, struct addrinfo **res)
 {
@@ -38,25 +32,13 @@ int net_resolve(const char *host, uint16_t port, int family, int passive, struct
 /* Wait until a non-blocking connect finishes or the deadline passes. */
 static int finish_connect(int fd, int64_t deadline_ms)
 {
-	struct pollfd p = {.fd = fd, .events = POLLOUT};
-	int err = 0;
+	int err = 0, r = io_wait_fd(fd, POLLOUT, deadline_ms);
 	socklen_t len = sizeof err;
 
-	for (;;) {
-		int wait = -1;
-		if (deadline_ms >= 0) {
-			int64_t left = deadline_ms - net_now_ms();
-			if (left <= 0) {
-				errno = ETIMEDOUT;
-				return -1;
-			}
-			wait = left > 1000000 ? 1000000 : (int)left;
-		}
-		int n = poll(&p, 1, wait);
-		if (n < 0 && errno != EINTR)
-			return -1;
-		if (n > 0)
-			break;
+	if (r <= 0) {
+		if (r == 0)
+			errno = ETIMEDOUT;
+		return -1;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return -1;
@@ -72,7 +54,7 @@ static int finish_connect(int fd, int64_t deadline_ms)
 static int unix_connect(int fd, const struct sockaddr *to, socklen_t tolen, int64_t deadline_ms)
 {
 	if (deadline_ms >= 0) {
-		int64_t left = deadline_ms - net_now_ms();
+		int64_t left = deadline_ms - clock_now_ms();
 		struct timeval tv = {.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
 		if (left <= 0)
 			tv = (struct timeval){0, 1000};
@@ -289,24 +271,10 @@ int net_cidr_match(const struct net_cidr *c, const struct sockaddr *sa)
 
 int net_write_port_file(const char *path, unsigned port)
 {
-	char tmp[4096], text[16];
-	int n = snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	char text[16];
 	int len = snprintf(text, sizeof text, "%u\n", port);
 
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	if (write(fd, text, (size_t)len) != len || close(fd) < 0 || rename(tmp, path) < 0) {
-		int saved = errno ? errno : EIO;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return io_write_file_atomic(path, text, (size_t)len);
 }
 
 /* Add "NAME=value" to the environment list being built. */

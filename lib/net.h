@@ -78,7 +78,5 @@ struct net_env {
 };
 void net_ucspi_env(int fd, struct net_env *e);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-int64_t net_now_ms(void);
 
 #endif

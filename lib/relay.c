@@ -1,5 +1,6 @@
 /* relay: the stdin/socket/stdout copy loop; see relay.h. */
 #include "relay.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,14 +77,6 @@ int relay_signal_take(int sigfd, int *child)
 		sigprocmask(SIG_BLOCK, &ending, NULL);
 	}
 	return term;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* How a pump moves data: read/write through its buffer; splice(2) between
@@ -326,10 +319,7 @@ static int idle_wait(int64_t idle_ms, int64_t last)
 {
 	if (idle_ms < 0)
 		return -1;
-	int64_t left = last + idle_ms - now_ms();
-	if (left <= 0)
-		return 0;
-	return left > 1000000 ? 1000000 : (int)left;
+	return clock_poll_ms(last + idle_ms);
 }
 
 /* Fill r from a failed pump. */
@@ -343,7 +333,7 @@ static void pump_result(const struct pump *p, struct relay_result *r)
 void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct relay_result *r)
 {
 	struct pump up, down;
-	int64_t last = now_ms();
+	int64_t last = clock_now_ms();
 
 	memset(r, 0, sizeof *r);
 	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
@@ -399,7 +389,7 @@ void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct rel
 			}
 		}
 		if (moved > 0)
-			last = now_ms();
+			last = clock_now_ms();
 	}
 	if (r->end == RELAY_DONE && up.err)
 		pump_result(&up, r);

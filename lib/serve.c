@@ -1,6 +1,7 @@
 /* serve: the listener modes; see serve.h. */
 #include "serve.h"
 #include "cli.h"
+#include "clock.h"
 #include "io.h"
 #include "net.h"
 #include "spawn.h"
@@ -255,7 +256,7 @@ static void hub_accept(struct hub *h)
 	if (h->stdin_eof)
 		shutdown(fd, SHUT_WR);
 	/* A client that arrives mid-chunk starts with the next one. */
-	h->c[h->n++] = (struct hub_client){.fd = fd, .off = h->len, .last = net_now_ms()};
+	h->c[h->n++] = (struct hub_client){.fd = fd, .off = h->len, .last = clock_now_ms()};
 }
 
 /* Read a chunk of stdin for every client; at EOF half-close them all. */
@@ -287,7 +288,7 @@ static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
 		if (n > 0)
-			c->off += (size_t)n, c->last = net_now_ms();
+			c->off += (size_t)n, c->last = clock_now_ms();
 	}
 	if ((revents & (POLLIN | POLLERR | POLLHUP)) && !c->rd_eof) {
 		ssize_t n = read(c->fd, h->rbuf, RELAY_BUF);
@@ -296,7 +297,7 @@ static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
 		if (n == 0)
 			c->rd_eof = 1;
 		if (n > 0) {
-			c->last = net_now_ms();
+			c->last = clock_now_ms();
 			if (io_write_all(STDOUT_FILENO, h->rbuf, (size_t)n) < 0) {
 				if (errno == EPIPE) /* a closed stdout ends it quietly */
 					return -2;
@@ -311,7 +312,6 @@ static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
 /* Poll set: [0] signals, [1] listener, [2] stdin, then the clients. */
 static int hub_poll(struct hub *h, struct pollfd *pf, int *timeout)
 {
-	int64_t now = net_now_ms();
 	int all_sent = 1;
 
 	pf[0] = (struct pollfd){.fd = h->s->sigfd, .events = POLLIN};
@@ -324,10 +324,9 @@ static int hub_poll(struct hub *h, struct pollfd *pf, int *timeout)
 		if (c->off < h->len)
 			all_sent = 0;
 		if (h->s->opt.idle_ms >= 0) {
-			int64_t left = c->last + h->s->opt.idle_ms - now;
-			left = left < 0 ? 0 : left > 1000000 ? 1000000 : left;
+			int left = clock_poll_ms(c->last + h->s->opt.idle_ms);
 			if (*timeout < 0 || left < *timeout)
-				*timeout = (int)left;
+				*timeout = left;
 		}
 	}
 	if (all_sent)
@@ -347,7 +346,7 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 			return EXIT_FAIL;
 		if (pf[0].revents && relay_signal_take(h->s->sigfd, &child))
 			return EXIT_OK;
-		int64_t now = net_now_ms();
+		int64_t now = clock_now_ms();
 		for (unsigned i = (unsigned)n - 3; i-- > 0;) {
 			int r = 0;
 			if (pf[3 + i].revents)

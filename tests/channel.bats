@@ -24,9 +24,9 @@ listen() {
 
 # exits PID STATUS: wait for a background command; did it exit with STATUS?
 exits() {
-	local s=0
-	wait "$1" || s=$?
-	[ "$s" -eq "$2" ] || { echo "pid $1 exited $s, not $2" >&2; return 1; }
+	local status
+	wait_status "$1"
+	[ "$status" -eq "$2" ] || { echo "pid $1 exited $status, not $2" >&2; return 1; }
 }
 
 # frame CHANNEL MESSAGE DATA: a version 1 frame, as the man page describes it.
@@ -107,7 +107,7 @@ s.sendto(f, sys.argv[1])
 	printf 'a\n\nb\nlast' | ipc channel-send -l ch 'x()'
 	exits "$p" 0
 	[ "$(cat "$T/a.out")" = "$(printf 'a\n\nb\nlast')" ]
-	listen b -c 1 -t 1s ch
+	listen b -c 1 ch
 	p=$BG_PID
 	run ipc channel-send -v -l ch 'x()' < <(printf 'x\n')
 	assert_output "1 messages, delivered to 1 of 1 listeners"

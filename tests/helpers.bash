@@ -82,7 +82,7 @@ stop_bg() {
 	local p c deadline=$((SECONDS + 5)) bad=0 state
 	for p in "${BG_PIDS[@]}"; do
 		state=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) || true
-		[ "$state" = Z ] || continue
+		[ "$state" = Z ] || continue # still running (or already waited for)
 		wait_status "$p"
 		if [ "$status" -ne 0 ] && [ "$status" -ne 127 ]; then
 			echo "background pid $p ended on its own with status $status, unchecked by the test" >&2
@@ -198,6 +198,13 @@ wait_file() {
 # wait_exit PID: until the process has exited (it need not be our child).
 wait_exit() {
 	wait_for eval "! kill -0 $1 2>/dev/null"
+}
+
+# running PID: is the process alive (not ended, not a zombie awaiting wait)?
+running() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
 }
 
 # port_of FILE: the port a listener wrote with --port-file.

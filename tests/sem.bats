@@ -380,7 +380,7 @@ EOF
 	assert_match "sysv +sysv:$k +9 +1 0600 $(id -un)"
 	run ipc sem-list --json
 	python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$output"
-	assert_match '\{"backend":"posix","name":"/'"$n"'","value":4,"mode":"0600","uid":0\}'
+	assert_match '\{"backend":"posix","name":"/'"$n"'","value":4,"mode":"0600","uid":'"$(id -u)"'\}'
 }
 
 @test "sem-rm: removes POSIX and System V semaphores; a missing one is exit 1" {

@@ -302,8 +302,8 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	assert_match "posix +/$n +123 0600 $(id -un)"
 	assert_match "sysv +sysv:$k +456 0600 $(id -un) +0"
 	run ipc shm-list --json
-	assert_match '\{"backend":"posix","name":"/'"$n"'","size":123,"mode":"0600","uid":0\}'
-	assert_match '\{"backend":"sysv","name":"sysv:'"$k"'","size":456,"mode":"0600","uid":0,"attached":0\}'
+	assert_match '\{"backend":"posix","name":"/'"$n"'","size":123,"mode":"0600","uid":'"$(id -u)"'\}'
+	assert_match '\{"backend":"sysv","name":"sysv:'"$k"'","size":456,"mode":"0600","uid":'"$(id -u)"',"attached":0\}'
 	python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$output"
 }
 

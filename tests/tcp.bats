@@ -8,10 +8,12 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 # listen ARGS...: start tcp-listen on port 0 in the background with a port
-# file; PORT gets the port, LPID the listener's own pid (bg's is timeout's).
+# file; PORT gets the port, LPID the listener's own pid, LBG bg's (timeout's:
+# wait_status takes it).
 listen() {
 	rm -f "$T/port"
 	bgi "$IPCBOX" tcp-listen --port-file "$T/port" "$@" 0
+	LBG=$BG_PID
 	PORT=$(port_of "$T/port")
 	LPID=$(cat "/proc/$BG_PID/task/$BG_PID/children")
 	LPID=${LPID%% *}
@@ -55,7 +57,8 @@ closed_port() {
 	run ipc tcp-connect 127.0.0.1 "$PORT" <<<"from-connector"
 	assert_status 0
 	assert_output from-listener
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ "$(cat "$T/got-l")" = from-connector ]
 }
 
@@ -74,7 +77,8 @@ closed_port() {
 	listen </dev/null >"$T/got"
 	run timeout -k 5 "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" <"$T/in"
 	assert_status 0
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/in" "$T/got"
 }
 
@@ -83,7 +87,8 @@ closed_port() {
 	listen <"$T/in"
 	# nc -N with empty stdin half-closes at once, then reads to the end.
 	timeout -k 5 "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" </dev/null >"$T/got"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/in" "$T/got"
 }
 
@@ -93,7 +98,8 @@ closed_port() {
 	run ipc tcp-connect 127.0.0.1 "$PORT" <"$T/in"
 	assert_status 0
 	assert_output ""
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/in" "$T/got"
 }
 
@@ -102,7 +108,8 @@ closed_port() {
 	data "$T/b" 8
 	listen <"$T/a" >"$T/got-b"
 	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ "$(sha256sum <"$T/a")" = "$(sha256sum <"$T/got-a")" ]
 	[ "$(sha256sum <"$T/b")" = "$(sha256sum <"$T/got-b")" ]
 }
@@ -123,7 +130,8 @@ closed_port() {
 	echo head >"$T/got"
 	listen </dev/null >>"$T/got"
 	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/in"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	{ echo head; cat "$T/in"; } | cmp - "$T/got"
 }
 
@@ -131,10 +139,11 @@ closed_port() {
 	data "$T/a" 3
 	data "$T/b" 3
 	listen <"$T/a" >"$T/got-b"
-	local back=$PORT back_pid=$LPID
+	local back=$PORT back_bg=$LBG
 	listen -e "'$IPCBOX' tcp-connect 127.0.0.1 $back"
 	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
-	wait_exit "$back_pid"
+	wait_status "$back_bg"
+	assert_status 0
 	cmp "$T/a" "$T/got-a"
 	cmp "$T/b" "$T/got-b"
 }
@@ -144,7 +153,8 @@ closed_port() {
 	data "$T/b" 8
 	listen <"$T/a" >"$T/got-b"
 	timeout -k 5 "$TMO" socat -t 20 TCP:127.0.0.1:"$PORT" STDIO <"$T/b" >"$T/got-a"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/a" "$T/got-a"
 	cmp "$T/b" "$T/got-b"
 }
@@ -252,7 +262,8 @@ time.sleep(60)' "$T/port"
 	listen </dev/null >"$T/got"
 	run ipc tcp-connect -z 127.0.0.1 "$PORT" <<<"not sent"
 	assert_status 0
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ ! -s "$T/got" ]
 	run --separate-stderr ipc tcp-connect --zero 127.0.0.1 "$(closed_port)"
 	assert_status 1
@@ -338,7 +349,8 @@ time.sleep(60)' "$T/port"
 	listen </dev/null >"$T/got"
 	run ipc tcp-connect --exec 'echo "$PROTO $TCPREMOTEPORT"; exit 3' 127.0.0.1 "$PORT"
 	assert_status 3
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ "$(cat "$T/got")" = "TCP $PORT" ]
 }
 

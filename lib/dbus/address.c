@@ -8,7 +8,8 @@
  * tcp:host=,port=[,family=]; listen-only keys (unix:dir=, tmpdir=,
  * runtime=yes), autolaunch: and other transports are refused by name. */
 #include "client.h"
-#include "../parse.h"
+#include "lib/net.h"
+#include "lib/parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -296,29 +297,6 @@ void dbus_address_describe(const struct dbus_addr *a, char *buf, size_t size)
 			 a->path);
 }
 
-int dbus_wait_fd(int fd, short events, int64_t deadline_ms)
-{
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = events};
-		int64_t left = -1;
-		int r;
-		if (deadline_ms >= 0) {
-			left = deadline_ms - dbus_now_ms();
-			if (left < 0)
-				left = 0;
-			if (left > 1000000000)
-				left = 1000000000;
-		}
-		r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 1;
-		if (r == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
-}
-
 /* A unix or abstract socket: connecting is immediate on Linux. */
 static int connect_unix(const struct dbus_addr *a, struct dbus_err *err)
 {
@@ -355,34 +333,6 @@ static int connect_unix(const struct dbus_addr *a, struct dbus_err *err)
 	return fd;
 }
 
-/* One tcp candidate address: a non-blocking connect bounded by the deadline. */
-static int connect_ai(const struct addrinfo *ai, int64_t deadline_ms, int *e)
-{
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-	socklen_t elen = sizeof *e;
-
-	if (fd < 0) {
-		*e = errno;
-		return -1;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		return fd;
-	*e = errno;
-	if (*e == EINPROGRESS) {
-		int r = dbus_wait_fd(fd, POLLOUT, deadline_ms);
-		if (r == 0)
-			*e = ETIMEDOUT;
-		else if (r < 0)
-			*e = errno;
-		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, e, &elen) < 0)
-			*e = errno;
-		if (r > 0 && *e == 0)
-			return fd;
-	}
-	close(fd);
-	return -1;
-}
-
 static int connect_tcp(const struct dbus_addr *a, int64_t deadline_ms, struct dbus_err *err)
 {
 	struct addrinfo hints = {.ai_family = a->family, .ai_socktype = SOCK_STREAM};
@@ -395,7 +345,8 @@ static int connect_tcp(const struct dbus_addr *a, int64_t deadline_ms, struct db
 	if (r != 0)
 		return dbus_err_set(err, "resolve %s: %s", a->host, gai_strerror(r));
 	for (ai = res; ai && fd < 0; ai = ai->ai_next)
-		fd = connect_ai(ai, deadline_ms, &e);
+		if ((fd = net_connect(ai->ai_addr, ai->ai_addrlen, NULL, deadline_ms)) < 0)
+			e = errno;
 	freeaddrinfo(res);
 	if (fd < 0)
 		return dbus_err_set(err, "connect to %s: %s", name, strerror(e));

@@ -10,6 +10,7 @@
  * OK line is always read and checked.  Every reply line is bounded
  * (AUTH_LINE_MAX) and must be printable ASCII. */
 #include "client.h"
+#include "lib/io.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -34,7 +35,7 @@ int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, str
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			int r = dbus_wait_fd(fd, POLLOUT, deadline_ms);
+			int r = io_wait_fd(fd, POLLOUT, deadline_ms);
 			if (r == 0)
 				return -2;
 			if (r > 0)
@@ -157,7 +158,7 @@ static int read_ok(int fd, char *buf, int64_t deadline_ms, uint8_t *extra, size_
 			continue;
 		if (errno != EAGAIN)
 			return dbus_err_set(err, "read from the bus: %s", strerror(errno));
-		n = dbus_wait_fd(fd, POLLIN, deadline_ms);
+		n = io_wait_fd(fd, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for authentication");
 			return -2;

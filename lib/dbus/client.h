@@ -64,9 +64,6 @@ int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *
 int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
 		     struct dbus_err *err);
 
-/* Wait until fd is ready for events (POLLIN/POLLOUT) or the deadline passes:
- * 1 ready, 0 timeout, -1 error (errno). */
-int dbus_wait_fd(int fd, short events, int64_t deadline_ms);
 
 /* Write all of buf to the non-blocking fd before the deadline: 0, -1 with
  * *err, -2 on timeout. */

@@ -11,6 +11,8 @@
  * the total (checked against the 128 MiB limit) before the buffer grows, and
  * then reads the rest; every message is validated by dbus_msg_parse. */
 #include "client.h"
+#include "lib/clock.h"
+#include "lib/io.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -21,14 +23,6 @@
 
 #define RBUF_INITIAL (64 * 1024)
 #define HELLO_SERIAL 1
-
-int64_t dbus_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t take_serial(struct dbus_conn *c)
 {
@@ -82,7 +76,7 @@ int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
 		   struct dbus_err *err)
 {
 	struct dbus_addr addrs[DBUS_MAX_ADDRS];
-	int64_t deadline = timeout_ms < 0 ? -1 : dbus_now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 	struct dbus_msg hello = {
 		.type = DBUS_METHOD_CALL,
 		.path = "/org/freedesktop/DBus",
@@ -175,7 +169,7 @@ static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_
 			continue;
 		if (errno != EAGAIN)
 			return dbus_err_set(err, "read from the bus: %s", strerror(errno));
-		r = dbus_wait_fd(c->fd, POLLIN, deadline);
+		r = io_wait_fd(c->fd, POLLIN, deadline);
 		if (r == 0) {
 			dbus_err_set(err, "timed out");
 			return -2;

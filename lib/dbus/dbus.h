@@ -165,7 +165,7 @@ void dbus_conn_close(struct dbus_conn *c);
 /* Assign the next serial to m and send it. */
 int dbus_conn_send(struct dbus_conn *c, struct dbus_msg *m, struct dbus_err *err);
 /* Receive the next message before the monotonic deadline (ms since an
- * arbitrary epoch, from dbus_now_ms(); < 0: none).  Returns 0, -1 on error,
+ * arbitrary epoch, from lib/clock.h; < 0: none).  Returns 0, -1 on error,
  * -2 on timeout. */
 int dbus_conn_recv(struct dbus_conn *c, struct dbus_msg *m, int64_t deadline_ms,
 		   struct dbus_err *err);
@@ -177,6 +177,5 @@ int dbus_conn_recv_raw(struct dbus_conn *c, struct dbus_msg *m, uint8_t **raw, s
  * by REPLY_SERIAL), skipping other traffic.  Returns as dbus_conn_recv. */
 int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,
 		   int64_t deadline_ms, struct dbus_err *err);
-int64_t dbus_now_ms(void);
 
 #endif
