@@ -3,7 +3,7 @@
 #   make            build ./ipcbox (gcc, -Wall -Wextra -Werror)
 #   make test       the bats suite against ./ipcbox
 #   make check      the suite against an ASan+UBSan build (./ipcbox-asan)
-#   make fuzz       build and run the libFuzzer targets in tests/fuzz (clang)
+#   make fuzz       build and run the libFuzzer targets in tests/fuzz (clang), FUZZ_SECONDS=60 each
 #   make bench      side-by-side benchmarks (bench/run)
 #   make demo       a guided tour on loopback and a private bus
 #   make static     ./ipcbox-static: musl, static, stripped (musl-tools)
@@ -86,15 +86,27 @@ build/asan/unit/%: tests/unit/%.c $(patsubst %.c,build/asan/%.o,$(LIBSRCS)) $(HD
 test: all
 	tests/run
 
+# A sanitizer report ends the process at once (halt_on_error) with exit 86,
+# a code of its own: ipcbox never exits 86, so `assert_status 1` cannot
+# mistake a report for an ordinary failure, and the harness fails any test
+# in which a command exits 86 (tests/helpers.bash).  ASan, UBSan and LSan
+# share one exit code: the runtimes parse their option variables into one
+# common set, so distinct codes per sanitizer are not to be had.
+SAN_EXIT := 86
 check: ipcbox-asan units-asan
+	ASAN_OPTIONS=exitcode=$(SAN_EXIT):halt_on_error=1:abort_on_error=0:detect_leaks=1 \
+	UBSAN_OPTIONS=exitcode=$(SAN_EXIT):halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=exitcode=$(SAN_EXIT) \
 	IPCBOX=$(CURDIR)/ipcbox-asan IPCBOX_UNIT=$(CURDIR)/build/asan/unit tests/run
 
 # Both compilers must build the tree without a warning.
 clang:
 	$(MAKE) -B ipcbox CC=clang BUILD_TAG=clang
 
+# make fuzz FUZZ_SECONDS=N: N seconds per target, nproc targets at a time.
+FUZZ_SECONDS ?= 60
 fuzz:
-	tests/fuzz/run
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
 
 bench: ipcbox
 	bench/run

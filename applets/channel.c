@@ -780,8 +780,10 @@ static int listen_loop(void)
 			cli_warn_errno(errno, "poll");
 			listen_exit(EXIT_FAIL);
 		}
-		if (n == 0 && clock_expired(deadline))
+		if (n == 0 && clock_expired(deadline)) {
+			cli_warn("timed out after %lld ms", (long long)S.timeout_ms);
 			listen_exit(EXIT_TIMEOUT);
+		}
 		if (pfd[1].revents && sigev_take(S.listen.sigfd, &child))
 			stop_listening();
 		while ((n = receive(&r)) != 0) {

@@ -97,28 +97,40 @@ int parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 	return 0;
 }
 
+/* Durations are computed in integers: a double made "0.7s" 700.0000000000001
+ * ms, which rounded up to 701.  Fraction digits past the twelfth only
+ * decide whether to round up. */
 int parse_duration(const char *s, int64_t *ms)
 {
 	static const struct {
 		const char *suffix;
-		double ms;
+		uint64_t ms;
 	} units[] = {
 		{"ms", 1}, {"s", 1000}, {"", 1000}, {"m", 60000}, {"h", 3600000},
 	};
-	double whole = 0, frac = 0, scale = 1;
-	int digits = 0;
+	const uint64_t limit = 9000000000000000ULL; /* ~285 years: surely a typo */
+	uint64_t whole = 0, frac = 0, den = 1;
+	int digits = 0, tail = 0, big = 0;
 	const char *p = s;
 
 	if (strcmp(s, "inf") == 0) {
 		*ms = -1;
 		return 0;
 	}
-	for (; *p >= '0' && *p <= '9'; p++, digits++)
-		whole = whole * 10 + (*p - '0');
+	for (; *p >= '0' && *p <= '9'; p++, digits++) {
+		if (whole > limit)
+			big = 1;
+		else
+			whole = whole * 10 + (uint64_t)(*p - '0');
+	}
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
-			scale /= 10;
-			frac += (*p - '0') * scale;
+			if (den < 1000000000000ULL) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				den *= 10;
+			} else {
+				tail |= *p != '0';
+			}
 		}
 	}
 	if (!digits) {
@@ -126,14 +138,19 @@ int parse_duration(const char *s, int64_t *ms)
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		uint64_t u = units[i].ms, f = frac * u, v; /* frac * u < 3.6e18 */
 		if (strcmp(p, units[i].suffix) != 0)
 			continue;
-		double v = (whole + frac) * units[i].ms;
-		if (!(v < 9.0e15)) { /* beyond ~285 years: surely a typo */
+		if (big || whole > limit / u) {
 			errno = ERANGE;
 			return -1;
 		}
-		*ms = (int64_t)v + ((double)(int64_t)v < v); /* round up */
+		v = whole * u + f / den + (f % den != 0 || tail); /* round up */
+		if (v >= limit) {
+			errno = ERANGE;
+			return -1;
+		}
+		*ms = (int64_t)v;
 		return 0;
 	}
 	errno = EINVAL;

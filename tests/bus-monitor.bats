@@ -187,8 +187,8 @@ assert n == 3, n
 }
 
 @test "bus-monitor --timeout ends monitoring with 124" {
-	run ipc bus-monitor --timeout 200ms "interface=org.ipcbox.Quiet$$"
-	assert_status 124
+	run --separate-stderr ipc bus-monitor --timeout 200ms "interface=org.ipcbox.Quiet$$"
+	assert_timed_out bus-monitor
 }
 
 @test "bus-monitor refuses a bad match rule with 2" {

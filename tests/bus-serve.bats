@@ -230,3 +230,26 @@ except dbus.exceptions.DBusException as e:
 	run --separate-stderr ipc bus-serve -j x org.x /p org.x M '' '' -- true
 	assert_status 2
 }
+
+@test "bus-serve answers one call at a time" {
+	# Each command says 1 if it ran alone, 0 if another was running: four
+	# calls made at once must all get 1.
+	local i pids=()
+	serve "$NAME$$_$BATS_TEST_NUMBER" "" u sh -c \
+		'if mkdir "$0/busy" 2>/dev/null; then sleep 0.3; rmdir "$0/busy"; echo 1; else echo 0; fi' "$T"
+	for i in 1 2 3 4; do
+		timeout -k 5 "$TMO" "$IPCBOX" bus-call "$NAME$$_$BATS_TEST_NUMBER" /calc org.ipcbox.Calc Run >"$T/r$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	for i in 1 2 3 4; do
+		[ "$(cat "$T/r$i")" = "u 1" ]
+	done
+}
+
+@test "bus-serve --timeout: exit 124 with one line once it has passed" {
+	run --separate-stderr ipc bus-serve -t 300ms "$NAME$$_$BATS_TEST_NUMBER" /calc org.ipcbox.Calc Run "" "" -- true
+	assert_status 124
+	assert_one_line_error bus-serve
+	[ -z "$output" ]
+}

@@ -127,8 +127,7 @@ record_is() {
 
 @test "bus-call: a method that never replies times out with exit 124" {
 	run --separate-stderr ipc bus-call -t 300ms "$SVC" "$OBJ" "$IFACE" Never
-	assert_status 124
-	assert_one_line_error bus-call
+	assert_timed_out bus-call
 	[[ $stderr == *"no reply within the timeout"* ]]
 }
 
@@ -248,8 +247,7 @@ record_is() {
 
 @test "bus-wait NAME: exit 124 when the name never appears" {
 	run --separate-stderr ipc bus-wait -t 200ms org.ipcbox.Never.t$$
-	assert_status 124
-	assert_one_line_error bus-wait
+	assert_timed_out bus-wait
 }
 
 @test "bus-wait --signal: prints the signal's arguments when it arrives" {
@@ -270,7 +268,7 @@ record_is() {
 	wait "$waiter"
 	[ "$(cat "$T/out")" = "{\"type\":\"s\",\"data\":[\"json $$\"]}" ]
 	run --separate-stderr ipc bus-wait -t 200ms --signal "$OBJ" "$IFACE" Changed
-	assert_status 124
+	assert_timed_out bus-wait
 }
 
 @test "bus-list: names with their pid and process, like busctl list" {

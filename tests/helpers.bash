@@ -11,10 +11,60 @@ TMO=${TMO:-20}
 # Every timeout(1) in the suite is "timeout -k 5 $TMO ...": SIGKILL 5 s after
 # the SIGTERM, so a process that cannot die on SIGTERM (a sanitizer stuck at
 # exit) still ends.
+#
+# Exit statuses the harness gives meaning to (ipcbox itself never uses them;
+# DESIGN.md: 0, 1, 2, 124, 126, 127, 128+N):
+#   99  HARNESS_EXPIRED: the harness's own limit ($TMO) ran out.  timeout(1)
+#       exits 124 then, the same as an ipcbox --timeout, so `ipc`, wait_status
+#       and stop_bg turn a 124 (or 137, the -k SIGKILL) that took $TMO
+#       seconds or more into 99 and say "harness timeout" on stderr: a test
+#       expecting ipcbox's 124 cannot pass on the harness's.
+#   86  SANITIZER_STATUS: an ASan, UBSan or LSan report (make check sets
+#       exitcode=86 and halt_on_error in ASAN_OPTIONS, UBSAN_OPTIONS and
+#       LSAN_OPTIONS: the three share one exit code, whichever the compiler).
+#       A command run by `ipc`, or a background command, ending with 86 fails
+#       the test in teardown, whatever the test asserted.
+HARNESS_EXPIRED=99
+SANITIZER_STATUS=86
 
 common_setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ipcbox-test.XXXXXX")
 	BG_PIDS=()
+	declare -gA BG_START=()
+}
+
+# now_us: the wall clock in microseconds.
+now_us() {
+	local t=$EPOCHREALTIME
+	echo $((${t/./}))
+}
+
+# harness_verdict STATUS ELAPSED_US WHAT: the status a command under our
+# timeout(1) really had: HARNESS_EXPIRED when timeout(1) itself ended it
+# (124, or 137 after -k, once $TMO seconds had passed); a sanitizer status is
+# recorded in $T/.sanitizer for teardown.  Prints the status.
+harness_verdict() {
+	local rc=$1 us=$2
+	if { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && ((us >= TMO * 1000000)); then
+		echo "harness timeout: $3 still running after ${TMO}s (status $rc)" >&2
+		rc=$HARNESS_EXPIRED
+	elif [ "$rc" -eq "$SANITIZER_STATUS" ]; then
+		echo "sanitizer report (exit $rc): $3" >&2
+		[ -d "${T:-}" ] && echo "exit $rc: $3" >>"$T/.sanitizer"
+	fi
+	echo "$rc"
+}
+
+# harness CMD...: CMD under timeout(1) with the harness's statuses; the time
+# it took (microseconds) is left in $T/.elapsed for assert_timed_out.
+harness() {
+	local start rc us
+	start=$(now_us)
+	timeout -k 5 "$TMO" "$@"
+	rc=$?
+	us=$(($(now_us) - start))
+	[ -d "${T:-}" ] && echo "$us" >"$T/.elapsed"
+	return "$(harness_verdict "$rc" "$us" "$*")"
 }
 
 # stop_bg: end each background command itself first, then its
@@ -22,45 +72,80 @@ common_setup() {
 # LeakSanitizer (make check) a SIGCONT landing while the exiting process is
 # being ptrace-stopped for the leak scan hangs it.  What does not end within
 # a few seconds is killed through its timeout.
+#
+# A background command that already ended on its own must have exited 0:
+# one whose status the test did not take (wait_status, exits) is checked
+# here, so a listener's failure or a sanitizer report cannot go unseen.
+# Returns 1 (with the statuses on stderr) if one did not.  Safe under errexit
+# (a test may call it to stop its peers early).
 stop_bg() {
-	local p c deadline=$((SECONDS + 5))
+	local p c deadline=$((SECONDS + 5)) bad=0 state
 	for p in "${BG_PIDS[@]}"; do
-		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
+		state=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) || true
+		[ "$state" = Z ] || continue # still running (or already waited for)
+		wait_status "$p"
+		if [ "$status" -ne 0 ] && [ "$status" -ne 127 ]; then
+			echo "background pid $p ended on its own with status $status, unchecked by the test" >&2
+			bad=1
+		fi
+	done
+	for p in "${BG_PIDS[@]}"; do
+		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null) || true
 		# shellcheck disable=SC2086
-		[ -z "$c" ] || kill $c 2>/dev/null
+		[ -z "$c" ] || kill $c 2>/dev/null || true
 	done
 	for p in "${BG_PIDS[@]}"; do
 		while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.01; done
 	done
 	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
+		kill "$p" 2>/dev/null || true
 	done
 	for p in "${BG_PIDS[@]}"; do
-		wait "$p" 2>/dev/null
+		wait_status "$p" 2>/dev/null
 	done
 	BG_PIDS=()
+	return "$bad"
 }
 
-# common_teardown: stop the background commands, remove the test's directory.
+# common_teardown: stop the background commands, remove the test's
+# directory.  The test fails here if a sanitizer spoke: a command that exited
+# SANITIZER_STATUS (recorded in $T/.sanitizer), a report in the last `run`'s
+# output or stderr, or in any file the test captured under $T.
 common_teardown() {
-	stop_bg
+	local bad=0 f
+	stop_bg || bad=1
+	if [ -s "$T/.sanitizer" ]; then
+		cat "$T/.sanitizer" >&2
+		bad=1
+	fi
+	if [[ ${output:-}${stderr:-} =~ Sanitizer|runtime\ error: ]]; then
+		printf 'a sanitizer report in the output:\n%s\n%s\n' "${output:-}" "${stderr:-}" >&2
+		bad=1
+	fi
+	while IFS= read -r f; do
+		echo "a sanitizer report in $f:" >&2
+		head -n 40 "$f" >&2
+		bad=1
+	done < <(grep -rlsE -D skip -e '==[0-9]+==ERROR: [A-Za-z]+Sanitizer' -e 'runtime error: ' "$T")
 	rm -rf "$T"
+	return "$bad"
 }
 
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# ipc ARGS...: run the binary under timeout (use with bats' `run`).
+# ipc ARGS...: run the binary under the harness (use with bats' `run`).
 ipc() {
-	timeout -k 5 "$TMO" "$IPCBOX" "$@"
+	harness "$IPCBOX" "$@"
 }
 
 # bg CMD...: start CMD in the background under timeout; its pid is in BG_PID
-# and is killed (by pid) in teardown.
+# and is killed (by pid) in teardown, which also collects its status.
 bg() {
 	timeout -k 5 "$TMO" "$@" &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
+	BG_START[$BG_PID]=$(now_us)
 }
 
 # bgi CMD...: bg that keeps the caller's stdin (bash gives an asynchronous
@@ -69,6 +154,28 @@ bgi() {
 	timeout -k 5 "$TMO" "$@" <&0 &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
+	BG_START[$BG_PID]=$(now_us)
+}
+
+# wait_status PID [ERRFILE]: wait for a command started with bg/bgi and set
+# `status` as `run` would (HARNESS_EXPIRED if the harness ended it, the time
+# since it started in $T/.elapsed); with ERRFILE, the file its stderr went to,
+# also `stderr` and `stderr_lines`, so assert_timed_out and
+# assert_one_line_error work after it.  A pid already waited for gives 127.
+wait_status() {
+	local rc=0 us
+	wait "$1" || rc=$?
+	us=$(($(now_us) - ${BG_START[$1]:-0}))
+	[ -d "${T:-}" ] && [ -n "${BG_START[$1]:-}" ] && echo "$us" >"$T/.elapsed"
+	[ "$rc" -eq 127 ] || rc=$(harness_verdict "$rc" "$us" "background pid $1")
+	unset "BG_START[$1]"
+	status=$rc
+	if [ $# -gt 1 ]; then
+		stderr=$(cat "$2")
+		stderr_lines=()
+		[ -z "$stderr" ] || mapfile -t stderr_lines <<<"$stderr"
+	fi
+	return 0
 }
 
 # wait_for COND_CMD... : poll until the command succeeds, up to $TMO seconds.
@@ -93,9 +200,24 @@ wait_exit() {
 	wait_for eval "! kill -0 $1 2>/dev/null"
 }
 
+# running PID: is the process alive (not ended, not a zombie awaiting wait)?
+running() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
 # port_of FILE: the port a listener wrote with --port-file.
 port_of() {
 	wait_file "$1" && cat "$1"
+}
+
+# need_root: a test that needs root or a second uid (chown, setpriv) says
+# "(root)" in its name and calls this first: run as an ordinary user it is
+# skipped, and tests/run counts it apart, never as a pass (as root, a skip
+# is a failure).
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (a second uid)"
 }
 
 # The status and output checks, with a readable diagnostic on failure.
@@ -116,6 +238,24 @@ assert_output() {
 assert_match() {
 	if ! [[ $output =~ $1 ]]; then
 		printf 'output does not match /%s/:\n%s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+# assert_timed_out APPLET [MAX_SECONDS]: after `run --separate-stderr ipc ...`
+# (or wait_status PID ERRFILE): ipcbox's own timeout, not the harness's:
+# status 124, one stderr line "ipcbox APPLET: ..." and an elapsed time well
+# under the harness limit (MAX_SECONDS, default half of $TMO).
+assert_timed_out() {
+	local max=${2:-$((TMO / 2))} us
+	assert_status 124 || return 1
+	assert_one_line_error "$1" || return 1
+	if ! us=$(cat "$T/.elapsed" 2>/dev/null); then
+		echo "assert_timed_out: no elapsed time recorded (run it with ipc or bg + wait_status)" >&2
+		return 1
+	fi
+	if ((us >= max * 1000000)); then
+		echo "timed out after $((us / 1000)) ms, not under ${max}s: not the applet's own timeout" >&2
 		return 1
 	fi
 }

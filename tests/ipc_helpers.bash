@@ -24,9 +24,11 @@ setup() {
 # Stop the test's processes first (a peer may still hold or recreate an
 # object), then remove the objects, then the directory.
 teardown() {
-	stop_bg
+	local bad=0
+	stop_bg || bad=1
 	common_teardown_objects
-	common_teardown
+	common_teardown || bad=1
+	return "$bad"
 }
 
 # common_teardown_objects: remove what the test registered (it may be gone).

@@ -76,7 +76,7 @@ load ipc_helpers
 	for name in "$n" "sysv:$k"; do
 		ipc sem-create "$name"
 		run --separate-stderr ipc sem-wait "$name" --timeout 100ms
-		assert_status 124
+		assert_timed_out sem-wait
 		[ "$stderr" = "ipcbox sem-wait: $name: timed out waiting" ]
 	done
 }
@@ -108,6 +108,54 @@ load ipc_helpers
 	kill -CONT "$pid"
 	wait_file "$T/rc"
 	[ "$(cat "$T/rc")" = 124 ]
+}
+
+@test "sem-wait: SIGTERM while waiting exits 143 and takes nothing" {
+	local n k name
+	n=$(pname s)
+	k=$(skey s)
+	TEST_SEM+=("$n" "sysv:$k")
+	for name in "$n" "sysv:$k"; do
+		ipc sem-create "$name"
+		rm -f "$T/rc.pid" "$T/rc"
+		bg sh -c 'sh -c "echo \$\$ >\"\$1.tmp\"; mv \"\$1.tmp\" \"\$1\"; exec \"\$0\" sem-wait \"\$2\"" "$0" "$1.pid" "$2"; echo $? >"$1"' \
+			"$IPCBOX" "$T/rc" "$name"
+		wait_file "$T/rc.pid"
+		# asleep in the kernel (state S), not still starting
+		wait_for sh -c "grep -q '^State:.*S' /proc/$(cat "$T/rc.pid")/status"
+		kill -TERM "$(cat "$T/rc.pid")"
+		wait_file "$T/rc"
+		[ "$(cat "$T/rc")" = 143 ]
+		ipc sem-post "$name"
+		[ "$(sem_val "$name")" = 1 ]
+	done
+}
+
+@test "sem-wait: a wait interrupted again and again (EINTR) ends after the time left, not a new full timeout" {
+	# SIGSTOP/SIGCONT makes the wait return EINTR; a wait that restarted its
+	# whole timeout after each interruption would never end while the
+	# interruptions go on, and only the harness would stop it (no message).
+	local n k name pid
+	n=$(pname s)
+	k=$(skey s)
+	TEST_SEM+=("$n" "sysv:$k")
+	for name in "$n" "sysv:$k"; do
+		ipc sem-create "$name"
+		rm -f "$T/rc.pid" "$T/rc" "$T/rc.err"
+		bg sh -c 'sh -c "echo \$\$ >\"\$1.tmp\"; mv \"\$1.tmp\" \"\$1\"; exec \"\$0\" sem-wait -t 1s \"\$2\"" "$0" "$1.pid" "$2" 2>"$1.err"; echo $? >"$1"' \
+			"$IPCBOX" "$T/rc" "$name"
+		wait_file "$T/rc.pid"
+		pid=$(cat "$T/rc.pid")
+		wait_for sh -c "grep -q '^State:.*S' /proc/$pid/status"
+		while [ ! -e "$T/rc" ] && kill -STOP "$pid" 2>/dev/null; do
+			kill -CONT "$pid" 2>/dev/null || true
+			sleep 0.05 # the pace of the interruptions, not a wait for anything
+		done
+		wait_file "$T/rc"
+		[ "$(cat "$T/rc")" = 124 ]
+		[ "$(cat "$T/rc.err")" = "ipcbox sem-wait: $name: timed out waiting" ]
+		[ "$(sem_val "$name")" = 0 ]
+	done
 }
 
 @test "sem-post: never SEM_UNDO, the post outlives the poster" {
@@ -166,6 +214,13 @@ load ipc_helpers
 	[ "$(sem_val "$n")" = 1 ]
 	run -127 --separate-stderr ipc sem-run "$n" -- /nonexistent/cmd
 	assert_status 127
+	assert_one_line_error sem-run
+	[ "$(sem_val "$n")" = 1 ]
+	# found but not executable: 126, as sh says (even root needs an x bit)
+	: >"$T/noexec"
+	run -126 --separate-stderr ipc sem-run "$n" -- "$T/noexec"
+	assert_status 126
+	assert_one_line_error sem-run
 	[ "$(sem_val "$n")" = 1 ]
 }
 
@@ -175,7 +230,7 @@ load ipc_helpers
 	TEST_SEM+=("sysv:$k")
 	ipc sem-create "sysv:$k"
 	run --separate-stderr ipc sem-run "sysv:$k" -t 50ms -- touch "$T/ran"
-	assert_status 124
+	assert_timed_out sem-run
 	[ ! -e "$T/ran" ]
 }
 
@@ -218,9 +273,63 @@ load ipc_helpers
 	# the waiter is asleep in the kernel (state S) before it is signalled
 	wait_for sh -c "grep -q '^State:.*S' /proc/$(cat "$T/w.pid")/status"
 	kill -TERM "$(cat "$T/w.pid")"
-	wait "$BG_PID" || [ $? -eq 143 ]
+	wait_status "$BG_PID"
+	assert_status 143
 	[ ! -e "$T/w.ran" ]
 	[ "$(sem_val "$n")" = 0 ]
+}
+
+@test "sem-run: SIGTERM while waiting on a System V semaphore exits 143, runs nothing" {
+	local k
+	k=$(skey s)
+	TEST_SEM+=("sysv:$k")
+	ipc sem-create "sysv:$k"
+	bg sh -c 'sh -c "echo \$\$ >\"\$1.tmp\"; mv \"\$1.tmp\" \"\$1\"; exec \"\$0\" sem-run \"\$2\" -- touch \"\$1.ran\"" "$0" "$1.pid" "$2"; echo $? >"$1"' \
+		"$IPCBOX" "$T/rc" "sysv:$k"
+	wait_file "$T/rc.pid"
+	wait_for sh -c "timeout $TMO $IPCBOX sem-value --json sysv:$k | grep -q '\"waiters\":1'"
+	kill -TERM "$(cat "$T/rc.pid")"
+	wait_file "$T/rc"
+	[ "$(cat "$T/rc")" = 143 ]
+	[ ! -e "$T/rc.ran" ]
+	[ "$(sem_val "sysv:$k")" = 0 ]
+}
+
+@test "sem-run: a command that cannot be executed exits 126, one line, count given back" {
+	local n
+	n=$(pname s)
+	TEST_SEM+=("$n")
+	ipc sem-create "$n" -v 1
+	printf '#!/bin/sh\necho ran\n' >"$T/noexec"
+	chmod 644 "$T/noexec"
+	run -126 --separate-stderr ipc sem-run "$n" -- "$T/noexec"
+	assert_status 126
+	assert_one_line_error sem-run
+	[[ $stderr == *"$T/noexec"*"Permission denied"* ]]
+	[ -z "$output" ]
+	[ "$(sem_val "$n")" = 1 ]
+}
+
+@test "sem-run: SIGINT and SIGHUP are forwarded to the command; 128+N, the count given back" {
+	local n sig want
+	n=$(pname s)
+	TEST_SEM+=("$n")
+	ipc sem-create "$n" -v 1
+	for sig in INT HUP; do
+		rm -f "$T/held" "$T/rc"
+		# the command records that it got the signal; sem-run exits as it did
+		bg sh -c '"$0" sem-run "$1" -- sh -c "trap \"echo got >\\\"\$0.sig\\\"; trap - $3; kill -$3 \\\$\\\$\" $3; echo \$PPID >\"\$0.tmp\"; mv \"\$0.tmp\" \"\$0\"; while :; do sleep 1; done" "$2"; echo $? >"$2.rc"' \
+			"$IPCBOX" "$n" "$T/held" "$sig"
+		wait_file "$T/held"
+		[ "$(sem_val "$n")" = 0 ]
+		kill -"$sig" "$(cat "$T/held")"
+		wait_file "$T/held.rc"
+		want=$((128 + $(kill -l "$sig")))
+		[ "$(cat "$T/held.rc")" = "$want" ]
+		[ "$(cat "$T/held.sig")" = got ]
+		[ "$(sem_val "$n")" = 1 ]
+		rm -f "$T/held.rc" "$T/held.sig"
+	done
 }
 
 # holder.sh LOG: one sem-run holder; counts holders inside with flock, the
@@ -267,11 +376,11 @@ EOF
 	ipc sem-create "$n" -v 4
 	ipc sem-create "sysv:$k" -v 9
 	run ipc sem-list
-	assert_match "posix +/$n +4 +1 0600 root"
-	assert_match "sysv +sysv:$k +9 +1 0600 root"
+	assert_match "posix +/$n +4 +1 0600 $(id -un)"
+	assert_match "sysv +sysv:$k +9 +1 0600 $(id -un)"
 	run ipc sem-list --json
 	python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$output"
-	assert_match '\{"backend":"posix","name":"/'"$n"'","value":4,"mode":"0600","uid":0\}'
+	assert_match '\{"backend":"posix","name":"/'"$n"'","value":4,"mode":"0600","uid":'"$(id -u)"'\}'
 }
 
 @test "sem-rm: removes POSIX and System V semaphores; a missing one is exit 1" {
@@ -283,13 +392,15 @@ EOF
 	run ipc sem-rm "$n" "sysv:$k"
 	assert_status 0
 	[ ! -e "/dev/shm/sem.$n" ]
-	! sysv_exists s "$k"
+	run sysv_exists s "$k"
+	assert_status 1
 	run --separate-stderr ipc sem-rm "$n"
 	assert_status 1
 	[ "$stderr" = "ipcbox sem-rm: $n: no such semaphore" ]
 }
 
-@test "permission denied: exit 1 with the reason" {
+@test "permission denied: exit 1 with the reason (root)" {
+	need_root
 	local k
 	k=$(skey s)
 	TEST_SEM+=("sysv:$k")

@@ -41,7 +41,8 @@ load ipc_helpers
 @test "shm-create: a full /dev/shm gives 'No space left on device', never SIGBUS" {
 	local n
 	n=$(pname a)
-	run --separate-stderr unshare -m sh -c "mount -t tmpfs -o size=1m tmpfs /dev/shm && timeout $TMO $IPCBOX shm-create $n -s 4M; echo rc=\$?; ls /dev/shm"
+	# a user namespace (-r) lets an ordinary user mount a small /dev/shm too
+	run --separate-stderr unshare -r -m sh -c "mount -t tmpfs -o size=1m tmpfs /dev/shm && timeout $TMO $IPCBOX shm-create $n -s 4M; echo rc=\$?; ls /dev/shm"
 	[[ $output == "rc=1" ]]
 	[ "$stderr" = "ipcbox shm-create: allocate 4194304 bytes for $n: No space left on device" ]
 }
@@ -211,6 +212,58 @@ copy_paths() {
 	assert_output ""
 }
 
+@test "sizes: the T suffix is tebibytes (1T, 1TiB, 1TB), overflow refused" {
+	local n want
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 100
+	want=$((1024 * 1024 * 1024 * 1024))
+	for t in 1T 1TiB 1TB; do
+		run --separate-stderr ipc shm-read "$n" -o "$t"
+		assert_status 2
+		assert_one_line_error shm-read
+		[[ $stderr == *"offset $want is past the end"* ]]
+	done
+	run --separate-stderr ipc shm-write "$n" -o 3T /dev/null
+	assert_status 2
+	[[ $stderr == *"offset $((3 * want)) is past the end"* ]]
+	# 2^64 bytes do not fit in 64 bits
+	run --separate-stderr ipc shm-create "$n-big" -s 16777216T
+	assert_status 2
+	assert_one_line_error shm-create
+	[[ $stderr == *"invalid size '16777216T'"* ]]
+}
+
+@test "--lock on a non-Qt name takes the semaphore of the same name (POSIX and System V)" {
+	local n k name
+	n=$(pname a)
+	k=$(skey a)
+	TEST_SHM+=("$n" "sysv:$k")
+	TEST_SEM+=("$n" "sysv:$k")
+	for name in "$n" "sysv:$k"; do
+		ipc shm-create "$name" -s 16
+		printf old | ipc shm-write "$name"
+		ipc sem-create "$name" -v 0 # the lock, held by someone else
+		run --separate-stderr ipc shm-read "$name" --lock -t 200ms -l 3
+		assert_status 124
+		assert_one_line_error shm-read
+		[[ $stderr == *"lock still held by another process after the timeout" ]]
+		[ -z "$output" ]
+		run --separate-stderr bash -c 'printf new | timeout "$1" "$2" shm-write "$3" --lock -t 200ms' _ "$TMO" "$IPCBOX" "$name"
+		assert_status 124
+		assert_one_line_error shm-write
+		run ipc shm-read "$name" -l 3 # without --lock nobody waits
+		assert_status 0
+		assert_output old
+		ipc sem-post "$name" # the lock is free: both go through, and give it back
+		printf new | ipc shm-write "$name" --lock
+		run ipc shm-read "$name" --lock -l 3
+		assert_status 0
+		assert_output new
+		[ "$(sem_val "$name")" = 1 ]
+	done
+}
+
 @test "System V: shm-create sysv:KEY, write, read, info, rm" {
 	local k
 	k=$(skey a)
@@ -292,7 +345,8 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	exec {rd}<&-
 }
 
-@test "shm-info: says when some processes could not be inspected" {
+@test "shm-info: says when some processes could not be inspected (root)" {
+	need_root
 	local n
 	n=$(pname a)
 	TEST_SHM+=("$n")
@@ -311,11 +365,11 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	ipc shm-create "sysv:$k" -s 456
 	run ipc shm-list
 	assert_status 0
-	assert_match "posix +/$n +123 0600 root"
-	assert_match "sysv +sysv:$k +456 0600 root +0"
+	assert_match "posix +/$n +123 0600 $(id -un)"
+	assert_match "sysv +sysv:$k +456 0600 $(id -un) +0"
 	run ipc shm-list --json
-	assert_match '\{"backend":"posix","name":"/'"$n"'","size":123,"mode":"0600","uid":0\}'
-	assert_match '\{"backend":"sysv","name":"sysv:'"$k"'","size":456,"mode":"0600","uid":0,"attached":0\}'
+	assert_match '\{"backend":"posix","name":"/'"$n"'","size":123,"mode":"0600","uid":'"$(id -u)"'\}'
+	assert_match '\{"backend":"sysv","name":"sysv:'"$k"'","size":456,"mode":"0600","uid":'"$(id -u)"',"attached":0\}'
 	python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$output"
 }
 
@@ -330,7 +384,8 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	[ ! -e "/dev/shm/$a" ]
 }
 
-@test "permission denied is reported with exit 1" {
+@test "permission denied is reported with exit 1 (root)" {
+	need_root
 	local n k
 	n=$(pname a)
 	k=$(skey a)

@@ -8,10 +8,12 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 # listen ARGS...: start tcp-listen on port 0 in the background with a port
-# file; PORT gets the port, LPID the listener's own pid (bg's is timeout's).
+# file; PORT gets the port, LPID the listener's own pid, LBG bg's (timeout's:
+# wait_status takes it).
 listen() {
 	rm -f "$T/port"
 	bgi "$IPCBOX" tcp-listen --port-file "$T/port" "$@" 0
+	LBG=$BG_PID
 	PORT=$(port_of "$T/port")
 	LPID=$(cat "/proc/$BG_PID/task/$BG_PID/children")
 	LPID=${LPID%% *}
@@ -55,7 +57,8 @@ closed_port() {
 	run ipc tcp-connect 127.0.0.1 "$PORT" <<<"from-connector"
 	assert_status 0
 	assert_output from-listener
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ "$(cat "$T/got-l")" = from-connector ]
 }
 
@@ -74,7 +77,8 @@ closed_port() {
 	listen </dev/null >"$T/got"
 	run timeout -k 5 "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" <"$T/in"
 	assert_status 0
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/in" "$T/got"
 }
 
@@ -83,7 +87,8 @@ closed_port() {
 	listen <"$T/in"
 	# nc -N with empty stdin half-closes at once, then reads to the end.
 	timeout -k 5 "$TMO" nc.openbsd -N 127.0.0.1 "$PORT" </dev/null >"$T/got"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/in" "$T/got"
 }
 
@@ -93,7 +98,8 @@ closed_port() {
 	run ipc tcp-connect 127.0.0.1 "$PORT" <"$T/in"
 	assert_status 0
 	assert_output ""
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/in" "$T/got"
 }
 
@@ -102,7 +108,8 @@ closed_port() {
 	data "$T/b" 8
 	listen <"$T/a" >"$T/got-b"
 	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ "$(sha256sum <"$T/a")" = "$(sha256sum <"$T/got-a")" ]
 	[ "$(sha256sum <"$T/b")" = "$(sha256sum <"$T/got-b")" ]
 }
@@ -185,7 +192,8 @@ piped_listen() {
 	echo head >"$T/got"
 	listen </dev/null >>"$T/got"
 	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/in"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	{ echo head; cat "$T/in"; } | cmp - "$T/got"
 }
 
@@ -193,10 +201,11 @@ piped_listen() {
 	data "$T/a" 3
 	data "$T/b" 3
 	listen <"$T/a" >"$T/got-b"
-	local back=$PORT back_pid=$LPID
+	local back=$PORT back_bg=$LBG
 	listen -e "'$IPCBOX' tcp-connect 127.0.0.1 $back"
 	ipc tcp-connect 127.0.0.1 "$PORT" <"$T/b" >"$T/got-a"
-	wait_exit "$back_pid"
+	wait_status "$back_bg"
+	assert_status 0
 	cmp "$T/a" "$T/got-a"
 	cmp "$T/b" "$T/got-b"
 }
@@ -206,7 +215,8 @@ piped_listen() {
 	data "$T/b" 8
 	listen <"$T/a" >"$T/got-b"
 	timeout -k 5 "$TMO" socat -t 20 TCP:127.0.0.1:"$PORT" STDIO <"$T/b" >"$T/got-a"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/a" "$T/got-a"
 	cmp "$T/b" "$T/got-b"
 }
@@ -246,32 +256,29 @@ os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 time.sleep(60)' "$T/port"
 	PORT=$(port_of "$T/port")
 	run --separate-stderr ipc tcp-connect -w 200ms 127.0.0.1 "$PORT"
-	assert_status 124
-	assert_one_line_error tcp-connect
+	assert_timed_out tcp-connect
 	[[ $stderr == *"no answer within 200ms" ]]
 	run --separate-stderr ipc tcp-connect --wait=0.2 127.0.0.1 "$PORT"
-	assert_status 124
+	assert_timed_out tcp-connect
 }
 
 @test "-i/--idle on tcp-connect: no data either way is exit 124" {
 	mkfifo "$T/fifo" "$T/fifo2"
 	listen <>"$T/fifo"
 	run --separate-stderr ipc tcp-connect -i 200ms 127.0.0.1 "$PORT" <>"$T/fifo2"
-	assert_status 124
-	assert_one_line_error tcp-connect
+	assert_timed_out tcp-connect
 	[[ $stderr == *"idle for 200ms"* ]]
 }
 
 @test "-i/--idle on tcp-listen: an idle connection ends it with exit 124" {
 	mkfifo "$T/fifo" "$T/cin"
 	rm -f "$T/port"
-	bgi "$IPCBOX" tcp-listen --idle=200ms --port-file "$T/port" 0 <>"$T/fifo"
+	bgi "$IPCBOX" tcp-listen --idle=200ms --port-file "$T/port" 0 <>"$T/fifo" 2>"$T/lerr"
 	local lp=$BG_PID
 	PORT=$(port_of "$T/port")
 	bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <>"$T/cin"
-	status=0
-	wait "$lp" || status=$?
-	assert_status 124
+	wait_status "$lp" "$T/lerr"
+	assert_timed_out tcp-listen
 }
 
 @test "half-close: no timer in the half-closed phase, a late reply still arrives" {
@@ -303,13 +310,13 @@ time.sleep(60)' "$T/port"
 	bgi bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | exec "$1" tcp-listen --port-file "$2" 0' _ "$IPCBOX" "$T/port"
 	PORT=$(port_of "$T/port")
 	run --separate-stderr ipc tcp-connect -i 2s 127.0.0.1 "$PORT" <>"$T/hold1"
-	assert_status 124
+	assert_timed_out tcp-connect
 	[ "$output" = "$(seq 1 10)" ]
 	rm -f "$T/port"
 	bgi "$IPCBOX" tcp-listen --port-file "$T/port" 0 <>"$T/hold2" >"$T/got"
 	PORT=$(port_of "$T/port")
-	run --separate-stderr bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | timeout "$3" "$1" tcp-connect -i 2s 127.0.0.1 "$2"' _ "$IPCBOX" "$PORT" "$TMO"
-	assert_status 124
+	run --separate-stderr harness bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | exec "$1" tcp-connect -i 2s 127.0.0.1 "$2"' _ "$IPCBOX" "$PORT"
+	assert_timed_out tcp-connect
 	[ "$(cat "$T/got")" = "$(seq 1 10)" ]
 }
 
@@ -317,7 +324,8 @@ time.sleep(60)' "$T/port"
 	listen </dev/null >"$T/got"
 	run ipc tcp-connect -z 127.0.0.1 "$PORT" <<<"not sent"
 	assert_status 0
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ ! -s "$T/got" ]
 	run --separate-stderr ipc tcp-connect --zero 127.0.0.1 "$(closed_port)"
 	assert_status 1
@@ -403,7 +411,8 @@ time.sleep(60)' "$T/port"
 	listen </dev/null >"$T/got"
 	run ipc tcp-connect --exec 'echo "$PROTO $TCPREMOTEPORT"; exit 3' 127.0.0.1 "$PORT"
 	assert_status 3
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ "$(cat "$T/got")" = "TCP $PORT" ]
 }
 
@@ -419,7 +428,8 @@ time.sleep(60)' "$T/port"
 		read -r name proto lip lport rip rport <"$T/c$i"
 		[ "$name $proto $lip $lport $rip" = "client$i TCP 127.0.0.1 $PORT 127.0.0.1" ] ||
 			{ echo "client $i got: $(cat "$T/c$i")" >&2; return 1; }
-		[[ $rport =~ ^[0-9]+$ ]] && [ "$rport" != "$PORT" ]
+		[[ $rport =~ ^[0-9]+$ ]]
+		[ "$rport" != "$PORT" ]
 	done
 }
 
@@ -510,6 +520,88 @@ time.sleep(60)' "$T/port"
 	: >"$T/hold" # the clients' stdin ends: they finish
 }
 
+@test "-k -i: an idle client is closed, the listener goes on serving others" {
+	mkfifo "$T/lin"
+	listen -k -i 300ms -v <>"$T/lin" >"$T/got" 2>"$T/l.err"
+	# an idle client: the listener closes it, so its read ends at EOF
+	run timeout -k 5 "$TMO" bash -c 'exec 4<>"/dev/tcp/127.0.0.1/$1"; cat <&4; echo closed' _ "$PORT"
+	assert_status 0
+	assert_output closed
+	grep -q 'closed an idle connection' "$T/l.err"
+	kill -0 "$LPID"
+	run bash -c 'echo hello | timeout -k 5 "$1" "$2" tcp-connect 127.0.0.1 "$3"' _ "$TMO" "$IPCBOX" "$PORT"
+	assert_status 0
+	wait_for grep -qx hello "$T/got"
+	kill -0 "$LPID"
+}
+
+# client.py PORT CHAR GO: connect, wait for the file GO, then send 100
+# lines of 499 CHARs, each line in its own send.
+chunk_client='
+import os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.01)
+line = (sys.argv[2] * 499 + "\n").encode()
+for i in range(100):
+    s.sendall(line)
+s.shutdown(socket.SHUT_WR)
+while s.recv(65536):
+    pass
+'
+
+@test "-k without -e: chunks from clients sending at once never interleave on stdout" {
+	local c pids=()
+	mkfifo "$T/lin"
+	listen -k -v <>"$T/lin" >"$T/got" 2>"$T/l.err"
+	for c in a b c; do
+		timeout -k 5 "$TMO" /usr/bin/python3 -c "$chunk_client" "$PORT" "$c" "$T/go" &
+		pids+=($!)
+	done
+	# all three connected before any sends: their data arrives at once
+	wait_for bash -c "[ \$(grep -c 'connection from' '$T/l.err') -eq 3 ]"
+	touch "$T/go"
+	for c in "${pids[@]}"; do wait "$c"; done
+	wait_for bash -c "[ \$(wc -l <'$T/got') -eq 300 ]"
+	run grep -cvE '^(a{499}|b{499}|c{499})$' "$T/got"
+	assert_output 0
+	for c in a b c; do
+		[ "$(grep -c "^$c" "$T/got")" -eq 100 ]
+	done
+}
+
+# pending FIFO: how many bytes wait unread in the pipe.
+pending() {
+	/usr/bin/python3 -c 'import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])' "$1"
+}
+
+# switches PID: the times it has gone to sleep.
+switches() {
+	sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$1/status"
+}
+
+@test "-k without -e: stdin is read only while a client is connected, nothing typed before is lost" {
+	local c0
+	mkfifo "$T/lin"
+	exec 5<>"$T/lin"
+	listen -k <"$T/lin" >"$T/got" 5>&-
+	wait_for sh -c "grep -q '^State:.*S' /proc/$LPID/status"
+	echo early >&5
+	# wake the listener's loop (SIGCHLD is one of its events) and let it
+	# go back to sleep: had it polled stdin, it would have read it by then
+	c0=$(switches "$LPID")
+	kill -CHLD "$LPID"
+	wait_for bash -c "[ \$(sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' /proc/$LPID/status) -gt $c0 ] && grep -q '^State:.*S' /proc/$LPID/status"
+	[ "$(pending "$T/lin")" -eq 6 ]
+	run timeout -k 5 "$TMO" bash -c 'exec 4<>"/dev/tcp/127.0.0.1/$1"; head -n 1 <&4' _ "$PORT"
+	assert_status 0
+	assert_output early
+	exec 5>&-
+}
+
 @test "SIGTERM and SIGINT end a listener with status 0" {
 	listen </dev/null
 	kill -TERM "$LPID"
@@ -521,6 +613,36 @@ time.sleep(60)' "$T/port"
 	status=0
 	wait "$BG_PID" || status=$?
 	assert_status 0
+}
+
+@test "SIGHUP ends a listener with status 0, with or without -k" {
+	listen </dev/null
+	kill -HUP "$LPID"
+	status=0
+	wait "$BG_PID" || status=$?
+	assert_status 0
+	listen -k </dev/null
+	kill -HUP "$LPID"
+	status=0
+	wait "$BG_PID" || status=$?
+	assert_status 0
+}
+
+@test "a connector ended by SIGTERM, SIGINT or SIGHUP exits 128+N" {
+	local sig cpid
+	mkfifo "$T/lin" "$T/cin"
+	listen -k <>"$T/lin" >/dev/null
+	for sig in TERM INT HUP; do
+		bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <>"$T/cin" >/dev/null
+		wait_for test -n "$(cat "/proc/$BG_PID/task/$BG_PID/children" 2>/dev/null)"
+		cpid=$(cat "/proc/$BG_PID/task/$BG_PID/children")
+		cpid=${cpid%% *}
+		wait_for sh -c "grep -q '^State:.*S' /proc/$cpid/status"
+		kill -"$sig" "$cpid"
+		status=0
+		wait "$BG_PID" || status=$?
+		assert_status $((128 + $(kill -l "$sig")))
+	done
 }
 
 @test "bad ports: exit 2 with the text quoted" {

@@ -7,11 +7,13 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-# ulisten ARGS... SOCKET: unix-listen in the background; LPID is its pid.
+# ulisten ARGS... SOCKET: unix-listen in the background; LPID is its pid,
+# LBG bg's (timeout's: wait_status takes it).
 # Ready once the socket file exists (for @names: once -v said so).
 ulisten() {
 	rm -f "$T/l.err"
 	bgi "$IPCBOX" unix-listen -v "$@" 2>"$T/l.err.new"
+	LBG=$BG_PID
 	wait_for grep -q "listening on" "$T/l.err.new"
 	mv "$T/l.err.new" "$T/l.err"
 	LPID=$(cat "/proc/$BG_PID/task/$BG_PID/children")
@@ -44,7 +46,8 @@ abstract_name() {
 	run ipc unix-connect "$T/s" <<<"from-connector"
 	assert_status 0
 	assert_output from-listener
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ "$(cat "$T/got")" = from-connector ]
 	[ ! -e "$T/s" ]
 }
@@ -58,7 +61,8 @@ abstract_name() {
 	run ipc unix-connect "$name" <<<"from-connector"
 	assert_status 0
 	assert_output from-listener
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	[ "$(cat "$T/got")" = from-connector ]
 }
 
@@ -67,7 +71,8 @@ abstract_name() {
 	head -c 8M /dev/urandom >"$T/b"
 	ulisten "$T/s" <"$T/a" >"$T/got-b"
 	timeout -k 5 "$TMO" socat -t 20 UNIX-CONNECT:"$T/s" STDIO <"$T/b" >"$T/got-a"
-	wait_exit "$LPID"
+	wait_status "$LBG"
+	assert_status 0
 	cmp "$T/a" "$T/got-a"
 	cmp "$T/b" "$T/got-b"
 }
@@ -180,12 +185,11 @@ abstract_name() {
 @test "-i/--idle: no data either way is exit 124 (connect and listen)" {
 	mkfifo "$T/f1" "$T/f2"
 	ulisten --idle 300ms "$T/s" <>"$T/f1"
+	local lp=$BG_PID
 	run --separate-stderr ipc unix-connect -i 200ms "$T/s" <>"$T/f2"
-	assert_status 124
-	assert_one_line_error unix-connect
-	status=0
-	wait "$BG_PID" || status=$?
-	assert_status 124
+	assert_timed_out unix-connect
+	wait_status "$lp" <(grep -v -e ': listening on ' -e ': connection from ' "$T/l.err")
+	assert_timed_out unix-listen
 }
 
 @test "-w/--wait: a full backlog is exit 124" {
@@ -202,7 +206,7 @@ open(sys.argv[1] + ".ready", "w").close()
 time.sleep(60)' "$T/s" </dev/null
 	wait_for test -e "$T/s.ready"
 	run --separate-stderr ipc unix-connect -w 200ms "$T/s"
-	assert_status 124
+	assert_timed_out unix-connect
 	[ "$stderr" = "ipcbox unix-connect: connect to $T/s: no answer within 200ms" ]
 }
 

@@ -140,6 +140,23 @@ static int send_auth(int fd, const struct dbus_auth *a, int64_t deadline_ms, str
 	return r;
 }
 
+int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err)
+{
+	const char *crlf = len >= 2 ? memmem(buf, len, "\r\n", 2) : NULL;
+	char guid[33];
+
+	if (!crlf) {
+		if (len >= AUTH_LINE_MAX)
+			return dbus_err_set(err, "authentication reply longer than %d bytes",
+					    AUTH_LINE_MAX);
+		return 0;
+	}
+	if (judge_line(buf, (size_t)(crlf - buf), 0, guid, err) < 0)
+		return -1;
+	*used = (size_t)(crlf - buf) + 2;
+	return 1;
+}
+
 /* Read more of a line-based exchange into buf[*len..AUTH_LINE_MAX): 0,
  * -1 with *err, DBUS_TIMED_OUT on timeout.  who names the other side in
  * messages. */

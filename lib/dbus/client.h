@@ -112,6 +112,13 @@ int dbus_auth_server_line(struct dbus_auth_server *s, const char *guid, const ch
 int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint8_t *extra,
 		    size_t extra_cap, size_t *nextra, struct dbus_err *err);
 
+/* Judge the server's reply bytes buf[0..len) received so far: 0 if no
+ * complete line has arrived yet (more must be read), 1 if the first line is
+ * a good "OK <guid>" (*used: its length with the CRLF; what follows is the
+ * message stream), -1 with *err for any other line, a non-printable byte, or
+ * no line end within AUTH_LINE_MAX (16384) bytes. */
+int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err);
+
 /* Answer a method call that reached this client while it waited for
  * something else: Peer.Ping gets an empty reply, anything else the error
  * UnknownMethod; calls flagged NO_REPLY_EXPECTED and other messages are
