@@ -1,15 +1,8 @@
 /* bus: a D-Bus client that speaks the wire protocol itself.
  *
- *   bus-call       DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]
- *   bus-emit       PATH INTERFACE SIGNAL [SIGNATURE [ARG]...] [--dest NAME]
- *   bus-get        DEST PATH INTERFACE PROPERTY
- *   bus-set        DEST PATH INTERFACE PROPERTY SIGNATURE VALUE...
- *   bus-list       [--activatable] [--json]
- *   bus-introspect DEST PATH [--xml]
- *   bus-tree       DEST
- *   bus-wait       NAME | --signal PATH INTERFACE SIGNAL
- *   bus-monitor    [MATCH_RULE]... [--json | --pcap FILE] [--count N]
- *   bus-serve      NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]...
+ * The bus-* applets, their synopses and options are in the applet table at
+ * the end of this file (the one source for --help, the man page check and
+ * the completions); the protocol itself is in lib/dbus.
  *
  * Arguments use busctl's syntax (lib/dbus/text.c) and are checked before
  * connecting: bad input exits 2 without touching the bus.  Output is
@@ -22,11 +15,16 @@
 #include "../lib/dbus/client.h"
 #include "../lib/dbus/dbus.h"
 #include "../lib/dbus/introspect.h"
+#include "../lib/dbus/match.h"
+#include "../lib/dbus/pcap.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
+#include "../lib/proc.h"
+#include "../lib/sigev.h"
 #include "../lib/spawn.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +37,6 @@
 #define TREE_MAX_NODES 10000
 #define TREE_MAX_DEPTH 64
 #define LIST_BATCH 64
-#define MATCH_RULE_MAX 1024
-#define PCAP_SNAPLEN (128u * 1024 * 1024)
-#define LINKTYPE_DBUS 231
 
 enum {
 	OPT_SESSION = OPT_LONG_ONLY,
@@ -69,6 +64,9 @@ static struct {
 	int nops;
 	struct dbus_conn conn;
 	struct dbus_arena *arena;
+	const char *const *serve_cmd; /* bus-serve: CMD [ARG]... */
+	FILE *mon_out;   /* bus-monitor: stdout, or the --pcap file */
+	int sigfd;       /* bus-monitor: SIGINT/SIGTERM/SIGHUP as events (sigev) */
 } bus;
 
 /* ---- options, checks and the connection --------------------------------- */
@@ -163,7 +161,7 @@ static const char *check_member(const char *s)
 /* Connect to the chosen bus; a malformed address is a usage error. */
 static void connect_bus(void)
 {
-	static struct dbus_addr addrs[DBUS_MAX_ADDRS];
+	struct dbus_addr addrs[DBUS_MAX_ADDRS]; /* only to refuse a bad address as a usage error */
 	struct dbus_err err = {{0}};
 	const char *addr = bus.address;
 	int64_t left = -1;
@@ -527,17 +525,7 @@ static void lookup_owners(struct name *names, uint32_t n)
 /* /proc/PID/comm, or "-". */
 static const char *process_name(uint32_t pid, char *buf, size_t size)
 {
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%u/comm", pid);
-	f = pid ? fopen(path, "re") : NULL;
-	if (!f || !fgets(buf, (int)size, f))
-		snprintf(buf, size, "-");
-	if (f)
-		fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-	return buf;
+	return proc_comm((pid_t)pid, buf, size) ? buf : "-";
 }
 
 static void print_names_json(const struct name *names, uint32_t n)
@@ -678,24 +666,26 @@ static char *terse_value(const struct dbus_value *v)
 	return out;
 }
 
+/* A member's flags, space-separated, or "-": in the arena. */
 static const char *flags_text(const struct dbus_intro_member *m)
 {
-	static char buf[96];
+	static const struct {
+		unsigned flag;
+		const char *text;
+	} names[] = {{INTRO_DEPRECATED, " deprecated"}, {INTRO_NO_REPLY, " no-reply"},
+		     {INTRO_CONST, " const"}, {INTRO_EMITS_CHANGE, " emits-change"},
+		     {INTRO_EMITS_INVALIDATION, " emits-invalidation"}, {INTRO_WRITABLE, " writable"}};
+	char buf[96];
+	size_t len = 0;
 
-	buf[0] = 0;
-	if (m->flags & INTRO_DEPRECATED)
-		strcat(buf, " deprecated");
-	if (m->flags & INTRO_NO_REPLY)
-		strcat(buf, " no-reply");
-	if (m->flags & INTRO_CONST)
-		strcat(buf, " const");
-	if (m->flags & INTRO_EMITS_CHANGE)
-		strcat(buf, " emits-change");
-	if (m->flags & INTRO_EMITS_INVALIDATION)
-		strcat(buf, " emits-invalidation");
-	if (m->kind == INTRO_PROPERTY && (m->flags & INTRO_WRITABLE))
-		strcat(buf, " writable");
-	return buf[0] ? buf + 1 : "-";
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (!(m->flags & names[i].flag))
+			continue;
+		if (names[i].flag == INTRO_WRITABLE && m->kind != INTRO_PROPERTY)
+			continue;
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", names[i].text);
+	}
+	return len ? dbus_arena_strndup(bus.arena, buf + 1, len - 1) : "-";
 }
 
 /* One row of the table: NAME TYPE SIGNATURE RESULT/VALUE FLAGS. */
@@ -734,7 +724,7 @@ static void member_row(struct row *r, const struct dbus_intro_member *m, const s
 	r->col[1] = m->kind == INTRO_METHOD ? "method" : m->kind == INTRO_SIGNAL ? "signal" : "property";
 	r->col[2] = m->in[0] ? m->in : "-";
 	r->col[3] = m->kind == INTRO_METHOD && m->out[0] ? m->out : "-";
-	r->col[4] = dbus_arena_strndup(bus.arena, flags, strlen(flags));
+	r->col[4] = flags;
 	if (m->kind == INTRO_PROPERTY && (r->value = find_property(all, m->name)))
 		r->col[3] = terse_value(r->value);
 }
@@ -1007,69 +997,20 @@ static int wait_main(int argc, char **argv)
 
 /* ---- bus-monitor ---------------------------------------------------------- */
 
-static volatile sig_atomic_t mon_busy, mon_stop;
-static FILE *mon_out; /* stdout, or the --pcap file */
-
-/* SIGINT/SIGTERM: everything printed so far is flushed, so between
- * messages we can leave at once; in the middle of one, after it. */
-static void mon_signal(int sig)
-{
-	(void)sig;
-	if (!mon_busy)
-		_exit(EXIT_OK);
-	mon_stop = 1;
-}
-
-/* A match rule key: type sender interface member path path_namespace
- * destination eavesdrop arg0namespace argN argNpath (N < 64). */
-static int rule_key_ok(const char *k, size_t n)
-{
-	static const char *const keys[] = {"type", "sender", "interface", "member", "path",
-		"path_namespace", "destination", "eavesdrop", "arg0namespace", NULL};
-	size_t d = 3;
-	unsigned num = 0;
-
-	for (int i = 0; keys[i]; i++)
-		if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
-			return 1;
-	if (n < 4 || memcmp(k, "arg", 3) != 0)
-		return 0;
-	while (d < n && d < 5 && k[d] >= '0' && k[d] <= '9')
-		num = num * 10 + (unsigned)(k[d++] - '0');
-	if (d == 3 || num > 63 || (k[3] == '0' && d > 4))
-		return 0;
-	return d == n || (n - d == 4 && memcmp(k + d, "path", 4) == 0);
-}
-
-/* key='value' or key=value pairs, comma-separated; "" matches everything.
- * The bus checks the values; this refuses what is not a rule at all. */
+/* A match rule that is not one is a usage error (lib/dbus/match.c). */
 static void check_rule(const char *rule)
 {
-	const char *p = rule;
-
-	if (strlen(rule) > MATCH_RULE_MAX)
-		cli_usage_error("match rule longer than %d bytes", MATCH_RULE_MAX);
-	while (*p) {
-		const char *k = p;
-		while (*p && *p != '=' && *p != ',')
-			p++;
-		if (*p != '=' || !rule_key_ok(k, (size_t)(p - k)))
-			cli_usage_error("invalid match rule '%s'", rule);
-		p++;
-		if (*p == '\'') {
-			p = strchr(p + 1, '\'');
-			if (!p)
-				cli_usage_error("invalid match rule '%s': unterminated quote", rule);
-			p++;
-		} else {
-			while (*p && *p != ',')
-				p++;
-		}
-		if (*p == ',' && p[1])
-			p++;
-		else if (*p)
-			cli_usage_error("invalid match rule '%s'", rule);
+	switch (dbus_match_check(rule)) {
+	case DBUS_MATCH_OK:
+		return;
+	case DBUS_MATCH_TOO_LONG:
+		cli_usage_error("match rule longer than %d bytes", DBUS_MATCH_RULE_MAX);
+	case DBUS_MATCH_UNTERMINATED:
+		cli_usage_error("invalid match rule '%s': unterminated quote", rule);
+	case DBUS_MATCH_SYNTAX:
+		break;
 	}
+	cli_usage_error("invalid match rule '%s'", rule);
 }
 
 static int refused(const struct dbus_msg *r)
@@ -1092,7 +1033,7 @@ static void rule_error(const struct dbus_msg *r)
 /* The old way: eavesdrop=true in front of every rule (alone if none). */
 static void eavesdrop(void)
 {
-	char rule[MATCH_RULE_MAX + 32];
+	char rule[DBUS_MATCH_RULE_MAX + 32];
 
 	for (int i = 0; i < bus.nops || (i == 0 && bus.nops == 0); i++) {
 		const char *user = bus.nops ? bus.ops[i] : "";
@@ -1177,30 +1118,20 @@ static void print_json_msg(const struct dbus_msg *m, const struct timeval *tv)
 
 /* libpcap: the global header in host order (readers detect the order from
  * the magic), then per message {sec, usec, incl_len, orig_len} + bytes. */
-static void pcap_header(void)
-{
-	uint32_t h[6] = {0xa1b2c3d4, 0, 0, 0, PCAP_SNAPLEN, LINKTYPE_DBUS};
-	uint16_t v[2] = {2, 4};
-
-	memcpy(&h[1], v, sizeof v);
-	fwrite(h, sizeof h, 1, mon_out);
-}
-
-static void pcap_record(const uint8_t *raw, size_t len, const struct timeval *tv)
-{
-	uint32_t r[4] = {(uint32_t)tv->tv_sec, (uint32_t)tv->tv_usec, (uint32_t)len, (uint32_t)len};
-
-	fwrite(r, sizeof r, 1, mon_out);
-	fwrite(raw, len, 1, mon_out);
-}
-
-/* Flush what one message produced; a closed pipe ends quietly. */
+/* Flush what one message produced; a closed pipe ends quietly, and so
+ * does a stop signal that cut the write short (after one more try). */
 static void mon_flush(void)
 {
-	if (fflush(mon_out) == 0 && !ferror(mon_out))
+	if (fflush(bus.mon_out) == 0 && !ferror(bus.mon_out))
 		return;
 	if (errno == EPIPE)
 		_exit(EXIT_OK);
+	if (errno == EINTR && *sigev_stop_flag()) {
+		sigev_hold();
+		clearerr(bus.mon_out);
+		if (fflush(bus.mon_out) == 0)
+			exit(EXIT_OK);
+	}
 	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", bus.pcap ? bus.pcap : "standard output");
 }
 
@@ -1210,7 +1141,7 @@ static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 
 	gettimeofday(&tv, NULL);
 	if (bus.pcap)
-		pcap_record(raw, len, &tv);
+		dbus_pcap_record(bus.mon_out, raw, len, tv.tv_sec, tv.tv_usec);
 	else if (bus.json)
 		print_json_msg(m, &tv);
 	else
@@ -1224,6 +1155,27 @@ static int own_traffic(const struct dbus_msg *m)
 	return str_is(m->sender, DRIVER_NAME) && str_is(m->destination, bus.conn.unique_name);
 }
 
+/* Wait for the bus or a stop signal: 1 to read on, 0 to stop (a signal:
+ * everything printed so far is flushed, so we can leave at once). */
+static int monitor_wait(int64_t deadline, uint64_t seen)
+{
+	struct pollfd pf[2] = {{.fd = bus.conn.fd, .events = POLLIN}, {.fd = bus.sigfd, .events = POLLIN}};
+	int n = poll(pf, 2, clock_poll_ms(deadline)), child;
+
+	if (n < 0 && errno != EINTR)
+		cli_die_errno(EXIT_FAIL, errno, "poll");
+	if (n == 0 && clock_expired(deadline))
+		cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
+	if (n > 0 && pf[1].revents && sigev_take(bus.sigfd, &child)) {
+		sigev_hold();
+		return 0;
+	}
+	return 1;
+}
+
+/* Print every message until --count, --timeout or a stop signal.  Messages
+ * already buffered or readable are taken without waiting; only when none is
+ * does the loop poll, on the bus and the signal pipe together. */
 static int monitor_loop(void)
 {
 	int64_t deadline = bus.timeout_set ? bus.deadline : -1;
@@ -1234,32 +1186,23 @@ static int monitor_loop(void)
 		struct dbus_msg m;
 		uint8_t *raw = NULL;
 		size_t len = 0;
-		int r = dbus_conn_recv_raw(&bus.conn, &m, &raw, &len, deadline, &err);
-		if (r == -2)
-			cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
+		int r = dbus_conn_recv_raw(&bus.conn, &m, &raw, &len, clock_deadline(0), &err);
+		if (r == -2) { /* nothing whole to take now */
+			if (!monitor_wait(deadline, seen))
+				return EXIT_OK;
+			continue;
+		}
 		if (r < 0)
 			cli_die(EXIT_FAIL, "%s", err.msg);
-		mon_busy = 1;
 		if (!own_traffic(&m)) {
 			mon_output(&m, raw, len);
 			seen++;
 		}
 		dbus_msg_free(&m);
 		free(raw);
-		mon_busy = 0;
-		if (mon_stop || (bus.count && seen == bus.count))
+		if (bus.count && seen == bus.count)
 			return EXIT_OK;
 	}
-}
-
-static void mon_signals(void)
-{
-	struct sigaction sa = {.sa_handler = mon_signal};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* The ready file holds our unique name, a line. */
@@ -1279,17 +1222,18 @@ static int monitor_main(int argc, char **argv)
 		cli_usage_error("--json and --pcap exclude each other");
 	for (int i = 0; i < bus.nops; i++)
 		check_rule(bus.ops[i]);
-	mon_out = stdout;
+	bus.mon_out = stdout;
 	if (bus.pcap && strcmp(bus.pcap, "-") != 0) {
-		mon_out = fopen(bus.pcap, "wbe");
-		if (!mon_out)
+		bus.mon_out = fopen(bus.pcap, "wbe");
+		if (!bus.mon_out)
 			cli_die_errno(EXIT_FAIL, errno, "open %s", bus.pcap);
 	}
 	if (bus.pcap) {
-		pcap_header();
+		dbus_pcap_header(bus.mon_out);
 		mon_flush();
 	}
-	mon_signals();
+	if ((bus.sigfd = sigev_open(0)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
 	become_monitor();
 	if (bus.ready_file)
@@ -1300,64 +1244,6 @@ static int monitor_main(int argc, char **argv)
 /* ---- bus-serve ------------------------------------------------------------- */
 
 #define SERVE_OUTPUT_MAX (16u * 1024 * 1024)
-#define SERVE_MAX_WORDS 65536
-
-static const char *const *serve_cmd; /* CMD [ARG]... */
-
-/* Length of the complete type at the start of a valid signature. */
-static size_t type_len(const char *s)
-{
-	size_t n = 1;
-	int depth = 0;
-
-	if (*s == 'a')
-		return 1 + type_len(s + 1);
-	if (*s != '(' && *s != '{')
-		return 1;
-	do {
-		if (s[n - 1] == '(' || s[n - 1] == '{')
-			depth++;
-		else if (s[n - 1] == ')' || s[n - 1] == '}')
-			depth--;
-	} while (depth > 0 && s[n++]);
-	return n;
-}
-
-static void intro_args(FILE *f, const char *sig, const char *dir)
-{
-	while (*sig) {
-		size_t n = type_len(sig);
-		fprintf(f, "   <arg type=\"%.*s\" direction=\"%s\"/>\n", (int)n, sig, dir);
-		sig += n;
-	}
-}
-
-/* The introspection document of the served object. */
-static char *intro_xml(void)
-{
-	char *xml = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&xml, &len);
-
-	if (!f)
-		cli_die_errno(EXIT_FAIL, errno, "open_memstream");
-	fputs("<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
-	      "\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n<node>\n", f);
-	fprintf(f, " <interface name=\"%s\">\n  <method name=\"%s\">\n", bus.ops[2], bus.ops[3]);
-	intro_args(f, bus.ops[4], "in");
-	intro_args(f, bus.ops[5], "out");
-	fputs("  </method>\n </interface>\n"
-	      " <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
-	      "  <method name=\"Introspect\">\n"
-	      "   <arg name=\"xml_data\" type=\"s\" direction=\"out\"/>\n  </method>\n </interface>\n"
-	      " <interface name=\"org.freedesktop.DBus.Peer\">\n  <method name=\"Ping\"/>\n"
-	      "  <method name=\"GetMachineId\">\n"
-	      "   <arg name=\"machine_uuid\" type=\"s\" direction=\"out\"/>\n  </method>\n"
-	      " </interface>\n</node>\n", f);
-	if (fclose(f) != 0)
-		cli_die(EXIT_FAIL, "out of memory");
-	return xml;
-}
 
 /* The name of the child of ancestor on the way to PATH: "a" for "/" and
  * "/a/b"; its length, or 0 if ancestor is not a proper ancestor of PATH. */
@@ -1418,70 +1304,50 @@ static void machine_id(const struct dbus_msg *call)
 		fclose(f);
 }
 
-/* All of f, NUL-terminated; *len is its size, and only the first
- * SERVE_OUTPUT_MAX bytes are read. */
-static char *slurp(FILE *f, size_t *len)
+/* All of the temporary file f, NUL-terminated, its size in *len; NULL if
+ * it holds more than SERVE_OUTPUT_MAX bytes. */
+static char *read_back(FILE *f, size_t *len)
 {
-	size_t cap;
-	char *buf;
-	long size;
-
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0)
+	if (lseek(fileno(f), 0, SEEK_SET) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "temporary file");
-	*len = (size_t)size;
-	cap = *len > SERVE_OUTPUT_MAX ? SERVE_OUTPUT_MAX : *len;
-	buf = malloc(cap + 1);
-	if (!buf)
-		cli_die(EXIT_FAIL, "out of memory");
-	rewind(f);
-	buf[fread(buf, 1, cap, f)] = '\0';
-	return buf;
+	char *text = io_read_all(fileno(f), SERVE_OUTPUT_MAX, len);
+	if (!text && errno != EFBIG)
+		cli_die_errno(EXIT_FAIL, errno, "temporary file");
+	return text;
 }
 
-/* Run CMD with in as stdin, out and errf as stdout and stderr: its status. */
+/* Run CMD with in as stdin, out and errf as stdout and stderr: its status.
+ * A command that cannot be run says why on errf, as sh would. */
 static int run_cmd(FILE *in, FILE *out, FILE *errf)
 {
-	pid_t pid;
+	struct spawn_req req = {.argv = (char *const *)bus.serve_cmd, .in = fileno(in), .out = fileno(out),
+				.err = fileno(errf)};
+	pid_t pid = spawn_start(&req);
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(fileno(in), 0) < 0 || dup2(fileno(out), 1) < 0 || dup2(fileno(errf), 2) < 0)
-			_exit(126);
-		execvp(serve_cmd[0], (char *const *)serve_cmd);
-		fprintf(stderr, "%s: %s\n", serve_cmd[0], strerror(errno));
-		_exit(127);
+	if (pid < 0) {
+		int err = errno;
+		fprintf(errf, "%s: %s\n", bus.serve_cmd[0], strerror(err));
+		fflush(errf);
+		return spawn_exec_status(err);
 	}
 	return spawn_wait(pid);
 }
 
-/* CMD's stdout, split at blanks, as values of OUT_SIG: the reply. */
+/* CMD's stdout, split at blanks, as values of OUT_SIG: the reply.  text
+ * is NULL if the output was too long. */
 static void reply_output(const struct dbus_msg *call, char *text, size_t len)
 {
-	static char *words[SERVE_MAX_WORDS];
-	struct dbus_arena *a = dbus_arena_new();
+	struct dbus_arena *a;
 	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = bus.ops[5]};
 	struct dbus_err err = {{0}};
 	char msg[400];
-	int n = 0;
 
-	if (len > SERVE_OUTPUT_MAX || strlen(text) != len) {
+	if (!text || strlen(text) != len) {
 		reply_error(call, "org.freedesktop.DBus.Error.Failed", "the command's output is too long or has NUL bytes");
-		dbus_arena_free(a);
 		return;
 	}
-	for (char *w = strtok(text, " \t\n"); w; w = strtok(NULL, " \t\n")) {
-		if (n == SERVE_MAX_WORDS) {
-			reply_error(call, "org.freedesktop.DBus.Error.Failed", "the command's output has too many words");
-			dbus_arena_free(a);
-			return;
-		}
-		words[n++] = w;
-	}
-	if (dbus_text_parse(a, bus.ops[5], n, words, &r.body, &r.nbody, &err) < 0) {
+	a = dbus_arena_new();
+	if (dbus_text_parse_words(a, bus.ops[5], text, &r.body, &r.nbody, &err) < 0) {
 		snprintf(msg, sizeof msg, "bad output from the command: %s", err.msg);
 		reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 	} else {
@@ -1491,15 +1357,15 @@ static void reply_output(const struct dbus_msg *call, char *text, size_t len)
 }
 
 /* The first line of CMD's stderr, or its status. */
-static void reply_failure(const struct dbus_msg *call, char *errtext, int status)
+static void reply_failure(const struct dbus_msg *call, const char *errtext, int status)
 {
+	size_t n = strcspn(errtext, "\n");
 	char msg[512];
 
-	errtext[strcspn(errtext, "\n")] = '\0';
-	if (*errtext && dbus_valid_utf8(errtext, strlen(errtext)))
-		snprintf(msg, sizeof msg, "%s", errtext);
+	if (n > 0 && dbus_valid_utf8(errtext, n))
+		snprintf(msg, sizeof msg, "%.*s", (int)n, errtext);
 	else
-		snprintf(msg, sizeof msg, "%s exited with status %d", serve_cmd[0], status);
+		snprintf(msg, sizeof msg, "%s exited with status %d", bus.serve_cmd[0], status);
 	reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 }
 
@@ -1508,8 +1374,8 @@ static void serve_method(const struct dbus_msg *call)
 {
 	FILE *in = tmpfile(), *out = tmpfile(), *errf = tmpfile();
 	char *otext, *etext;
-	size_t olen, elen;
-	int status;
+	size_t olen = 0, elen = 0;
+	int status, err;
 
 	if (!in || !out || !errf)
 		cli_die_errno(EXIT_FAIL, errno, "temporary file");
@@ -1519,14 +1385,15 @@ static void serve_method(const struct dbus_msg *call)
 	fflush(in);
 	rewind(in);
 	status = run_cmd(in, out, errf);
-	otext = slurp(out, &olen);
-	etext = slurp(errf, &elen);
+	err = errno;
+	otext = read_back(out, &olen);
+	etext = read_back(errf, &elen);
 	if (status == 0)
 		reply_output(call, otext, olen);
 	else if (status < 0)
-		reply_error(call, "org.freedesktop.DBus.Error.Failed", strerror(errno));
+		reply_error(call, "org.freedesktop.DBus.Error.Failed", strerror(err));
 	else
-		reply_failure(call, etext, status);
+		reply_failure(call, etext ? etext : "", status);
 	free(otext);
 	free(etext);
 	fclose(in);
@@ -1568,7 +1435,9 @@ static void serve_one(const struct dbus_msg *m)
 		serve_ancestor(m);
 	else if (str_is(m->interface, "org.freedesktop.DBus.Introspectable") &&
 		 str_is(m->member, "Introspect")) {
-		char *xml = intro_xml();
+		char *xml = dbus_intro_xml_method(bus.ops[2], bus.ops[3], bus.ops[4], bus.ops[5]);
+		if (!xml)
+			cli_die(EXIT_FAIL, "out of memory");
 		reply_string(m, xml);
 		free(xml);
 	} else if ((!m->interface || str_is(m->interface, bus.ops[2])) && str_is(m->member, bus.ops[3])) {
@@ -1612,7 +1481,7 @@ static int serve_main(int argc, char **argv)
 	check_member(bus.ops[3]);
 	check_sig(bus.ops[4]);
 	check_sig(bus.ops[5]);
-	serve_cmd = (const char *const *)bus.ops + 6;
+	bus.serve_cmd = (const char *const *)bus.ops + 6;
 	signal(SIGPIPE, SIG_IGN);
 	connect_bus();
 	request_name(bus.ops[0]);

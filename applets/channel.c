@@ -18,6 +18,8 @@
 #include "../lib/channel/frame.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
+#include "../lib/sigev.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,39 +72,50 @@ struct batch {
 	unsigned char hdr[BATCH][CHAN_FRAME_HDR];
 };
 
+/* channel-list: one line of the table. */
+struct row {
+	const char *pat;
+	size_t len;
+	int n;
+	long pids[64];
+};
+
+/* The state: what every verb shares, then each verb's own (one at a time,
+ * as toybox's GLOBALS union). */
 static struct {
 	struct chan_dir dir;
-	/* channel-send */
-	int lines, drop, verbose;
 	int64_t timeout_ms;
-	struct chan_msg msg;
-	unsigned char prefix[CHAN_PREFIX_MAX];
-	size_t prefix_len;
-	struct target *t;
-	size_t nt, capt;
-	uint64_t sent;
-	struct timespec dir_mtime;
-	int64_t next_rescan;
-	struct batch b;
-	/* channel-listen, channel-wait */
-	char **pats;
-	int npat;
-	uint64_t count;
-	int json, nul;
-	const char *format, *exec, *ready_file, *want_message;
-	char id[CHAN_ID_MAX];
-	int sock, sigfd;
-	unsigned char *rbuf;
-	int last_status;
-	/* channel-list */
-	struct row {
-		const char *pat;
-		size_t len;
-		int n;
-		long pids[64];
-	} *rows;
-	size_t nrows;
-} S = {.timeout_ms = 5000, .sock = -1, .sigfd = -1};
+	int verbose;
+	union {
+		struct { /* channel-send */
+			int lines, drop;
+			struct chan_msg msg;
+			unsigned char prefix[CHAN_PREFIX_MAX];
+			size_t prefix_len;
+			struct target *t;
+			size_t nt, capt;
+			uint64_t sent;
+			struct timespec dir_mtime;
+			int64_t next_rescan;
+			struct batch b;
+		} send;
+		struct { /* channel-listen, channel-wait */
+			char **pats;
+			int npat;
+			uint64_t count;
+			int json, nul;
+			const char *format, *exec, *ready_file, *want_message;
+			char id[CHAN_ID_MAX];
+			int sock, sigfd;
+			unsigned char *rbuf;
+			int last_status;
+		} listen;
+		struct { /* channel-list */
+			struct row *rows;
+			size_t nrows;
+		} list;
+	};
+} S = {.timeout_ms = 5000};
 
 static void open_dir(void)
 {
@@ -131,17 +142,17 @@ static void target_add(const struct chan_reg *r)
 {
 	struct target *t;
 
-	if (!chan_reg_matches(r, S.msg.channel, S.msg.channel_len))
+	if (!chan_reg_matches(r, S.send.msg.channel, S.send.msg.channel_len))
 		return;
-	for (size_t i = 0; i < S.nt; i++)
-		if (strcmp(S.t[i].id, r->id) == 0)
+	for (size_t i = 0; i < S.send.nt; i++)
+		if (strcmp(S.send.t[i].id, r->id) == 0)
 			return;
-	if (S.nt == S.capt) {
-		S.capt = S.capt ? 2 * S.capt : 8;
-		if (!(S.t = realloc(S.t, S.capt * sizeof *S.t)))
+	if (S.send.nt == S.send.capt) {
+		S.send.capt = S.send.capt ? 2 * S.send.capt : 8;
+		if (!(S.send.t = realloc(S.send.t, S.send.capt * sizeof *S.send.t)))
 			cli_die_errno(EXIT_FAIL, errno, "out of memory");
 	}
-	t = &S.t[S.nt];
+	t = &S.send.t[S.send.nt];
 	memset(t, 0, sizeof *t);
 	strcpy(t->id, r->id);
 	snprintf(t->name, sizeof t->name, "listener %ld (%s%s)", r->pid, chan_reg_pat(r, 0), r->npat > 1 ? " ..." : "");
@@ -153,7 +164,7 @@ static void target_add(const struct chan_reg *r)
 	if (t->fd < 0)
 		cli_warn_errno(errno, "%s: connect", t->name);
 	t->state = t->fd < 0 ? T_FAILED : T_OK;
-	S.nt++;
+	S.send.nt++;
 }
 
 /* Read the registrations and connect to every matching listener. */
@@ -164,13 +175,13 @@ static void scan_targets(void)
 	size_t n;
 
 	if (fstat(S.dir.fd, &st) == 0)
-		S.dir_mtime = st.st_mtim;
+		S.send.dir_mtime = st.st_mtim;
 	if (chan_dir_scan(&S.dir, &regs, &n) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "%s", S.dir.path);
 	for (size_t i = 0; i < n; i++)
 		target_add(&regs[i]);
 	free(regs);
-	S.next_rescan = clock_now_ms() + RESCAN_MS;
+	S.send.next_rescan = clock_now_ms() + RESCAN_MS;
 }
 
 /* In a stream: rescan when the directory changed since the last scan. */
@@ -178,11 +189,11 @@ static void maybe_rescan(void)
 {
 	struct stat st;
 
-	if (clock_now_ms() < S.next_rescan)
+	if (clock_now_ms() < S.send.next_rescan)
 		return;
-	S.next_rescan = clock_now_ms() + RESCAN_MS;
+	S.send.next_rescan = clock_now_ms() + RESCAN_MS;
 	if (fstat(S.dir.fd, &st) == 0 &&
-	    (st.st_mtim.tv_sec != S.dir_mtime.tv_sec || st.st_mtim.tv_nsec != S.dir_mtime.tv_nsec))
+	    (st.st_mtim.tv_sec != S.send.dir_mtime.tv_sec || st.st_mtim.tv_nsec != S.send.dir_mtime.tv_nsec))
 		scan_targets();
 }
 
@@ -214,7 +225,7 @@ static void target_timed_out(struct target *t)
 {
 	char why[96];
 
-	if (S.drop) {
+	if (S.send.drop) {
 		t->missed++;
 		t->next++;
 		t->lagging = 1;
@@ -222,14 +233,14 @@ static void target_timed_out(struct target *t)
 		return;
 	}
 	snprintf(why, sizeof why, "not taking messages: timed out after %lld ms", (long long)S.timeout_ms);
-	target_fail(t, S.b.n - t->next, why);
+	target_fail(t, S.send.b.n - t->next, why);
 }
 
 /* Hand the target as much of the batch as its queue takes now.  Returns 1
  * if it is blocked (queue full, timeout not yet reached), else 0. */
 static int target_push(struct target *t)
 {
-	struct batch *b = &S.b;
+	struct batch *b = &S.send.b;
 	int64_t now;
 	int r;
 
@@ -271,20 +282,20 @@ static void deliver_batch(void)
 {
 	struct pollfd pfd[256];
 
-	if (S.b.n == 0)
+	if (S.send.b.n == 0)
 		return;
-	for (size_t i = 0; i < S.nt; i++) {
-		S.t[i].next = 0;
-		S.t[i].blocked_since = -1;
-		if (S.t[i].state == T_FAILED)
-			S.t[i].missed += S.b.n;
+	for (size_t i = 0; i < S.send.nt; i++) {
+		S.send.t[i].next = 0;
+		S.send.t[i].blocked_since = -1;
+		if (S.send.t[i].state == T_FAILED)
+			S.send.t[i].missed += S.send.b.n;
 	}
 	for (;;) {
 		size_t np = 0;
 		int64_t wait = CLOCK_NO_DEADLINE, until;
 
-		for (size_t i = 0; i < S.nt; i++) {
-			struct target *t = &S.t[i];
+		for (size_t i = 0; i < S.send.nt; i++) {
+			struct target *t = &S.send.t[i];
 			if (!target_push(t) || np == 256)
 				continue;
 			until = S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : t->blocked_since + S.timeout_ms;
@@ -297,27 +308,27 @@ static void deliver_batch(void)
 		if (poll(pfd, np, clock_poll_ms(wait)) < 0 && errno != EINTR)
 			cli_die_errno(EXIT_FAIL, errno, "poll");
 	}
-	S.sent += S.b.n;
-	S.b.n = 0;
-	S.b.max_frame = 0;
+	S.send.sent += S.send.b.n;
+	S.send.b.n = 0;
+	S.send.b.max_frame = 0;
 }
 
 /* Queue data as the next message of the batch; send when it is full. */
 static void queue_message(const char *data, size_t len)
 {
-	struct batch *b = &S.b;
+	struct batch *b = &S.send.b;
 	size_t i = b->n;
 
-	memcpy(b->hdr[i], S.prefix, CHAN_FRAME_HDR);
+	memcpy(b->hdr[i], S.send.prefix, CHAN_FRAME_HDR);
 	chan_frame_set_data_len(b->hdr[i], len);
 	b->iov[i][0] = (struct iovec){b->hdr[i], CHAN_FRAME_HDR};
-	b->iov[i][1] = (struct iovec){S.prefix + CHAN_FRAME_HDR, S.prefix_len - CHAN_FRAME_HDR};
+	b->iov[i][1] = (struct iovec){S.send.prefix + CHAN_FRAME_HDR, S.send.prefix_len - CHAN_FRAME_HDR};
 	b->iov[i][2] = (struct iovec){(void *)data, len};
 	memset(&b->mm[i], 0, sizeof b->mm[i]);
 	b->mm[i].msg_hdr.msg_iov = b->iov[i];
 	b->mm[i].msg_hdr.msg_iovlen = 3;
-	if (S.prefix_len + len > b->max_frame)
-		b->max_frame = S.prefix_len + len;
+	if (S.send.prefix_len + len > b->max_frame)
+		b->max_frame = S.send.prefix_len + len;
 	if (++b->n == BATCH)
 		deliver_batch();
 }
@@ -398,8 +409,8 @@ static int send_report(void)
 	size_t ok = 0, live = 0;
 	int status = EXIT_OK;
 
-	for (size_t i = 0; i < S.nt; i++) {
-		struct target *t = &S.t[i];
+	for (size_t i = 0; i < S.send.nt; i++) {
+		struct target *t = &S.send.t[i];
 		if (t->state == T_DEAD)
 			continue;
 		live++;
@@ -408,12 +419,12 @@ static int send_report(void)
 			continue;
 		}
 		status = EXIT_FAIL;
-		if (S.lines || S.drop)
+		if (S.send.lines || S.send.drop)
 			cli_warn("%s: missed %llu of %llu messages%s", t->name, (unsigned long long)t->missed,
-				 (unsigned long long)S.sent, S.drop && t->state == T_OK ? " (dropped: queue full)" : "");
+				 (unsigned long long)S.send.sent, S.send.drop && t->state == T_OK ? " (dropped: queue full)" : "");
 	}
-	if (S.verbose && S.lines)
-		printf("%llu messages, delivered to %zu of %zu listeners\n", (unsigned long long)S.sent, ok, live);
+	if (S.verbose && S.send.lines)
+		printf("%llu messages, delivered to %zu of %zu listeners\n", (unsigned long long)S.send.sent, ok, live);
 	else if (S.verbose)
 		printf("delivered to %zu of %zu listeners\n", ok, live);
 	if (fflush(stdout) != 0)
@@ -431,26 +442,26 @@ static int send_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
-		case 'l': S.lines = 1; break;
+		case 'l': S.send.lines = 1; break;
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
-		case OPT_DROP: S.drop = 1; break;
+		case OPT_DROP: S.send.drop = 1; break;
 		}
 	}
 	cli_operands(&c, 2, -1);
 	check_name("channel", argv[c.ind]);
 	if (strlen(argv[c.ind + 1]) > CHAN_MESSAGE_MAX)
 		cli_usage_error("invalid message name '%s': longer than 255 bytes", argv[c.ind + 1]);
-	if (S.lines && argc - c.ind > 2)
+	if (S.send.lines && argc - c.ind > 2)
 		cli_usage_error("-l reads the data from standard input: no DATA operands with it");
-	S.msg = (struct chan_msg){argv[c.ind], strlen(argv[c.ind]), argv[c.ind + 1], strlen(argv[c.ind + 1]), "", 0};
-	S.prefix_len = chan_frame_prefix(S.prefix, &S.msg);
-	if (!S.lines)
+	S.send.msg = (struct chan_msg){argv[c.ind], strlen(argv[c.ind]), argv[c.ind + 1], strlen(argv[c.ind + 1]), "", 0};
+	S.send.prefix_len = chan_frame_prefix(S.send.prefix, &S.send.msg);
+	if (!S.send.lines)
 		data = send_data(argv + c.ind + 2, argc - c.ind - 2, &len);
 	signal(SIGPIPE, SIG_IGN);
 	open_dir();
 	scan_targets();
-	if (S.lines) {
+	if (S.send.lines) {
 		send_lines();
 	} else {
 		queue_message(data, len);
@@ -473,10 +484,10 @@ struct received {
 /* Remove our entries; called on every way out of a listener. */
 static void unregister(void)
 {
-	if (S.sock >= 0) {
-		chan_dir_remove(&S.dir, S.id);
-		close(S.sock);
-		S.sock = -1;
+	if (S.listen.sock >= 0) {
+		chan_dir_remove(&S.dir, S.listen.id);
+		close(S.listen.sock);
+		S.listen.sock = -1;
 	}
 }
 
@@ -490,14 +501,23 @@ static noreturn void listen_exit(int status)
 	exit(status);
 }
 
+/* A stop signal: flush what was received, unregister, exit 0; a second
+ * signal waits until we are gone. */
+static noreturn void stop_listening(void)
+{
+	sigev_hold();
+	clearerr(stdout);
+	listen_exit(EXIT_OK);
+}
+
 /* Is "%x" or "\x" in a -F format one we know?  Checked before listening. */
 static void check_format(const char *f)
 {
 	for (; *f; f++) {
 		if (*f == '%' && (!f[1] || !strchr("cmdput%", f[1])))
-			cli_usage_error("invalid format '%s': unknown directive '%%%.1s'", S.format, f + 1);
+			cli_usage_error("invalid format '%s': unknown directive '%%%.1s'", S.listen.format, f + 1);
 		if (*f == '\\' && (!f[1] || !strchr("nt0\\", f[1])))
-			cli_usage_error("invalid format '%s': unknown escape '\\%.1s'", S.format, f + 1);
+			cli_usage_error("invalid format '%s': unknown escape '\\%.1s'", S.listen.format, f + 1);
 		if (*f == '%' || *f == '\\')
 			f++;
 	}
@@ -510,7 +530,7 @@ static void print_time(const struct timespec *ts)
 
 static void print_format(const struct received *r)
 {
-	for (const char *f = S.format; *f; f++) {
+	for (const char *f = S.listen.format; *f; f++) {
 		if (*f == '\\') {
 			f++;
 			putchar(*f == 'n' ? '\n' : *f == 't' ? '\t' : *f == '0' ? '\0' : '\\');
@@ -545,49 +565,72 @@ static void print_json(const struct received *r)
 	putchar('}');
 }
 
-/* -e CMD: run /bin/sh -c CMD with the data on its stdin and the message in
- * its environment; wait for it.  Its status is kept for the exit status. */
-static void run_command(const struct received *r, const sigset_t *oldmask)
+/* "NAME=value" for the first len bytes of value, malloc'd; NULL if out of
+ * memory. */
+static char *env_var(const char *name, const char *value, size_t len)
 {
-	char pidtext[24], uidtext[24];
-	int p[2], st;
-	pid_t pid;
+	size_t n = strlen(name);
+	char *v = malloc(n + 1 + len + 1);
 
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
-		listen_exit((cli_warn_errno(errno, "run '%s'", S.exec), EXIT_FAIL));
-	if (pid == 0) {
-		snprintf(pidtext, sizeof pidtext, "%ld", r->pid);
-		snprintf(uidtext, sizeof uidtext, "%u", r->uid);
-		dup2(p[0], 0);
-		setenv("CHANNEL", strndup(r->m.channel, r->m.channel_len), 1);
-		setenv("MESSAGE", strndup(r->m.message, r->m.message_len), 1);
-		setenv("SENDER_PID", pidtext, 1);
-		setenv("SENDER_UID", uidtext, 1);
-		signal(SIGPIPE, SIG_DFL);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		execl("/bin/sh", "sh", "-c", S.exec, (char *)NULL);
-		_exit(127);
+	if (v) {
+		memcpy(v, name, n);
+		v[n] = '=';
+		memcpy(v + n + 1, value, len);
+		v[n + 1 + len] = '\0';
 	}
-	close(p[0]);
-	io_write_all(p[1], r->m.data, r->m.data_len);
-	close(p[1]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	S.last_status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return v;
 }
 
-static void output(const struct received *r, const sigset_t *oldmask)
+/* -e CMD: run /bin/sh -c CMD with the data on its stdin and the message in
+ * its environment; wait for it.  Its status is kept for the exit status.
+ * A command that does not read its data is no error (EPIPE), as in sh. */
+static void run_command(const struct received *r)
 {
-	char end = S.nul ? '\0' : '\n';
+	char pidtext[24], uidtext[24];
+	char *vars[5] = {NULL};
+	struct spawn_req req = {.cmd = S.listen.exec, .in = SPAWN_PIPE, .out = SPAWN_INHERIT, .err = SPAWN_INHERIT,
+				.vars = vars};
+	pid_t pid = -1;
+	int err = 0;
 
-	if (S.exec) {
-		run_command(r, oldmask);
+	snprintf(pidtext, sizeof pidtext, "%ld", r->pid);
+	snprintf(uidtext, sizeof uidtext, "%u", r->uid);
+	vars[0] = env_var("CHANNEL", r->m.channel, strnlen(r->m.channel, r->m.channel_len));
+	vars[1] = env_var("MESSAGE", r->m.message, strnlen(r->m.message, r->m.message_len));
+	vars[2] = env_var("SENDER_PID", pidtext, strlen(pidtext));
+	vars[3] = env_var("SENDER_UID", uidtext, strlen(uidtext));
+	if (!vars[0] || !vars[1] || !vars[2] || !vars[3])
+		err = ENOMEM;
+	if (!err && (pid = spawn_start(&req)) < 0)
+		err = errno;
+	for (int i = 0; i < 4; i++)
+		free(vars[i]);
+	if (err) {
+		cli_warn_errno(err, "run '%s'", S.listen.exec);
+		listen_exit(EXIT_FAIL);
+	}
+	if (io_write_all(req.in, r->m.data, r->m.data_len) < 0 && errno != EPIPE)
+		cli_warn_errno(errno, "write to '%s'", S.listen.exec);
+	close(req.in);
+	S.listen.last_status = spawn_wait(pid);
+	if (S.listen.last_status < 0) {
+		cli_warn_errno(errno, "wait for '%s'", S.listen.exec);
+		listen_exit(EXIT_FAIL);
+	}
+}
+
+static void output(const struct received *r)
+{
+	char end = S.listen.nul ? '\0' : '\n';
+
+	if (S.listen.exec) {
+		run_command(r);
 		return;
 	}
-	if (S.json) {
+	if (S.listen.json) {
 		print_json(r);
 		end = '\n';
-	} else if (S.format) {
+	} else if (S.listen.format) {
 		print_format(r);
 	} else if (S.verbose) {
 		fwrite(r->m.channel, 1, r->m.channel_len, stdout);
@@ -609,17 +652,19 @@ static int receive(struct received *r)
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 	} ctl;
-	struct iovec iov = {S.rbuf, CHAN_FRAME_MAX + 1};
+	struct iovec iov = {S.listen.rbuf, CHAN_FRAME_MAX + 1};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
 	struct cmsghdr *cm;
 	struct ucred cred = {.pid = 0, .uid = (uid_t)-1};
 	const char *why;
-	ssize_t n = recvmsg(S.sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(S.listen.sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	if (n < 0)
-		listen_exit((cli_warn_errno(errno, "receive"), EXIT_FAIL));
+	if (n < 0) {
+		cli_warn_errno(errno, "receive");
+		listen_exit(EXIT_FAIL);
+	}
 	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof cred))
@@ -630,45 +675,39 @@ static int receive(struct received *r)
 		cli_warn("dropped a message from uid %d (pid %ld): not ours", (int)cred.uid, (long)cred.pid);
 		return -1;
 	}
-	if (chan_frame_parse(S.rbuf, (size_t)n, &r->m, &why) < 0) {
+	if (chan_frame_parse(S.listen.rbuf, (size_t)n, &r->m, &why) < 0) {
 		cli_warn("dropped a malformed message from pid %ld: %s", (long)cred.pid, why);
 		return -1;
 	}
-	for (int i = 0; i < S.npat; i++)
-		if (chan_match(S.pats[i], strlen(S.pats[i]), r->m.channel, r->m.channel_len))
+	for (int i = 0; i < S.listen.npat; i++)
+		if (chan_match(S.listen.pats[i], strlen(S.listen.pats[i]), r->m.channel, r->m.channel_len))
 			goto matched;
 	return -1;
 matched:
-	if (S.want_message &&
-	    (r->m.message_len != strlen(S.want_message) || memcmp(r->m.message, S.want_message, r->m.message_len)))
+	if (S.listen.want_message &&
+	    (r->m.message_len != strlen(S.listen.want_message) || memcmp(r->m.message, S.listen.want_message, r->m.message_len)))
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &r->time);
 	return 1;
 }
 
-/* Register, tell --ready-file, and turn SIGINT/SIGTERM into a descriptor. */
-static void listen_setup(sigset_t *oldmask)
+/* Register, tell --ready-file, and turn SIGINT/SIGTERM/SIGHUP into a
+ * descriptor (sigev; SIGPIPE ignored). */
+static void listen_setup(void)
 {
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, oldmask);
-	if ((S.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
-		cli_die_errno(EXIT_FAIL, errno, "signalfd");
-	signal(SIGPIPE, SIG_IGN);
-	if (!(S.rbuf = malloc(CHAN_FRAME_MAX + 1)))
+	S.listen.sock = S.listen.sigfd = -1;
+	if ((S.listen.sigfd = sigev_open(0)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
+	if (!(S.listen.rbuf = malloc(CHAN_FRAME_MAX + 1)))
 		cli_die_errno(EXIT_FAIL, errno, "out of memory");
 	open_dir();
-	if ((S.sock = chan_dir_register(&S.dir, S.pats, S.npat, S.id)) < 0)
+	if ((S.listen.sock = chan_dir_register(&S.dir, S.listen.pats, S.listen.npat, S.listen.id)) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "register in %s", S.dir.path);
-	if (S.ready_file) {
+	if (S.listen.ready_file) {
 		char line[32];
 		int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
-		if (io_write_file_atomic(S.ready_file, line, (size_t)len) < 0) {
-			cli_warn_errno(errno, "write %s", S.ready_file);
+		if (io_write_file_atomic(S.listen.ready_file, line, (size_t)len) < 0) {
+			cli_warn_errno(errno, "write %s", S.listen.ready_file);
 			listen_exit(EXIT_FAIL);
 		}
 	}
@@ -680,42 +719,49 @@ static void listen_setup(sigset_t *oldmask)
  * flushing stdout once the queue is empty. */
 static int listen_loop(void)
 {
-	sigset_t oldmask;
 	struct pollfd pfd[2];
 	struct received r;
 	uint64_t got = 0;
 	int64_t deadline;
-	int n;
+	int n, child;
 
-	listen_setup(&oldmask);
+	listen_setup();
 	deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
-	pfd[0] = (struct pollfd){.fd = S.sock, .events = POLLIN};
-	pfd[1] = (struct pollfd){.fd = S.sigfd, .events = POLLIN};
+	pfd[0] = (struct pollfd){.fd = S.listen.sock, .events = POLLIN};
+	pfd[1] = (struct pollfd){.fd = S.listen.sigfd, .events = POLLIN};
 	for (;;) {
 		n = poll(pfd, 2, clock_poll_ms(deadline));
-		if (n < 0 && errno != EINTR)
-			listen_exit((cli_warn_errno(errno, "poll"), EXIT_FAIL));
-		if (n == 0 && clock_expired(deadline))
-			listen_exit((cli_warn("timed out after %lld ms", (long long)S.timeout_ms), EXIT_TIMEOUT));
-		if (pfd[1].revents)
-			listen_exit(EXIT_OK);
+		if (n < 0 && errno != EINTR) {
+			cli_warn_errno(errno, "poll");
+			listen_exit(EXIT_FAIL);
+		}
+		if (n == 0 && clock_expired(deadline)) {
+			cli_warn("timed out after %lld ms", (long long)S.timeout_ms);
+			listen_exit(EXIT_TIMEOUT);
+		}
+		if (pfd[1].revents && sigev_take(S.listen.sigfd, &child))
+			stop_listening();
 		while ((n = receive(&r)) != 0) {
 			if (n < 0)
 				continue;
-			output(&r, &oldmask);
-			if (S.count && ++got == S.count)
-				listen_exit(S.exec ? S.last_status : EXIT_OK);
+			output(&r);
+			if (S.listen.count && ++got == S.listen.count)
+				listen_exit(S.listen.exec ? S.listen.last_status : EXIT_OK);
 		}
 		if (fflush(stdout) != 0 && errno == EPIPE)
 			listen_exit(EXIT_OK);
-		if (ferror(stdout))
-			listen_exit((cli_warn_errno(errno, "write standard output"), EXIT_FAIL));
+		if (ferror(stdout) && *sigev_stop_flag()) /* a stop cut a write short */
+			stop_listening();
+		if (ferror(stdout)) {
+			cli_warn_errno(errno, "write standard output");
+			listen_exit(EXIT_FAIL);
+		}
 	}
 }
 
 static const char *json_conflict(void)
 {
-	return S.json ? "--json" : S.format ? "-F" : S.exec ? "-e" : S.verbose ? "-v" : NULL;
+	return S.listen.json ? "--json" : S.listen.format ? "-F" : S.listen.exec ? "-e" : S.verbose ? "-v" : NULL;
 }
 
 static int listen_main(int argc, char **argv)
@@ -728,29 +774,29 @@ static int listen_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
-		case 'c': S.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
+		case 'c': S.listen.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
-		case 'F': S.format = arg; break;
-		case '0': S.nul = 1; break;
-		case 'e': S.exec = arg; break;
-		case OPT_JSON: S.json = 1; break;
-		case OPT_READY: S.ready_file = arg; break;
+		case 'F': S.listen.format = arg; break;
+		case '0': S.listen.nul = 1; break;
+		case 'e': S.listen.exec = arg; break;
+		case OPT_JSON: S.listen.json = 1; break;
+		case OPT_READY: S.listen.ready_file = arg; break;
 		}
 	}
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
-	nmodes = !!S.json + !!S.format + !!S.exec + S.verbose;
+	nmodes = !!S.listen.json + !!S.listen.format + !!S.listen.exec + S.verbose;
 	if (nmodes > 1)
-		cli_usage_error("%s and %s cannot be combined", S.verbose ? "-v" : S.exec ? "-e" : "-F",
+		cli_usage_error("%s and %s cannot be combined", S.verbose ? "-v" : S.listen.exec ? "-e" : "-F",
 				json_conflict());
-	if (S.nul && (S.json || S.exec))
-		cli_usage_error("-0 and %s cannot be combined", S.json ? "--json" : "-e");
-	if (S.format)
-		check_format(S.format);
-	S.pats = argv + c.ind;
-	S.npat = argc - c.ind;
-	for (int i = 0; i < S.npat; i++)
-		check_name("pattern", S.pats[i]);
+	if (S.listen.nul && (S.listen.json || S.listen.exec))
+		cli_usage_error("-0 and %s cannot be combined", S.listen.json ? "--json" : "-e");
+	if (S.listen.format)
+		check_format(S.listen.format);
+	S.listen.pats = argv + c.ind;
+	S.listen.npat = argc - c.ind;
+	for (int i = 0; i < S.listen.npat; i++)
+		check_name("pattern", S.listen.pats[i]);
 	return listen_loop();
 }
 
@@ -765,17 +811,17 @@ static int wait_main(int argc, char **argv)
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
-		case OPT_READY: S.ready_file = arg; break;
+		case OPT_READY: S.listen.ready_file = arg; break;
 		}
 	}
 	cli_operands(&c, 1, 2);
 	check_name("pattern", argv[c.ind]);
-	S.pats = argv + c.ind;
-	S.npat = 1;
-	S.want_message = argc - c.ind == 2 ? argv[c.ind + 1] : NULL;
-	if (S.want_message && strlen(S.want_message) > CHAN_MESSAGE_MAX)
-		cli_usage_error("invalid message name '%s': longer than 255 bytes", S.want_message);
-	S.count = 1;
+	S.listen.pats = argv + c.ind;
+	S.listen.npat = 1;
+	S.listen.want_message = argc - c.ind == 2 ? argv[c.ind + 1] : NULL;
+	if (S.listen.want_message && strlen(S.listen.want_message) > CHAN_MESSAGE_MAX)
+		cli_usage_error("invalid message name '%s': longer than 255 bytes", S.listen.want_message);
+	S.listen.count = 1;
 	return listen_loop();
 }
 
@@ -804,39 +850,39 @@ static int row_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Count listeners per pattern into S.rows, sorted by pattern. */
+/* Count listeners per pattern into S.list.rows, sorted by pattern. */
 static void tally(const struct chan_reg *regs, size_t n)
 {
 	size_t total = 0, j;
 
 	for (size_t i = 0; i < n; i++)
 		total += (size_t)regs[i].npat;
-	if (!(S.rows = calloc(total + 1, sizeof *S.rows)))
+	if (!(S.list.rows = calloc(total + 1, sizeof *S.list.rows)))
 		cli_die_errno(EXIT_FAIL, errno, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		for (int p = 0; p < regs[i].npat; p++) {
-			for (j = 0; j < S.nrows; j++)
-				if (S.rows[j].len == regs[i].patlen[p] &&
-				    !memcmp(S.rows[j].pat, chan_reg_pat(&regs[i], p), S.rows[j].len))
+			for (j = 0; j < S.list.nrows; j++)
+				if (S.list.rows[j].len == regs[i].patlen[p] &&
+				    !memcmp(S.list.rows[j].pat, chan_reg_pat(&regs[i], p), S.list.rows[j].len))
 					break;
-			if (j == S.nrows)
-				S.rows[S.nrows++] = (struct row){.pat = chan_reg_pat(&regs[i], p), .len = regs[i].patlen[p]};
-			if (S.rows[j].n < 64)
-				S.rows[j].pids[S.rows[j].n] = regs[i].pid;
-			S.rows[j].n++;
+			if (j == S.list.nrows)
+				S.list.rows[S.list.nrows++] = (struct row){.pat = chan_reg_pat(&regs[i], p), .len = regs[i].patlen[p]};
+			if (S.list.rows[j].n < 64)
+				S.list.rows[j].pids[S.list.rows[j].n] = regs[i].pid;
+			S.list.rows[j].n++;
 		}
-	qsort(S.rows, S.nrows, sizeof *S.rows, row_cmp);
+	qsort(S.list.rows, S.list.nrows, sizeof *S.list.rows, row_cmp);
 }
 
 static void print_rows_json(void)
 {
 	putchar('[');
-	for (size_t i = 0; i < S.nrows; i++) {
+	for (size_t i = 0; i < S.list.nrows; i++) {
 		fputs(i ? ",{\"channel\":" : "{\"channel\":", stdout);
-		json_string(stdout, S.rows[i].pat, S.rows[i].len);
-		printf(",\"listeners\":%d,\"pids\":[", S.rows[i].n);
-		for (int p = 0; p < S.rows[i].n && p < 64; p++)
-			printf(p ? ",%ld" : "%ld", S.rows[i].pids[p]);
+		json_string(stdout, S.list.rows[i].pat, S.list.rows[i].len);
+		printf(",\"listeners\":%d,\"pids\":[", S.list.rows[i].n);
+		for (int p = 0; p < S.list.rows[i].n && p < 64; p++)
+			printf(p ? ",%ld" : "%ld", S.list.rows[i].pids[p]);
 		fputs("]}", stdout);
 	}
 	puts("]");
@@ -853,16 +899,16 @@ static int list_main(int argc, char **argv)
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
 		if (key == OPT_JSON)
-			S.json = 1;
+			S.listen.json = 1;
 	cli_operands(&c, 0, 0);
 	open_dir();
 	regs = live_regs(&n);
 	tally(regs, n);
-	if (S.json)
+	if (S.listen.json)
 		print_rows_json();
-	for (size_t i = 0; !S.json && i < S.nrows; i++) {
-		fwrite(S.rows[i].pat, 1, S.rows[i].len, stdout);
-		printf(" %d\n", S.rows[i].n);
+	for (size_t i = 0; !S.listen.json && i < S.list.nrows; i++) {
+		fwrite(S.list.rows[i].pat, 1, S.list.rows[i].len, stdout);
+		printf(" %d\n", S.list.rows[i].n);
 	}
 	free(regs);
 	if (fflush(stdout) != 0)
@@ -901,8 +947,8 @@ static void complete_channels(void)
 	if (chan_dir_open(&S.dir, err, sizeof err) < 0 || chan_dir_scan(&S.dir, &regs, &n) < 0)
 		return;
 	tally(regs, n);
-	for (size_t i = 0; i < S.nrows; i++)
-		printf("%.*s\n", (int)S.rows[i].len, S.rows[i].pat);
+	for (size_t i = 0; i < S.list.nrows; i++)
+		printf("%.*s\n", (int)S.list.rows[i].len, S.list.rows[i].pat);
 	free(regs);
 }
 

@@ -11,16 +11,18 @@
 #include "../lib/ipcobj.h"
 #include "../lib/ipcsem.h"
 #include "../lib/json.h"
+#include "../lib/sigev.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sem.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Linux's SEMVMX: the largest value of a System V semaphore. */
@@ -51,9 +53,8 @@ static struct {
 	/* the open semaphore: POSIX or a System V id */
 	sem_t *sem;
 	int semid;
-	/* sem-run: the command's pid and the signal asking us to stop */
-	volatile sig_atomic_t child;
-	volatile sig_atomic_t stop;
+	/* sem-run: the signal pipe */
+	int sigfd;
 	/* sem-list */
 	struct ipcobj_list list;
 } S; /* zero-initialised (bss): its defaults are set by state_defaults() */
@@ -249,8 +250,9 @@ static int sem_post_main(int argc, char **argv)
 static void wait_one(int undo)
 {
 	int64_t tmo = S.try ? 0 : S.timeout_ms;
-	int r = S.sem ? ipcsem_posix_wait(S.sem, tmo, &S.stop)
-		      : ipcsem_sysv_op(S.semid, -1, undo ? SEM_UNDO : 0, tmo, &S.stop);
+	volatile sig_atomic_t *stop = sigev_stop_flag(); /* sem-run's stop signals */
+	int r = S.sem ? ipcsem_posix_wait(S.sem, tmo, stop)
+		      : ipcsem_sysv_op(S.semid, -1, undo ? SEM_UNDO : 0, tmo, stop);
 
 	if (r == 0)
 		return;
@@ -259,7 +261,7 @@ static void wait_one(int undo)
 	if (errno == EAGAIN)
 		cli_die(EXIT_TIMEOUT, "%s: timed out waiting", S.name.text);
 	if (errno == EINTR)
-		exit(128 + S.stop);
+		exit(128 + *stop);
 	die_open(&S.name, errno);
 }
 
@@ -285,24 +287,6 @@ static int sem_wait_main(int argc, char **argv)
 
 /* --- sem-run --- */
 
-/* SIGINT/SIGTERM/SIGHUP: remember it, and pass it on to the command. */
-static void on_signal(int sig)
-{
-	S.stop = sig;
-	if (S.child > 0)
-		kill((pid_t)S.child, sig);
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 static void release_one(void)
 {
 	int r = S.sem ? sem_post(S.sem) : ipcsem_sysv_op(S.semid, 1, SEM_UNDO, IPCSEM_FOREVER, NULL);
@@ -310,52 +294,36 @@ static void release_one(void)
 		cli_warn_errno(errno, "post %s after the command", S.name.text);
 }
 
-static noreturn void exec_child(char **cmd, const sigset_t *old)
-{
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigprocmask(SIG_SETMASK, old, NULL);
-	execvp(cmd[0], cmd);
-	/* errno is taken before the message: the stdio and strerror calls that
-	 * print it may change errno (a missing command was once seen as 126). */
-	int err = errno;
-	cli_warn_errno(err, "run %s", cmd[0]);
-	_exit(err == ENOENT ? 127 : 126);
-}
-
-/* Run the command and wait for it; its exit status, 128+N for signal N. */
+/* Run the command and wait for it, passing INT/TERM/HUP on to it; its exit
+ * status, 128+N for signal N, 127 or 126 if it could not be run (as sh). */
 static int run_command(char **cmd)
 {
-	int status;
-	sigset_t stops, old;
-	pid_t pid;
+	struct spawn_req req = SPAWN_REQ_INIT;
+	int status, child;
+	pid_t pid, got;
 
-	/* Hold the stop signals across fork: the child must not run our
-	 * handler, and the parent must know the child before forwarding. */
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stops, &old);
-	if (S.stop) /* asked to stop while we waited: do not start the command */
-		return 128 + S.stop;
-	pid = fork();
-	if (pid < 0)
-		return cli_warn_errno(errno, "fork"), EXIT_FAIL;
-	if (pid == 0)
-		exec_child(cmd, &old);
-	S.child = pid;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return cli_warn_errno(errno, "wait for %s", cmd[0]), EXIT_FAIL;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	if (*sigev_stop_flag()) /* asked to stop while we waited: do not start the command */
+		return 128 + *sigev_stop_flag();
+	req.argv = cmd;
+	if ((pid = spawn_start(&req)) < 0) {
+		int err = errno;
+		cli_warn_errno(err, "run %s", cmd[0]);
+		return spawn_exec_status(err);
+	}
+	while ((got = spawn_try_wait(pid, &status)) == 0) {
+		struct pollfd pf = {.fd = S.sigfd, .events = POLLIN};
+		int sig;
+		if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+			break;
+		child = 0;
+		if ((sig = sigev_take(S.sigfd, &child)) != 0)
+			kill(pid, sig);
+	}
+	if (got != pid) {
+		cli_warn_errno(errno, "wait for %s", cmd[0]);
+		return EXIT_FAIL;
+	}
+	return status;
 }
 
 static int sem_run_main(int argc, char **argv)
@@ -371,7 +339,8 @@ static int sem_run_main(int argc, char **argv)
 			S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF);
 	cli_operands(&c, 2, -1);
 	parse_name(&S.name, argv[c.ind]);
-	catch_signals();
+	if ((S.sigfd = sigev_open(SIGEV_CHILD)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	sem_open_existing();
 	wait_one(1);
 	status = run_command(argv + c.ind + 1);

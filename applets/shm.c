@@ -13,6 +13,7 @@
 #include "../lib/ipcobj.h"
 #include "../lib/ipcsem.h"
 #include "../lib/json.h"
+#include "../lib/proc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -556,9 +557,6 @@ static int maps_line_matches(const char *line, const char *posix_path, int shmid
 
 static void add_mapper(int pid)
 {
-	char file[64];
-	FILE *f;
-
 	if (S.nmaps == S.capmaps) {
 		S.capmaps = S.capmaps ? S.capmaps * 2 : 16;
 		S.maps = realloc(S.maps, S.capmaps * sizeof *S.maps);
@@ -567,13 +565,7 @@ static void add_mapper(int pid)
 	}
 	struct mapper *m = &S.maps[S.nmaps++];
 	m->pid = pid;
-	m->comm[0] = 0;
-	snprintf(file, sizeof file, "/proc/%d/comm", pid);
-	if ((f = fopen(file, "r"))) {
-		if (fgets(m->comm, sizeof m->comm, f))
-			m->comm[strcspn(m->comm, "\n")] = 0;
-		fclose(f);
-	}
+	proc_comm(pid, m->comm, sizeof m->comm);
 }
 
 /* Find the processes that map the segment, from /proc/PID/maps. */

@@ -10,6 +10,7 @@
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
+#include "../lib/sigev.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -192,7 +193,7 @@ static int tcp_listen_main(int argc, char **argv)
 	uint16_t port = cli_port(argv[c.ind], 1);
 	check_conflicts();
 
-	int sigfd = relay_signals();
+	int sigfd = sigev_open(SIGEV_CHILD);
 	int lfd = tcp_listen_socket(port);
 	struct net_addr self = {.len = sizeof self.ss};
 	char where[NET_ADDRSTRLEN];

@@ -9,6 +9,7 @@
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
+#include "../lib/sigev.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -162,7 +163,7 @@ static int unix_listen_main(int argc, char **argv)
 	cli_operands(&c, 1, 1);
 	check_conflicts();
 
-	int sigfd = relay_signals();
+	int sigfd = sigev_open(SIGEV_CHILD);
 	int lfd = unix_listen_socket(argv[c.ind]);
 	if (ux.o.verbose)
 		cli_warn("listening on %s", argv[c.ind]);

@@ -1,6 +1,7 @@
 /* relay: the stdin/socket/stdout copy loop; see relay.h. */
 #include "relay.h"
 #include "clock.h"
+#include "sigev.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,71 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* The write end of the self-pipe, for the signal handler. */
-static int signal_pipe = -1;
-
-static void on_signal(int signo)
-{
-	unsigned char b = (unsigned char)signo;
-	int saved = errno;
-
-	if (write(signal_pipe, &b, 1) < 0) {
-		/* A full pipe already holds a wake-up. */
-	}
-	errno = saved;
-}
-
-int relay_signals(void)
-{
-	static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD};
-	static int read_end = -1;
-	struct sigaction sa;
-	int p[2];
-
-	if (read_end >= 0)
-		return read_end;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -1;
-	signal_pipe = p[1];
-	read_end = p[0];
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	/* No SA_RESTART: a blocking write to stdout returns to the loop. */
-	for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
-		sigaction(caught[i], &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	return read_end;
-}
-
-int relay_signal_take(int sigfd, int *child)
-{
-	unsigned char b[64];
-	int term = 0;
-	ssize_t n;
-
-	while ((n = read(sigfd, b, sizeof b)) > 0)
-		for (ssize_t i = 0; i < n; i++) {
-			if (b[i] == SIGCHLD)
-				*child = 1;
-			else if (!term)
-				term = b[i];
-		}
-	if (term) {
-		/* The caller is on its way out: a second signal (timeout(1) sends
-		 * one to the child and one to its group) stays pending rather than
-		 * interrupting the clean-up. */
-		sigset_t ending;
-		sigemptyset(&ending);
-		sigaddset(&ending, SIGINT);
-		sigaddset(&ending, SIGTERM);
-		sigaddset(&ending, SIGHUP);
-		sigprocmask(SIG_BLOCK, &ending, NULL);
-	}
-	return term;
-}
 
 /* How a pump moves data: read/write through its buffer; splice(2) between
  * a pipe and the other end; sendfile(2) from a regular file; splice(2)
@@ -370,7 +306,8 @@ void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct rel
 		}
 		if (is >= 0 && pf[is].revents) {
 			int child = 0;
-			if ((r->signo = relay_signal_take(sigfd, &child)) != 0) {
+			if ((r->signo = sigev_take(sigfd, &child)) != 0) {
+				sigev_hold();
 				r->end = RELAY_SIGNAL;
 				break;
 			}

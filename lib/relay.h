@@ -14,8 +14,8 @@
  * friends) gets read/write from then on, without losing what was in flight.  Only the socket is made non-blocking: stdin and
  * stdout may be shared with other processes.
  *
- * Signals reach the loop through a self-pipe (relay_signals), so no work
- * happens in a handler. */
+ * Signals reach the loop through sigev's self-pipe, so no work happens in
+ * a handler; the first stop signal ends the relay and holds later ones. */
 #ifndef IPCBOX_RELAY_H
 #define IPCBOX_RELAY_H
 
@@ -39,19 +39,9 @@ struct relay_result {
 	const char *what; /* "send", "receive", "read stdin", "write stdout" */
 };
 
-/* Install handlers for SIGINT, SIGTERM, SIGHUP and SIGCHLD that write the
- * signal number into a self-pipe, ignore SIGPIPE, and return the pipe's
- * read end (non-blocking, close-on-exec), or -1 with errno. */
-int relay_signals(void);
-/* Read the pending signal numbers from the self-pipe; returns the first
- * terminating one (INT, TERM, HUP), else 0.  *child is set to 1 if a
- * SIGCHLD came.  Once a terminating signal is returned, further INT, TERM
- * and HUP are blocked so that the clean-up on the way out is not cut short. */
-int relay_signal_take(int sigfd, int *child);
-
 /* Relay in (stdin) <-> sock <-> out (stdout) until both directions are done.
  * idle_ms: end with RELAY_IDLE after that long without a byte moved in
- * either direction; -1 for no limit.  sigfd from relay_signals or -1. */
+ * either direction; -1 for no limit.  sigfd from sigev_open or -1. */
 void relay_run(int in, int out, int sock, int64_t idle_ms, int sigfd, struct relay_result *r);
 
 #endif

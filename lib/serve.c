@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "io.h"
 #include "net.h"
+#include "sigev.h"
 #include "spawn.h"
 
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Clients served at once by -k without -m. */
@@ -90,7 +90,8 @@ int serve_connected(int fd, const struct serve_opts *o)
 	if (cmd) {
 		struct net_env env;
 		net_ucspi_env(fd, &env);
-		pid_t pid = spawn_cmd(cmd, fd, env.env);
+		struct spawn_req req = {.cmd = cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT, .vars = env.env};
+		pid_t pid = spawn_start(&req);
 		int err = errno;
 		close(fd);
 		if (pid < 0) {
@@ -104,7 +105,7 @@ int serve_connected(int fd, const struct serve_opts *o)
 		}
 		return status;
 	}
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, o->idle_ms, relay_signals(), &r);
+	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, o->idle_ms, sigev_open(SIGEV_CHILD), &r);
 	close(fd);
 	return serve_relay_status(&r, 0, o->idle_text);
 }
@@ -127,6 +128,17 @@ static int accept_one(const struct serve *s)
 	return fd;
 }
 
+/* The first stop signal waiting in the pipe, or 0; once there is one, the
+ * later ones are held so that the way out is not cut short. */
+static int stop_signal(int sigfd, int *child)
+{
+	int sig = sigev_take(sigfd, child);
+
+	if (sig)
+		sigev_hold();
+	return sig;
+}
+
 /* Wait until the listener or the signal pipe is ready.  Returns the
  * terminating signal or 0; *child is set if SIGCHLD came. */
 static int wait_listener(const struct serve *s, int listen, int *child)
@@ -137,20 +149,20 @@ static int wait_listener(const struct serve *s, int listen, int *child)
 	if (poll(pf, listen ? 2 : 1, -1) < 0)
 		return 0;
 	if (pf[0].revents)
-		return relay_signal_take(s->sigfd, child);
+		return stop_signal(s->sigfd, child);
 	return 0;
 }
 
 /* Wait for the one child, passing INT/TERM/HUP on to it. */
 static int wait_child(const struct serve *s, pid_t pid)
 {
-	int st, child;
+	int status, child;
 
 	for (;;) {
-		pid_t got = waitpid(pid, &st, WNOHANG);
+		pid_t got = spawn_try_wait(pid, &status);
 		if (got == pid)
-			return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-		if (got < 0 && errno != EINTR) {
+			return status;
+		if (got < 0) {
 			cli_warn_errno(errno, "wait");
 			return EXIT_FAIL;
 		}
@@ -163,10 +175,12 @@ static int wait_child(const struct serve *s, pid_t pid)
 static pid_t start_cmd(const struct serve *s, int fd)
 {
 	struct net_env env;
+	struct spawn_req req = {.cmd = s->opt.cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT};
 	pid_t pid;
 
 	net_ucspi_env(fd, &env);
-	pid = spawn_cmd(s->opt.cmd, fd, env.env);
+	req.vars = env.env;
+	pid = spawn_start(&req);
 	if (pid < 0)
 		cli_warn_errno(errno, "run '%s'", s->opt.cmd);
 	return pid;
@@ -344,7 +358,7 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 		int n = hub_poll(h, pf, &timeout);
 		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			return EXIT_FAIL;
-		if (pf[0].revents && relay_signal_take(h->s->sigfd, &child))
+		if (pf[0].revents && stop_signal(h->s->sigfd, &child))
 			return EXIT_OK;
 		int64_t now = clock_now_ms();
 		for (unsigned i = (unsigned)n - 3; i-- > 0;) {

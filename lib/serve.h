@@ -41,7 +41,7 @@ const char *serve_conflict(const struct serve_opts *o);
 struct serve {
 	struct serve_opts opt;
 	int lfd;          /* listening, non-blocking, close-on-exec */
-	int sigfd;        /* from relay_signals() */
+	int sigfd;        /* from sigev_open(SIGEV_CHILD) */
 	/* Decide about a new connection (log it with -v); 0 to refuse it. */
 	int (*admit)(int fd, void *ctx);
 	/* One-connection mode: the listener has just been closed. */

@@ -1,4 +1,4 @@
-/* spawn: commands run for connections; see spawn.h. */
+/* spawn: the one spawn and reap of ipcbox; see spawn.h. */
 #include "spawn.h"
 
 #include <errno.h>
@@ -70,19 +70,69 @@ static char **child_env(char *const vars[])
 	return env;
 }
 
-pid_t spawn_cmd(const char *cmd, int fd, char *const vars[])
+/* One of the child's descriptors 0, 1, 2: *fd as the request has it.
+ * SPAWN_PIPE: a new pipe, whose child end goes in pipes[0] and our end in
+ * *fd.  The dup2 goes into fa.  -1 with errno if the pipe cannot be made. */
+static int child_fd(posix_spawn_file_actions_t *fa, int *fd, int target, int pipes[2])
+{
+	if (*fd == SPAWN_INHERIT)
+		return 0;
+	if (*fd == SPAWN_PIPE) {
+		if (pipe2(pipes, O_CLOEXEC) < 0)
+			return -1;
+		/* stdin: the child reads pipes[0]; stdout, stderr: it writes pipes[1] */
+		if (target != 0) {
+			int t = pipes[0];
+			pipes[0] = pipes[1];
+			pipes[1] = t;
+		}
+		posix_spawn_file_actions_adddup2(fa, pipes[0], target);
+		return 0;
+	}
+	/* The command reads and writes with ordinary blocking calls. */
+	int fl = fcntl(*fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK);
+	posix_spawn_file_actions_adddup2(fa, *fd, target);
+	return 0;
+}
+
+/* Run r's command (argv or cmd) with the prepared actions; 0 or an errno. */
+static int spawn_run(pid_t *pid, const struct spawn_req *r, posix_spawn_file_actions_t *fa,
+		     posix_spawnattr_t *attr, char **env)
+{
+	int err = ENOENT;
+
+	if (r->argv)
+		return posix_spawnp(pid, r->file ? r->file : r->argv[0], fa, attr, r->argv, env);
+	if (plain_words(r->cmd)) {
+		char copy[4096], *argv[MAX_WORDS];
+		if (strlen(r->cmd) < sizeof copy) {
+			strcpy(copy, r->cmd);
+			split_words(copy, argv);
+			err = posix_spawnp(pid, argv[0], fa, attr, argv, env);
+		}
+	}
+	if (err == ENOENT || err == EACCES) {
+		char *argv[] = {"sh", "-c", (char *)r->cmd, NULL};
+		err = posix_spawn(pid, "/bin/sh", fa, attr, argv, env);
+	}
+	return err;
+}
+
+pid_t spawn_start(struct spawn_req *r)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, def;
-	char **env = child_env(vars);
+	int *fds[3] = {&r->in, &r->out, &r->err};
+	int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+	char **env = child_env(r->vars);
 	pid_t pid = -1;
-	int err;
+	int err = 0;
 
 	if (!env)
 		return -1;
-	/* The command reads and writes the socket with ordinary blocking calls. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	sigemptyset(&none);
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
@@ -91,30 +141,36 @@ pid_t spawn_cmd(const char *cmd, int fd, char *const vars[])
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &def);
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd, 0);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-
-	err = ENOENT;
-	if (plain_words(cmd)) {
-		char copy[4096], *argv[MAX_WORDS];
-		if (strlen(cmd) < sizeof copy) {
-			strcpy(copy, cmd);
-			split_words(copy, argv);
-			err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, env);
-		}
-	}
-	if (err == ENOENT || err == EACCES) {
-		char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-		err = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env);
-	}
+	for (int i = 0; i < 3 && !err; i++)
+		if (child_fd(&fa, fds[i], i, pipes[i]) < 0)
+			err = errno;
+	if (!err)
+		err = spawn_run(&pid, r, &fa, &attr, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(env);
+	for (int i = 0; i < 3; i++) {
+		if (pipes[i][0] < 0)
+			continue;
+		close(pipes[i][0]);
+		if (err)
+			close(pipes[i][1]);
+		else
+			*fds[i] = pipes[i][1];
+	}
 	if (err) {
 		errno = err;
 		return -1;
 	}
 	return pid;
+}
+
+/* A waitpid status as the shell reports it. */
+static int decode_status(int st)
+{
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
 }
 
 int spawn_wait(pid_t pid)
@@ -124,16 +180,32 @@ int spawn_wait(pid_t pid)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	return decode_status(st);
+}
+
+pid_t spawn_try_wait(pid_t pid, int *status)
+{
+	int st;
+	pid_t got;
+
+	while ((got = waitpid(pid, &st, WNOHANG)) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (got > 0)
+		*status = decode_status(st);
+	return got;
 }
 
 int spawn_reap(void)
 {
 	int n = 0, st;
 
-	while (waitpid(-1, &st, WNOHANG) > 0)
+	while (spawn_try_wait(-1, &st) > 0)
 		n++;
 	return n;
+}
+
+int spawn_exec_status(int err)
+{
+	return err == ENOENT ? 127 : 126;
 }

@@ -126,6 +126,14 @@ int dbus_msg_build(const struct dbus_msg *m, uint8_t **out, size_t *len, struct 
 int dbus_text_parse(struct dbus_arena *a, const char *sig, int argc, char **argv,
 		    struct dbus_value **vals, uint32_t *n, struct dbus_err *err);
 
+/* Split text (NUL-terminated; modified) at spaces, tabs and newlines into
+ * words and parse them as dbus_text_parse does: how bus-serve turns its
+ * command's output into a reply.  More than DBUS_TEXT_MAX_WORDS words is an
+ * error ("too many words"). */
+#define DBUS_TEXT_MAX_WORDS 65536
+int dbus_text_parse_words(struct dbus_arena *a, const char *sig, char *text, struct dbus_value **vals,
+			  uint32_t *n, struct dbus_err *err);
+
 /* busctl's terse output: the signature, then each value in the same syntax
  * as the input, strings C-escaped and quoted: 'su "hello" 5'.  No newline. */
 void dbus_print_terse(FILE *f, const char *sig, const struct dbus_value *vals, uint32_t n);

@@ -7,6 +7,7 @@
  * references.  Names and decoded values are copied into one pool the size of
  * the input, so nothing grows with hostile input beyond a fixed factor. */
 #include "introspect.h"
+#include "wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -449,4 +450,51 @@ void dbus_intro_free(struct dbus_intro *in)
 	free(in->members);
 	free(in->children);
 	memset(in, 0, sizeof *in);
+}
+
+/* ---- the writer --------------------------------------------------------- */
+
+/* One <arg> per complete type of sig; -1 if sig is not valid. */
+static int write_args(FILE *f, const char *sig, const char *dir)
+{
+	size_t len = strlen(sig);
+
+	while (len > 0) {
+		size_t n = dbus_sig_next(sig, len);
+		if (n == 0)
+			return -1;
+		fprintf(f, "   <arg type=\"%.*s\" direction=\"%s\"/>\n", (int)n, sig, dir);
+		sig += n;
+		len -= n;
+	}
+	return 0;
+}
+
+char *dbus_intro_xml_method(const char *iface, const char *method, const char *in_sig,
+			    const char *out_sig)
+{
+	char *xml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&xml, &len);
+	int bad;
+
+	if (!f)
+		return NULL;
+	fputs("<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
+	      "\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n<node>\n", f);
+	fprintf(f, " <interface name=\"%s\">\n  <method name=\"%s\">\n", iface, method);
+	bad = write_args(f, in_sig, "in") < 0 || write_args(f, out_sig, "out") < 0;
+	fputs("  </method>\n </interface>\n"
+	      " <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
+	      "  <method name=\"Introspect\">\n"
+	      "   <arg name=\"xml_data\" type=\"s\" direction=\"out\"/>\n  </method>\n </interface>\n"
+	      " <interface name=\"org.freedesktop.DBus.Peer\">\n  <method name=\"Ping\"/>\n"
+	      "  <method name=\"GetMachineId\">\n"
+	      "   <arg name=\"machine_uuid\" type=\"s\" direction=\"out\"/>\n  </method>\n"
+	      " </interface>\n</node>\n", f);
+	if (fclose(f) != 0 || bad) {
+		free(xml);
+		return NULL;
+	}
+	return xml;
 }

@@ -50,4 +50,12 @@ struct dbus_intro {
 int dbus_intro_parse(struct dbus_intro *in, const char *xml, size_t len, struct dbus_err *err);
 void dbus_intro_free(struct dbus_intro *in);
 
+/* The writer: the introspection document of an object with one method,
+ * iface.method taking in_sig and returning out_sig (one <arg> per complete
+ * type), and the standard Introspectable and Peer interfaces, as bus-serve
+ * answers Introspect.  Names must be valid D-Bus names.  A malloc'd string,
+ * or NULL if out of memory or a signature is not valid. */
+char *dbus_intro_xml_method(const char *iface, const char *method, const char *in_sig,
+			    const char *out_sig);
+
 #endif

@@ -380,3 +380,44 @@ void dbus_print_json(FILE *f, const char *sig, const struct dbus_value *vals, ui
 	}
 	fputs("]}", f);
 }
+
+/* Is c a blank between words of a command's output? */
+static int word_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+int dbus_text_parse_words(struct dbus_arena *a, const char *sig, char *text, struct dbus_value **vals,
+			  uint32_t *n, struct dbus_err *err)
+{
+	size_t nwords = 0;
+	char **words, *p;
+	int r;
+
+	for (p = text; *p;) {
+		while (word_blank(*p))
+			p++;
+		if (!*p)
+			break;
+		if (++nwords > DBUS_TEXT_MAX_WORDS)
+			return dbus_err_set(err, "too many words (more than %d)", DBUS_TEXT_MAX_WORDS);
+		while (*p && !word_blank(*p))
+			p++;
+	}
+	words = malloc((nwords ? nwords : 1) * sizeof *words);
+	if (!words)
+		return dbus_err_set(err, "out of memory for %zu words", nwords);
+	nwords = 0;
+	for (p = text; *p;) {
+		while (word_blank(*p))
+			*p++ = 0;
+		if (!*p)
+			break;
+		words[nwords++] = p;
+		while (*p && !word_blank(*p))
+			p++;
+	}
+	r = dbus_text_parse(a, sig, (int)nwords, words, vals, n, err);
+	free(words);
+	return r;
+}

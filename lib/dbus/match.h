@@ -1,0 +1,30 @@
+/* match: the grammar of D-Bus match rules (specification, "Match Rules"),
+ * as bus-monitor and bus-listen check them before sending them to the bus.
+ *
+ * A rule is comma-separated key=value or key='value' pairs; "" matches
+ * everything.  Keys: type sender interface member path path_namespace
+ * destination eavesdrop arg0namespace argN argNpath (N < 64).  The bus
+ * checks the values; this refuses what is not a rule at all.
+ * Prefix: dbus_match_. */
+#ifndef IPCBOX_DBUS_MATCH_H
+#define IPCBOX_DBUS_MATCH_H
+
+#include <stddef.h>
+
+#define DBUS_MATCH_RULE_MAX 1024 /* bytes, as dbus-daemon's limit */
+
+/* What is wrong with a rule. */
+enum dbus_match_fault {
+	DBUS_MATCH_OK,
+	DBUS_MATCH_TOO_LONG,     /* longer than DBUS_MATCH_RULE_MAX */
+	DBUS_MATCH_SYNTAX,       /* an unknown key, a missing '=' or ',' */
+	DBUS_MATCH_UNTERMINATED, /* a quote without its end */
+};
+
+/* 1 if k[0..n) is a match rule key. */
+int dbus_match_key_ok(const char *k, size_t n);
+
+/* Check the NUL-terminated rule. */
+enum dbus_match_fault dbus_match_check(const char *rule);
+
+#endif

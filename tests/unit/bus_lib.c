@@ -1,0 +1,200 @@
+/* Unit tests for what bus.c uses from lib/ besides the wire protocol: the
+ * match rule grammar (lib/dbus/match.c), the pcap writer (lib/dbus/pcap.c),
+ * the introspection XML writer (lib/dbus/introspect.c), bus-serve's output
+ * parser (dbus_text_parse_words) and /proc/PID/comm (lib/proc.c).
+ * Usage: bus_lib [GROUP]; exit 1 if a check failed. */
+#include "lib/dbus/dbus.h"
+#include "lib/dbus/introspect.h"
+#include "lib/dbus/match.h"
+#include "lib/dbus/pcap.h"
+#include "lib/proc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static void test_match(void)
+{
+	static const char *const good[] = {
+		"", "type='signal'", "type=signal", "sender=':1.5',path='/a/b'",
+		"interface='a.b',member='C',destination='x.y'", "path_namespace='/org'",
+		"eavesdrop='true'", "arg0namespace='org.x'", "arg0='x'", "arg9='x'", "arg10='x'",
+		"arg63='x'", "arg0path='/x'", "arg63path='/x'", "type='a,b'",
+		NULL};
+	static const char *const bad[] = {
+		"nokey='x'", "type", "type='x'x", "=x", ",type='x'", "type='x',,member='y'",
+		"arg64='x'", "arg00='x'", "arg01='x'", "arg='x'", "arg1paths='x'", "arg100='x'",
+		"Type='x'", "type='x' ,member='y'", "type='signal',", NULL};
+	char longrule[DBUS_MATCH_RULE_MAX + 2];
+
+	for (int i = 0; good[i]; i++)
+		if (dbus_match_check(good[i]) != DBUS_MATCH_OK) {
+			fprintf(stderr, "refused good rule: %s\n", good[i]);
+			CHECK(0);
+		}
+	for (int i = 0; bad[i]; i++)
+		if (dbus_match_check(bad[i]) != DBUS_MATCH_SYNTAX) {
+			fprintf(stderr, "accepted bad rule: %s\n", bad[i]);
+			CHECK(0);
+		}
+	CHECK(dbus_match_check("type='signal") == DBUS_MATCH_UNTERMINATED);
+	CHECK(dbus_match_check("member='x',path='") == DBUS_MATCH_UNTERMINATED);
+	/* the limit: DBUS_MATCH_RULE_MAX bytes pass, one more does not */
+	memcpy(longrule, "member='", 8);
+	memset(longrule + 8, 'x', DBUS_MATCH_RULE_MAX - 9);
+	longrule[DBUS_MATCH_RULE_MAX - 1] = '\'';
+	longrule[DBUS_MATCH_RULE_MAX] = 0;
+	CHECK(dbus_match_check(longrule) == DBUS_MATCH_OK);
+	longrule[DBUS_MATCH_RULE_MAX - 1] = 'x';
+	longrule[DBUS_MATCH_RULE_MAX] = '\'';
+	longrule[DBUS_MATCH_RULE_MAX + 1] = 0;
+	CHECK(dbus_match_check(longrule) == DBUS_MATCH_TOO_LONG);
+	CHECK(dbus_match_key_ok("arg5path", 8));
+	CHECK(!dbus_match_key_ok("arg5pat", 7));
+	CHECK(dbus_match_key_ok("type", 4));
+	CHECK(!dbus_match_key_ok("typ", 3));
+}
+
+static void test_pcap(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const uint8_t msg[5] = {'l', 1, 0, 1, 0};
+	uint32_t h[6], r[4];
+	uint16_t v[2];
+
+	CHECK(dbus_pcap_header(f) == 0);
+	CHECK(dbus_pcap_record(f, msg, sizeof msg, 1700000000, 123456) == 0);
+	CHECK(fclose(f) == 0);
+	CHECK(len == 24 + 16 + sizeof msg);
+	if (len != 24 + 16 + sizeof msg)
+		return;
+	memcpy(h, buf, sizeof h);
+	memcpy(v, buf + 4, sizeof v);
+	CHECK(h[0] == 0xa1b2c3d4);
+	CHECK(v[0] == 2 && v[1] == 4);
+	CHECK(h[2] == 0 && h[3] == 0);
+	CHECK(h[4] == DBUS_PCAP_SNAPLEN);
+	CHECK(h[5] == 231);
+	memcpy(r, buf + 24, sizeof r);
+	CHECK(r[0] == 1700000000 && r[1] == 123456 && r[2] == sizeof msg && r[3] == sizeof msg);
+	CHECK(memcmp(buf + 40, msg, sizeof msg) == 0);
+	free(buf);
+}
+
+/* The writer's document parses back with the reader into what went in. */
+static void test_xml(void)
+{
+	char *xml = dbus_intro_xml_method("org.x.Y", "Do", "sa{sv}(ii)", "as");
+	struct dbus_intro in;
+	struct dbus_err err;
+	int found = 0;
+
+	CHECK(xml != NULL);
+	if (!xml)
+		return;
+	CHECK(strstr(xml, "<arg type=\"s\" direction=\"in\"/>\n   <arg type=\"a{sv}\" direction=\"in\"/>\n"
+			  "   <arg type=\"(ii)\" direction=\"in\"/>\n   <arg type=\"as\" direction=\"out\"/>\n") != NULL);
+	CHECK(dbus_intro_parse(&in, xml, strlen(xml), &err) == 0);
+	for (int i = 0; i < in.nmembers; i++)
+		if (!strcmp(in.members[i].iface, "org.x.Y") && !strcmp(in.members[i].name, "Do")) {
+			found = 1;
+			CHECK(!strcmp(in.members[i].in, "sa{sv}(ii)"));
+			CHECK(!strcmp(in.members[i].out, "as"));
+		}
+	CHECK(found);
+	CHECK(in.nifaces == 3);
+	dbus_intro_free(&in);
+	free(xml);
+	xml = dbus_intro_xml_method("org.x.Y", "Do", "", "");
+	CHECK(xml && !strstr(xml, "direction=\"in\"") && strstr(xml, "<method name=\"Do\">"));
+	free(xml);
+	CHECK(dbus_intro_xml_method("org.x.Y", "Do", "a", "") == NULL);
+	CHECK(dbus_intro_xml_method("org.x.Y", "Do", "", "(i") == NULL);
+}
+
+static int parse_words(const char *sig, const char *text, struct dbus_value **v, uint32_t *n,
+		       struct dbus_err *err, struct dbus_arena *a)
+{
+	char *copy = strdup(text);
+	int r = dbus_text_parse_words(a, sig, copy, v, n, err);
+
+	free(copy);
+	return r;
+}
+
+static void test_words(void)
+{
+	struct dbus_arena *a = dbus_arena_new();
+	struct dbus_value *v;
+	struct dbus_err err;
+	uint32_t n;
+	char *many;
+
+	CHECK(parse_words("si", "  hello\t\n42\n", &v, &n, &err, a) == 0 && n == 2 &&
+	      !strcmp(v[0].v.str, "hello") && v[1].v.i == 42);
+	CHECK(parse_words("", "", &v, &n, &err, a) == 0 && n == 0);
+	CHECK(parse_words("", " \n\t ", &v, &n, &err, a) == 0 && n == 0);
+	CHECK(parse_words("as", "3 a b c", &v, &n, &err, a) == 0 && n == 1 && v[0].n == 3);
+	CHECK(parse_words("i", "x", &v, &n, &err, a) < 0);
+	CHECK(parse_words("i", "", &v, &n, &err, a) < 0);
+	CHECK(parse_words("i", "1 2", &v, &n, &err, a) < 0);
+	/* DBUS_TEXT_MAX_WORDS words are taken; one more is refused */
+	many = malloc(2 * (DBUS_TEXT_MAX_WORDS + 2) + 16);
+	size_t k = (size_t)sprintf(many, "%d", DBUS_TEXT_MAX_WORDS - 1);
+	for (int i = 0; i < DBUS_TEXT_MAX_WORDS - 1; i++) {
+		many[k++] = ' ';
+		many[k++] = 'y';
+	}
+	many[k] = 0;
+	CHECK(parse_words("as", many, &v, &n, &err, a) == 0 && v[0].n == DBUS_TEXT_MAX_WORDS - 1);
+	strcpy(many + k, " y");
+	CHECK(parse_words("as", many, &v, &n, &err, a) < 0 && strstr(err.msg, "too many words"));
+	free(many);
+	dbus_arena_free(a);
+}
+
+static void test_comm(void)
+{
+	char want[64] = "", got[64];
+	FILE *f = fopen("/proc/self/comm", "r");
+
+	CHECK(f && fgets(want, sizeof want, f));
+	if (f)
+		fclose(f);
+	want[strcspn(want, "\n")] = 0;
+	CHECK(proc_comm(getpid(), got, sizeof got) == got && !strcmp(got, want));
+	CHECK(proc_comm(0, got, sizeof got) == NULL && got[0] == 0);
+	CHECK(proc_comm(-1, got, sizeof got) == NULL && got[0] == 0);
+	CHECK(proc_comm(getpid(), got, 4) == got && strlen(got) == 3 && !strncmp(got, want, 3));
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} groups[] = {
+	{"match", test_match}, {"pcap", test_pcap}, {"xml", test_xml},
+	{"words", test_words}, {"comm", test_comm},
+};
+
+int main(int argc, char **argv)
+{
+	int ran = 0;
+
+	for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
+		if (argc > 1 && strcmp(argv[1], groups[i].name))
+			continue;
+		groups[i].fn();
+		ran++;
+	}
+	if (!ran) {
+		fprintf(stderr, "bus_lib: no group '%s'\n", argc > 1 ? argv[1] : "");
+		return 2;
+	}
+	if (failures)
+		fprintf(stderr, "%d checks failed\n", failures);
+	return failures ? 1 : 0;
+}
