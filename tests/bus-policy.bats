@@ -217,7 +217,7 @@ Two i 2'
 	pid=$!
 	emit_until_done() {
 		ipc bus-emit /p "$I$$" Three u 3
-		! kill -0 "$pid" 2>/dev/null
+		if kill -0 "$pid" 2>/dev/null; then return 1; fi
 	}
 	wait_for emit_until_done
 	status=0
