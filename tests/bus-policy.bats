@@ -264,8 +264,9 @@ unicast_then_broadcast() {
 	assert_status 0
 	run cat "$T/monerr"
 	if [ "$(id -u)" -eq 0 ]; then
-		# root may BecomeMonitor under system.conf: it sees the unicast signal
-		assert_output 'ipcbox bus-monitor: monitoring with BecomeMonitor: every matching message on the bus'
+		# root may BecomeMonitor under system.conf: it sees the unicast
+		# signal, and (as dbus-monitor) has nothing to say about it
+		assert_output ''
 		grep -q 'member=Unicast' "$T/mon"
 	else
 		# the daemon runs as us: eavesdropping is allowed, the policy lets
