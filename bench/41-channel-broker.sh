@@ -23,6 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 bench_header "channel over a broker (QoS 1), $MSGS 64-byte lines, 1 subscriber"
+PATH=$PATH:/usr/sbin # Debian keeps the broker there
 have mosquitto || exit 0
 have mosquitto_pub || exit 0
 have mosquitto_sub || exit 0

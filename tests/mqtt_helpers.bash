@@ -9,6 +9,10 @@
 # pid, for kill), BROKER_BG (its timeout wrapper, stopped in teardown) and
 # BROKER (mqtt://127.0.0.1:PORT).  Never the system's broker or port 1883.
 
+# Debian installs the broker in /usr/sbin, which an ordinary user's PATH
+# often lacks.
+MOSQUITTO=$(command -v mosquitto 2>/dev/null || echo /usr/sbin/mosquitto)
+
 free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -33,7 +37,7 @@ start_broker() {
 			case " $* " in *password_file*) ;; *) echo "allow_anonymous true" ;; esac
 		} >"$conf"
 		# The broker outlives the commands of its test: a longer bound.
-		TMO=$((TMO * 6)) bg mosquitto -c "$conf" 2>>"$T/mosquitto.err"
+		TMO=$((TMO * 6)) bg "$MOSQUITTO" -c "$conf" 2>>"$T/mosquitto.err"
 		BROKER_BG=$BG_PID
 		deadline=$((SECONDS + TMO))
 		while kill -0 "$BROKER_BG" 2>/dev/null && ! broker_up "$BROKER_PORT" && ((SECONDS < deadline)); do
