@@ -12,16 +12,7 @@ source "$(dirname "$0")/lib.sh"
 MSGS=${MSGS:-200000}
 FANOUT_MSGS=${FANOUT_MSGS:-50000}
 STARTS=${STARTS:-300}
-WORK=$(mktemp -d "$BENCH_TMP/ipcbox-bench-channel.XXXXXX") || exit 1
-export IPCBOX_CHANNEL_DIR=$WORK/ch
-PIDS=()
-
-cleanup() {
-	[ ${#PIDS[@]} -eq 0 ] || kill "${PIDS[@]}" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_channel_work channel
 
 # 64-byte lines.
 awk -v n="$MSGS" 'BEGIN {for (i = 0; i < n; i++) printf "%063d\n", i}' >"$WORK/lines"

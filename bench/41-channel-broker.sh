@@ -11,16 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 
 MSGS=${MSGS:-20000}
-WORK=$(mktemp -d "$BENCH_TMP/ipcbox-bench-broker.XXXXXX") || exit 1
-export IPCBOX_CHANNEL_DIR=$WORK/ch
-PIDS=()
-
-cleanup() {
-	[ ${#PIDS[@]} -eq 0 ] || kill "${PIDS[@]}" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_channel_work broker
 
 bench_header "channel over a broker (QoS 1), $MSGS 64-byte lines, 1 subscriber"
 PATH=$PATH:/usr/sbin # Debian keeps the broker there

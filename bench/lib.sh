@@ -79,3 +79,18 @@ bench_row() {
 bench_header() {
 	printf '\n%s\n  %-44s %12s  %9s  %s\n' "$1" "contender" "${2:-median s}" "ratio" "goal"
 }
+
+# bench_channel_work NAME: a private $WORK with its own channel directory;
+# on exit the processes in PIDS are stopped (by pid) and $WORK is removed.
+bench_channel_work() {
+	WORK=$(mktemp -d "$BENCH_TMP/ipcbox-bench-$1.XXXXXX") || exit 1
+	export IPCBOX_CHANNEL_DIR=$WORK/ch
+	PIDS=()
+	trap bench_channel_cleanup EXIT
+}
+
+bench_channel_cleanup() {
+	[ ${#PIDS[@]} -eq 0 ] || kill "${PIDS[@]}" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
