@@ -50,7 +50,7 @@ ipcbox: $(patsubst %.c,build/rel/%.o,$(SRCS))
 MUSL_CC     ?= musl-gcc
 MUSL_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
 ipcbox-static: $(patsubst %.c,build/musl/%.o,$(SRCS))
-	$(MUSL_CC) $(MUSL_CFLAGS) -static -Wl,--gc-sections -o $@ $^ $(LDLIBS)
+	$(MUSL_CC) $(MUSL_CFLAGS) -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -o $@ $^ $(LDLIBS)
 	strip --strip-all --remove-section=.comment --remove-section=.note $@
 
 static: ipcbox-static

@@ -85,6 +85,9 @@ struct row {
 /* The state: what every verb shares, then each verb's own, as toybox's
  * GLOBALS; not a union, because channel-bridge is a listener and a sender
  * at once. */
+/* A slow listener, or the broker, is waited for this long by default. */
+#define DEFAULT_TIMEOUT_MS 5000
+
 static struct {
 	struct chan_dir dir;
 	int64_t timeout_ms;
@@ -127,7 +130,8 @@ static struct {
 			int64_t last_progress;
 		} broker;
 	};
-} S = {.timeout_ms = 5000};
+} S; /* in bss: defaults are set by each verb (a 58 KiB initialised struct
+      * would sit in the binary) */
 
 static int use_broker(void);
 static void check_broker_name(const char *what, const char *s, int topic);
@@ -459,6 +463,7 @@ static int channel_send_main(int argc, char **argv)
 	size_t len = 0;
 	int key;
 
+	S.timeout_ms = DEFAULT_TIMEOUT_MS;
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
@@ -980,6 +985,7 @@ static int channel_registered_main(int argc, char **argv)
 	size_t n;
 	int found = 0, key;
 
+	S.timeout_ms = DEFAULT_TIMEOUT_MS;
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
@@ -1393,6 +1399,7 @@ static int channel_bridge_main(int argc, char **argv)
 	char *arg;
 	int key;
 
+	S.timeout_ms = DEFAULT_TIMEOUT_MS;
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
