@@ -1991,6 +1991,19 @@ static struct serve_job *free_slot(struct serve_job *jobs)
 	return NULL;
 }
 
+/* Stopped by a signal: the calls still running get no reply (their callers
+ * see the service go); what their slots hold is given back. */
+static void drop_jobs(struct serve_job *jobs)
+{
+	for (int i = 0; i < S.jobs; i++)
+		if (jobs[i].pid > 0) {
+			fclose(jobs[i].out);
+			fclose(jobs[i].errf);
+			free(jobs[i].sender);
+		}
+	free(jobs);
+}
+
 /* Calls are read while fewer than -j commands run; the others wait in the
  * connection (and the bus) until one ends.  SIGCHLD and the stop signals
  * come from lib/sigev; a stop signal ends the service with 0. */
@@ -2021,8 +2034,10 @@ static int serve_loop(int sigfd)
 		r = poll(pfd, running < S.jobs ? 2 : 1, running ? -1 : clock_poll_ms(deadline));
 		if (r < 0 && errno != EINTR)
 			cli_die_errno(EXIT_FAIL, errno, "poll");
-		if (r > 0 && pfd[0].revents && sigev_take(sigfd, &child))
+		if (r > 0 && pfd[0].revents && sigev_take(sigfd, &child)) {
+			drop_jobs(jobs);
 			return EXIT_OK;
+		}
 		reap_jobs(jobs, &running);
 		if (r == 0 && !running && clock_expired(deadline))
 			cli_die(EXIT_TIMEOUT, "no more calls within the timeout");
