@@ -188,7 +188,10 @@ abstract_name() {
 	local lp=$BG_PID
 	run --separate-stderr ipc unix-connect -i 200ms "$T/s" <>"$T/f2"
 	assert_timed_out unix-connect
-	wait_status "$lp" <(grep -v -e ': listening on ' -e ': connection from ' "$T/l.err")
+	wait_status "$lp"
+	# its stderr once it has ended, without the -v lines
+	stderr=$(grep -v -e ': listening on ' -e ': connection from ' "$T/l.err")
+	mapfile -t stderr_lines <<<"$stderr"
 	assert_timed_out unix-listen
 }
 
