@@ -79,6 +79,7 @@ static struct {
 	const char *const *serve_cmd; /* bus-serve: CMD [ARG]... */
 	FILE *mon_out;   /* bus-monitor: stdout, or the --pcap file */
 	int sigfd;       /* bus-monitor: SIGINT/SIGTERM/SIGHUP as events (sigev) */
+	uint8_t bridge_early[DBUS_AUTH_LINE_MAX]; /* bus-bridge: the client's bytes behind BEGIN */
 } S;
 
 /* ---- options, checks and the connection --------------------------------- */
@@ -2081,7 +2082,6 @@ static int bus_serve_main(int argc, char **argv)
  * messages exactly.  It ends when either side closes. */
 static int bus_bridge_main(int argc, char **argv)
 {
-	static uint8_t early[DBUS_AUTH_LINE_MAX];
 	struct dbus_err err = {{0}};
 	struct relay_result rr;
 	size_t nearly = 0;
@@ -2093,13 +2093,13 @@ static int bus_bridge_main(int argc, char **argv)
 	 * direction of the relay waits on the other. */
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
-	r = dbus_auth_serve(0, 1, S.conn.guid, S.deadline, early, sizeof early, &nearly, &err);
+	r = dbus_auth_serve(0, 1, S.conn.guid, S.deadline, S.bridge_early, sizeof S.bridge_early, &nearly, &err);
 	if (r == DBUS_TIMED_OUT)
 		cli_die(EXIT_TIMEOUT, "client: %s", err.msg);
 	if (r < 0)
 		cli_die(EXIT_FAIL, "client: %s", err.msg);
 	/* What each side sent right behind the handshake goes first. */
-	if (dbus_write_all(S.conn.fd, early, nearly, -1, &err) < 0)
+	if (dbus_write_all(S.conn.fd, S.bridge_early, nearly, -1, &err) < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
 	if (dbus_write_all(1, S.conn.rbuf, S.conn.rlen, -1, &err) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "write to the client");
