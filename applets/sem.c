@@ -11,6 +11,7 @@
 #include "../lib/ipcobj.h"
 #include "../lib/ipcsem.h"
 #include "../lib/json.h"
+#include "../lib/parse.h"
 #include "../lib/sigev.h"
 #include "../lib/spawn.h"
 
@@ -429,15 +430,16 @@ static void list_posix(const char *name, const struct stat *st)
 /* /proc/sysvipc/sem: key semid perms nsems uid ... */
 static void list_sysv(const char *line)
 {
+	enum { KEY, ID, PERMS, NSEMS, UID, NFIELDS };
 	char name[32];
-	long long key;
-	int id, nsems;
-	unsigned perms, uid;
+	int64_t f[NFIELDS];
 
-	if (sscanf(line, "%lld %d %o %d %u", &key, &id, &perms, &nsems, &uid) != 5)
+	if (!parse_int_fields(line, f, NFIELDS, 1u << PERMS) || f[ID] < 0 || f[ID] > INT_MAX ||
+	    f[NSEMS] < 0 || f[NSEMS] > INT_MAX || f[UID] < 0 || f[UID] > UINT32_MAX)
 		return;
-	list_row("sysv", ipcobj_sysv_name(key, id, name), semctl(id, 0, GETVAL), nsems,
-		 perms & 0777, uid, ipcobj_list_qt(&S.list, key));
+	list_row("sysv", ipcobj_sysv_name(f[KEY], (int)f[ID], name), semctl((int)f[ID], 0, GETVAL),
+		 (int)f[NSEMS], (unsigned)f[PERMS] & 0777, (unsigned)f[UID],
+		 ipcobj_list_qt(&S.list, f[KEY]));
 }
 
 static int sem_list_main(int argc, char **argv)

@@ -16,12 +16,14 @@
 #include "../lib/ipcobj.h"
 #include "../lib/ipcsem.h"
 #include "../lib/json.h"
+#include "../lib/parse.h"
 #include "../lib/proc.h"
 #include "../lib/relay.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -783,19 +785,24 @@ static int shm_read_main(int argc, char **argv)
 /* Does one line of /proc/PID/maps map our segment? */
 static int maps_line_matches(const char *line, const char *posix_path, int shmid)
 {
-	unsigned long inode;
-	int at = 0;
+	const char *path = line;
+	char inode[32];
+	uint64_t ino;
 
-	if (sscanf(line, "%*s %*s %*s %*s %lu %n", &inode, &at) != 1 || at == 0)
+	/* address perms offset dev inode path */
+	for (int i = 0; i < 4 && path; i++)
+		path = parse_field(path, NULL, 0);
+	if (!path || !(path = parse_field(path, inode, sizeof inode)))
 		return 0;
-	const char *path = line + at;
+	path += strspn(path, " \t");
 	size_t plen = strcspn(path, "\n");
 	if (posix_path) {
 		size_t l = strlen(posix_path);
 		return strncmp(path, posix_path, l) == 0 &&
 		       (plen == l || strncmp(path + l, " (deleted)", 10) == 0);
 	}
-	return strncmp(path, "/SYSV", 5) == 0 && inode == (unsigned long)shmid;
+	return strncmp(path, "/SYSV", 5) == 0 && parse_uint(inode, UINT64_MAX, &ino) == 0 &&
+	       ino == (uint64_t)shmid;
 }
 
 static void add_mapper(int pid)
@@ -989,17 +996,16 @@ static void list_posix(const char *name, const struct stat *st)
 /* /proc/sysvipc/shm: key shmid perms size cpid lpid nattch uid ... */
 static void list_sysv(const char *line)
 {
+	enum { KEY, ID, PERMS, SIZE, CPID, LPID, NATTCH, UID, NFIELDS };
 	char name[32];
-	long long key, size;
-	int id, cpid, lpid;
-	unsigned perms, uid;
-	long nattch;
+	int64_t f[NFIELDS];
 
-	if (sscanf(line, "%lld %d %o %lld %d %d %ld %u", &key, &id, &perms, &size, &cpid,
-		   &lpid, &nattch, &uid) != 8)
+	if (!parse_int_fields(line, f, NFIELDS, 1u << PERMS) || f[ID] < 0 || f[ID] > INT_MAX ||
+	    f[SIZE] < 0 || f[NATTCH] < 0 || f[UID] < 0 || f[UID] > UINT32_MAX)
 		return;
-	list_row("sysv", ipcobj_sysv_name(key, id, name), (unsigned long long)size,
-		 perms & 0777, uid, nattch, ipcobj_list_qt(&S.list, key));
+	list_row("sysv", ipcobj_sysv_name(f[KEY], (int)f[ID], name), (unsigned long long)f[SIZE],
+		 (unsigned)f[PERMS] & 0777, (unsigned)f[UID], (long)f[NATTCH],
+		 ipcobj_list_qt(&S.list, f[KEY]));
 }
 
 static int shm_list_main(int argc, char **argv)

@@ -255,13 +255,13 @@ static void complete_sysv(const char *file)
 {
 	FILE *f = fopen(file, "r");
 	char line[512], buf[12];
-	long long key;
+	int64_t key;
 
 	if (!f)
 		return;
 	if (fgets(line, sizeof line, f)) /* the header */
 		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "%lld", &key) == 1 && key != 0)
+			if (parse_int_fields(line, &key, 1, 0) && key != 0)
 				printf("sysv:%s\n", ipcname_keystr((key_t)key, buf));
 	fclose(f);
 }

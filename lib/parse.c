@@ -15,17 +15,12 @@ int parse_hexdigit(int c)
 	return -1;
 }
 
-/* Digits in base 10, or base 16 after "0x"; rejects signs, spaces, junk. */
-static int parse_digits(const char *s, const char **end, uint64_t *out)
+/* Digits in base (8, 10 or 16) up to the first other character. */
+static int parse_radix(const char *s, unsigned base, const char **end, uint64_t *out)
 {
-	unsigned base = 10;
 	uint64_t v = 0;
 	int any = 0;
 
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
 	for (;; s++) {
 		int h = parse_hexdigit((unsigned char)*s);
 		if (h < 0 || (unsigned)h >= base)
@@ -45,6 +40,14 @@ static int parse_digits(const char *s, const char **end, uint64_t *out)
 	*end = s;
 	*out = v;
 	return 0;
+}
+
+/* Digits in base 10, or base 16 after "0x"; rejects signs, spaces, junk. */
+static int parse_digits(const char *s, const char **end, uint64_t *out)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return parse_radix(s + 2, 16, end, out);
+	return parse_radix(s, 10, end, out);
 }
 
 int parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -210,4 +213,65 @@ int parse_mode(const char *s, unsigned *out)
 	}
 	*out = v;
 	return 0;
+}
+
+static int parse_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+const char *parse_field(const char *line, char *buf, size_t size)
+{
+	size_t len;
+
+	while (parse_blank(*line))
+		line++;
+	len = strcspn(line, " \t\n");
+	if (len == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (buf) {
+		if (len >= size) {
+			errno = ERANGE;
+			return NULL;
+		}
+		memcpy(buf, line, len);
+		buf[len] = 0;
+	}
+	return line + len;
+}
+
+/* A field longer than this is no int64_t a kernel would print. */
+#define FIELD_CHARS 64
+
+const char *parse_int_fields(const char *line, int64_t *v, unsigned n, unsigned octal)
+{
+	int64_t got[PARSE_FIELDS_MAX];
+	char field[FIELD_CHARS];
+
+	if (n > PARSE_FIELDS_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const char *end;
+		uint64_t u;
+		if (!(line = parse_field(line, field, sizeof field)))
+			return NULL;
+		if (!(octal >> i & 1)) {
+			if (parse_int(field, INT64_MIN, INT64_MAX, &got[i]) < 0)
+				return NULL;
+			continue;
+		}
+		if (parse_radix(field, 8, &end, &u) < 0)
+			return NULL;
+		if (*end || u > INT64_MAX) {
+			errno = *end ? EINVAL : ERANGE;
+			return NULL;
+		}
+		got[i] = (int64_t)u;
+	}
+	memcpy(v, got, n * sizeof *v);
+	return line;
 }

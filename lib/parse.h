@@ -2,10 +2,12 @@
  *
  * Every function accepts the whole string or nothing: junk, overflow,
  * negatives where a count is expected, and empty strings all return -1
- * (errno EINVAL or ERANGE) and leave *out untouched. */
+ * (errno EINVAL or ERANGE) and leave *out untouched.  The field readers at
+ * the end take one field of a line at a time, with the same strictness. */
 #ifndef IPCBOX_PARSE_H
 #define IPCBOX_PARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The value of one hex digit (0-9, a-f, A-F), or -1. */
@@ -21,5 +23,21 @@ int parse_duration(const char *s, int64_t *ms);
 int parse_size(const char *s, uint64_t *out);
 /* Octal permission bits such as "600" or "0644" (at most 07777). */
 int parse_mode(const char *s, unsigned *out);
+
+/* Lines of whitespace-separated fields, as in /proc/sysvipc/shm or
+ * /proc/PID/maps.  Blanks are spaces and tabs; a newline ends the line. */
+
+/* Skips the blanks at line, copies the field that follows into buf (size
+ * bytes with its NUL; buf NULL: the field is skipped) and returns the
+ * position after it.  NULL when there is no field before the end of the
+ * line (EINVAL) or it does not fit buf (ERANGE). */
+const char *parse_field(const char *line, char *buf, size_t size);
+/* The first n (at most PARSE_FIELDS_MAX) fields of line as integers into
+ * v[0..n-1]: decimal with an optional sign, or plain octal digits for the
+ * fields i whose bit (1u << i) is set in octal.  Returns the position after
+ * the last of them (the rest of the line, not split); NULL (EINVAL or
+ * ERANGE) when a field is missing, junk or outside int64_t. */
+#define PARSE_FIELDS_MAX 16
+const char *parse_int_fields(const char *line, int64_t *v, unsigned n, unsigned octal);
 
 #endif

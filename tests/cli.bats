@@ -262,7 +262,7 @@ bash_complete() {
 	done
 }
 
-@test "unit: strict parsing of durations, sizes, integers, modes; JSON strings" {
+@test "unit: strict parsing of durations, sizes, integers, modes, /proc line fields; JSON strings" {
 	run "$IPCBOX_UNIT/parse"
 	assert_status 0
 }

@@ -2,7 +2,10 @@
  * modes) against small independent oracles written here.  The input is one
  * string (cut at its first NUL).  For each parser: accepted exactly when the
  * oracle's grammar matches and the value is in range, with the oracle's
- * value; refused with EINVAL or ERANGE and the output left untouched. */
+ * value; refused with EINVAL or ERANGE and the output left untouched.
+ * The line field readers run on the same string: fields where the oracle
+ * finds them, integers as the oracle reads them, the rest of the line where
+ * the oracle's last field ends. */
 #include "lib/parse.h"
 
 #include <errno.h>
@@ -217,6 +220,100 @@ static void check_mode(const char *s)
 		fail("parse_mode failure", s);
 }
 
+/* Oracle for one field of a line: blanks are spaces and tabs, a field runs
+ * to the next blank, newline or end.  Sets *start and returns its length. */
+static size_t oracle_field(const char *s, size_t *start)
+{
+	size_t i = 0, n = 0;
+
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	while (s[i + n] && s[i + n] != ' ' && s[i + n] != '\t' && s[i + n] != '\n')
+		n++;
+	*start = i;
+	return n;
+}
+
+/* Is field f (len bytes) an integer parse_int_fields takes, and which? */
+static int oracle_int_field(const char *f, size_t len, int octal, int64_t *out)
+{
+	char buf[64];
+	unsigned __int128 mag;
+	int over, neg = 0;
+	const char *d = buf;
+
+	if (len == 0 || len >= sizeof buf)
+		return 0;
+	memcpy(buf, f, len);
+	buf[len] = 0;
+	if (octal) {
+		unsigned __int128 v = 0;
+		for (size_t i = 0; i < len; i++) {
+			if (buf[i] < '0' || buf[i] > '7')
+				return 0;
+			v = v * 8 + (unsigned)(buf[i] - '0');
+			if (v > INT64_MAX)
+				return 0;
+		}
+		*out = (int64_t)v;
+		return 1;
+	}
+	if (*d == '-' || *d == '+')
+		neg = *d++ == '-';
+	size_t n = oracle_digits(d, &mag, &over);
+	__int128 v = neg ? -(__int128)mag : (__int128)mag;
+	if (n == 0 || d[n] || over || v < INT64_MIN || v > INT64_MAX)
+		return 0;
+	*out = (int64_t)v;
+	return 1;
+}
+
+static void check_field(const char *s)
+{
+	size_t start, len = oracle_field(s, &start);
+	char buf[8] = "untouch";
+	const char *r = parse_field(s, buf, sizeof buf), *skip = parse_field(s, NULL, 0);
+
+	if (len == 0) {
+		if (r || skip || errno != EINVAL)
+			fail("parse_field took no field", s);
+		return;
+	}
+	if (skip != s + start + len)
+		fail("parse_field skip end", s);
+	if (len >= sizeof buf) {
+		if (r || errno != ERANGE || strcmp(buf, "untouch"))
+			fail("parse_field overlong", s);
+	} else if (r != s + start + len || strlen(buf) != len || memcmp(buf, s + start, len)) {
+		fail("parse_field value", s);
+	}
+}
+
+static void check_int_fields(const char *s, unsigned n, unsigned octal)
+{
+	int64_t want[PARSE_FIELDS_MAX], got[PARSE_FIELDS_MAX];
+	const char *p = s, *r;
+	int ok = 1;
+
+	for (unsigned i = 0; i < n && ok; i++) {
+		size_t start, len = oracle_field(p, &start);
+		ok = oracle_int_field(p + start, len, octal >> i & 1, &want[i]);
+		p += start + len;
+	}
+	for (unsigned i = 0; i < n; i++)
+		got[i] = (int64_t)UNTOUCHED;
+	r = parse_int_fields(s, got, n, octal);
+	if (ok != (r != NULL))
+		fail(ok ? "parse_int_fields refused" : "parse_int_fields accepted", s);
+	for (unsigned i = 0; i < n; i++)
+		if (got[i] != (ok ? want[i] : (int64_t)UNTOUCHED))
+			fail("parse_int_fields value", s);
+	if (ok && r != p)
+		fail("parse_int_fields rest", s);
+	if (!ok && errno != EINVAL && errno != ERANGE)
+		fail("parse_int_fields errno", s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -232,6 +329,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_duration(s);
 	check_size(s);
 	check_mode(s);
+	check_field(s);
+	check_int_fields(s, 1, 0);
+	check_int_fields(s, 3, 2);
+	check_int_fields(s, 5, 0x1f);
 	for (size_t i = 0; i < 4 && i < size; i++)
 		if (parse_hexdigit(data[i]) != (data[i] >= '0' && data[i] <= '9' ? data[i] - '0' :
 						data[i] >= 'a' && data[i] <= 'f' ? data[i] - 'a' + 10 :

@@ -3,6 +3,7 @@
 #include "lib/json.h"
 #include "lib/parse.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,75 @@ static void test_integers(void)
 	CHECK(parse_mode("017777", &m) < 0);
 }
 
+/* Lines of /proc text: fields between blanks, the rest of the line kept. */
+static void test_fields(void)
+{
+	const char *shm = "  -1361051693    3276800      1600         65536  4242  4243     2  1000  1000  1000"
+			  "  1000 1701000000 0 1701000001      65536         0\n";
+	const char *maps = "7f0e1c000000-7f0e1c010000 rw-s 00000000 00:01 3276800    "
+			   "/SYSV5ae0e533 (deleted)\n";
+	int64_t v[16];
+	const char *p;
+	char buf[8];
+
+	p = parse_int_fields(shm, v, 8, 1u << 2);
+	CHECK(p && v[0] == -1361051693 && v[1] == 3276800 && v[2] == 01600 && v[3] == 65536 &&
+	      v[4] == 4242 && v[5] == 4243 && v[6] == 2 && v[7] == 1000);
+	CHECK(p && strncmp(p, "  1000  1000", 12) == 0);
+	/* the rest keeps its blanks: a path may hold spaces */
+	p = maps;
+	for (int i = 0; i < 4 && p; i++)
+		p = parse_field(p, NULL, 0);
+	CHECK(p == maps + 45);
+	p = parse_field(maps, buf, sizeof buf);
+	CHECK(!p && errno == ERANGE);
+	p = parse_field(maps + 25, buf, sizeof buf);
+	CHECK(p == maps + 30 && strcmp(buf, "rw-s") == 0);
+	p = parse_int_fields(maps + 45, v, 1, 0);
+	CHECK(p && v[0] == 3276800 && strcmp(p, "    /SYSV5ae0e533 (deleted)\n") == 0);
+	p = parse_field("\t x\ty", buf, sizeof buf);
+	CHECK(p && strcmp(buf, "x") == 0 && strcmp(p, "\ty") == 0);
+	CHECK(!parse_field("", buf, sizeof buf) && errno == EINVAL);
+	CHECK(!parse_field("  \t\n", NULL, 0) && errno == EINVAL);
+	CHECK(!parse_field("\nx", buf, sizeof buf));
+
+	/* refused: v untouched, errno says why */
+	static const struct {
+		const char *line;
+		unsigned n, octal;
+		int err;
+	} bad[] = {
+		{"1 2", 3, 0, EINVAL},	 /* a field missing */
+		{"1 2\n3", 3, 0, EINVAL}, /* the newline ends the line */
+		{"1 2x 3", 3, 0, EINVAL},	 /* junk */
+		{"1 8 3", 3, 2, EINVAL},	 /* not octal */
+		{"1 -7 3", 3, 2, EINVAL},	 /* no sign on octal */
+		{"1 0x10", 2, 0, 0},	 /* hex as parse_int takes it: accepted */
+		{"9223372036854775808", 1, 0, ERANGE},
+		{"-9223372036854775809", 1, 0, ERANGE},
+		{"1000000000000000000000", 1, 1, ERANGE}, /* 2^63 in octal */
+		{"0000000000000000000000000000000000000000000000000000000000000000001", 1, 0, ERANGE},
+		{"1", 17, 0, EINVAL},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		for (size_t k = 0; k < 16; k++)
+			v[k] = 77;
+		errno = 0;
+		p = parse_int_fields(bad[i].line, v, bad[i].n, bad[i].octal);
+		if (!bad[i].err) {
+			CHECK(p && v[1] == 16);
+			continue;
+		}
+		if (p || errno != bad[i].err || v[0] != 77) {
+			fprintf(stderr, "fields '%s' (%u): %s, errno %d\n", bad[i].line, bad[i].n,
+				p ? "accepted" : "refused", errno);
+			failures++;
+		}
+	}
+	CHECK(parse_int_fields("777777777777777777777 -9223372036854775808", v, 2, 1) && v[0] == INT64_MAX &&
+	      v[1] == INT64_MIN);
+}
+
 static void test_json(void)
 {
 	char *out = NULL;
@@ -95,6 +165,7 @@ int main(void)
 	test_durations();
 	test_sizes();
 	test_integers();
+	test_fields();
 	test_json();
 	if (failures)
 		fprintf(stderr, "%d failures\n", failures);
