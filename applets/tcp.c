@@ -31,7 +31,15 @@ static struct {
 	const char *port_file;        /* --port-file */
 	struct net_cidr allow[MAX_ALLOW]; /* --allow */
 	unsigned nallow;
-} S = {.o = SERVE_OPTS_INIT, .family = AF_UNSPEC};
+} S;
+
+/* S starts zeroed (in .bss: an initialiser would store the whole --allow
+ * table in the binary); the defaults are set here. */
+static void state_defaults(void)
+{
+	S.o = (struct serve_opts)SERVE_OPTS_INIT;
+	S.family = AF_UNSPEC;
+}
 
 /* The options both applets take: serve's and -4/-6; 0 if key is not one. */
 static int common_option(int key, char *arg)
@@ -117,6 +125,7 @@ static int tcp_connect_main(int argc, char **argv)
 	char *arg;
 	int key;
 
+	state_defaults();
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
 		if (!common_option(key, arg) && key == 's')
@@ -170,6 +179,7 @@ static int tcp_listen_main(int argc, char **argv)
 	char *arg;
 	int key;
 
+	state_defaults();
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		if (common_option(key, arg))
