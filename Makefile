@@ -48,7 +48,7 @@ ipcbox: $(patsubst %.c,build/rel/%.o,$(SRCS))
 # The static binary: musl (Debian's musl-tools), -Os, unused sections
 # dropped, stripped.  Its own object tree: never a glibc-compiled object.
 MUSL_CC     ?= musl-gcc
-MUSL_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie -fno-jump-tables
+MUSL_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie -fno-jump-tables -flto=auto -flto-partition=one
 ipcbox-static: $(patsubst %.c,build/musl/%.o,$(SRCS))
 	$(MUSL_CC) $(MUSL_CFLAGS) -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -o $@ $^ $(LDLIBS)
 	strip --strip-all --remove-section=.comment --remove-section=.note $@
