@@ -696,9 +696,54 @@ static void read_out(const unsigned char *data, size_t len)
 		cli_die_errno(EXIT_FAIL, errno, "write output");
 }
 
-/* System V without a lock or a descriptor: out through a private 1 MiB
- * buffer (seg_move, then write(2)), for the reason write_sysv gives; --hex
- * dumps the mapping. */
+/* System V to a character device such as /dev/null: vmsplice(2) the
+ * mapping's pages into a private pipe and splice(2) them on at once, so no
+ * byte passes through user space (1 GiB to /dev/null on the project's VM
+ * kind: 0.09 s, against 0.25 to 0.34 s for process_vm_readv and write(2)).
+ * The pipe is emptied before the next chunk, so no page is still referenced
+ * when shm-read returns.  Returns the bytes moved; fewer than len when the
+ * kernel refuses (a device without splice, no vmsplice), after writing
+ * whatever was already in the pipe: the caller goes on with seg_move. */
+static size_t read_sysv_vmsplice(size_t len)
+{
+	struct stat st;
+	int p[2];
+	size_t done = 0;
+
+	if (relay_copy_plain() || fstat(1, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    pipe2(p, O_CLOEXEC) < 0)
+		return 0;
+	relay_pipe_enlarge(p[1]);
+	while (done < len) {
+		struct iovec v = {S.addr + S.offset + done,
+				  len - done < RELAY_BUF ? len - done : RELAY_BUF};
+		ssize_t in = vmsplice(p[1], &v, 1, 0), out = 0;
+		if (in <= 0)
+			break;
+		while (out < in) {
+			ssize_t n = splice(p[0], NULL, 1, NULL, (size_t)(in - out), 0);
+			if (n <= 0)
+				break;
+			out += n;
+		}
+		if (out < in) { /* refused: pass on what the pipe holds by hand */
+			unsigned char *buf = lock_buffer((size_t)(in - out));
+			read_out(buf, read_into(p[0], buf, (size_t)(in - out)));
+			free(buf);
+		}
+		done += (size_t)in;
+		if (out < in)
+			break;
+	}
+	close(p[0]);
+	close(p[1]);
+	return done;
+}
+
+/* System V without a lock or a descriptor: to a character device by
+ * read_sysv_vmsplice, else out through a private 1 MiB buffer (seg_move,
+ * then write(2)), for the reason write_sysv gives; --hex dumps the
+ * mapping. */
 static void read_sysv(size_t len)
 {
 	if (S.hex) {
@@ -706,8 +751,9 @@ static void read_sysv(size_t len)
 		read_out(S.addr + S.offset, len);
 		return;
 	}
+	size_t done = read_sysv_vmsplice(len);
 	unsigned char *buf = lock_buffer(RELAY_BUF);
-	for (size_t done = 0; done < len;) {
+	while (done < len) {
 		size_t n = len - done < RELAY_BUF ? len - done : RELAY_BUF;
 		seg_move(buf, S.offset + done, n, 0);
 		read_out(buf, n);
