@@ -891,33 +891,90 @@ static void add_mapper(int pid)
 	proc_comm(pid, m->comm, sizeof m->comm);
 }
 
-/* Find the processes that map the segment, from /proc/PID/maps. */
+/* Is there a line in text (NUL-terminated) that maps our segment?  Only
+ * the lines that hold the path (POSIX) or "/SYSV" are parsed. */
+static int maps_text_matches(char *text, const char *posix_path, int shmid)
+{
+	const char *needle = posix_path ? posix_path : "/SYSV";
+
+	for (char *hit = text; (hit = strstr(hit, needle)) != NULL;) {
+		char *start = hit, *end = strchr(hit, '\n');
+		while (start > text && start[-1] != '\n')
+			start--;
+		if (end)
+			*end = '\0';
+		int found = maps_line_matches(start, posix_path, shmid);
+		if (end)
+			*end = '\n';
+		if (found || !end)
+			return found;
+		hit = end + 1;
+	}
+	return 0;
+}
+
+/* Does the process's maps file (open as fd) map our segment?  Read in
+ * 64 KiB blocks, whole lines at a time: one read(2) holds a typical
+ * process's maps, where stdio took one per 4 KiB and a parse per line
+ * (shm-info's start-up is a goal).  -1 if the file could not be read. */
+static int maps_fd_matches(int fd, const char *posix_path, int shmid)
+{
+	char buf[65536 + 1];
+	size_t have = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		have += (size_t)n;
+		char *end = n == 0 ? buf + have : memrchr(buf, '\n', have);
+		if (!end) { /* no line end in a full block: not a maps line */
+			if (n == 0)
+				return 0;
+			if (have == sizeof buf - 1)
+				have = 0;
+			continue;
+		}
+		char keep = *end;
+		*end = '\0';
+		if (maps_text_matches(buf, posix_path, shmid))
+			return 1;
+		*end = keep;
+		if (n == 0)
+			return 0;
+		have -= (size_t)(end + 1 - buf);
+		memmove(buf, end + 1, have);
+	}
+}
+
+/* Fill S.maps with the processes whose /proc/PID/maps name our segment:
+ * POSIX by its /dev/shm path, System V by the /SYSV mapping whose inode
+ * is its shmid.  Entries we may not read are counted in S.unreadable. */
 static void scan_mappers(const char *posix_path, int shmid)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
-	char file[64], line[4096 + 256];
+	char file[64];
 
 	while (d && (e = readdir(d))) {
 		int pid = atoi(e->d_name);
 		if (pid <= 0)
 			continue;
 		snprintf(file, sizeof file, "/proc/%d/maps", pid);
-		FILE *f = fopen(file, "r");
-		if (!f) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
 			if (errno != ENOENT)
 				S.unreadable++;
 			continue;
 		}
-		while (fgets(line, sizeof line, f)) {
-			if (maps_line_matches(line, posix_path, shmid)) {
-				add_mapper(pid);
-				break;
-			}
-		}
-		if (ferror(f))
+		int r = maps_fd_matches(fd, posix_path, shmid);
+		if (r > 0)
+			add_mapper(pid);
+		else if (r < 0 && errno != ESRCH)
 			S.unreadable++;
-		fclose(f);
+		close(fd);
 	}
 	if (d)
 		closedir(d);
