@@ -218,12 +218,21 @@ startup() {
 		done
 	fi
 }
-t_true=() t_val=() t_info=() t_sysv=()
+# The same scan by cat: every /proc/PID/maps read once, plus one start-up.
+scan_cat() {
+	local j t0 t1
+	t0=$(now)
+	for ((j = 0; j < STARTS; j++)); do cat /proc/[0-9]*/maps >/dev/null 2>&1; done
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" -v n="$STARTS" 'BEGIN {printf "%.6f\n", (b - a) / n}'
+}
+t_true=() t_val=() t_info=() t_sysv=() t_cat=()
 json=$(mktemp)
 for ((i = 0; i < ROUNDS; i++)); do
 	mapfile -t m < <(startup "$json" /bin/true "$IPCBOX sem-value $SEM" "$IPCBOX shm-info $SEG" \
 		"$IPCBOX shm-info systemv:$SKEY")
 	t_true+=("${m[0]}") t_val+=("${m[1]}") t_info+=("${m[2]}") t_sysv+=("${m[3]}")
+	t_cat+=("$(scan_cat)")
 done
 rm -f "$json"
 bench_header "start-up, one run ($(command -v hyperfine >/dev/null && echo "hyperfine -N" || echo "loop"), $STARTS runs x $ROUNDS rounds)"
@@ -232,3 +241,6 @@ bench_row "/bin/true" "$base"
 bench_row "ipcbox sem-value" "$(median "${t_val[@]}")" "$base" "<= 1.3x"
 bench_row "ipcbox shm-info POSIX (scans /proc/*/maps)" "$(median "${t_info[@]}")" "$base" "<= 1.3x"
 bench_row "ipcbox shm-info System V, 0 attached (no scan)" "$(median "${t_sysv[@]}")" "$base" "<= 1.3x"
+bench_row "cat /proc/[0-9]*/maps (the same scan by cat)" "$(median "${t_cat[@]}")" "$base"
+procs=(/proc/[0-9]*)
+echo "  (${#procs[@]} processes: shm-info POSIX reads the maps of every one, as the cat does)"
