@@ -329,6 +329,11 @@ static void test_introspect(void)
 	for (int i = 0; i <= DBUS_INTRO_MAX_DEPTH; i++)
 		strcat(deep, "<a>");
 	CHECK(intro(deep, &in) < 0);
+	/* markup whose terminator ends the data; a byte short of it, or one off */
+	CHECK(intro("<node/><!-- c -->", &in) == 0);
+	dbus_intro_free(&in);
+	CHECK(intro("<node/><!-- c --", &in) < 0);
+	CHECK(intro("<node/><!-- c -x>", &in) < 0);
 }
 
 int main(void)
