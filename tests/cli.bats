@@ -229,6 +229,33 @@ bash_complete() {
 	done
 }
 
+@test "zsh: #compdef binds every applet name, and an applet's link completes its options" {
+	local want got
+	want=$(printf '%s\n' ipcbox $("$IPCBOX" --list) | sort)
+	got=$(head -n 1 completions/_ipcbox | tr ' ' '\n' | sed 1d | sort)
+	[ "$want" = "$got" ] || { printf 'want\n%s\ngot\n%s\n' "$want" "$got" >&2; return 1; }
+	mkdir "$T/bin"
+	ln -s "$IPCBOX" "$T/bin/ipcbox"
+	ln -s "$IPCBOX" "$T/bin/shm-create"
+	ln -s "$IPCBOX" "$T/bin/sem-wait"
+	run zsh_complete "shm-create --si" "sem-wait --ti"
+	assert_status 0
+	assert_output "$(printf '== shm-create --si\n--size\n== sem-wait --ti\n--timeout')"
+}
+
+@test "fish: an applet's link completes its options once ipcbox.fish is loaded" {
+	mkdir "$T/bin"
+	ln -s "$IPCBOX" "$T/bin/ipcbox"
+	ln -s "$IPCBOX" "$T/bin/shm-create"
+	ln -s "$IPCBOX" "$T/bin/sem-wait"
+	run fish_complete "shm-create --si"
+	assert_status 0
+	assert_output --size
+	run fish_complete "sem-wait --ti"
+	assert_status 0
+	assert_output --timeout
+}
+
 @test "bash, zsh and fish each complete an applet name and a long option" {
 	mkdir "$T/bin"
 	ln -s "$IPCBOX" "$T/bin/ipcbox"
