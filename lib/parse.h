@@ -33,10 +33,11 @@ int parse_mode(const char *s, unsigned *out);
  * line (EINVAL) or it does not fit buf (ERANGE). */
 const char *parse_field(const char *line, char *buf, size_t size);
 /* The first n (at most PARSE_FIELDS_MAX) fields of line as integers into
- * v[0..n-1]: decimal with an optional sign, or plain octal digits for the
- * fields i whose bit (1u << i) is set in octal.  Returns the position after
- * the last of them (the rest of the line, not split); NULL (EINVAL or
- * ERANGE) when a field is missing, junk or outside int64_t. */
+ * v[0..n-1]: as parse_int reads them (an optional sign, decimal or 0x hex),
+ * or plain octal digits for the fields i whose bit (1u << i) is set in
+ * octal.  Returns the position after the last of them (the rest of the
+ * line, not split); NULL (EINVAL or ERANGE, v untouched) when a field is
+ * missing, junk, longer than 63 characters or outside int64_t. */
 #define PARSE_FIELDS_MAX 16
 const char *parse_int_fields(const char *line, int64_t *v, unsigned n, unsigned octal);
 
