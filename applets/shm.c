@@ -178,7 +178,7 @@ static void seg_map(int writable)
 static void seg_sysv_fd(int writable)
 {
 	uintptr_t start = (uintptr_t)S.addr;
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t page = (size_t)getpagesize();
 	char path[64];
 
 	if (!S.addr || relay_copy_plain())
@@ -199,7 +199,7 @@ static void seg_sysv_fd(int writable)
 
 static void seg_prefault(size_t off, size_t len, int writable)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t page = (size_t)getpagesize();
 	size_t start = off - off % page;
 
 	if (len == 0)
