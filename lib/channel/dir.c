@@ -58,6 +58,14 @@ static int fix_mode(const char *path)
 	return r;
 }
 
+/* Close the directory of a failed open. */
+static void chan_dir_close(struct chan_dir *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
 int chan_dir_open(struct chan_dir *d, char *err, size_t errlen)
 {
 	struct stat st, fst;
@@ -91,13 +99,6 @@ int chan_dir_open(struct chan_dir *d, char *err, size_t errlen)
 fail_errno:
 	snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
 	return -1;
-}
-
-void chan_dir_close(struct chan_dir *d)
-{
-	if (d->fd >= 0)
-		close(d->fd);
-	d->fd = -1;
 }
 
 int chan_dir_addr(const struct chan_dir *d, const char *name, struct sockaddr_un *sun, socklen_t *len)

@@ -247,7 +247,8 @@ int mqtt_wait(struct mqtt_client *c, struct mqtt_packet *p, int64_t deadline)
 	}
 }
 
-int mqtt_flush(struct mqtt_client *c, int64_t deadline)
+/* Write everything queued before the deadline: 0, or -1 (ETIMEDOUT). */
+static int mqtt_flush(struct mqtt_client *c, int64_t deadline)
 {
 	while (!c->dead && c->out.len > c->out_sent) {
 		int k = io_wait_fd(c->fd, POLLOUT, deadline);
