@@ -1,6 +1,7 @@
 /* chan_dir: the channel namespace directory and its listeners (dir.h). */
 #include "dir.h"
 #include "frame.h"
+#include "../io.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -97,7 +98,7 @@ int chan_dir_open(struct chan_dir *d, char *err, size_t errlen)
 	}
 	return 0;
 fail_errno:
-	snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
+	snprintf(err, errlen, "%s: %s", d->path, io_strerror(errno));
 	return -1;
 }
 

@@ -52,7 +52,7 @@ int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, str
 			if (r > 0)
 				continue;
 		}
-		return dbus_err_set(err, "write to the bus: %s", strerror(errno));
+		return dbus_err_set(err, "write to the bus: %s", io_strerror(errno));
 	}
 	return 0;
 }
@@ -178,14 +178,14 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return dbus_err_set(err, "read from %s: %s", who, strerror(errno));
+			return dbus_err_set(err, "read from %s: %s", who, io_strerror(errno));
 		n = io_wait_fd(fd, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for authentication");
 			return DBUS_TIMED_OUT;
 		}
 		if (n < 0)
-			return dbus_err_set(err, "poll: %s", strerror(errno));
+			return dbus_err_set(err, "poll: %s", io_strerror(errno));
 	}
 }
 
@@ -326,14 +326,14 @@ static int read_nul(int in, int64_t deadline_ms, struct dbus_err *err)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return dbus_err_set(err, "read from the client: %s", strerror(errno));
+			return dbus_err_set(err, "read from the client: %s", io_strerror(errno));
 		n = io_wait_fd(in, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for the client to authenticate");
 			return DBUS_TIMED_OUT;
 		}
 		if (n < 0)
-			return dbus_err_set(err, "poll: %s", strerror(errno));
+			return dbus_err_set(err, "poll: %s", io_strerror(errno));
 	}
 }
 
@@ -361,7 +361,7 @@ static int serve_lines(struct dbus_auth_server *s, int out, const char *guid, ch
 			return DBUS_TIMED_OUT;
 		}
 		if (r < 0)
-			return dbus_err_set(err, "write to the client: %s", strerror(errno));
+			return dbus_err_set(err, "write to the client: %s", io_strerror(errno));
 	}
 	return 0;
 }
