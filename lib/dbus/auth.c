@@ -140,10 +140,15 @@ static int send_auth(int fd, const struct dbus_auth *a, int64_t deadline_ms, str
 	return r;
 }
 
-int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err)
+/* The first reply line in buf[0..len): 0 if it is not complete yet, 1 for
+ * a good OK (its guid copied into guid), 2 for a DATA challenge when
+ * data_ok, -1 with *err otherwise or when no line end came within
+ * AUTH_LINE_MAX bytes.  *used: the line's length with its CRLF. */
+static int reply_line(const char *buf, size_t len, int data_ok, char *guid, size_t *used,
+		      struct dbus_err *err)
 {
 	const char *crlf = len >= 2 ? memmem(buf, len, "\r\n", 2) : NULL;
-	char guid[33];
+	int r;
 
 	if (!crlf) {
 		if (len >= AUTH_LINE_MAX)
@@ -151,10 +156,18 @@ int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *
 					    AUTH_LINE_MAX);
 		return 0;
 	}
-	if (judge_line(buf, (size_t)(crlf - buf), 0, guid, err) < 0)
+	r = judge_line(buf, (size_t)(crlf - buf), data_ok, guid, err);
+	if (r < 0)
 		return -1;
 	*used = (size_t)(crlf - buf) + 2;
-	return 1;
+	return r == 1 ? 1 : 2;
+}
+
+int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err)
+{
+	char guid[33];
+
+	return reply_line(buf, len, 0, guid, used, err);
 }
 
 /* Read more of a line-based exchange into buf[*len..AUTH_LINE_MAX): 0,
@@ -193,27 +206,25 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 static int read_ok(int fd, char *buf, int64_t deadline_ms, struct dbus_auth *a,
 		   struct dbus_err *err)
 {
-	size_t len = 0;
+	size_t len = 0, used;
 	int challenges = 0;
 
 	for (;;) {
-		char *crlf = len >= 2 ? memmem(buf, len, "\r\n", 2) : NULL;
-		int r;
-		if (crlf) {
-			size_t linelen = (size_t)(crlf - buf), rest = len - linelen - 2;
-			/* One DATA challenge answers an AUTH without identity. */
-			r = judge_line(buf, linelen, a->no_identity && !challenges++, a->guid, err);
-			if (r < 0)
-				return -1;
-			if (r == 0) {
-				memmove(buf, crlf + 2, rest);
-				len = rest;
-				continue;
-			}
-			if (rest > a->extra_cap)
+		/* One DATA challenge answers an AUTH without identity. */
+		int r = reply_line(buf, len, a->no_identity && !challenges, a->guid, &used, err);
+		if (r < 0)
+			return -1;
+		if (r == 2) {
+			challenges++;
+			memmove(buf, buf + used, len - used);
+			len -= used;
+			continue;
+		}
+		if (r == 1) {
+			if (len - used > a->extra_cap)
 				return dbus_err_set(err, "too much data after authentication");
-			memcpy(a->extra, crlf + 2, rest);
-			a->nextra = rest;
+			memcpy(a->extra, buf + used, len - used);
+			a->nextra = len - used;
 			return 0;
 		}
 		r = read_more(fd, buf, &len, deadline_ms, "the bus", err);
