@@ -14,7 +14,8 @@
 #   start  ipcbox --version and tcp-connect -z against /bin/true, RUNS times
 #   size   the stripped binary
 #
-#   ROUNDS=5 SIZE=1G DIRS="fwd rev" IDLE=500 CONNS=500 RUNS=300 bash bench/10-tcp.sh
+#   ROUNDS=5 SIZE=1G DIRS="fwd rev" INS="file pipe" OUTS="null file pipe" \
+#       IDLE=500 CONNS=500 RUNS=300 bash bench/10-tcp.sh
 source "$(dirname "$0")/lib.sh"
 set -o pipefail
 
@@ -75,6 +76,8 @@ listener() {
 	socat/rev) L=(socat -d -d -b1048576 -u STDIN TCP-LISTEN:0,bind=127.0.0.1,reuseaddr) PORT_PAT='127.0.0.1:' ;;
 	nc/fwd) L=(nc.openbsd -v -l 127.0.0.1 0) PORT_PAT='localhost ' ;;
 	nc/rev) L=(nc.openbsd -v -N -l 127.0.0.1 0) PORT_PAT='localhost ' ;;
+	floor/fwd) L=("$W/floor" listen "$W/port" recv) PORT_FILE=$W/port ;;
+	floor/rev) L=("$W/floor" listen "$W/port" send) PORT_FILE=$W/port ;;
 	esac
 }
 
@@ -85,6 +88,8 @@ connector() { # WHO DIR PORT -> C
 	socat/rev) C=(socat -b1048576 -u "TCP:127.0.0.1:$3" STDOUT) ;;
 	nc/fwd) C=(nc.openbsd -N 127.0.0.1 "$3") ;;
 	nc/rev) C=(nc.openbsd -d 127.0.0.1 "$3") ;;
+	floor/fwd) C=("$W/floor" connect "$3" send) ;;
+	floor/rev) C=("$W/floor" connect "$3" recv) ;;
 	esac
 }
 
@@ -143,10 +148,13 @@ tcp_once() {
 WHO=(ipcbox plain)
 have socat && WHO+=(socat)
 have nc.openbsd && WHO+=(nc)
+# The floor: bench/floor.c, the same transfer with the least work (no poll
+# loop, no checks), the bound a losing cell is measured against.
+"$CC" -O2 -o "$W/floor" "$(dirname "$0")/floor.c" && WHO+=(floor)
 CELLS=()
 for dir in ${DIRS:-fwd rev}; do
-	for in in file pipe; do
-		for out in null file pipe; do CELLS+=("$dir $in $out"); done
+	for in in ${INS:-file pipe}; do
+		for out in ${OUTS:-null file pipe}; do CELLS+=("$dir $in $out"); done
 	done
 done
 declare -A T RSS_L RSS_C
@@ -169,15 +177,16 @@ for ((r = 0; r < ROUNDS; r++)); do
 done
 
 printf '\ntcp bulk %s, median of %d rounds; x = contender time / ipcbox time (goal: socat -b1M >= 1.0, nc >= 2.0)\n' "$SIZE" "$ROUNDS"
-printf '  %-18s %-5s %-5s %15s %16s %16s %16s  %-7s %s\n' "direction" stdin stdout "ipcbox s (GB/s)" "socat -b1M" "OpenBSD nc" "IPCBOX_COPY=plain" verdict "peak RSS listen/connect"
-lost=0
+printf '  %-18s %-5s %-5s %15s %16s %16s %16s %16s  %-7s %s\n' "direction" stdin stdout "ipcbox s (GB/s)" "socat -b1M" "OpenBSD nc" "IPCBOX_COPY=plain" "floor" verdict "peak RSS listen/connect"
+lost=0 lost_floor=0
 for cell in "${CELLS[@]}"; do
 	read -r dir in out <<<"$cell"
 	# shellcheck disable=SC2086
 	mi=$(median ${T[ipcbox $cell]})
 	verdict=ok
 	cols=()
-	for who in socat nc plain; do
+	need=
+	for who in socat nc plain floor; do
 		if [ -z "${T[$who $cell]:-}" ]; then
 			cols+=("-")
 			continue
@@ -185,18 +194,24 @@ for cell in "${CELLS[@]}"; do
 		# shellcheck disable=SC2086
 		m=$(median ${T[$who $cell]})
 		x=$(ratio "$m" "$mi")
-		case $who in socat) goal=1.0 ;; nc) goal=2.0 ;; plain) goal=0 ;; esac
+		case $who in socat) goal=1.0 ;; nc) goal=2.0 ;; *) goal=0 ;; esac
 		if awk -v x="$x" -v g="$goal" 'BEGIN {exit !(x < g)}'; then
 			verdict="LOSES"
 			x="$x"x!
+			# the time the goal asks for: the smallest over the lost goals
+			need=$(awk -v m="$m" -v g="$goal" -v n="$need" 'BEGIN {t = m / g; if (n != "" && n < t) t = n; printf "%.3f", t}')
+		fi
+		if [ "$who" = floor ] && [ -n "$need" ] && awk -v f="$m" -v n="$need" 'BEGIN {exit !(f > n)}'; then
+			verdict="LOSES(floor)"
+			lost_floor=$((lost_floor + 1))
 		fi
 		[[ $x == *! ]] || x="$x"x
 		cols+=("$(printf '%.3f %8s' "$m" "$x")")
 	done
 	[ "$verdict" = ok ] || lost=$((lost + 1))
-	printf '  %-18s %-5s %-5s %8.3f (%4s) %16s %16s %16s  %-7s %.1f/%.1f MiB\n' \
+	printf '  %-18s %-5s %-5s %8.3f (%4s) %16s %16s %16s %16s  %-7s %.1f/%.1f MiB\n' \
 		"$([ "$dir" = fwd ] && echo "connect -> listen" || echo "listen -> connect")" "$in" "$out" \
-		"$mi" "$(gbps "$BYTES" "$mi" | cut -d' ' -f1)" "${cols[0]}" "${cols[1]}" "${cols[2]}" "$verdict" \
+		"$mi" "$(gbps "$BYTES" "$mi" | cut -d' ' -f1)" "${cols[0]}" "${cols[1]}" "${cols[2]}" "${cols[3]}" "$verdict" \
 		"$(awk -v k="${RSS_L[$cell]}" 'BEGIN {print k / 1024}')" \
 		"$(awk -v k="${RSS_C[$cell]}" 'BEGIN {print k / 1024}')"
 done
@@ -205,7 +220,10 @@ for cell in "${CELLS[@]}"; do
 	for who in "${WHO[@]}"; do printf '    %-8s %-14s %s\n' "$who" "$cell" "${T[$who $cell]}"; done
 done
 echo "  $lost of ${#CELLS[@]} cells lose ('!' marks a ratio under its goal); the IPCBOX_COPY=plain column"
-echo "  is ipcbox with every path read/write: above 1 where the chosen fast paths pay.  Every cell checked:"
+echo "  is ipcbox with every path read/write: above 1 where the chosen fast paths pay.  floor is"
+echo "  bench/floor.c, the transfer with the least work (read/write 1 MiB in, splice out, no poll"
+echo "  loop); LOSES(floor): the goal asks for less time than even the floor took, in $lost_floor of the"
+echo "  $lost losing cells.  Every cell checked:"
 echo "  exit statuses, the sender took its whole input (file offset / cat's status),"
 echo "  bytes counted at the receiver (file size, dd's count; content compared in round 1);"
 echo "  /dev/null shows no bytes: its cells rely on the receiver reading to EOF."

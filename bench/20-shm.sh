@@ -2,14 +2,15 @@
 # shm: the copy matrix against dd bs=1M, and the start-up of sem-value and
 # shm-info against /bin/true.
 #
-#   SIZE=1G ROUNDS=5 bench/20-shm.sh
+#   SIZE=1G ROUNDS=5 [SEGMENTS='posix sysv sysv-user'] bench/20-shm.sh
 #
 # Every cell copies SIZE bytes of random data, for a POSIX segment and a
 # System V segment, ipcbox against dd bs=1M doing the same copy on a POSIX
 # segment of the same size (for System V too: dd has no way into one), and
 # ipcbox with IPCBOX_COPY=plain (every path read/write, System V through
 # its mapping: the yardstick for the fast paths), contenders alternating
-# round by round:
+# round by round.  As root, the System V cells run again as nobody without
+# capabilities (sysv-user): the path every ordinary user gets.
 #   write  shm-write from the tmpfs file, from `cat file |`, and from the
 #          file with --offset OFF (dd: oflag=seek_bytes seek=OFF)
 #   read   shm-read to /dev/null, to a tmpfs file, and to a pipe
@@ -30,11 +31,23 @@ KEYFILE=$BENCH_TMP/ipcbox-bench-key.$$
 SYSV=systemv:$KEYFILE
 SEM=ipcbox-bench-sem.$$
 SKEY=$BENCH_TMP/ipcbox-bench-skey.$$
+UKEYFILE=$BENCH_TMP/ipcbox-bench-ukey.$$
+USYSV=systemv:$UKEYFILE
+# As root, the System V rows run twice: as root, where shm-read and shm-write
+# reach the segment's pages through /proc/self/map_files, and as nobody with
+# no capabilities (sysv-user), where they cannot, as for every ordinary user.
+BACKENDS=(posix sysv)
+AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	BACKENDS+=(sysv-user)
+fi
+[ -n "${SEGMENTS:-}" ] && read -ra BACKENDS <<<"$SEGMENTS" # e.g. SEGMENTS=sysv-user
 
 cleanup() {
 	"$IPCBOX" shm-rm "$SYSV" "systemv:$SKEY" "$SEG" 2>/dev/null
+	[ -e "$UKEYFILE" ] && "$IPCBOX" shm-rm "$USYSV" 2>/dev/null
 	"$IPCBOX" sem-rm "$SEM" 2>/dev/null
-	rm -f "$SRC" "$OUT" "$KEYFILE" "$SKEY" "$BENCH_TMP/ipcbox-bench-count.$$"
+	rm -f "$SRC" "$OUT" "$KEYFILE" "$SKEY" "$UKEYFILE" "$BENCH_TMP/ipcbox-bench-count.$$"
 }
 trap cleanup EXIT
 
@@ -47,6 +60,10 @@ head -c "$bytes" /dev/urandom >"$SRC" || exit 1
 "$IPCBOX" shm-create "$SEG" --size "$SEGBYTES" || exit 1
 : >"$KEYFILE"
 "$IPCBOX" shm-create "$SYSV" --size "$SEGBYTES" || exit 1
+if [[ " ${BACKENDS[*]} " == *" sysv-user "* ]]; then
+	: >"$UKEYFILE"
+	"${AS_USER[@]}" "$IPCBOX" shm-create "$USYSV" --size "$SEGBYTES" || exit 1
+fi
 COUNT=$BENCH_TMP/ipcbox-bench-count.$$
 
 # poison NAME AT / tail_ok NAME AT: zero the 4 KiB before AT, then check
@@ -62,8 +79,14 @@ tail_ok() {
 # shm_once WHO BACKEND CELL CHECK: one copy; prints its seconds.
 shm_once() {
 	local who=$1 be=$2 cell=$3 full=$4 name=$SEG t0 t1 st=0 off=0 got
+	local -a ipcbox=("$IPCBOX")
 	# dd copies into (out of) the POSIX segment, whatever the backend of the cell
-	[ "$be" = sysv ] && [ "$who" != dd ] && name=$SYSV
+	if [ "$who" != dd ]; then
+		case $be in
+		sysv) name=$SYSV ;;
+		sysv-user) name=$USYSV ipcbox=("${AS_USER[@]}" "$IPCBOX") ;;
+		esac
+	fi
 	[ "$cell" = write-offset ] && off=$OFF
 	if [ "$who" = plain ]; then
 		export IPCBOX_COPY=plain
@@ -83,12 +106,12 @@ shm_once() {
 		esac
 	else
 		case $cell in
-		write-file) "$IPCBOX" shm-write "$name" <"$SRC" || st=$? ;;
-		write-pipe) cat "$SRC" | "$IPCBOX" shm-write "$name" || st=$? ;;
-		write-offset) "$IPCBOX" shm-write "$name" --offset "$OFF" <"$SRC" || st=$? ;;
-		read-null) "$IPCBOX" shm-read "$name" >/dev/null || st=$? ;;
-		read-file) "$IPCBOX" shm-read "$name" >"$OUT" || st=$? ;;
-		read-pipe) "$IPCBOX" shm-read "$name" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
+		write-file) "${ipcbox[@]}" shm-write "$name" <"$SRC" || st=$? ;;
+		write-pipe) cat "$SRC" | "${ipcbox[@]}" shm-write "$name" || st=$? ;;
+		write-offset) "${ipcbox[@]}" shm-write "$name" --offset "$OFF" <"$SRC" || st=$? ;;
+		read-null) "${ipcbox[@]}" shm-read "$name" >/dev/null || st=$? ;;
+		read-file) "${ipcbox[@]}" shm-read "$name" >"$OUT" || st=$? ;;
+		read-pipe) "${ipcbox[@]}" shm-read "$name" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
 		esac
 	fi
 	t1=$(now)
@@ -121,7 +144,7 @@ declare -A T
 # Round 1 leaves the source at OFF in both segments: the read cells compare
 # what they read from OFF on (write-offset runs before the reads).
 for ((r = 0; r < ROUNDS; r++)); do
-	for be in posix sysv; do
+	for be in "${BACKENDS[@]}"; do
 		for cell in "${CELLS[@]}"; do
 			who_list=(ipcbox plain dd)
 			for ((k = 0; k < ${#who_list[@]}; k++)); do
@@ -136,7 +159,7 @@ done
 printf '\nshm %s copies, median of %d rounds; x = dd time / ipcbox time (goal >= 1.0)\n' "$SIZE" "$ROUNDS"
 printf '  %-7s %-13s %17s %18s %20s  %s\n' segment copy "ipcbox s (GB/s)" "dd bs=1M" "IPCBOX_COPY=plain" verdict
 lost=0
-for be in posix sysv; do
+for be in "${BACKENDS[@]}"; do
 	for cell in "${CELLS[@]}"; do
 		# shellcheck disable=SC2086
 		mi=$(median ${T[ipcbox $be $cell]})
@@ -159,15 +182,21 @@ for be in posix sysv; do
 	done
 done
 echo "  raw seconds per contender and cell:"
-for be in posix sysv; do
+for be in "${BACKENDS[@]}"; do
 	for cell in "${CELLS[@]}"; do
 		for who in ipcbox plain dd; do
 			[ -n "${T[$who $be $cell]:-}" ] && printf '    %-7s %-6s %-13s %s\n' "$who" "$be" "$cell" "${T[$who $be $cell]}"
 		done
 	done
 done
-echo "  $lost of $((2 * ${#CELLS[@]})) cells lose; IPCBOX_COPY=plain: x above 1 where the chosen path pays."
+echo "  $lost of $((${#BACKENDS[@]} * ${#CELLS[@]})) cells lose; IPCBOX_COPY=plain: x above 1 where the chosen path pays."
 echo "  dd copies into (out of) a POSIX segment of the same size in the System V rows."
+if [ "$(id -u)" = 0 ]; then
+	echo "  sysv: as root (the segment's pages through /proc/self/map_files); sysv-user: as nobody,"
+	echo "  no capabilities (process_vm_readv/writev on the mapping), what an ordinary user gets."
+else
+	echo "  sysv: as $(id -un), without CAP_SYS_ADMIN (process_vm_readv/writev on the mapping)."
+fi
 
 "$IPCBOX" sem-create "$SEM" --value 1 || exit 1
 : >"$SKEY"
@@ -189,12 +218,21 @@ startup() {
 		done
 	fi
 }
-t_true=() t_val=() t_info=() t_sysv=()
+# The same scan by cat: every /proc/PID/maps read once, plus one start-up.
+scan_cat() {
+	local j t0 t1
+	t0=$(now)
+	for ((j = 0; j < STARTS; j++)); do cat /proc/[0-9]*/maps >/dev/null 2>&1; done
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" -v n="$STARTS" 'BEGIN {printf "%.6f\n", (b - a) / n}'
+}
+t_true=() t_val=() t_info=() t_sysv=() t_cat=()
 json=$(mktemp)
 for ((i = 0; i < ROUNDS; i++)); do
 	mapfile -t m < <(startup "$json" /bin/true "$IPCBOX sem-value $SEM" "$IPCBOX shm-info $SEG" \
 		"$IPCBOX shm-info systemv:$SKEY")
 	t_true+=("${m[0]}") t_val+=("${m[1]}") t_info+=("${m[2]}") t_sysv+=("${m[3]}")
+	t_cat+=("$(scan_cat)")
 done
 rm -f "$json"
 bench_header "start-up, one run ($(command -v hyperfine >/dev/null && echo "hyperfine -N" || echo "loop"), $STARTS runs x $ROUNDS rounds)"
@@ -203,3 +241,6 @@ bench_row "/bin/true" "$base"
 bench_row "ipcbox sem-value" "$(median "${t_val[@]}")" "$base" "<= 1.3x"
 bench_row "ipcbox shm-info POSIX (scans /proc/*/maps)" "$(median "${t_info[@]}")" "$base" "<= 1.3x"
 bench_row "ipcbox shm-info System V, 0 attached (no scan)" "$(median "${t_sysv[@]}")" "$base" "<= 1.3x"
+bench_row "cat /proc/[0-9]*/maps (the same scan by cat)" "$(median "${t_cat[@]}")" "$base"
+procs=(/proc/[0-9]*)
+echo "  (${#procs[@]} processes: shm-info POSIX reads the maps of every one, as the cat does)"

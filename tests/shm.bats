@@ -157,6 +157,58 @@ copy_paths() {
 	ipc shm-read "sysv:$k" -o 3 | cmp - "$T/data3"
 }
 
+@test "copy paths, System V without map_files: process_vm_readv/writev and vmsplice on the mapping, as an ordinary user" {
+	local k real=$IPCBOX
+	k=$(skey a)
+	if [ "$(id -u)" -eq 0 ]; then
+		# root may open /proc/self/map_files: run every copy as nobody,
+		# who may not, as every ordinary user is
+		chmod 0755 "$T"
+		printf '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups "%s" "$@"\n' \
+			"$real" >"$T/as-nobody"
+		chmod 0755 "$T/as-nobody"
+		IPCBOX=$T/as-nobody
+	fi
+	ipc shm-create "sysv:$k" -s $((3 * 1048576 + 8))
+	TEST_SHM+=("sysv:$k")
+	copy_paths "sysv:$k"
+	# to a character device that refuses splice(2): a raw pty (the
+	# vmsplice path hands over what its pipe holds, then copies)
+	run timeout -k 5 "$TMO" python3 -c '
+import os, subprocess, sys, tty
+m, s = os.openpty()
+tty.setraw(s)
+p = subprocess.Popen([sys.argv[1], "shm-read", sys.argv[2], "-o", "3", "-l", sys.argv[3]], stdout=s)
+os.close(s)
+got = bytearray()
+while len(got) < int(sys.argv[3]):
+    try:
+        b = os.read(m, 65536)
+    except OSError:
+        break
+    if not b:
+        break
+    got += b
+sys.exit(p.wait() or (0 if got == open(sys.argv[4], "rb").read(int(sys.argv[3])) else 3))
+' "$IPCBOX" "sysv:$k" 2100000 "$T/data2"
+	assert_status 0
+	# a range that starts and ends inside a page, under the lock (the
+	# same-named semaphore): the snapshot paths
+	head -c 10000 /dev/urandom >"$T/mid"
+	ipc sem-create "sysv:$k" --value 1
+	TEST_SEM+=("sysv:$k")
+	ipc shm-read "sysv:$k" -o 4094 -l 1 >"$T/before"
+	ipc shm-read "sysv:$k" -o 14095 -l 1 >>"$T/before"
+	ipc shm-write "sysv:$k" -o 4095 --lock "$T/mid"
+	ipc shm-read "sysv:$k" -o 4095 -l 10000 --lock | cmp - "$T/mid"
+	# the bytes on either side are untouched
+	{
+		ipc shm-read "sysv:$k" -o 4094 -l 1
+		ipc shm-read "sysv:$k" -o 14095 -l 1
+	} | cmp - "$T/before"
+	IPCBOX=$real
+}
+
 @test "shm-write: a file larger than the space left is refused before writing" {
 	local n
 	n=$(pname a)
