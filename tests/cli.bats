@@ -161,8 +161,9 @@ section() {
 	# One bash for every applet, both forms ("== APPLET" and "== APPLET
 	# (family verb)" before each reply): _ipcbox keeps nothing from one call
 	# to the next, and a bash a completion was twice the time of this test.
+	# (the bound: $TMO a completion, as when each had a bash of its own)
 	# shellcheck disable=SC2086
-	PATH="$T/bin:$PATH" timeout -k 5 $((TMO * 10)) bash -c '
+	PATH="$T/bin:$PATH" timeout -k 5 $((TMO * 2 * $(wc -w <<<"$list"))) bash -c '
 		source completions/ipcbox.bash
 		for a; do
 			COMPREPLY=(); COMP_WORDS=(ipcbox "$a" -); COMP_CWORD=2
@@ -201,8 +202,10 @@ zsh_complete() {
 # fish_complete LINE...: what fish offers for each LINE (complete -C), words
 # only, "== LINE" before each when there is more than one LINE.  One fish
 # for all of them: starting fish is most of the time a completion takes.
+# The bound: $TMO a LINE (under ASan on a loaded machine, 68 lines took more
+# than 200 s).
 fish_complete() {
-	PATH="$T/bin:$PATH" timeout -k 5 $((TMO * 10)) fish --no-config -c '
+	PATH="$T/bin:$PATH" timeout -k 5 $((TMO * $#)) fish --no-config -c '
 		source completions/ipcbox.fish
 		for l in $argv
 			test (count $argv) -eq 1; or echo "== $l"
