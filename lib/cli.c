@@ -1,5 +1,6 @@
 /* cli: option parsing, usage and diagnostics from the applet table. */
 #include "cli.h"
+#include "io.h"
 #include "parse.h"
 
 #include <ctype.h>
@@ -18,34 +19,6 @@ static const char *applet_name(void)
 	return cli_applet ? cli_applet->name : "ipcbox";
 }
 
-const char *cli_strerror(int err)
-{
-#ifndef __GLIBC__
-	/* musl words these errors differently (reference/field.md section 4.2):
-	 * glibc's words, so the static build says what the glibc build says
-	 * and a script matching a diagnostic works with both. */
-	switch (err) {
-	case EADDRINUSE: return "Address already in use";
-	case EADDRNOTAVAIL: return "Cannot assign requested address";
-	case ETIMEDOUT: return "Connection timed out";
-	case ENOTCONN: return "Transport endpoint is not connected";
-	case EHOSTUNREACH: return "No route to host";
-	case ENETUNREACH: return "Network is unreachable";
-	case ECONNABORTED: return "Software caused connection abort";
-	case ENOTSOCK: return "Socket operation on non-socket";
-	case EMSGSIZE: return "Message too long";
-	case EBUSY: return "Device or resource busy";
-	case ENOMEM: return "Cannot allocate memory";
-	case EMFILE: return "Too many open files";
-	case ENAMETOOLONG: return "File name too long";
-	case ENOTSUP: return "Operation not supported";
-	case ELOOP: return "Too many levels of symbolic links";
-	case ENOTTY: return "Inappropriate ioctl for device";
-	}
-#endif
-	return strerror(err);
-}
-
 static void vmessage(int err, const char *fmt, va_list ap)
 {
 	char line[1024];
@@ -55,7 +28,7 @@ static void vmessage(int err, const char *fmt, va_list ap)
 		n = 0;
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	if (err)
-		fprintf(stderr, "%s: %s\n", line, cli_strerror(err));
+		fprintf(stderr, "%s: %s\n", line, io_strerror(err));
 	else
 		fprintf(stderr, "%s\n", line);
 }

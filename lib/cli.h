@@ -74,9 +74,7 @@ void cli_print_options(const struct applet *a);
 
 /* Diagnostics: "ipcbox APPLET: MESSAGE" on stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* strerror(err) in glibc's words, whichever libc the binary links. */
-const char *cli_strerror(int err);
-/* The same with ": strerror(err)" appended. */
+/* The same with ": strerror(err)" appended (io_strerror: glibc's words). */
 void cli_warn_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void cli_die_errno(int code, int err, const char *fmt, ...)

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int io_write_all(int fd, const void *buf, size_t len)
@@ -113,4 +114,32 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+const char *io_strerror(int err)
+{
+#ifndef __GLIBC__
+	/* musl words these errors differently (reference/field.md section 4.2):
+	 * glibc's words, so the static build says what the glibc build says
+	 * and a script matching a diagnostic works with both. */
+	switch (err) {
+	case EADDRINUSE: return "Address already in use";
+	case EADDRNOTAVAIL: return "Cannot assign requested address";
+	case ETIMEDOUT: return "Connection timed out";
+	case ENOTCONN: return "Transport endpoint is not connected";
+	case EHOSTUNREACH: return "No route to host";
+	case ENETUNREACH: return "Network is unreachable";
+	case ECONNABORTED: return "Software caused connection abort";
+	case ENOTSOCK: return "Socket operation on non-socket";
+	case EMSGSIZE: return "Message too long";
+	case EBUSY: return "Device or resource busy";
+	case ENOMEM: return "Cannot allocate memory";
+	case EMFILE: return "Too many open files";
+	case ENAMETOOLONG: return "File name too long";
+	case ENOTSUP: return "Operation not supported";
+	case ELOOP: return "Too many levels of symbolic links";
+	case ENOTTY: return "Inappropriate ioctl for device";
+	}
+#endif
+	return strerror(err);
 }

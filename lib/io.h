@@ -1,6 +1,7 @@
 /* io: whole reads and writes that survive EINTR and short transfers, the
- * one wait for a descriptor before a deadline, and the one writer of ready
- * and port files.  (The socket applets' relay loop is in relay.c.) */
+ * one wait for a descriptor before a deadline, the one writer of ready
+ * and port files, and errno in words.  (The socket applets' relay loop is
+ * in relay.c.) */
 #ifndef IPCBOX_IO_H
 #define IPCBOX_IO_H
 
@@ -24,5 +25,9 @@ int io_wait_fd(int fd, short events, int64_t deadline_ms);
  * O_NOFOLLOW, mode 0600), which is then renamed over path.  A symlink
  * planted at path is replaced, never followed.  0, or -1 with errno. */
 int io_write_file_atomic(const char *path, const void *buf, size_t len);
+
+/* strerror(err) in glibc's words, whichever libc the binary links: every
+ * diagnostic of the static musl build reads as the glibc build's does. */
+const char *io_strerror(int err);
 
 #endif

@@ -121,7 +121,8 @@ static const unsigned char *mapped_v4(const struct sockaddr_in6 *s6)
 	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) ? s6->sin6_addr.s6_addr + 12 : NULL;
 }
 
-void net_host_port(const struct sockaddr *sa, char *host, size_t size, unsigned *port)
+/* The host part alone ("127.0.0.1", "::1") and the port, for UCSPI. */
+static void net_host_port(const struct sockaddr *sa, char *host, size_t size, unsigned *port)
 {
 	*port = 0;
 	host[0] = 0;

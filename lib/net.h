@@ -41,8 +41,6 @@ int net_listen(const struct sockaddr *addr, socklen_t len, int backlog);
 /* The numeric text of an address: "127.0.0.1:80", "[::1]:80", a unix path,
  * "@name" for an abstract socket.  IPv4-mapped IPv6 prints as IPv4. */
 void net_format(const struct sockaddr *sa, socklen_t len, char *out, size_t size);
-/* The host part alone ("127.0.0.1", "::1") and the port, for UCSPI. */
-void net_host_port(const struct sockaddr *sa, char *host, size_t size, unsigned *port);
 /* The port a socket is bound to (0 if none or not IP). */
 unsigned net_local_port(int fd);
 

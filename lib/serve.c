@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "io.h"
 #include "net.h"
+#include "relay.h"
 #include "sigev.h"
 #include "spawn.h"
 
@@ -60,7 +61,9 @@ const char *serve_conflict(const struct serve_opts *o)
 	return NULL;
 }
 
-int serve_relay_status(const struct relay_result *r, int listener, const char *idle_text)
+/* Turn a relay's end into an exit status, printing the diagnostic if any.
+ * A signal ends a listener with 0, a connecting applet with 128+N. */
+static int serve_relay_status(const struct relay_result *r, int listener, const char *idle_text)
 {
 	switch (r->end) {
 	case RELAY_DONE:

@@ -14,8 +14,6 @@
 
 #include <stdint.h>
 
-#include "relay.h"
-
 /* The options tcp-* and unix-* share (each applet's table holds those it
  * takes). */
 struct serve_opts {
@@ -56,9 +54,5 @@ int serve_run(const struct serve *s);
  * with the connection on fd 0 and 1 and return its status, or relay stdin
  * and stdout over it.  Returns the exit status; fd is closed. */
 int serve_connected(int fd, const struct serve_opts *o);
-
-/* Turn a relay's end into an exit status, printing the diagnostic if any.
- * A signal ends a listener with 0, a connecting applet with 128+N. */
-int serve_relay_status(const struct relay_result *r, int listener, const char *idle_text);
 
 #endif

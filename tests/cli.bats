@@ -146,23 +146,36 @@ man_page_of() {
 	done
 }
 
+# section FILE HEADER: the lines after "== HEADER" in FILE, up to the next
+# "== " line.
+section() {
+	awk -v h="== $2" '$0 == h { on = 1; next } /^== / { on = 0 } on' "$1"
+}
+
 @test "bash completion offers exactly the options of each applet's table" {
 	mkdir "$T/bin"
 	ln -s "$IPCBOX" "$T/bin/ipcbox"
 	local a want got
 	local list
 	list=$(all_applets) || return 1
+	# One bash for every applet, both forms ("== APPLET" and "== APPLET
+	# (family verb)" before each reply): _ipcbox keeps nothing from one call
+	# to the next, and a bash a completion was twice the time of this test.
+	# (the bound: $TMO a completion, as when each had a bash of its own)
+	# shellcheck disable=SC2086
+	PATH="$T/bin:$PATH" timeout -k 5 $((TMO * 2 * $(wc -w <<<"$list"))) bash -c '
+		source completions/ipcbox.bash
+		for a; do
+			COMPREPLY=(); COMP_WORDS=(ipcbox "$a" -); COMP_CWORD=2
+			_ipcbox; echo "== $a"; printf "%s\n" "${COMPREPLY[@]}"
+			COMPREPLY=(); COMP_WORDS=(ipcbox "${a%%-*}" "${a#*-}" -); COMP_CWORD=3
+			_ipcbox; echo "== $a (family verb)"; printf "%s\n" "${COMPREPLY[@]}"
+		done' _ $list >"$T/bash.all"
 	for a in $list; do
 		want=$("$IPCBOX" --options "$a" | awk '{ if ($1 != "-") print $1; if ($2 != "-") print ($3 != "-" ? $2 "=" : $2) }' | sort)
-		got=$(PATH="$T/bin:$PATH" bash -c '
-			source completions/ipcbox.bash
-			COMP_WORDS=(ipcbox "$1" -); COMP_CWORD=2
-			_ipcbox; printf "%s\n" "${COMPREPLY[@]}"' _ "$a" | sort)
+		got=$(section "$T/bash.all" "$a" | sort)
 		[ "$want" = "$got" ] || { printf '%s: want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
-		got=$(PATH="$T/bin:$PATH" bash -c '
-			source completions/ipcbox.bash
-			COMP_WORDS=(ipcbox "${1%%-*}" "${1#*-}" -); COMP_CWORD=3
-			_ipcbox; printf "%s\n" "${COMPREPLY[@]}"' _ "$a" | sort)
+		got=$(section "$T/bash.all" "$a (family verb)" | sort)
 		[ "$want" = "$got" ] || { printf '%s (family verb): want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
 	done
 }
@@ -186,10 +199,18 @@ zsh_complete() {
 		"$PWD/completions" "$T/zsh.out" "$@"
 }
 
-# fish_complete LINE: what fish offers for LINE (complete -C), words only.
+# fish_complete LINE...: what fish offers for each LINE (complete -C), words
+# only, "== LINE" before each when there is more than one LINE.  One fish
+# for all of them: starting fish is most of the time a completion takes.
+# The bound: $TMO a LINE (under ASan on a loaded machine, 68 lines took more
+# than 200 s).
 fish_complete() {
-	PATH="$T/bin:$PATH" timeout -k 5 "$TMO" fish --no-config -c \
-		'source completions/ipcbox.fish; complete -C"$argv[1]"' "$1" | cut -f1
+	PATH="$T/bin:$PATH" timeout -k 5 $((TMO * $#)) fish --no-config -c '
+		source completions/ipcbox.fish
+		for l in $argv
+			test (count $argv) -eq 1; or echo "== $l"
+			complete -C"$l"
+		end' "$@" | cut -f1
 }
 
 # bash_complete WORD...: COMPREPLY of _ipcbox for the words, the last one
@@ -210,7 +231,7 @@ bash_complete() {
 	zsh_complete "${lines[@]}" >"$T/zsh.all"
 	for a in $list; do
 		want=$(options_of "$a")
-		got=$(awk -v h="== ipcbox $a -" '$0 == h { on = 1; next } /^== / { on = 0 } on' "$T/zsh.all" | sort -u)
+		got=$(section "$T/zsh.all" "ipcbox $a -" | sort -u)
 		[ "$want" = "$got" ] || { printf '%s: want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
 	done
 }
@@ -220,11 +241,14 @@ bash_complete() {
 	ln -s "$IPCBOX" "$T/bin/ipcbox"
 	local a list want got
 	list=$(all_applets) || return 1
+	local lines=()
+	for a in $list; do lines+=("ipcbox $a -" "ipcbox ${a%%-*} ${a#*-} -"); done
+	fish_complete "${lines[@]}" >"$T/fish.all"
 	for a in $list; do
 		want=$(options_of "$a")
-		got=$(fish_complete "ipcbox $a -" | sort -u)
+		got=$(section "$T/fish.all" "ipcbox $a -" | sort -u)
 		[ "$want" = "$got" ] || { printf '%s: want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
-		got=$(fish_complete "ipcbox ${a%%-*} ${a#*-} -" | sort -u)
+		got=$(section "$T/fish.all" "ipcbox ${a%%-*} ${a#*-} -" | sort -u)
 		[ "$want" = "$got" ] || { printf '%s (family verb): want\n%s\ngot\n%s\n' "$a" "$want" "$got" >&2; return 1; }
 	done
 }

@@ -33,16 +33,12 @@ common_setup() {
 	declare -gA BG_START=()
 }
 
-# now_us: the wall clock in microseconds.
-now_us() {
-	local t=$EPOCHREALTIME
-	echo $((${t/./}))
-}
-
 # harness_verdict STATUS ELAPSED_US WHAT: the status a command under our
 # timeout(1) really had: HARNESS_EXPIRED when timeout(1) itself ended it
 # (124, or 137 after -k, once $TMO seconds had passed); a sanitizer status is
-# recorded in $T/.sanitizer for teardown.  Prints the status.
+# recorded in $T/.sanitizer for teardown.  Sets VERDICT to the status (no
+# command substitution: `ipc` runs thousands of times a suite, and each
+# subshell is a fork).
 harness_verdict() {
 	local rc=$1 us=$2
 	if { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && ((us >= TMO * 1000000)); then
@@ -52,19 +48,19 @@ harness_verdict() {
 		echo "sanitizer report (exit $rc): $3" >&2
 		[ -d "${T:-}" ] && echo "exit $rc: $3" >>"$T/.sanitizer"
 	fi
-	echo "$rc"
+	VERDICT=$rc
 }
 
 # harness CMD...: CMD under timeout(1) with the harness's statuses; the time
 # it took (microseconds) is left in $T/.elapsed for assert_timed_out.
 harness() {
-	local start rc us
-	start=$(now_us)
+	local start=${EPOCHREALTIME/./} rc us VERDICT
 	timeout -k 5 "$TMO" "$@"
 	rc=$?
-	us=$(($(now_us) - start))
+	us=$((${EPOCHREALTIME/./} - start))
 	[ -d "${T:-}" ] && echo "$us" >"$T/.elapsed"
-	return "$(harness_verdict "$rc" "$us" "$*")"
+	harness_verdict "$rc" "$us" "$*"
+	return "$VERDICT"
 }
 
 # stop_bg: end each background command itself first, then its
@@ -145,7 +141,7 @@ bg() {
 	timeout -k 5 "$TMO" "$@" &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
-	BG_START[$BG_PID]=$(now_us)
+	BG_START[$BG_PID]=${EPOCHREALTIME/./}
 }
 
 # bgi CMD...: bg that keeps the caller's stdin (bash gives an asynchronous
@@ -154,7 +150,7 @@ bgi() {
 	timeout -k 5 "$TMO" "$@" <&0 &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
-	BG_START[$BG_PID]=$(now_us)
+	BG_START[$BG_PID]=${EPOCHREALTIME/./}
 }
 
 # wait_status PID [ERRFILE]: wait for a command started with bg/bgi and set
@@ -163,11 +159,14 @@ bgi() {
 # also `stderr` and `stderr_lines`, so assert_timed_out and
 # assert_one_line_error work after it.  A pid already waited for gives 127.
 wait_status() {
-	local rc=0 us
+	local rc=0 us VERDICT
 	wait "$1" || rc=$?
-	us=$(($(now_us) - ${BG_START[$1]:-0}))
+	us=$((${EPOCHREALTIME/./} - ${BG_START[$1]:-0}))
 	[ -d "${T:-}" ] && [ -n "${BG_START[$1]:-}" ] && echo "$us" >"$T/.elapsed"
-	[ "$rc" -eq 127 ] || rc=$(harness_verdict "$rc" "$us" "background pid $1")
+	if [ "$rc" -ne 127 ]; then
+		harness_verdict "$rc" "$us" "background pid $1"
+		rc=$VERDICT
+	fi
 	unset "BG_START[$1]"
 	status=$rc
 	if [ $# -gt 1 ]; then

@@ -49,7 +49,7 @@ stop_bus_dir() {
 		skip "an ipcbox is installed already; not ours to replace"
 	fi
 	run timeout -k 5 $((TMO * 30)) env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-		make -s --no-print-directory -C "$REPO" deb DEB_OUT="$T"
+		make -s -j"$(nproc)" --no-print-directory -C "$REPO" deb DEB_OUT="$T"
 	assert_status 0
 	local deb version
 	version=$("$IPCBOX" --version)

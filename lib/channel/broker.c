@@ -1,6 +1,7 @@
 /* chan_broker: channels over an MQTT 5 broker; see broker.h. */
 #include "broker.h"
 #include "../clock.h"
+#include "../io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -252,7 +253,7 @@ int chan_broker_suback(struct chan_broker *b, const struct mqtt_packet *p, int p
 		len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", b->pats[i]);
 	if (mqtt_publish(&b->mc, (struct mqtt_str){b->presence, strlen(b->presence)}, 1, 1, NULL, 0, text, len,
 			 &b->presence_id) < 0) {
-		snprintf(b->mc.err, sizeof b->mc.err, "publish presence: %s", strerror(errno));
+		snprintf(b->mc.err, sizeof b->mc.err, "publish presence: %s", io_strerror(errno));
 		return -1;
 	}
 	return 1;

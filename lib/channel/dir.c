@@ -1,6 +1,7 @@
 /* chan_dir: the channel namespace directory and its listeners (dir.h). */
 #include "dir.h"
 #include "frame.h"
+#include "../io.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -58,6 +59,14 @@ static int fix_mode(const char *path)
 	return r;
 }
 
+/* Close the directory of a failed open. */
+static void chan_dir_close(struct chan_dir *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
 int chan_dir_open(struct chan_dir *d, char *err, size_t errlen)
 {
 	struct stat st, fst;
@@ -89,15 +98,8 @@ int chan_dir_open(struct chan_dir *d, char *err, size_t errlen)
 	}
 	return 0;
 fail_errno:
-	snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
+	snprintf(err, errlen, "%s: %s", d->path, io_strerror(errno));
 	return -1;
-}
-
-void chan_dir_close(struct chan_dir *d)
-{
-	if (d->fd >= 0)
-		close(d->fd);
-	d->fd = -1;
 }
 
 int chan_dir_addr(const struct chan_dir *d, const char *name, struct sockaddr_un *sun, socklen_t *len)

@@ -48,7 +48,6 @@ static inline const char *chan_reg_pat(const struct chan_reg *r, int i)
 /* Find, create if missing and check the directory.  0 on success; -1 with a
  * one-line reason in err (the path and what is wrong with it). */
 int chan_dir_open(struct chan_dir *d, char *err, size_t errlen);
-void chan_dir_close(struct chan_dir *d);
 /* The address of entry name in the directory (through /proc/self/fd when
  * the full path does not fit in sun_path).  -1 (ENAMETOOLONG) if neither. */
 int chan_dir_addr(const struct chan_dir *d, const char *name, struct sockaddr_un *sun, socklen_t *len);

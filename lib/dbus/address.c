@@ -10,6 +10,7 @@
  * stdout); listen-only keys (unix:dir=, tmpdir=, runtime=yes),
  * autolaunch: and other transports are refused by name. */
 #include "client.h"
+#include "lib/io.h"
 #include "lib/net.h"
 #include "lib/parse.h"
 #include "lib/spawn.h"
@@ -429,19 +430,19 @@ static int connect_unix(const struct dbus_addr *a, struct dbus_err *err)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return dbus_err_set(err, "socket: %s", strerror(errno));
+		return dbus_err_set(err, "socket: %s", io_strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
 		e = errno;
 		close(fd);
 		if (e == ECONNREFUSED && a->kind == DBUS_ADDR_UNIX && stat(a->path, &st) == 0 &&
 		    !S_ISSOCK(st.st_mode))
 			return dbus_err_set(err, "connect to %s: not a socket", name);
-		return dbus_err_set(err, "connect to %s: %s", name, strerror(e));
+		return dbus_err_set(err, "connect to %s: %s", name, io_strerror(e));
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		e = errno;
 		close(fd);
-		return dbus_err_set(err, "fcntl: %s", strerror(e));
+		return dbus_err_set(err, "fcntl: %s", io_strerror(e));
 	}
 	return fd;
 }
@@ -462,7 +463,7 @@ static int connect_tcp(const struct dbus_addr *a, int64_t deadline_ms, struct db
 			e = errno;
 	freeaddrinfo(res);
 	if (fd < 0)
-		return dbus_err_set(err, "connect to %s: %s", name, strerror(e));
+		return dbus_err_set(err, "connect to %s: %s", name, io_strerror(e));
 	return fd;
 }
 
@@ -481,7 +482,7 @@ static int connect_exec(const struct dbus_addr *a, pid_t *child, struct dbus_err
 		argv[i++] = p;
 	argv[a->nargs] = NULL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return dbus_err_set(err, "socketpair: %s", strerror(errno));
+		return dbus_err_set(err, "socketpair: %s", io_strerror(errno));
 	req.file = a->exec;
 	req.argv = argv;
 	req.in = req.out = sv[1];
@@ -490,11 +491,11 @@ static int connect_exec(const struct dbus_addr *a, pid_t *child, struct dbus_err
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
-		return dbus_err_set(err, "run '%s': %s", a->exec, strerror(e));
+		return dbus_err_set(err, "run '%s': %s", a->exec, io_strerror(e));
 	}
 	*child = pid;
 	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) < 0)
-		return dbus_err_set(err, "fcntl: %s", strerror(errno)); /* the caller reaps */
+		return dbus_err_set(err, "fcntl: %s", io_strerror(errno)); /* the caller reaps */
 	return sv[0];
 }
 

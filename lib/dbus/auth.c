@@ -52,7 +52,7 @@ int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, str
 			if (r > 0)
 				continue;
 		}
-		return dbus_err_set(err, "write to the bus: %s", strerror(errno));
+		return dbus_err_set(err, "write to the bus: %s", io_strerror(errno));
 	}
 	return 0;
 }
@@ -152,10 +152,15 @@ static char *find_crlf(const char *buf, size_t len)
 	return NULL;
 }
 
-int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err)
+/* The first reply line in buf[0..len): 0 if it is not complete yet, 1 for
+ * a good OK (its guid copied into guid), 2 for a DATA challenge when
+ * data_ok, -1 with *err otherwise or when no line end came within
+ * AUTH_LINE_MAX bytes.  *used: the line's length with its CRLF. */
+static int reply_line(const char *buf, size_t len, int data_ok, char *guid, size_t *used,
+		      struct dbus_err *err)
 {
 	const char *crlf = find_crlf(buf, len);
-	char guid[33];
+	int r;
 
 	if (!crlf) {
 		if (len >= AUTH_LINE_MAX)
@@ -163,10 +168,18 @@ int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *
 					    AUTH_LINE_MAX);
 		return 0;
 	}
-	if (judge_line(buf, (size_t)(crlf - buf), 0, guid, err) < 0)
+	r = judge_line(buf, (size_t)(crlf - buf), data_ok, guid, err);
+	if (r < 0)
 		return -1;
 	*used = (size_t)(crlf - buf) + 2;
-	return 1;
+	return r == 1 ? 1 : 2;
+}
+
+int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err)
+{
+	char guid[33];
+
+	return reply_line(buf, len, 0, guid, used, err);
 }
 
 /* Read more of a line-based exchange into buf[*len..AUTH_LINE_MAX): 0,
@@ -190,14 +203,14 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return dbus_err_set(err, "read from %s: %s", who, strerror(errno));
+			return dbus_err_set(err, "read from %s: %s", who, io_strerror(errno));
 		n = io_wait_fd(fd, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for authentication");
 			return DBUS_TIMED_OUT;
 		}
 		if (n < 0)
-			return dbus_err_set(err, "poll: %s", strerror(errno));
+			return dbus_err_set(err, "poll: %s", io_strerror(errno));
 	}
 }
 
@@ -205,27 +218,25 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 static int read_ok(int fd, char *buf, int64_t deadline_ms, struct dbus_auth *a,
 		   struct dbus_err *err)
 {
-	size_t len = 0;
+	size_t len = 0, used;
 	int challenges = 0;
 
 	for (;;) {
-		char *crlf = find_crlf(buf, len);
-		int r;
-		if (crlf) {
-			size_t linelen = (size_t)(crlf - buf), rest = len - linelen - 2;
-			/* One DATA challenge answers an AUTH without identity. */
-			r = judge_line(buf, linelen, a->no_identity && !challenges++, a->guid, err);
-			if (r < 0)
-				return -1;
-			if (r == 0) {
-				memmove(buf, crlf + 2, rest);
-				len = rest;
-				continue;
-			}
-			if (rest > a->extra_cap)
+		/* One DATA challenge answers an AUTH without identity. */
+		int r = reply_line(buf, len, a->no_identity && !challenges, a->guid, &used, err);
+		if (r < 0)
+			return -1;
+		if (r == 2) {
+			challenges++;
+			memmove(buf, buf + used, len - used);
+			len -= used;
+			continue;
+		}
+		if (r == 1) {
+			if (len - used > a->extra_cap)
 				return dbus_err_set(err, "too much data after authentication");
-			memcpy(a->extra, crlf + 2, rest);
-			a->nextra = rest;
+			memcpy(a->extra, buf + used, len - used);
+			a->nextra = len - used;
 			return 0;
 		}
 		r = read_more(fd, buf, &len, deadline_ms, "the bus", err);
@@ -338,14 +349,14 @@ static int read_nul(int in, int64_t deadline_ms, struct dbus_err *err)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return dbus_err_set(err, "read from the client: %s", strerror(errno));
+			return dbus_err_set(err, "read from the client: %s", io_strerror(errno));
 		n = io_wait_fd(in, POLLIN, deadline_ms);
 		if (n == 0) {
 			dbus_err_set(err, "timed out waiting for the client to authenticate");
 			return DBUS_TIMED_OUT;
 		}
 		if (n < 0)
-			return dbus_err_set(err, "poll: %s", strerror(errno));
+			return dbus_err_set(err, "poll: %s", io_strerror(errno));
 	}
 }
 
@@ -373,7 +384,7 @@ static int serve_lines(struct dbus_auth_server *s, int out, const char *guid, ch
 			return DBUS_TIMED_OUT;
 		}
 		if (r < 0)
-			return dbus_err_set(err, "write to the client: %s", strerror(errno));
+			return dbus_err_set(err, "write to the client: %s", io_strerror(errno));
 	}
 	return 0;
 }

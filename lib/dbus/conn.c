@@ -272,7 +272,7 @@ static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return dbus_err_set(err, "read from the bus: %s", strerror(errno));
+			return dbus_err_set(err, "read from the bus: %s", io_strerror(errno));
 		poll_child(c); /* before we sleep: no zombie while we wait */
 		r = io_wait_fd(c->fd, POLLIN, deadline);
 		if (r == 0) {
@@ -280,7 +280,7 @@ static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_
 			return DBUS_TIMED_OUT;
 		}
 		if (r < 0)
-			return dbus_err_set(err, "poll: %s", strerror(errno));
+			return dbus_err_set(err, "poll: %s", io_strerror(errno));
 	}
 }
 

@@ -103,7 +103,7 @@ static int write_some(struct mqtt_client *c)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0)
-			return fail(c, errno, "write to broker: %s", strerror(errno));
+			return fail(c, errno, "write to broker: %s", io_strerror(errno));
 		c->out_sent += (size_t)n;
 		c->last_write = clock_now_ms();
 	}
@@ -144,7 +144,7 @@ static int read_some(struct mqtt_client *c)
 			return 0;
 		}
 		if (n < 0)
-			return fail(c, errno, "read from broker: %s", strerror(errno));
+			return fail(c, errno, "read from broker: %s", io_strerror(errno));
 		c->in_len += (size_t)n;
 		if (c->in_len < c->in_cap)
 			return 0;
@@ -239,7 +239,7 @@ int mqtt_wait(struct mqtt_client *c, struct mqtt_packet *p, int64_t deadline)
 			until = deadline;
 		k = io_wait_fd(c->fd, mqtt_events(c), until);
 		if (k < 0)
-			return fail(c, errno, "poll: %s", strerror(errno));
+			return fail(c, errno, "poll: %s", io_strerror(errno));
 		if (k == 0 && clock_expired(deadline))
 			return 0;
 		if (mqtt_io(c) < 0)
@@ -247,12 +247,13 @@ int mqtt_wait(struct mqtt_client *c, struct mqtt_packet *p, int64_t deadline)
 	}
 }
 
-int mqtt_flush(struct mqtt_client *c, int64_t deadline)
+/* Write everything queued before the deadline: 0, or -1 (ETIMEDOUT). */
+static int mqtt_flush(struct mqtt_client *c, int64_t deadline)
 {
 	while (!c->dead && c->out.len > c->out_sent) {
 		int k = io_wait_fd(c->fd, POLLOUT, deadline);
 		if (k < 0)
-			return fail(c, errno, "poll: %s", strerror(errno));
+			return fail(c, errno, "poll: %s", io_strerror(errno));
 		if (k == 0)
 			return fail(c, ETIMEDOUT, "timed out writing to the broker");
 		if (write_some(c) < 0)
@@ -343,7 +344,7 @@ static int tcp_connect(struct mqtt_client *c, const struct mqtt_options *o, int6
 	}
 	freeaddrinfo(res);
 	if (c->fd < 0)
-		return fail(c, err, "connect to broker %s port %u: %s", o->host, o->port, strerror(err));
+		return fail(c, err, "connect to broker %s port %u: %s", o->host, o->port, io_strerror(err));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	return 0;
@@ -383,7 +384,7 @@ static int await_connack(struct mqtt_client *c, int64_t deadline)
 		if (k == 0)
 			return fail(c, ETIMEDOUT, "timed out waiting for the broker's CONNACK");
 		if (k < 0)
-			return fail(c, errno, "poll: %s", strerror(errno));
+			return fail(c, errno, "poll: %s", io_strerror(errno));
 		if (mqtt_io(c) < 0)
 			return -1;
 	}

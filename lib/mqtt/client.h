@@ -86,8 +86,6 @@ int mqtt_io(struct mqtt_client *c);
 int mqtt_next(struct mqtt_client *c, struct mqtt_packet *p);
 /* Wait for the next packet until the deadline: 1, 0 on timeout, -1. */
 int mqtt_wait(struct mqtt_client *c, struct mqtt_packet *p, int64_t deadline);
-/* Write everything queued before the deadline: 0, or -1 (ETIMEDOUT). */
-int mqtt_flush(struct mqtt_client *c, int64_t deadline);
 
 /* Can a QoS 1 PUBLISH go out now (Receive Maximum)? */
 int mqtt_can_publish(const struct mqtt_client *c);
