@@ -8,7 +8,8 @@
 #   - an `a && b` list, unless it is the last command: if `a` fails the
 #     list fails, yet errexit lets it pass;
 # and `cmd || [ $? -eq N ]` also accepts success, `wait PID || true` throws
-# away a background command's status.
+# away a background command's status, `wait_for test "$(cmd)" ...` polls a
+# value taken once, before the wait.
 # One line per finding, FILE:LINE: why; exit 1 if there is any.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -64,6 +65,8 @@ function check(t, where, raw,   last) {
 	}
 	if (raw ~ /\|\|[ \t]*\[\[?[ \t]*"?\$\?"?[ \t]*(-eq|==|=)/ || raw ~ /\|\|[ \t]*\(\([ \t]*\$\?[ \t]*==/)
 		{ print where ": \"|| [ $? -eq N ]\" also accepts success"; found++ }
+	if (raw ~ /(^|[ \t;])wait_for[ \t]+(test|\[)[ \t][^\x27]*\$\(/)
+		{ print where ": \"wait_for test ... $(cmd)\" runs cmd once, before the wait (wait_for eval \x27[ \"$(cmd)\" ... ]\x27)"; found++ }
 	if (t ~ /(^|[ \t;])wait[ \t][^|]*\|\|[ \t]*(true|:)[ \t]*($|;)/)
 		{ print where ": \"wait ... || true\" throws the background status away (wait_status, then assert_status)"; found++ }
 }

@@ -244,7 +244,7 @@ load ipc_helpers
 	read -r holder child <"$T/held"
 	[ "$(sem_val "sysv:$k")" = 0 ]
 	kill -KILL "$holder"
-	wait_for test "$(sem_val "sysv:$k")" = 1
+	wait_for eval '[ "$(sem_val "sysv:$k")" = 1 ]'
 	kill "$child"
 }
 

@@ -636,7 +636,7 @@ switches() {
 	listen -k <>"$T/lin" >/dev/null
 	for sig in TERM INT HUP; do
 		bgi "$IPCBOX" tcp-connect 127.0.0.1 "$PORT" <>"$T/cin" >/dev/null
-		wait_for test -n "$(cat "/proc/$BG_PID/task/$BG_PID/children" 2>/dev/null)"
+		wait_for grep -q . "/proc/$BG_PID/task/$BG_PID/children"
 		cpid=$(cat "/proc/$BG_PID/task/$BG_PID/children")
 		cpid=${cpid%% *}
 		wait_for sh -c "grep -q '^State:.*S' /proc/$cpid/status"
