@@ -505,10 +505,9 @@ static void write_sysv(int in, size_t room, int64_t known)
 {
 	unsigned char *buf = lock_buffer(RELAY_BUF);
 	size_t got = 0;
-	struct stat st;
 
-	if (!relay_copy_plain() && fstat(in, &st) == 0 && S_ISFIFO(st.st_mode))
-		relay_pipe_enlarge(in); /* best effort: fewer wake-ups for the writer */
+	if (!relay_copy_plain())
+		relay_pipe_enlarge(in); /* a pipe, best effort: fewer wake-ups; else a no-op */
 
 	while (got < room) {
 		size_t n = read_into(in, buf, room - got < RELAY_BUF ? room - got : RELAY_BUF);

@@ -33,7 +33,7 @@ int relay_copy_plain(void);
 
 /* Make the pipe fd at least RELAY_BUF bytes (F_SETPIPE_SZ); 1 if it is,
  * 0 if the kernel refused (an unprivileged user past pipe-user-pages-soft
- * or fs.pipe-max-size). */
+ * or fs.pipe-max-size) or fd is not a pipe (then nothing is changed). */
 int relay_pipe_enlarge(int fd);
 
 /* How a relay ended. */
