@@ -37,11 +37,13 @@ echo
 echo "tcp: $SIZE file on $BENCH_TMP, $ROUNDS rounds, contenders interleaved; $(uptime | sed 's/.*load/load/')"
 head -c "$SIZE" /dev/urandom >"$W/file" || exit 1
 BYTES=$(stat -c %s "$W/file")
+out_prepare "$W/out" "$BYTES"
 
 # The ends of a transfer.  The sender's stdin is the file ($IN_KIND file) or
 # `cat file |` (pipe); the receiver's stdout is /dev/null (null), a file on
-# tmpfs (file), or `| dd bs=128K of=/dev/null` (pipe: cat's 128 KiB reads and
-# writes, and it counts the bytes).  Each end runs under /usr/bin/time for its
+# tmpfs (file: allocated once and written over, see lib.sh), or
+# `| dd bs=128K of=/dev/null` (pipe: cat's 128 KiB reads and writes, and it
+# counts the bytes).  Each end runs under /usr/bin/time for its
 # peak RSS (KiB) in RSSFILE.  With stdin a file, the sender reads it through
 # descriptor $IN_FD, whose offset the shell shares: at the end it must be the
 # file's size (every byte was taken).
@@ -60,7 +62,7 @@ as_receiver() { # RSSFILE CMD...
 	shift
 	case $OUT_KIND in
 	null) /usr/bin/time -f %M -o "$rss" "$@" </dev/null >/dev/null ;;
-	file) /usr/bin/time -f %M -o "$rss" "$@" </dev/null >"$W/out" ;;
+	file) /usr/bin/time -f %M -o "$rss" "$@" </dev/null 1<>"$W/out" ;;
 	pipe) /usr/bin/time -f %M -o "$rss" "$@" </dev/null | dd bs=128K of=/dev/null 2>"$W/count" ;;
 	esac
 }
@@ -104,7 +106,8 @@ tcp_once() {
 		who=ipcbox
 	fi
 	local -a L C
-	rm -f "$W/port" "$W/l.err" "$W/out" "$W/count" "$W/l.rss" "$W/c.rss"
+	rm -f "$W/port" "$W/l.err" "$W/count" "$W/l.rss" "$W/c.rss"
+	[ "$OUT_KIND" = file ] && out_poison "$W/out"
 	[ "$IN_KIND" = file ] && exec {IN_FD}<"$W/file"
 	listener "$who" "$dir"
 	if [ "$dir" = fwd ]; then
@@ -132,7 +135,10 @@ tcp_once() {
 		[ "$got" = "$BYTES" ] || bench_fail "$cell: the sender took $got of $BYTES bytes"
 	fi
 	case $OUT_KIND in
-	file) got=$(stat -c %s "$W/out") ;;
+	file)
+		got=$BYTES
+		out_tail_ok "$W/out" "$BYTES" "$W/file" || got="not all (the last 4 KiB differ)"
+		;;
 	pipe) got=$(awk '/bytes/ {print $1}' "$W/count") ;;
 	null) got=$BYTES ;; # nothing to count: see the note under the table
 	esac
@@ -225,7 +231,8 @@ echo "  bench/floor.c, the transfer with the least work (read/write 1 MiB in, sp
 echo "  loop); LOSES(floor): the goal asks for less time than even the floor took, in $lost_floor of the"
 echo "  $lost losing cells.  Every cell checked:"
 echo "  exit statuses, the sender took its whole input (file offset / cat's status),"
-echo "  bytes counted at the receiver (file size, dd's count; content compared in round 1);"
+echo "  bytes counted at the receiver (a file's size and its last 4 KiB poisoned before, dd's count;"
+echo "  content compared in round 1); the tmpfs file is allocated once and written over;"
 echo "  /dev/null shows no bytes: its cells rely on the receiver reading to EOF."
 echo "  peak RSS: ipcbox's ends under /usr/bin/time -f %M (goal <= 8 MiB)."
 

@@ -14,10 +14,12 @@
 #   write  shm-write from the tmpfs file, from `cat file |`, and from the
 #          file with --offset OFF (dd: oflag=seek_bytes seek=OFF)
 #   read   shm-read to /dev/null, to a tmpfs file, and to a pipe
-#          (| dd bs=128K of=/dev/null, which reads as cat does and counts)
+#          (| dd bs=128K of=/dev/null, which reads as cat does and counts);
+#          the tmpfs file is allocated once and written over (see lib.sh)
 # Checks: exit statuses; writes: the last 4 KiB of the range poisoned before
 # and compared after every copy, the whole range compared in round 1; reads:
-# the byte count (file size, dd's count), the content compared in round 1.
+# the byte count (the file's last 4 KiB poisoned and compared, dd's count),
+# the content compared in round 1.
 source "$(dirname "$0")/lib.sh"
 set -o pipefail
 
@@ -57,6 +59,7 @@ SEGBYTES=$((bytes + OFF))
 echo
 echo "shm: $SIZE, $ROUNDS rounds, contenders interleaved; $(uptime | sed 's/.*load/load/'); $(df -h /dev/shm | awk 'NR == 2 {print $4}') free in /dev/shm"
 head -c "$bytes" /dev/urandom >"$SRC" || exit 1
+out_prepare "$OUT" "$SEGBYTES"
 "$IPCBOX" shm-create "$SEG" --size "$SEGBYTES" || exit 1
 : >"$KEYFILE"
 "$IPCBOX" shm-create "$SYSV" --size "$SEGBYTES" || exit 1
@@ -92,8 +95,11 @@ shm_once() {
 		export IPCBOX_COPY=plain
 	fi
 	local what="$who $be $cell"
-	case $cell in write-*) poison "$name" $((off + bytes)) ;; esac
-	rm -f "$OUT" "$COUNT"
+	case $cell in
+	write-*) poison "$name" $((off + bytes)) ;;
+	read-file) out_poison "$OUT" ;;
+	esac
+	rm -f "$COUNT"
 	t0=$(now)
 	if [ "$who" = dd ]; then
 		case $cell in
@@ -101,7 +107,7 @@ shm_once() {
 		write-pipe) cat "$SRC" | dd of="/dev/shm/$SEG" bs=1M conv=notrunc status=none || st=$? ;;
 		write-offset) dd if="$SRC" of="/dev/shm/$SEG" bs=1M conv=notrunc oflag=seek_bytes seek="$OFF" status=none || st=$? ;;
 		read-null) dd if="/dev/shm/$SEG" of=/dev/null bs=1M status=none || st=$? ;;
-		read-file) dd if="/dev/shm/$SEG" of="$OUT" bs=1M status=none || st=$? ;;
+		read-file) dd if="/dev/shm/$SEG" of="$OUT" bs=1M conv=notrunc status=none || st=$? ;;
 		read-pipe) dd if="/dev/shm/$SEG" bs=1M status=none | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
 		esac
 	else
@@ -110,7 +116,7 @@ shm_once() {
 		write-pipe) cat "$SRC" | "${ipcbox[@]}" shm-write "$name" || st=$? ;;
 		write-offset) "${ipcbox[@]}" shm-write "$name" --offset "$OFF" <"$SRC" || st=$? ;;
 		read-null) "${ipcbox[@]}" shm-read "$name" >/dev/null || st=$? ;;
-		read-file) "${ipcbox[@]}" shm-read "$name" >"$OUT" || st=$? ;;
+		read-file) "${ipcbox[@]}" shm-read "$name" 1<>"$OUT" || st=$? ;;
 		read-pipe) "${ipcbox[@]}" shm-read "$name" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
 		esac
 	fi
@@ -125,8 +131,7 @@ shm_once() {
 		fi
 		;;
 	read-file)
-		got=$(stat -c %s "$OUT")
-		[ "$got" = "$SEGBYTES" ] || bench_fail "$what: $got of $SEGBYTES bytes"
+		out_tail_ok "$OUT" "$SEGBYTES" "$SRC" || bench_fail "$what: the end of the segment did not arrive"
 		if [ "$full" = 1 ]; then
 			cmp -s -i "$OFF:0" -n "$bytes" "$OUT" "$SRC" || bench_fail "$what: the copy differs"
 		fi
@@ -157,7 +162,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 done
 
 printf '\nshm %s copies, median of %d rounds; x = dd time / ipcbox time (goal >= 1.0)\n' "$SIZE" "$ROUNDS"
-printf '  %-7s %-13s %17s %18s %20s  %s\n' segment copy "ipcbox s (GB/s)" "dd bs=1M" "IPCBOX_COPY=plain" verdict
+printf '  %-9s %-13s %17s %18s %20s  %s\n' segment copy "ipcbox s (GB/s)" "dd bs=1M" "IPCBOX_COPY=plain" verdict
 lost=0
 for be in "${BACKENDS[@]}"; do
 	for cell in "${CELLS[@]}"; do
@@ -177,7 +182,7 @@ for be in "${BACKENDS[@]}"; do
 			mp=$(median ${T[plain $be $cell]})
 			pl=$(printf '%.3f %7sx' "$mp" "$(ratio "$mp" "$mi")")
 		fi
-		printf '  %-7s %-13s %8.3f (%5s) %9.3f %7sx %20s  %s\n' "$be" "$cell" "$mi" \
+		printf '  %-9s %-13s %8.3f (%5s) %9.3f %7sx %20s  %s\n' "$be" "$cell" "$mi" \
 			"$(gbps "$bytes" "$mi" | cut -d' ' -f1)" "$md" "$x" "$pl" "$verdict"
 	done
 done

@@ -14,6 +14,13 @@
 #                     the port a listener reported: the whole FILE (a port
 #                     file), or the digits after PATTERN in it (a log)
 #   bench_fail WHAT   say on stderr that a cell's check failed, exit 1
+#   out_prepare FILE BYTES
+#                     FILE allocated at BYTES once; the cells that write to a
+#                     tmpfs file overwrite it (1<>FILE, dd conv=notrunc), so
+#                     they time the copy, not the allocation of fresh pages
+#   out_poison FILE / out_tail_ok FILE BYTES REF
+#                     zero FILE's last 4 KiB before a copy; after it, check
+#                     FILE is still BYTES long and ends as REF does
 
 ROUNDS=${ROUNDS:-5}
 BENCH_TMP=${BENCH_TMP:-/dev/shm}
@@ -65,6 +72,27 @@ wait_port() {
 bench_fail() {
 	echo "bench: CHECK FAILED: $*" >&2
 	exit 1
+}
+
+# A fresh 1 GiB tmpfs file costs its page allocations, which on the
+# project's VM kind swing from 0.3 s to 5 s from one round to the next and
+# bury the copy under the noise: the file cells write over one file
+# allocated here instead.
+out_prepare() {
+	rm -f "$1"
+	fallocate -l "$2" "$1" 2>/dev/null || head -c "$2" /dev/zero >"$1" || bench_fail "allocate $1"
+}
+
+out_poison() {
+	local n
+	n=$(stat -c %s "$1") || bench_fail "poison $1"
+	dd if=/dev/zero of="$1" bs=4096 count=1 seek=$((n - 4096)) oflag=seek_bytes conv=notrunc status=none ||
+		bench_fail "poison $1"
+}
+
+out_tail_ok() {
+	[ "$(stat -c %s "$1")" = "$2" ] || return 1
+	cmp -s <(tail -c 4096 "$1") <(tail -c 4096 "$3")
 }
 
 bench_row() {
