@@ -901,11 +901,19 @@ static void add_mapper(int pid)
 	proc_comm(pid, m->comm, sizeof m->comm);
 }
 
-/* Is there a line in text (NUL-terminated) that maps our segment?  Only
- * the lines that hold the path (POSIX) or "/SYSV" are parsed. */
-static int maps_text_matches(char *text, const char *posix_path, int shmid)
+/* What scan_mappers looks for: a POSIX path, else a System V shmid. */
+struct maps_want {
+	const char *posix_path;
+	int shmid;
+};
+
+/* Is there a line in text (a block of whole lines from io_scan_lines) that
+ * maps our segment?  Only the lines that hold the path (POSIX) or "/SYSV"
+ * are parsed. */
+static int maps_text_matches(char *text, void *ctx)
 {
-	const char *needle = posix_path ? posix_path : "/SYSV";
+	const struct maps_want *w = ctx;
+	const char *needle = w->posix_path ? w->posix_path : "/SYSV";
 
 	for (char *hit = text; (hit = strstr(hit, needle)) != NULL;) {
 		char *start = hit, *end = strchr(hit, '\n');
@@ -913,7 +921,7 @@ static int maps_text_matches(char *text, const char *posix_path, int shmid)
 			start--;
 		if (end)
 			*end = '\0';
-		int found = maps_line_matches(start, posix_path, shmid);
+		int found = maps_line_matches(start, w->posix_path, w->shmid);
 		if (end)
 			*end = '\n';
 		if (found || !end)
@@ -921,42 +929,6 @@ static int maps_text_matches(char *text, const char *posix_path, int shmid)
 		hit = end + 1;
 	}
 	return 0;
-}
-
-/* Does the process's maps file (open as fd) map our segment?  Read in
- * 64 KiB blocks, whole lines at a time: one read(2) holds a typical
- * process's maps, where stdio took one per 4 KiB and a parse per line
- * (shm-info's start-up is a goal).  -1 if the file could not be read. */
-static int maps_fd_matches(int fd, const char *posix_path, int shmid)
-{
-	char buf[65536 + 1];
-	size_t have = 0;
-
-	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		have += (size_t)n;
-		char *end = n == 0 ? buf + have : memrchr(buf, '\n', have);
-		if (!end) { /* no line end in a full block: not a maps line */
-			if (n == 0)
-				return 0;
-			if (have == sizeof buf - 1)
-				have = 0;
-			continue;
-		}
-		char keep = *end;
-		*end = '\0';
-		if (maps_text_matches(buf, posix_path, shmid))
-			return 1;
-		*end = keep;
-		if (n == 0)
-			return 0;
-		have -= (size_t)(end + 1 - buf);
-		memmove(buf, end + 1, have);
-	}
 }
 
 /* Fill S.maps with the processes whose /proc/PID/maps name our segment:
@@ -967,6 +939,8 @@ static void scan_mappers(const char *posix_path, int shmid)
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	char file[64];
+	char buf[65536]; /* one read(2) holds a typical process's maps */
+	struct maps_want want = {posix_path, shmid};
 
 	while (d && (e = readdir(d))) {
 		int pid = atoi(e->d_name);
@@ -979,7 +953,7 @@ static void scan_mappers(const char *posix_path, int shmid)
 				S.unreadable++;
 			continue;
 		}
-		int r = maps_fd_matches(fd, posix_path, shmid);
+		int r = io_scan_lines(fd, buf, sizeof buf, maps_text_matches, &want);
 		if (r > 0)
 			add_mapper(pid);
 		else if (r < 0 && errno != ESRCH)

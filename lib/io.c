@@ -27,6 +27,56 @@ int io_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, void *ctx), void *ctx)
+{
+	size_t have = 0;
+	int skipping = 0; /* inside a line too long for buf: drop it to its end */
+
+	for (;;) {
+		ssize_t n = read(fd, buf + have, size - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		have += (size_t)n;
+		char *start = buf;
+		if (skipping) {
+			char *nl = memchr(buf, '\n', have);
+			if (!nl) {
+				have = 0;
+				if (n == 0)
+					return 0;
+				continue;
+			}
+			skipping = 0;
+			start = nl + 1;
+		}
+		size_t left = have - (size_t)(start - buf);
+		char *end = n == 0 ? start + left : memrchr(start, '\n', left);
+		if (!end) { /* no line end: a full block is one overlong line */
+			if (n == 0)
+				return 0;
+			if (left == size - 1) {
+				skipping = 1;
+				left = 0;
+			}
+			memmove(buf, start, left);
+			have = left;
+			continue;
+		}
+		char keep = *end;
+		*end = '\0';
+		int r = fn(start, ctx);
+		if (r)
+			return r;
+		*end = keep;
+		if (n == 0)
+			return 0;
+		have = left - (size_t)(end + 1 - start);
+		memmove(buf, end + 1, have);
+	}
+}
+
 char *io_read_all(int fd, size_t max, size_t *len)
 {
 	size_t cap = 4096, used = 0;

@@ -15,6 +15,14 @@ int io_write_all(int fd, const void *buf, size_t len);
  * max bytes (errno EFBIG).  *len gets the size; the buffer is NUL-terminated. */
 char *io_read_all(int fd, size_t max, size_t *len);
 
+/* Read fd to its end a block of whole lines at a time, into the caller's
+ * buf of size bytes: each block goes to fn as one NUL-terminated text.  A
+ * line longer than size - 1 bytes is skipped whole.  Stops at the first
+ * fn that returns nonzero and returns that; 0 at the end of the file, -1
+ * with errno if a read failed.  One read(2) a block, no stdio: the start-up
+ * of the applets that scan /proc is a goal. */
+int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, void *ctx), void *ctx);
+
 /* Wait until fd is ready for events (POLLIN, POLLOUT) or the monotonic
  * deadline passes (clock.h; CLOCK_NO_DEADLINE: no limit), resuming after
  * EINTR.  1 ready, 0 timed out, -1 with errno. */

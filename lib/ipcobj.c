@@ -1,8 +1,10 @@
 /* ipcobj: look up, remove and list shm and sem objects by NAME (ipcobj.h). */
 #include "ipcobj.h"
 #include "cli.h"
+#include "io.h"
 #include "ipcsem.h"
 #include "json.h"
+#include "parse.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -122,8 +124,59 @@ int ipcobj_remove_all(char **names, int count, enum ipcname_family family)
 	return status;
 }
 
+/* What passwd_line_matches looks for, and the name it found. */
+struct passwd_want {
+	uid_t uid;
+	char name[256];
+};
+
+/* Does a line of /etc/passwd (name:password:uid:...) in text, a block of
+ * whole lines, give the uid we want?  NIS compat lines (+, -) are left to
+ * getpwuid. */
+static int passwd_line_matches(char *text, void *ctx)
+{
+	struct passwd_want *w = ctx;
+
+	for (const char *line = text; *line;) {
+		const char *eol = strchrnul(line, '\n');
+		const char *c1 = memchr(line, ':', (size_t)(eol - line));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(eol - c1 - 1)) : NULL;
+		const char *c3 = c2 ? memchr(c2 + 1, ':', (size_t)(eol - c2 - 1)) : NULL;
+		char num[24];
+		uint64_t uid;
+		size_t nlen = c1 ? (size_t)(c1 - line) : 0;
+		if (c3 && nlen > 0 && nlen < sizeof w->name && *line != '+' && *line != '-' &&
+		    (size_t)(c3 - c2 - 1) < sizeof num) {
+			memcpy(num, c2 + 1, (size_t)(c3 - c2 - 1));
+			num[c3 - c2 - 1] = '\0';
+			if (parse_uint(num, UINT32_MAX, &uid) == 0 && uid == (uint64_t)w->uid) {
+				memcpy(w->name, line, nlen);
+				w->name[nlen] = '\0';
+				return 1;
+			}
+		}
+		line = *eol ? eol + 1 : eol;
+	}
+	return 0;
+}
+
+/* /etc/passwd first, as NSS's "files" source (first in Debian's
+ * nsswitch.conf) reads it; getpwuid only for a uid not there.  glibc's
+ * first getpwuid sets up NSS (nsswitch.conf, two tries at nscd): 0.35 ms
+ * here, a third of what shm-info took beyond /bin/true's start-up. */
 const char *ipcobj_user_name(uid_t uid)
 {
+	static struct passwd_want w;
+	char buf[16384];
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+
+	w.uid = uid;
+	if (fd >= 0) {
+		int found = io_scan_lines(fd, buf, sizeof buf, passwd_line_matches, &w);
+		close(fd);
+		if (found > 0)
+			return w.name;
+	}
 	struct passwd *pw = getpwuid(uid);
 	return pw ? pw->pw_name : "?";
 }

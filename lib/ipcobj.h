@@ -26,7 +26,8 @@ int ipcobj_remove(struct ipcname *n);
  * each, warn about those that fail, and return the exit status. */
 int ipcobj_remove_all(char **names, int count, enum ipcname_family family);
 
-/* The user name of uid, or "?". */
+/* The user name of uid, or "?": /etc/passwd, else getpwuid.  In static
+ * storage, overwritten by the next call (as getpwuid's). */
 const char *ipcobj_user_name(uid_t uid);
 
 /* A listing (shm-list, sem-list): JSON or text, rows annotated with the Qt

@@ -1,9 +1,11 @@
 /* Unit tests for lib/ipcobj: the NAME of a listed System V object, what
- * counts as "no such object", and removal of POSIX objects by NAME. */
+ * counts as "no such object", removal of POSIX objects by NAME, and the
+ * user name of a uid. */
 #include "lib/ipcobj.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,11 +57,25 @@ static void test_remove_posix(void)
 	CHECK(ipcobj_remove(&n) < 0 && errno == ENOENT);
 }
 
+/* /etc/passwd's answer is getpwuid's for the uids it holds (root, our
+ * own where the file lists it); an unknown uid still gets an answer. */
+static void test_user_name(void)
+{
+	uid_t uids[] = {0, getuid()};
+	for (size_t i = 0; i < sizeof uids / sizeof *uids; i++) {
+		struct passwd *pw = getpwuid(uids[i]);
+		CHECK(strcmp(ipcobj_user_name(uids[i]), pw ? pw->pw_name : "?") == 0);
+	}
+	const char *none = ipcobj_user_name(4000000000u);
+	CHECK(none && *none);
+}
+
 int main(void)
 {
 	test_sysv_name();
 	test_missing();
 	test_remove_posix();
+	test_user_name();
 	if (failures)
 		fprintf(stderr, "%d failures\n", failures);
 	return failures ? 1 : 0;

@@ -1,0 +1,101 @@
+/* Unit tests for lib/io's io_scan_lines: blocks of whole lines whatever
+ * the read sizes, overlong lines skipped whole, a last line without its
+ * newline, and fn's stop value passed back. */
+#include "lib/io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+/* Collect every block into a growing string, each followed by '|'. */
+struct collect {
+	char out[4096];
+	int blocks;
+	const char *stop_at; /* a line that makes fn return 7 */
+};
+
+static int collect(char *text, void *ctx)
+{
+	struct collect *c = ctx;
+
+	c->blocks++;
+	strncat(c->out, text, sizeof c->out - strlen(c->out) - 2);
+	strcat(c->out, "|");
+	return c->stop_at && strstr(text, c->stop_at) ? 7 : 0;
+}
+
+/* Scan text through a temporary file with a buffer of size bytes. */
+static int scan(const char *text, size_t size, struct collect *c)
+{
+	char path[] = "/tmp/ipcbox-unit-io.XXXXXX";
+	int fd = mkstemp(path);
+	char *buf = malloc(size);
+
+	CHECK(fd >= 0 && buf);
+	unlink(path);
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	lseek(fd, 0, SEEK_SET);
+	int r = io_scan_lines(fd, buf, size, collect, c);
+	close(fd);
+	free(buf);
+	return r;
+}
+
+/* With any buffer, the blocks joined give back the whole lines in order. */
+static void test_whole_lines(void)
+{
+	const char *text = "one\ntwo two\nthree three three\nfour\n";
+	for (size_t size = 20; size <= 64; size++) {
+		struct collect c = {0};
+		CHECK(scan(text, size, &c) == 0);
+		char joined[4096];
+		size_t n = 0;
+		/* each block is its lines without the last newline, then '|' */
+		for (const char *p = c.out; *p && n < sizeof joined - 1; p++)
+			if (*p != '|')
+				joined[n++] = *p;
+			else if (p[1])
+				joined[n++] = '\n';
+		joined[n] = '\0';
+		CHECK(strcmp(joined, "one\ntwo two\nthree three three\nfour\n") == 0);
+	}
+}
+
+/* A line longer than the buffer is dropped to its end; the rest arrive. */
+static void test_overlong(void)
+{
+	for (size_t size = 8; size <= 24; size++) {
+		struct collect c = {0};
+		CHECK(scan("ok\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx:0:\nafter\n", size, &c) == 0);
+		CHECK(strstr(c.out, "ok") && strstr(c.out, "after"));
+		CHECK(!strchr(c.out, 'x') && !strchr(c.out, ':'));
+	}
+}
+
+static void test_last_line_and_stop(void)
+{
+	struct collect c = {0};
+	CHECK(scan("a\nb", 64, &c) == 0);
+	CHECK(strstr(c.out, "a") && strstr(c.out, "b|"));
+
+	struct collect s = {.stop_at = "stop"};
+	CHECK(scan("x\nstop\ny\n", 6, &s) == 7);
+	CHECK(!strstr(s.out, "y"));
+
+	struct collect e = {0};
+	CHECK(scan("", 8, &e) == 0);
+	CHECK(io_scan_lines(-1, e.out, sizeof e.out, collect, &e) == -1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_group groups[] = {
+		{"whole-lines", test_whole_lines},
+		{"overlong", test_overlong},
+		{"last-line-and-stop", test_last_line_and_stop},
+	};
+	return check_run_groups("io", groups, sizeof groups / sizeof *groups, argc, argv);
+}
