@@ -11,7 +11,7 @@
 #          with 1 and IDLE idle clients
 #   conn/s tcp-listen -k -e cat against socat TCP-LISTEN,fork EXEC:cat, with
 #          bench/connrate.c (CONNS sequential connect, ping, half-close, read echo)
-#   start  ipcbox --version and tcp-connect -z against /bin/true, RUNS times
+#   start  ipcbox --version and tcp-connect -z against /bin/true, RUNS rounds
 #   size   the stripped binary
 #
 #   ROUNDS=5 SIZE=1G DIRS="fwd rev" INS="file pipe" OUTS="null file pipe" \
@@ -299,30 +299,20 @@ else
 	bench_row "ipcbox tcp-listen -k -e cat" "$CI"
 fi
 
-# Start-up: RUNS runs in a loop; per-run time.
-loop() {
-	local i
-	for ((i = 0; i < RUNS; i++)); do "$@" >/dev/null 2>&1; done
-}
+# Start-up: bench/startup.c runs the commands interleaved (fork and exec,
+# no shell in the way), RUNS rounds, and prints each one's median.
+"$CC" -O2 -o "$W/startup" "$(dirname "$0")/startup.c" || exit 1
 rm -f "$W/port"
 "$IPCBOX" tcp-listen -k --port-file "$W/port" 0 </dev/null >/dev/null &
 PIDS+=($!)
 P_Z=$(wait_port "$W/port") || exit 1
-declare -A S
-for r in $(seq 1 "$ROUNDS"); do
-	S[true]+=" $(elapsed loop /bin/true)"
-	S[version]+=" $(elapsed loop "$IPCBOX" --version)"
-	S[z]+=" $(elapsed loop "$IPCBOX" tcp-connect -z 127.0.0.1 "$P_Z")"
-done
-bench_header "start-up, $RUNS runs (ratio: time / /bin/true time)" "s per run"
-# shellcheck disable=SC2086
-ST=$(median ${S[true]})
-per() { awk -v t="$1" -v n="$RUNS" 'BEGIN {printf "%.6f", t / n}'; }
-# shellcheck disable=SC2086
-bench_row "ipcbox --version" "$(per "$(median ${S[version]})")" "$(per "$ST")" "goal <= 1.3"
-# shellcheck disable=SC2086
-bench_row "ipcbox tcp-connect -z (start-up + a connect)" "$(per "$(median ${S[z]})")" "$(per "$ST")"
-bench_row "/bin/true" "$(per "$ST")" "$(per "$ST")"
+mapfile -t S < <("$W/startup" "$RUNS" /bin/true -- "$IPCBOX" --version \
+	-- "$IPCBOX" tcp-connect -z 127.0.0.1 "$P_Z")
+[ "${#S[@]}" = 3 ] || bench_fail "start-up: no times"
+bench_header "start-up, one run (bench/startup.c: $RUNS rounds, interleaved; ratio: time / /bin/true time)" "median s"
+bench_row "ipcbox --version" "${S[1]}" "${S[0]}" "goal <= 1.3"
+bench_row "ipcbox tcp-connect -z (start-up + a connect)" "${S[2]}" "${S[0]}"
+bench_row "/bin/true" "${S[0]}" "${S[0]}"
 
 strip -o "$W/ipcbox.stripped" "$IPCBOX"
 printf '\n  stripped binary: %d bytes (%d KiB; goal <= 300 KiB)\n' \

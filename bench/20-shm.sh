@@ -16,6 +16,11 @@
 #   read   shm-read to /dev/null, to a tmpfs file, and to a pipe
 #          (| dd bs=128K of=/dev/null, which reads as cat does and counts);
 #          the tmpfs file is allocated once and written over (see lib.sh)
+# floor: bench/shmfloor.c, the least work the cell can take (as floor.c
+# is for tcp), where ipcbox's path is not already the kernel's own copy:
+# the sysv-user rows (through the mapping, as nobody) and every read-pipe
+# cell (LENGTH zero bytes into the same pipe and reader: the least any
+# writer does).  LOSES(floor): dd's time is less than even the floor's.
 # Checks: exit statuses; writes: the last 4 KiB of the range poisoned before
 # and compared after every copy, the whole range compared in round 1; reads:
 # the byte count (the file's last 4 KiB poisoned and compared, dd's count),
@@ -25,7 +30,7 @@ set -o pipefail
 
 SIZE=${SIZE:-1G}
 OFF=${OFF:-4097}
-STARTS=${STARTS:-300}
+STARTS=${STARTS:-500}
 SRC=$BENCH_TMP/ipcbox-bench-src.$$
 OUT=$BENCH_TMP/ipcbox-bench-out.$$
 SEG=ipcbox-bench-seg.$$
@@ -50,8 +55,14 @@ cleanup() {
 	[ -e "$UKEYFILE" ] && "$IPCBOX" shm-rm "$USYSV" 2>/dev/null
 	"$IPCBOX" sem-rm "$SEM" 2>/dev/null
 	rm -f "$SRC" "$OUT" "$KEYFILE" "$SKEY" "$UKEYFILE" "$BENCH_TMP/ipcbox-bench-count.$$"
+	rm -rf "$W"
 }
+W=$(mktemp -d "${TMPDIR:-/tmp}/ipcbox-bench-shm.XXXXXX") || exit 1
+chmod 0755 "$W" # nobody runs shmfloor from here
 trap cleanup EXIT
+for tool in shmfloor startup; do
+	"${CC:-cc}" -O2 -o "$W/$tool" "$(dirname "$0")/$tool.c" || exit 1
+done
 
 have dd || exit 0
 bytes=$(numfmt --from=iec "$SIZE") || exit 1
@@ -66,6 +77,7 @@ out_prepare "$OUT" "$SEGBYTES"
 if [[ " ${BACKENDS[*]} " == *" sysv-user "* ]]; then
 	: >"$UKEYFILE"
 	"${AS_USER[@]}" "$IPCBOX" shm-create "$USYSV" --size "$SEGBYTES" || exit 1
+	UID_ID=$("$IPCBOX" shm-info "$USYSV" --json | sed 's/.*"id":\([0-9]*\).*/\1/')
 fi
 COUNT=$BENCH_TMP/ipcbox-bench-count.$$
 
@@ -94,6 +106,7 @@ shm_once() {
 	if [ "$who" = plain ]; then
 		export IPCBOX_COPY=plain
 	fi
+	local -a floor=("${AS_USER[@]}" "$W/shmfloor")
 	local what="$who $be $cell"
 	case $cell in
 	write-*) poison "$name" $((off + bytes)) ;;
@@ -101,7 +114,18 @@ shm_once() {
 	esac
 	rm -f "$COUNT"
 	t0=$(now)
-	if [ "$who" = dd ]; then
+	if [ "$who" = floor ] && [ "$cell" = read-pipe ] && [ "$be" != sysv-user ]; then
+		"$W/shmfloor" zero "$SEGBYTES" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$?
+	elif [ "$who" = floor ]; then
+		case $cell in
+		write-file) "${floor[@]}" write "$UID_ID" 0 <"$SRC" || st=$? ;;
+		write-pipe) cat "$SRC" | "${floor[@]}" write "$UID_ID" 0 || st=$? ;;
+		write-offset) "${floor[@]}" write "$UID_ID" "$OFF" <"$SRC" || st=$? ;;
+		read-null) "${floor[@]}" read "$UID_ID" 0 "$SEGBYTES" >/dev/null || st=$? ;;
+		read-file) "${floor[@]}" read "$UID_ID" 0 "$SEGBYTES" 1<>"$OUT" || st=$? ;;
+		read-pipe) "${floor[@]}" read "$UID_ID" 0 "$SEGBYTES" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
+		esac
+	elif [ "$who" = dd ]; then
 		case $cell in
 		write-file) dd if="$SRC" of="/dev/shm/$SEG" bs=1M conv=notrunc status=none || st=$? ;;
 		write-pipe) cat "$SRC" | dd of="/dev/shm/$SEG" bs=1M conv=notrunc status=none || st=$? ;;
@@ -130,15 +154,15 @@ shm_once() {
 				bench_fail "$what: the segment differs from the input"
 		fi
 		;;
+	read-pipe)
+		got=$(awk '/bytes/ {print $1}' "$COUNT")
+		[ "$got" = "$SEGBYTES" ] || bench_fail "$what: $got of $SEGBYTES bytes"
+		;;
 	read-file)
 		out_tail_ok "$OUT" "$SEGBYTES" "$SRC" || bench_fail "$what: the end of the segment did not arrive"
 		if [ "$full" = 1 ]; then
 			cmp -s -i "$OFF:0" -n "$bytes" "$OUT" "$SRC" || bench_fail "$what: the copy differs"
 		fi
-		;;
-	read-pipe)
-		got=$(awk '/bytes/ {print $1}' "$COUNT")
-		[ "$got" = "$SEGBYTES" ] || bench_fail "$what: $got of $SEGBYTES bytes"
 		;;
 	esac
 	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}'
@@ -152,6 +176,9 @@ for ((r = 0; r < ROUNDS; r++)); do
 	for be in "${BACKENDS[@]}"; do
 		for cell in "${CELLS[@]}"; do
 			who_list=(ipcbox plain dd)
+			if [ "$be" = sysv-user ] || [ "$cell" = read-pipe ]; then
+				who_list+=(floor)
+			fi
 			for ((k = 0; k < ${#who_list[@]}; k++)); do
 				who=${who_list[(k + r) % ${#who_list[@]}]}
 				t=$(shm_once "$who" "$be" "$cell" $((r == 0))) || exit 1
@@ -162,8 +189,20 @@ for ((r = 0; r < ROUNDS; r++)); do
 done
 
 printf '\nshm %s copies, median of %d rounds; x = dd time / ipcbox time (goal >= 1.0)\n' "$SIZE" "$ROUNDS"
-printf '  %-9s %-13s %17s %18s %20s  %s\n' segment copy "ipcbox s (GB/s)" "dd bs=1M" "IPCBOX_COPY=plain" verdict
-lost=0
+printf '  %-9s %-13s %17s %18s %20s %18s  %s\n' segment copy "ipcbox s (GB/s)" "dd bs=1M" \
+	"IPCBOX_COPY=plain" "floor" verdict
+lost=0 lost_floor=0
+# col WHO BE CELL: "median ratio-to-ipcbox", or "-" where WHO did not run
+col() {
+	if [ -z "${T[$1 $2 $3]:-}" ]; then
+		echo -
+		return
+	fi
+	local m
+	# shellcheck disable=SC2086
+	m=$(median ${T[$1 $2 $3]})
+	printf '%.3f %7sx' "$m" "$(ratio "$m" "$mi")"
+}
 for be in "${BACKENDS[@]}"; do
 	for cell in "${CELLS[@]}"; do
 		# shellcheck disable=SC2086
@@ -175,26 +214,32 @@ for be in "${BACKENDS[@]}"; do
 		if awk -v x="$x" 'BEGIN {exit !(x < 1.0)}'; then
 			verdict=LOSES
 			lost=$((lost + 1))
+			if [ -n "${T[floor $be $cell]:-}" ]; then
+				# shellcheck disable=SC2086
+				mf=$(median ${T[floor $be $cell]})
+				if awk -v f="$mf" -v d="$md" 'BEGIN {exit !(f > d)}'; then
+					verdict="LOSES(floor)"
+					lost_floor=$((lost_floor + 1))
+				fi
+			fi
 		fi
-		pl=-
-		if [ -n "${T[plain $be $cell]:-}" ]; then
-			# shellcheck disable=SC2086
-			mp=$(median ${T[plain $be $cell]})
-			pl=$(printf '%.3f %7sx' "$mp" "$(ratio "$mp" "$mi")")
-		fi
-		printf '  %-9s %-13s %8.3f (%5s) %9.3f %7sx %20s  %s\n' "$be" "$cell" "$mi" \
-			"$(gbps "$bytes" "$mi" | cut -d' ' -f1)" "$md" "$x" "$pl" "$verdict"
+		printf '  %-9s %-13s %8.3f (%5s) %9.3f %7sx %20s %18s  %s\n' "$be" "$cell" "$mi" \
+			"$(gbps "$bytes" "$mi" | cut -d' ' -f1)" "$md" "$x" "$(col plain "$be" "$cell")" \
+			"$(col floor "$be" "$cell")" "$verdict"
 	done
 done
 echo "  raw seconds per contender and cell:"
 for be in "${BACKENDS[@]}"; do
 	for cell in "${CELLS[@]}"; do
-		for who in ipcbox plain dd; do
-			[ -n "${T[$who $be $cell]:-}" ] && printf '    %-7s %-6s %-13s %s\n' "$who" "$be" "$cell" "${T[$who $be $cell]}"
+		for who in ipcbox plain dd floor; do
+			[ -n "${T[$who $be $cell]:-}" ] && printf '    %-7s %-9s %-13s %s\n' "$who" "$be" "$cell" "${T[$who $be $cell]}"
 		done
 	done
 done
 echo "  $lost of $((${#BACKENDS[@]} * ${#CELLS[@]})) cells lose; IPCBOX_COPY=plain: x above 1 where the chosen path pays."
+echo "  floor: bench/shmfloor.c, the least work the cell can take (sysv-user: through the mapping as"
+echo "  nobody; read-pipe: zero bytes into the same pipe and reader).  LOSES(floor): dd took less"
+echo "  time than even the floor, in $lost_floor of the $lost losing cells."
 echo "  dd copies into (out of) a POSIX segment of the same size in the System V rows."
 if [ "$(id -u)" = 0 ]; then
 	echo "  sysv: as root (the segment's pages through /proc/self/map_files); sysv-user: as nobody,"
@@ -206,46 +251,16 @@ fi
 "$IPCBOX" sem-create "$SEM" --value 1 || exit 1
 : >"$SKEY"
 "$IPCBOX" shm-create "systemv:$SKEY" --size 4096 || exit 1
-# Start-up: hyperfine -N when installed (no shell in the way), else a loop.
-startup() {
-	local out=$1
-	shift
-	if command -v hyperfine >/dev/null; then
-		hyperfine -N -w 20 -r "$STARTS" --export-json "$out" "$@" >/dev/null 2>&1
-		python3 -c 'import json,sys; [print(r["median"]) for r in json.load(open(sys.argv[1]))["results"]]' "$out"
-	else
-		local c t0 t1
-		for c in "$@"; do
-			t0=$(now)
-			for ((j = 0; j < STARTS; j++)); do $c >/dev/null; done
-			t1=$(now)
-			awk -v a="$t0" -v b="$t1" -v n="$STARTS" 'BEGIN {printf "%.6f\n", (b - a) / n}'
-		done
-	fi
-}
-# The same scan by cat: every /proc/PID/maps read once, plus one start-up.
-scan_cat() {
-	local j t0 t1
-	t0=$(now)
-	for ((j = 0; j < STARTS; j++)); do cat /proc/[0-9]*/maps >/dev/null 2>&1; done
-	t1=$(now)
-	awk -v a="$t0" -v b="$t1" -v n="$STARTS" 'BEGIN {printf "%.6f\n", (b - a) / n}'
-}
-t_true=() t_val=() t_info=() t_sysv=() t_cat=()
-json=$(mktemp)
-for ((i = 0; i < ROUNDS; i++)); do
-	mapfile -t m < <(startup "$json" /bin/true "$IPCBOX sem-value $SEM" "$IPCBOX shm-info $SEG" \
-		"$IPCBOX shm-info systemv:$SKEY")
-	t_true+=("${m[0]}") t_val+=("${m[1]}") t_info+=("${m[2]}") t_sysv+=("${m[3]}")
-	t_cat+=("$(scan_cat)")
-done
-rm -f "$json"
-bench_header "start-up, one run ($(command -v hyperfine >/dev/null && echo "hyperfine -N" || echo "loop"), $STARTS runs x $ROUNDS rounds)"
-base=$(median "${t_true[@]}")
-bench_row "/bin/true" "$base"
-bench_row "ipcbox sem-value" "$(median "${t_val[@]}")" "$base" "<= 1.3x"
-bench_row "ipcbox shm-info POSIX (scans /proc/*/maps)" "$(median "${t_info[@]}")" "$base" "<= 1.3x"
-bench_row "ipcbox shm-info System V, 0 attached (no scan)" "$(median "${t_sysv[@]}")" "$base" "<= 1.3x"
-bench_row "cat /proc/[0-9]*/maps (the same scan by cat)" "$(median "${t_cat[@]}")" "$base"
+# Start-up: bench/startup.c runs the commands interleaved (fork and exec,
+# no shell in the way), STARTS rounds, and prints each one's median.
+mapfile -t m < <("$W/startup" "$STARTS" /bin/true -- "$IPCBOX" sem-value "$SEM" \
+	-- "$IPCBOX" shm-info "$SEG" -- "$IPCBOX" shm-info "systemv:$SKEY" -- "$W/shmfloor" scan)
+[ "${#m[@]}" = 5 ] || bench_fail "start-up: no times"
+bench_header "start-up, one run (bench/startup.c: $STARTS rounds, interleaved; median)"
+bench_row "/bin/true" "${m[0]}"
+bench_row "ipcbox sem-value" "${m[1]}" "${m[0]}" "<= 1.3x"
+bench_row "ipcbox shm-info POSIX (scans /proc/*/maps)" "${m[2]}" "${m[0]}" "<= 1.3x"
+bench_row "ipcbox shm-info SysV, 0 attached (no scan)" "${m[3]}" "${m[0]}" "<= 1.3x"
+bench_row "floor: the same /proc scan, nothing else" "${m[4]}" "${m[0]}"
 procs=(/proc/[0-9]*)
-echo "  (${#procs[@]} processes: shm-info POSIX reads the maps of every one, as the cat does)"
+echo "  (${#procs[@]} processes: shm-info POSIX reads the maps of every one, as shmfloor scan does)"
