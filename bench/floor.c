@@ -4,7 +4,8 @@
  * stdin into one 1 MiB buffer and writes it to a blocking socket; the
  * receiver moves the socket into its stdout without a copy to user space
  * (splice(2) straight into a stdout pipe enlarged to 1 MiB, or through a
- * private 1 MiB pipe into a file or /dev/null), falling back to read/write.
+ * private 1 MiB pipe into /dev/null), except into a regular file, where
+ * read/write with the 1 MiB buffer measured less work than splice.
  *
  *   floor listen PORT_FILE send|recv    bind 127.0.0.1:0, write the port
  *   floor connect PORT send|recv
@@ -67,6 +68,18 @@ static void recv_all(int s)
 	int p[2] = {-1, -1}, to = 1;
 	ssize_t n;
 
+	if (fstat(1, &st) == 0 && S_ISREG(st.st_mode)) {
+		char *buf = malloc(BUF);
+		if (!buf)
+			die("malloc");
+		while ((n = read(s, buf, BUF)) > 0)
+			for (ssize_t off = 0, w; off < n; off += w)
+				if ((w = write(1, buf + off, (size_t)(n - off))) < 0)
+					die("write");
+		if (n < 0)
+			die("read");
+		return;
+	}
 	if (fstat(1, &st) == 0 && S_ISFIFO(st.st_mode)) {
 		fcntl(1, F_SETPIPE_SZ, BUF);
 	} else {

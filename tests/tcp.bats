@@ -187,7 +187,7 @@ piped_listen() {
 	[ "$(cat "$T/lout")" = 65536 ]
 }
 
-@test "fallback: stdout open for append (splice refused) still gets every byte" {
+@test "stdout a file open for append: every byte arrives after what it held" {
 	data "$T/in" 8
 	echo head >"$T/got"
 	listen </dev/null >>"$T/got"
@@ -195,6 +195,37 @@ piped_listen() {
 	wait_status "$LBG"
 	assert_status 0
 	{ echo head; cat "$T/in"; } | cmp - "$T/got"
+}
+
+@test "fallback: splice refused mid-stream (a terminal open for append) still gets every byte" {
+	# splice(2) refuses any O_APPEND output with EINVAL, after the socket's
+	# bytes are already in the private pipe: they must be handed on
+	data "$T/in" 3
+	listen <"$T/in"
+	run timeout -k 5 "$TMO" /usr/bin/python3 -c '
+import os, subprocess, sys, tty
+m, s = os.openpty()
+tty.setraw(s)
+out = os.open(os.ttyname(s), os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
+os.close(s)
+p = subprocess.Popen([sys.argv[1], "tcp-connect", "127.0.0.1", sys.argv[2]], stdout=out,
+                     stdin=subprocess.DEVNULL)
+os.close(out)
+want = open(sys.argv[3], "rb").read()
+got = bytearray()
+while len(got) < len(want):
+    try:
+        b = os.read(m, 65536)
+    except OSError:
+        break
+    if not b:
+        break
+    got += b
+sys.exit(p.wait() or (0 if got == want else 3))
+' "$IPCBOX" "$PORT" "$T/in"
+	assert_status 0
+	wait_status "$LBG"
+	assert_status 0
 }
 
 @test "socket to socket (read/write and private-pipe paths): a proxy chain passes data both ways" {
