@@ -853,6 +853,11 @@ static int shm_read_main(int argc, char **argv)
 		seg_map(0);
 		seg_sysv_fd(0);
 	}
+	/* A stdout pipe holds 64 KiB; enlarged to 1 MiB (best effort; a no-op
+	 * on anything else) its reader wakes a sixteenth as often: 1 GiB into
+	 * `| dd bs=128K` took 0.29 s against 0.44 s (dd bs=1M: 0.48 s). */
+	if (!S.hex && !relay_copy_plain())
+		relay_pipe_enlarge(1);
 	if (lock_wanted())
 		read_locked(len);
 	else if (S.fd < 0)

@@ -227,8 +227,8 @@ for cell in "${CELLS[@]}"; do
 done
 echo "  $lost of ${#CELLS[@]} cells lose ('!' marks a ratio under its goal); the IPCBOX_COPY=plain column"
 echo "  is ipcbox with every path read/write: above 1 where the chosen fast paths pay.  floor is"
-echo "  bench/floor.c, the transfer with the least work (read/write 1 MiB in, splice out, no poll"
-echo "  loop); LOSES(floor): the goal asks for less time than even the floor took, in $lost_floor of the"
+echo "  bench/floor.c, the transfer with the least work (read/write 1 MiB in; out, splice, but"
+echo "  read/write into a file; no poll loop); LOSES(floor): the goal asks for less time than even the floor took, in $lost_floor of the"
 echo "  $lost losing cells.  Every cell checked:"
 echo "  exit statuses, the sender took its whole input (file offset / cat's status),"
 echo "  bytes counted at the receiver (a file's size and its last 4 KiB poisoned before, dd's count;"

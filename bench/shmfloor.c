@@ -6,6 +6,8 @@
  *   shmfloor read SHMID OFFSET LENGTH  a System V segment to stdout
  *   shmfloor zero LENGTH               LENGTH zero bytes to stdout: the
  *                                      least any writer into a pipe does
+ *
+ * A stdout pipe is enlarged to 1 MiB first, as shm-read does.
  *   shmfloor scan                      read every /proc/PID/maps once, as
  *                                      shm-info's scan must: its floor
  *
@@ -127,6 +129,7 @@ static void scan(void)
 
 int main(int argc, char **argv)
 {
+	fcntl(1, F_SETPIPE_SZ, BUF); /* a stdout pipe: 1 MiB, as ipcbox does (else refused) */
 	if (argc == 4 && strcmp(argv[1], "write") == 0)
 		seg_write(attach(argv[2]) + strtoull(argv[3], NULL, 10));
 	else if (argc == 5 && strcmp(argv[1], "read") == 0)

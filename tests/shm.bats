@@ -209,6 +209,33 @@ sys.exit(p.wait() or (0 if got == open(sys.argv[4], "rb").read(int(sys.argv[3]))
 	IPCBOX=$real
 }
 
+@test "shm-read: a stdout pipe is enlarged to 1 MiB (not under IPCBOX_COPY=plain), every byte arrives" {
+	local n k
+	n=$(pname a)
+	k=$(skey a)
+	TEST_SHM+=("$n" "sysv:$k")
+	ipc shm-create "$n" -s 3000000
+	ipc shm-create "sysv:$k" -s 3000000
+	head -c 3000000 /dev/urandom >"$T/data"
+	# the reader: every byte compared, then the pipe's size (F_GETPIPE_SZ)
+	cat >"$T/reader" <<'PY'
+#!/usr/bin/python3
+import fcntl, sys
+got = sys.stdin.buffer.read()
+print(fcntl.fcntl(0, 1032), got == open(sys.argv[1], "rb").read())
+PY
+	chmod +x "$T/reader"
+	for name in "$n" "sysv:$k"; do
+		ipc shm-write "$name" "$T/data"
+		run timeout -k 5 "$TMO" bash -c "set -o pipefail; '$IPCBOX' shm-read '$name' | '$T/reader' '$T/data'"
+		assert_status 0
+		[ "$output" = "1048576 True" ]
+		run timeout -k 5 "$TMO" env IPCBOX_COPY=plain bash -c "set -o pipefail; '$IPCBOX' shm-read '$name' | '$T/reader' '$T/data'"
+		assert_status 0
+		[ "$output" = "65536 True" ]
+	done
+}
+
 @test "shm-write: a file larger than the space left is refused before writing" {
 	local n
 	n=$(pname a)
@@ -384,8 +411,9 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	local k
 	k=$(skey a)
 	TEST_SHM+=("sysv:$k")
-	ipc shm-create "sysv:$k" -s 1M
+	ipc shm-create "sysv:$k" -s 3M
 	# shm-read stays attached while it waits to write into a full pipe
+	# (3 MiB: more than the 1 MiB it enlarges the pipe to)
 	mkfifo "$T/fifo"
 	bg sh -c 'exec "$0" shm-read "$1" >"$2"' "$IPCBOX" "sysv:$k" "$T/fifo"
 	local rd
