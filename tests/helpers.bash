@@ -130,6 +130,34 @@ common_teardown() {
 setup() { common_setup; }
 teardown() { common_teardown; }
 
+# python3 -c "$PTY_READER" APPEND FILE LEN CMD [ARG]...: run CMD with its
+# stdout a raw pseudo-terminal (opened O_APPEND when APPEND is 1: splice(2)
+# refuses any such output), read LEN bytes from the terminal and compare
+# them with FILE's first LEN; exit with CMD's status, or 3 if they differ.
+# A terminal is the character device that takes what /dev/null would
+# swallow unseen.
+# shellcheck disable=SC2016
+PTY_READER='
+import os, subprocess, sys, tty
+append, path, length, cmd = sys.argv[1] == "1", sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+m, s = os.openpty()
+tty.setraw(s)
+out = os.open(os.ttyname(s), os.O_WRONLY | os.O_NOCTTY | (os.O_APPEND if append else 0))
+os.close(s)
+p = subprocess.Popen(cmd, stdout=out, stdin=subprocess.DEVNULL)
+os.close(out)
+got = bytearray()
+while len(got) < length:
+    try:
+        b = os.read(m, 65536)
+    except OSError:
+        break
+    if not b:
+        break
+    got += b
+sys.exit(p.wait() or (0 if got == open(path, "rb").read(length) else 3))
+'
+
 # ipc ARGS...: run the binary under the harness (use with bats' `run`).
 ipc() {
 	harness "$IPCBOX" "$@"

@@ -202,27 +202,8 @@ piped_listen() {
 	# bytes are already in the private pipe: they must be handed on
 	data "$T/in" 3
 	listen <"$T/in"
-	run timeout -k 5 "$TMO" /usr/bin/python3 -c '
-import os, subprocess, sys, tty
-m, s = os.openpty()
-tty.setraw(s)
-out = os.open(os.ttyname(s), os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
-os.close(s)
-p = subprocess.Popen([sys.argv[1], "tcp-connect", "127.0.0.1", sys.argv[2]], stdout=out,
-                     stdin=subprocess.DEVNULL)
-os.close(out)
-want = open(sys.argv[3], "rb").read()
-got = bytearray()
-while len(got) < len(want):
-    try:
-        b = os.read(m, 65536)
-    except OSError:
-        break
-    if not b:
-        break
-    got += b
-sys.exit(p.wait() or (0 if got == want else 3))
-' "$IPCBOX" "$PORT" "$T/in"
+	run timeout -k 5 "$TMO" python3 -c "$PTY_READER" 1 "$T/in" $((3 * 1048576)) \
+		"$IPCBOX" tcp-connect 127.0.0.1 "$PORT"
 	assert_status 0
 	wait_status "$LBG"
 	assert_status 0
