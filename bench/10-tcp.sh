@@ -5,7 +5,7 @@
 #          cell of {connector sends, listener sends} x {stdin: the file,
 #          cat file |} x {receiver's stdout: /dev/null, a tmpfs file,
 #          | dd bs=128K of=/dev/null}, ipcbox against socat -b1048576 and
-#          OpenBSD nc (-N) in the same cell, contenders alternating; each
+#          OpenBSD nc (-N) in the same cell, in a new random order each round; each
 #          transfer is checked (exit statuses, bytes taken and delivered)
 #   memory peak RSS of both ipcbox ends in every cell; VmRSS of tcp-listen -k
 #          with 1 and IDLE idle clients
@@ -168,9 +168,7 @@ declare -A T RSS_L RSS_C
 for ((r = 0; r < ROUNDS; r++)); do
 	for cell in "${CELLS[@]}"; do
 		read -r dir IN_KIND OUT_KIND <<<"$cell"
-		# A B C, then B C A, ...: no contender always runs first.
-		for ((k = 0; k < ${#WHO[@]}; k++)); do
-			who=${WHO[(k + r) % ${#WHO[@]}]}
+		for who in $(bench_order "${WHO[@]}"); do
 			read -r t lr cr < <(tcp_once "$who" "$dir" $((r == 0))) || exit 1
 			[ -n "$t" ] || exit 1
 			T[$who $cell]+=" $t"

@@ -8,8 +8,8 @@
 # System V segment, ipcbox against dd bs=1M doing the same copy on a POSIX
 # segment of the same size (for System V too: dd has no way into one), and
 # ipcbox with IPCBOX_COPY=plain (every path read/write, System V through
-# its mapping: the yardstick for the fast paths), contenders alternating
-# round by round.  As root, the System V cells run again as nobody without
+# its mapping: the yardstick for the fast paths), the contenders in a new
+# random order each round.  As root, the System V cells run again as nobody without
 # capabilities (sysv-user): the path every ordinary user gets.
 #   write  shm-write from the tmpfs file, from `cat file |`, and from the
 #          file with --offset OFF (dd: oflag=seek_bytes seek=OFF)
@@ -179,8 +179,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 			if [ "$be" = sysv-user ] || [ "$cell" = read-pipe ]; then
 				who_list+=(floor)
 			fi
-			for ((k = 0; k < ${#who_list[@]}; k++)); do
-				who=${who_list[(k + r) % ${#who_list[@]}]}
+			for who in $(bench_order "${who_list[@]}"); do
 				t=$(shm_once "$who" "$be" "$cell" $((r == 0))) || exit 1
 				T[$who $be $cell]+=" $t"
 			done

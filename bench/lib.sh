@@ -14,6 +14,9 @@
 #                     the port a listener reported: the whole FILE (a port
 #                     file), or the digits after PATTERN in it (a log)
 #   bench_fail WHAT   say on stderr that a cell's check failed, exit 1
+#   bench_order NAME...
+#                     the names in a new random order, one a line: each
+#                     round's order of the contenders in a cell
 #   out_prepare FILE BYTES
 #                     FILE allocated at BYTES once; the cells that write to a
 #                     tmpfs file overwrite it (1<>FILE, dd conv=notrunc), so
@@ -67,6 +70,14 @@ wait_port() {
 	done
 	echo "bench: no port in $1" >&2
 	return 1
+}
+
+# A fresh order each round, not a rotation: rotating A B C D E by one place
+# a round keeps E always just before A, and a contender can leave state
+# behind that slows the next one (after OpenBSD nc, a splice run once took
+# 4 s instead of 0.9 s).
+bench_order() {
+	printf '%s\n' "$@" | shuf
 }
 
 bench_fail() {
