@@ -506,9 +506,6 @@ static void write_sysv(int in, size_t room, int64_t known)
 	unsigned char *buf = lock_buffer(RELAY_BUF);
 	size_t got = 0;
 
-	if (!relay_copy_plain())
-		relay_pipe_enlarge(in); /* a pipe, best effort: fewer wake-ups; else a no-op */
-
 	while (got < room) {
 		size_t n = read_into(in, buf, room - got < RELAY_BUF ? room - got : RELAY_BUF);
 		if (n == 0)
@@ -581,10 +578,8 @@ static enum copy_path copy_path_for(int fd, int into_segment)
 		return COPY_PLAIN;
 	if (S_ISREG(st.st_mode))
 		return COPY_RANGE;
-	if (S_ISFIFO(st.st_mode) && into_segment) {
-		relay_pipe_enlarge(fd); /* best effort: fewer wake-ups for the writer */
+	if (S_ISFIFO(st.st_mode) && into_segment)
 		return COPY_SPLICE;
-	}
 	if (S_ISCHR(st.st_mode) && !into_segment)
 		return COPY_SENDFILE;
 	return COPY_PLAIN;
@@ -693,6 +688,11 @@ static int shm_write_main(int argc, char **argv)
 		seg_map(1);
 		seg_sysv_fd(1);
 	}
+	/* A stdin pipe enlarged to 1 MiB (best effort; a no-op on anything
+	 * else): its writer fills it in fewer wake-ups, whichever path the
+	 * copy takes (cat 1 GiB | shm-write as nobody: 0.8 s against 1.0-1.3 s). */
+	if (!relay_copy_plain())
+		relay_pipe_enlarge(in);
 	if (lock_wanted())
 		write_locked(in, room);
 	else if (S.fd < 0)
@@ -720,9 +720,10 @@ static void read_out(const unsigned char *data, size_t len)
  * 0.25 to 0.41 s for process_vm_readv and write(2); dd from a POSIX
  * segment to the file: 0.20 s).  The pipe is emptied before the next
  * chunk, so no page is still referenced when shm-read returns: never to a
- * pipe or a socket, which would keep the pages past our exit.  Returns the bytes moved; fewer than len when the
- * kernel refuses (a device without splice, no vmsplice), after writing
- * whatever was already in the pipe: the caller goes on with seg_move. */
+ * pipe or a socket, which would keep the pages past our exit.  Returns the
+ * bytes moved; fewer than len when the kernel refuses (a device without
+ * splice, output open for append, no vmsplice), after writing whatever was
+ * already in the pipe: the caller goes on with seg_move. */
 static size_t read_sysv_vmsplice(size_t len)
 {
 	struct stat st;
@@ -760,9 +761,9 @@ static size_t read_sysv_vmsplice(size_t len)
 }
 
 /* System V without a lock or a descriptor: to a character device or a
- * file by read_sysv_vmsplice, else out through a private 1 MiB buffer (seg_move,
- * then write(2)), for the reason write_sysv gives; --hex dumps the
- * mapping. */
+ * file by read_sysv_vmsplice, else out through a private 1 MiB buffer
+ * (seg_move, then write(2)), for the reason write_sysv gives; --hex dumps
+ * the mapping. */
 static void read_sysv(size_t len)
 {
 	if (S.hex) {

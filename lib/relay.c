@@ -288,8 +288,8 @@ static void pump_result(const struct pump *p, struct relay_result *r)
  *  - socket -> anything else (/dev/null, a socket): splice(2) through a
  *    private 1 MiB pipe (0.33 s against 0.38 s to /dev/null); no 1 MiB
  *    private pipe, read/write.
- * A call the kernel refuses for these descriptors (EINVAL for a file open
- * for append, ...) falls back to read/write without losing a byte.
+ * A call the kernel refuses for these descriptors (EINVAL for anything
+ * open for append, ...) falls back to read/write without losing a byte.
  * IPCBOX_COPY=plain makes every path read/write: the bench's yardstick for
  * the fast paths, and the tests' way to force the fallback. */
 static void relay_choose(struct pump *up, struct pump *down)
