@@ -17,10 +17,14 @@
 #          (| dd bs=128K of=/dev/null, which reads as cat does and counts);
 #          the tmpfs file is allocated once and written over (see lib.sh)
 # floor: bench/shmfloor.c, the least work the cell can take (as floor.c
-# is for tcp), where ipcbox's path is not already the kernel's own copy:
-# the sysv-user rows (through the mapping, as nobody) and every read-pipe
-# cell (LENGTH zero bytes into the same pipe and reader: the least any
-# writer does).  LOSES(floor): dd's time is less than even the floor's.
+# is for tcp): through the mapping in the rows where ipcbox must go that
+# way (sysv-user, as nobody; sysv when not run as root); the kernel's own
+# copy (copy_file_range, sendfile) between the file and the segment for
+# write-file, write-offset and read-file elsewhere; in every read-pipe
+# cell, LENGTH zero bytes into the same pipe and reader (the least any
+# writer does).  Not in read-null (sendfile to /dev/null) nor write-pipe
+# (splice from the pipe): ipcbox's path there is the floor's.  LOSES(floor):
+# dd's time is less than even the floor's.
 # Checks: exit statuses; writes: the last 4 KiB of the range poisoned before
 # and compared after every copy, the whole range compared in round 1; reads:
 # the byte count (the file's last 4 KiB poisoned and compared, dd's count),
@@ -74,6 +78,7 @@ out_prepare "$OUT" "$SEGBYTES"
 "$IPCBOX" shm-create "$SEG" --size "$SEGBYTES" || exit 1
 : >"$KEYFILE"
 "$IPCBOX" shm-create "$SYSV" --size "$SEGBYTES" || exit 1
+SID=$("$IPCBOX" shm-info "$SYSV" --json | sed 's/.*"id":\([0-9]*\).*/\1/')
 if [[ " ${BACKENDS[*]} " == *" sysv-user "* ]]; then
 	: >"$UKEYFILE"
 	"${AS_USER[@]}" "$IPCBOX" shm-create "$USYSV" --size "$SEGBYTES" || exit 1
@@ -116,7 +121,13 @@ shm_once() {
 	if [ "$who" = plain ]; then
 		export IPCBOX_COPY=plain
 	fi
-	local -a floor=("${AS_USER[@]}" "$W/shmfloor")
+	# the floor: through the mapping where ipcbox must go that way (as
+	# nobody; System V as an ordinary user), else the kernel's own copy
+	local -a floor=("$W/shmfloor")
+	local fid=$SID mapped=0 kseg=/dev/shm/$SEG
+	[ "$be" = sysv ] && kseg=sysv:$SID
+	[ "$be" = sysv ] && [ "$(id -u)" != 0 ] && mapped=1
+	[ "$be" = sysv-user ] && mapped=1 fid=$UID_ID floor=("${AS_USER[@]}" "$W/shmfloor")
 	local what="$who $be $cell"
 	case $cell in
 	write-*) poison "$name" $((off + bytes)) ;;
@@ -124,16 +135,21 @@ shm_once() {
 	esac
 	rm -f "$COUNT"
 	t0=$(now)
-	if [ "$who" = floor ] && [ "$cell" = read-pipe ] && [ "$be" != sysv-user ]; then
+	if [ "$who" = floor ] && [ "$cell" = read-pipe ] && [ "$mapped" = 0 ]; then
 		"$W/shmfloor" zero "$SEGBYTES" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$?
+	elif [ "$who" = floor ] && [ "$mapped" = 0 ]; then
+		case $cell in
+		write-file | write-offset) "$W/shmfloor" kwrite "$kseg" "$off" <"$SRC" || st=$? ;;
+		read-file) "$W/shmfloor" kread "$kseg" "$SEGBYTES" 1<>"$OUT" || st=$? ;;
+		esac
 	elif [ "$who" = floor ]; then
 		case $cell in
-		write-file) "${floor[@]}" write "$UID_ID" 0 <"$SRC" || st=$? ;;
-		write-pipe) cat "$SRC" | "${floor[@]}" write "$UID_ID" 0 || st=$? ;;
-		write-offset) "${floor[@]}" write "$UID_ID" "$OFF" <"$SRC" || st=$? ;;
-		read-null) "${floor[@]}" read "$UID_ID" 0 "$SEGBYTES" >/dev/null || st=$? ;;
-		read-file) "${floor[@]}" read "$UID_ID" 0 "$SEGBYTES" 1<>"$OUT" || st=$? ;;
-		read-pipe) "${floor[@]}" read "$UID_ID" 0 "$SEGBYTES" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
+		write-file) "${floor[@]}" write "$fid" 0 <"$SRC" || st=$? ;;
+		write-pipe) cat "$SRC" | "${floor[@]}" write "$fid" 0 || st=$? ;;
+		write-offset) "${floor[@]}" write "$fid" "$OFF" <"$SRC" || st=$? ;;
+		read-null) "${floor[@]}" read "$fid" 0 "$SEGBYTES" >/dev/null || st=$? ;;
+		read-file) "${floor[@]}" read "$fid" 0 "$SEGBYTES" 1<>"$OUT" || st=$? ;;
+		read-pipe) "${floor[@]}" read "$fid" 0 "$SEGBYTES" | dd bs=128K of=/dev/null 2>"$COUNT" || st=$? ;;
 		esac
 	elif [ "$who" = dd ]; then
 		case $cell in
@@ -186,7 +202,10 @@ for ((r = 0; r < ROUNDS; r++)); do
 	for be in "${BACKENDS[@]}"; do
 		for cell in "${CELLS[@]}"; do
 			who_list=(ipcbox plain dd)
-			if [ "$be" = sysv-user ] || [ "$cell" = read-pipe ]; then
+			# a floor in every cell whose path is not already the least work:
+			# not read-null (sendfile to /dev/null) nor write-pipe (splice)
+			if [ "$be" = sysv-user ] || { [ "$be" = sysv ] && [ "$(id -u)" != 0 ]; } ||
+				[[ $cell != read-null && $cell != write-pipe ]]; then
 				who_list+=(floor)
 			fi
 			for who in $(bench_order "${who_list[@]}"); do
@@ -246,9 +265,11 @@ for be in "${BACKENDS[@]}"; do
 	done
 done
 echo "  $lost of $((${#BACKENDS[@]} * ${#CELLS[@]})) cells lose; IPCBOX_COPY=plain: x above 1 where the chosen path pays."
-echo "  floor: bench/shmfloor.c, the least work the cell can take (sysv-user: through the mapping as"
-echo "  nobody; read-pipe: zero bytes into the same pipe and reader).  LOSES(floor): dd took less"
-echo "  time than even the floor, in $lost_floor of the $lost losing cells."
+echo "  floor: bench/shmfloor.c, the least work the cell can take: through the mapping where ipcbox"
+echo "  must go that way (sysv-user; sysv when not root); else the kernel's own copy between the file"
+echo "  and the segment (write-file, write-offset, read-file); read-pipe: zero bytes into the same"
+echo "  pipe and reader.  LOSES(floor): dd took less time than even the floor, in $lost_floor of the"
+echo "  $lost losing cells."
 echo "  dd copies into (out of) a POSIX segment of the same size in the System V rows."
 if [ "$(id -u)" = 0 ]; then
 	echo "  sysv: as root (the segment's pages through /proc/self/map_files); sysv-user: as nobody,"

@@ -6,6 +6,14 @@
  *   shmfloor read SHMID OFFSET LENGTH  a System V segment to stdout
  *   shmfloor zero LENGTH               LENGTH zero bytes to stdout: the
  *                                      least any writer into a pipe does
+ *   shmfloor kwrite SEG OFFSET         stdin into SEG by the kernel's own
+ *   shmfloor kread SEG LENGTH          copy: copy_file_range, sendfile where
+ *                                      it refuses two mounts.  SEG is a
+ *                                      POSIX segment's path, or sysv:SHMID
+ *                                      (root: /proc/self/map_files).  One
+ *                                      copy in the kernel, no user buffer:
+ *                                      the least any tool does between a
+ *                                      tmpfs file and a segment.
  *
  * A stdout pipe is enlarged to 1 MiB first, as shm-read does.
  *   shmfloor scan                      read every /proc/PID/maps once, as
@@ -27,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -108,6 +117,44 @@ static void seg_read(char *at, size_t len)
 	}
 }
 
+/* A descriptor for SEG: a path, or sysv:SHMID through the mapping's
+ * /proc/self/map_files entry (root only). */
+static int seg_fd(const char *seg, int flags)
+{
+	char path[64];
+	struct shmid_ds ds;
+
+	if (strncmp(seg, "sysv:", 5) != 0)
+		return open(seg, flags);
+	char *at = attach(seg + 5);
+	if (shmctl(atoi(seg + 5), IPC_STAT, &ds) < 0)
+		die("shmctl");
+	snprintf(path, sizeof path, "/proc/self/map_files/%lx-%lx", (unsigned long)at,
+		 (unsigned long)at + ((ds.shm_segsz + 4095) & ~4095UL));
+	return open(path, flags);
+}
+
+/* Copy len bytes (to the end of in when len is 0) from in to out, at
+ * out's file position. */
+static void kcopy(int in, int out, size_t len)
+{
+	int cfr = 1;
+
+	for (size_t done = 0; len == 0 || done < len;) {
+		size_t want = len == 0 || len - done > BUF ? BUF : len - done;
+		ssize_t n = cfr ? copy_file_range(in, NULL, out, NULL, want, 0) : -1;
+		if (n < 0 && cfr) {
+			cfr = 0;
+			continue;
+		}
+		if (n < 0 && (n = sendfile(out, in, NULL, want)) < 0)
+			die("sendfile");
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+}
+
 static void scan(void)
 {
 	DIR *d = opendir("/proc");
@@ -137,7 +184,17 @@ int main(int argc, char **argv)
 	else if (argc == 3 && strcmp(argv[1], "zero") == 0)
 		for (size_t len = strtoull(argv[2], NULL, 10), n; len > 0; len -= n)
 			write_all(buf, n = len < BUF ? len : BUF);
-	else if (argc == 2 && strcmp(argv[1], "scan") == 0)
+	else if (argc == 4 && strcmp(argv[1], "kwrite") == 0) {
+		int fd = seg_fd(argv[2], O_WRONLY);
+		if (fd < 0 || lseek(fd, strtoll(argv[3], NULL, 10), SEEK_SET) < 0)
+			die(argv[2]);
+		kcopy(0, fd, 0);
+	} else if (argc == 4 && strcmp(argv[1], "kread") == 0) {
+		int fd = seg_fd(argv[2], O_RDONLY);
+		if (fd < 0)
+			die(argv[2]);
+		kcopy(fd, 1, strtoull(argv[3], NULL, 10));
+	} else if (argc == 2 && strcmp(argv[1], "scan") == 0)
 		scan();
 	else
 		return 2;
