@@ -33,6 +33,7 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -885,29 +886,6 @@ static int shm_read_main(int argc, char **argv)
 
 /* --- shm-info --- */
 
-/* Does one line of /proc/PID/maps map our segment? */
-static int maps_line_matches(const char *line, const char *posix_path, int shmid)
-{
-	const char *path = line;
-	char inode[32];
-	uint64_t ino;
-
-	/* address perms offset dev inode path */
-	for (int i = 0; i < 4 && path; i++)
-		path = parse_field(path, NULL, 0);
-	if (!path || !(path = parse_field(path, inode, sizeof inode)))
-		return 0;
-	path += strspn(path, " \t");
-	size_t plen = strcspn(path, "\n");
-	if (posix_path) {
-		size_t l = strlen(posix_path);
-		return strncmp(path, posix_path, l) == 0 &&
-		       (plen == l || strncmp(path + l, " (deleted)", 10) == 0);
-	}
-	return strncmp(path, "/SYSV", 5) == 0 && parse_uint(inode, UINT64_MAX, &ino) == 0 &&
-	       ino == (uint64_t)shmid;
-}
-
 static void add_mapper(int pid)
 {
 	if (S.nmaps == S.capmaps) {
@@ -921,46 +899,14 @@ static void add_mapper(int pid)
 	proc_comm(pid, m->comm, sizeof m->comm);
 }
 
-/* What scan_mappers looks for: a POSIX path, else a System V shmid. */
-struct maps_want {
-	const char *posix_path;
-	int shmid;
-};
-
-/* Is there a line in text (a block of whole lines from io_scan_lines) that
- * maps our segment?  Only the lines that hold the path (POSIX) or "/SYSV"
- * are parsed. */
-static int maps_text_matches(char *text, void *ctx)
-{
-	const struct maps_want *w = ctx;
-	const char *needle = w->posix_path ? w->posix_path : "/SYSV";
-
-	for (char *hit = text; (hit = strstr(hit, needle)) != NULL;) {
-		char *start = hit, *end = strchr(hit, '\n');
-		while (start > text && start[-1] != '\n')
-			start--;
-		if (end)
-			*end = '\0';
-		int found = maps_line_matches(start, w->posix_path, w->shmid);
-		if (end)
-			*end = '\n';
-		if (found || !end)
-			return found;
-		hit = end + 1;
-	}
-	return 0;
-}
-
-/* Fill S.maps with the processes whose /proc/PID/maps name our segment:
- * POSIX by its /dev/shm path, System V by the /SYSV mapping whose inode
- * is its shmid.  Entries we may not read are counted in S.unreadable. */
-static void scan_mappers(const char *posix_path, int shmid)
+/* Fill S.maps with the processes whose /proc/PID/maps map the segment
+ * (lib/proc.h says how it is told apart).  Entries we may not read are
+ * counted in S.unreadable. */
+static void scan_mappers(const struct proc_maps_want *want)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	char file[64];
-	char buf[65536]; /* one read(2) holds a typical process's maps */
-	struct maps_want want = {posix_path, shmid};
 
 	while (d && (e = readdir(d))) {
 		int pid = atoi(e->d_name);
@@ -973,7 +919,7 @@ static void scan_mappers(const char *posix_path, int shmid)
 				S.unreadable++;
 			continue;
 		}
-		int r = io_scan_lines(fd, buf, sizeof buf, maps_text_matches, &want);
+		int r = proc_maps_find(fd, want);
 		if (r > 0)
 			add_mapper(pid);
 		else if (r < 0 && errno != ESRCH)
@@ -1058,7 +1004,9 @@ static void info_gather(struct seginfo *in)
 		in->size = (size_t)st.st_size;
 		in->mode = st.st_mode & 07777;
 		in->uid = st.st_uid;
-		scan_mappers(in->path, -1);
+		struct proc_maps_want want = {0, (unsigned long long)st.st_ino, major(st.st_dev),
+					      minor(st.st_dev)};
+		scan_mappers(&want);
 		return;
 	}
 	if (shmctl(S.shmid, IPC_STAT, &ds) < 0)
@@ -1074,8 +1022,10 @@ static void info_gather(struct seginfo *in)
 	in->nattch = (long)ds.shm_nattch;
 	in->cpid = ds.shm_cpid;
 	in->lpid = ds.shm_lpid;
-	if (ds.shm_nattch > 0)
-		scan_mappers(NULL, S.shmid);
+	if (ds.shm_nattch > 0) {
+		struct proc_maps_want want = {1, (unsigned long long)S.shmid, 0, 0};
+		scan_mappers(&want);
+	}
 }
 
 static int shm_info_main(int argc, char **argv)

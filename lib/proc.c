@@ -1,6 +1,9 @@
 /* proc: facts about other processes from /proc; see proc.h. */
 #include "proc.h"
+#include "io.h"
+#include "parse.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,4 +30,85 @@ char *proc_comm(pid_t pid, char *buf, size_t size)
 	}
 	buf[strcspn(buf, "\n")] = 0;
 	return buf;
+}
+
+/* A maps dev field, MAJOR:MINOR in hex (as "fd:01"). */
+static int maps_dev(const char *s, unsigned *major, unsigned *minor)
+{
+	unsigned v[2] = {0, 0};
+
+	for (int i = 0; i < 2; i++) {
+		size_t n = strspn(s, "0123456789abcdef");
+		if (n == 0 || n > 7)
+			return -1;
+		for (size_t k = 0; k < n; k++)
+			v[i] = v[i] * 16 + (unsigned)(s[k] <= '9' ? s[k] - '0' : s[k] - 'a' + 10);
+		s += n;
+		if (*s != (i == 0 ? ':' : '\0'))
+			return -1;
+		s++;
+	}
+	*major = v[0];
+	*minor = v[1];
+	return 0;
+}
+
+/* Does one line of maps (address perms offset dev inode [path]) map the
+ * segment? */
+static int maps_line_matches(const char *line, const struct proc_maps_want *w)
+{
+	char dev[24], inode[24];
+	uint64_t ino;
+	unsigned major, minor;
+
+	for (int i = 0; i < 3 && line; i++)
+		line = parse_field(line, NULL, 0);
+	if (!line || !(line = parse_field(line, dev, sizeof dev)) ||
+	    !(line = parse_field(line, inode, sizeof inode)) ||
+	    parse_uint(inode, UINT64_MAX, &ino) < 0 || ino != w->ino)
+		return 0;
+	if (w->sysv)
+		return strncmp(line + strspn(line, " \t"), "/SYSV", 5) == 0;
+	return maps_dev(dev, &major, &minor) == 0 && major == w->dev_major &&
+	       minor == w->dev_minor;
+}
+
+/* What maps_text_matches looks for: the segment, and its inode as text. */
+struct maps_scan {
+	const struct proc_maps_want *want;
+	char needle[24];
+};
+
+/* Is there a line in text (a block of whole lines from io_scan_lines) that
+ * maps the segment?  Only the lines that hold the inode's digits are
+ * parsed. */
+static int maps_text_matches(char *text, void *ctx)
+{
+	const struct maps_scan *m = ctx;
+
+	for (char *hit = text; (hit = strstr(hit, m->needle)) != NULL;) {
+		char *start = hit, *end = strchr(hit, '\n');
+		while (start > text && start[-1] != '\n')
+			start--;
+		if (end)
+			*end = '\0';
+		int found = maps_line_matches(start, m->want);
+		if (end)
+			*end = '\n';
+		if (found || !end)
+			return found;
+		hit = end + 1;
+	}
+	return 0;
+}
+
+int proc_maps_find(int fd, const struct proc_maps_want *want)
+{
+	char buf[65536]; /* one read(2) holds a typical process's maps */
+	struct maps_scan m = {want, ""};
+
+	/* the inode field, with the blank that ends it: " 1234 " or " 1234\n"
+	 * for a mapping without a path; the blank before is enough */
+	snprintf(m.needle, sizeof m.needle, " %llu", want->ino);
+	return io_scan_lines(fd, buf, sizeof buf, maps_text_matches, &m);
 }

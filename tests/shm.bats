@@ -372,19 +372,24 @@ PY
 	sysv_exists m "$k2"
 }
 
+# map_in_bg PATH: python maps PATH until $T/stop appears; returns once it
+# has, with its pid in $T/ready
+map_in_bg() {
+	bg /usr/bin/python3 -c "
+import mmap, os, sys, time
+f = open(sys.argv[1], 'r+b'); m = mmap.mmap(f.fileno(), 4096)
+open('$T/ready', 'w').write(str(os.getpid()))
+while not os.path.exists('$T/stop'): time.sleep(0.01)
+" "$1"
+	wait_file "$T/ready"
+}
+
 @test "shm-info: names the processes that map a POSIX segment" {
 	local n
 	n=$(pname a)
 	TEST_SHM+=("$n")
 	ipc shm-create "$n" -s 4096
-	# a process that holds a mapping: python maps the file
-	bg /usr/bin/python3 -c "
-import mmap, os, sys, time
-f = open('/dev/shm/$n', 'r+b'); m = mmap.mmap(f.fileno(), 4096)
-open('$T/ready', 'w').write('1')
-while not os.path.exists('$T/stop'): time.sleep(0.01)
-"
-	wait_file "$T/ready"
+	map_in_bg "/dev/shm/$n"
 	run ipc shm-info "$n" --json
 	assert_status 0
 	assert_match '"path":"/dev/shm/'"$n"'"'
@@ -392,6 +397,37 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	assert_match '"attached":1'
 	run ipc shm-info "$n"
 	assert_match "mapped by [0-9]+ python3"
+	touch "$T/stop"
+}
+
+@test "shm-info: a process that maps an older segment of the same name, removed since, is not counted" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n")
+	ipc shm-create "$n" -s 4096
+	map_in_bg "/dev/shm/$n"
+	ipc shm-rm "$n"
+	ipc shm-create "$n" -s 4096
+	# its maps line reads "/dev/shm/NAME (deleted)": another file
+	grep -q "/dev/shm/$n (deleted)" "/proc/$(cat "$T/ready")/maps"
+	run ipc shm-info "$n" --json
+	assert_status 0
+	assert_match '"attached":0'
+	assert_match '"processes":\[\]'
+	touch "$T/stop"
+}
+
+@test "shm-info: a process that maps the segment under another path (a hard link) is counted" {
+	local n
+	n=$(pname a)
+	TEST_SHM+=("$n" "$n-link")
+	ipc shm-create "$n" -s 4096
+	ln "/dev/shm/$n" "/dev/shm/$n-link"
+	map_in_bg "/dev/shm/$n-link"
+	run ipc shm-info "$n" --json
+	assert_status 0
+	assert_match '"attached":1'
+	assert_match '"processes":\[\{"pid":[0-9]+,"command":"python3"\}\]'
 	touch "$T/stop"
 }
 
