@@ -27,7 +27,7 @@ int io_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, void *ctx), void *ctx)
+int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, size_t len, void *ctx), void *ctx)
 {
 	size_t have = 0;
 	int skipping = 0; /* inside a line too long for buf: drop it to its end */
@@ -54,9 +54,10 @@ int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, void *ct
 		size_t left = have - (size_t)(start - buf);
 		char *end = n == 0 ? start + left : memrchr(start, '\n', left);
 		if (!end) { /* no line end: a full block is one overlong line */
-			if (n == 0)
-				return 0;
 			if (left == size - 1) {
+				int r = fn(NULL, 0, ctx); /* in its place */
+				if (r)
+					return r;
 				skipping = 1;
 				left = 0;
 			}
@@ -64,9 +65,11 @@ int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, void *ct
 			have = left;
 			continue;
 		}
+		if (end == start && n == 0)
+			return 0; /* nothing after the last newline */
 		char keep = *end;
 		*end = '\0';
-		int r = fn(start, ctx);
+		int r = fn(start, (size_t)(end - start), ctx);
 		if (r)
 			return r;
 		*end = keep;

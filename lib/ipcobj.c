@@ -124,58 +124,101 @@ int ipcobj_remove_all(char **names, int count, enum ipcname_family family)
 	return status;
 }
 
-/* What passwd_line_matches looks for, and the name it found. */
+/* What passwd_text_matches looks for, and the name it found. */
 struct passwd_want {
 	uid_t uid;
-	char name[256];
+	char *name;
+	size_t size;
 };
 
-/* Does a line of /etc/passwd (name:password:uid:...) in text, a block of
- * whole lines, give the uid we want?  NIS compat lines (+, -) are left to
- * getpwuid. */
-static int passwd_line_matches(char *text, void *ctx)
+/* A uid or gid field of a plain line: 1 to 10 decimal digits, at most
+ * UINT32_MAX (glibc reads the same value from these). */
+static int passwd_id(const char *s, size_t len, uint64_t *v)
 {
-	struct passwd_want *w = ctx;
+	*v = 0;
+	if (len == 0 || len > 10)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (uint64_t)(s[i] - '0');
+	}
+	return *v <= UINT32_MAX ? 0 : -1;
+}
 
-	for (const char *line = text; *line;) {
-		const char *eol = strchrnul(line, '\n');
-		const char *c1 = memchr(line, ':', (size_t)(eol - line));
-		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(eol - c1 - 1)) : NULL;
-		const char *c3 = c2 ? memchr(c2 + 1, ':', (size_t)(eol - c2 - 1)) : NULL;
-		char num[24];
-		uint64_t uid;
-		size_t nlen = c1 ? (size_t)(c1 - line) : 0;
-		if (c3 && nlen > 0 && nlen < sizeof w->name && *line != '+' && *line != '-' &&
-		    (size_t)(c3 - c2 - 1) < sizeof num) {
-			memcpy(num, c2 + 1, (size_t)(c3 - c2 - 1));
-			num[c3 - c2 - 1] = '\0';
-			if (parse_uint(num, UINT32_MAX, &uid) == 0 && uid == (uint64_t)w->uid) {
-				memcpy(w->name, line, nlen);
-				w->name[nlen] = '\0';
-				return 1;
-			}
-		}
-		line = *eol ? eol + 1 : eol;
+/* One line of /etc/passwd: 1 it is a plain entry for w->uid (its name
+ * copied), 0 a plain entry for another uid or an empty line, -1 anything
+ * else.  Plain: name:password:uid:gid:gecos:dir:shell, at least six
+ * colons, the name neither empty nor starting with a blank, '#', '+' or
+ * '-' (comments and NIS compat entries), uid and gid decimal. */
+static int passwd_line(const char *line, size_t len, struct passwd_want *w)
+{
+	const char *f[4], *end = line + len;
+	uint64_t uid, gid;
+	int colons = 0;
+
+	if (len == 0)
+		return 0;
+	for (const char *p = line; p < end && colons < 6; p++)
+		if (*p == ':' && ++colons <= 4)
+			f[colons - 1] = p;
+	if (colons < 6 || f[0] == line || strchr(" \t#+-", *line) || memchr(line, '\0', len) ||
+	    passwd_id(f[1] + 1, (size_t)(f[2] - f[1] - 1), &uid) < 0 ||
+	    passwd_id(f[2] + 1, (size_t)(f[3] - f[2] - 1), &gid) < 0)
+		return -1;
+	if (uid != (uint64_t)w->uid)
+		return 0;
+	size_t nlen = (size_t)(f[0] - line);
+	if (nlen >= w->size)
+		return -1;
+	memcpy(w->name, line, nlen);
+	w->name[nlen] = '\0';
+	return 1;
+}
+
+/* io_scan_lines' fn: 1 found, 2 a line not plain (or too long) came
+ * first (getpwuid must decide: glibc may read it otherwise), 0 not in
+ * this block. */
+static int passwd_text_matches(char *text, size_t len, void *ctx)
+{
+	if (!text) /* a line too long to read here */
+		return 2;
+	for (const char *line = text, *stop = text + len; line < stop;) {
+		const char *eol = memchr(line, '\n', (size_t)(stop - line));
+		if (!eol)
+			eol = stop;
+		int r = passwd_line(line, (size_t)(eol - line), ctx);
+		if (r != 0)
+			return r > 0 ? 1 : 2;
+		line = eol + 1;
 	}
 	return 0;
 }
 
+int ipcobj_passwd_find(int fd, uid_t uid, char *name, size_t size)
+{
+	char buf[16384];
+	struct passwd_want w = {uid, name, size};
+	int r = io_scan_lines(fd, buf, sizeof buf, passwd_text_matches, &w);
+
+	return r < 0 ? -1 : r == 1;
+}
+
 /* /etc/passwd first, as NSS's "files" source (first in Debian's
- * nsswitch.conf) reads it; getpwuid only for a uid not there.  glibc's
- * first getpwuid sets up NSS (nsswitch.conf, two tries at nscd): 0.35 ms
- * here, a third of what shm-info took beyond /bin/true's start-up. */
+ * nsswitch.conf) reads it; getpwuid for a uid not there, or behind a line
+ * we do not read as glibc would.  glibc's first getpwuid sets up NSS
+ * (nsswitch.conf, two tries at nscd): 0.35 ms here, a third of what
+ * shm-info took beyond /bin/true's start-up. */
 const char *ipcobj_user_name(uid_t uid)
 {
-	static struct passwd_want w;
-	char buf[16384];
+	static char name[256];
 	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
 
-	w.uid = uid;
 	if (fd >= 0) {
-		int found = io_scan_lines(fd, buf, sizeof buf, passwd_line_matches, &w);
+		int found = ipcobj_passwd_find(fd, uid, name, sizeof name);
 		close(fd);
 		if (found > 0)
-			return w.name;
+			return name;
 	}
 	struct passwd *pw = getpwuid(uid);
 	return pw ? pw->pw_name : "?";

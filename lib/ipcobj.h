@@ -29,6 +29,12 @@ int ipcobj_remove_all(char **names, int count, enum ipcname_family family);
 /* The user name of uid, or "?": /etc/passwd, else getpwuid.  In static
  * storage, overwritten by the next call (as getpwuid's). */
 const char *ipcobj_user_name(uid_t uid);
+/* The name of uid in the passwd-format text at fd, into name (size bytes):
+ * 1 if a plain entry (name:password:uid:gid:gecos:dir:shell, decimal ids)
+ * gives it before any line that is not plain nor empty; 0 otherwise (not
+ * there, or getpwuid must decide); -1 with errno if a read failed.  What
+ * it finds is what glibc's parser reads from the same lines. */
+int ipcobj_passwd_find(int fd, uid_t uid, char *name, size_t size);
 
 /* A listing (shm-list, sem-list): JSON or text, rows annotated with the Qt
  * key file whose ftok key they have. */

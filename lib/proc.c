@@ -3,7 +3,6 @@
 #include "io.h"
 #include "parse.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,18 +53,21 @@ static int maps_dev(const char *s, unsigned *major, unsigned *minor)
 }
 
 /* Does one line of maps (address perms offset dev inode [path]) map the
- * segment? */
-static int maps_line_matches(const char *line, const struct proc_maps_want *w)
+ * segment?  digits: the inode in decimal, as the kernel writes it, after a
+ * space. */
+static int maps_line_matches(const char *line, const struct proc_maps_want *w,
+			     const char *digits)
 {
 	char dev[24], inode[24];
-	uint64_t ino;
 	unsigned major, minor;
 
 	for (int i = 0; i < 3 && line; i++)
 		line = parse_field(line, NULL, 0);
-	if (!line || !(line = parse_field(line, dev, sizeof dev)) ||
-	    !(line = parse_field(line, inode, sizeof inode)) ||
-	    parse_uint(inode, UINT64_MAX, &ino) < 0 || ino != w->ino)
+	if (!line || !(line = parse_field(line, w->sysv ? NULL : dev, sizeof dev)))
+		return 0;
+	line += strspn(line, " \t");
+	if (line[-1] != ' ' || !(line = parse_field(line, inode, sizeof inode)) ||
+	    strcmp(inode, digits) != 0)
 		return 0;
 	if (w->sysv)
 		return strncmp(line + strspn(line, " \t"), "/SYSV", 5) == 0;
@@ -82,17 +84,22 @@ struct maps_scan {
 /* Is there a line in text (a block of whole lines from io_scan_lines) that
  * maps the segment?  Only the lines that hold the inode's digits are
  * parsed. */
-static int maps_text_matches(char *text, void *ctx)
+static int maps_text_matches(char *text, size_t len, void *ctx)
 {
 	const struct maps_scan *m = ctx;
+	char *stop = text + len;
 
-	for (char *hit = text; (hit = strstr(hit, m->needle)) != NULL;) {
-		char *start = hit, *end = strchr(hit, '\n');
+	if (!text) /* a line of 64 KiB: no mapping of a path */
+		return 0;
+	for (char *hit = text; (hit = memmem(hit, (size_t)(stop - hit), m->needle,
+					     strlen(m->needle))) != NULL;) {
+		char *start = hit, *end = memchr(hit, '\n', (size_t)(stop - hit));
 		while (start > text && start[-1] != '\n')
 			start--;
 		if (end)
 			*end = '\0';
-		int found = maps_line_matches(start, m->want);
+		int found = !memchr(start, '\0', (size_t)((end ? end : stop) - start)) &&
+			    maps_line_matches(start, m->want, m->needle + 1);
 		if (end)
 			*end = '\n';
 		if (found || !end)

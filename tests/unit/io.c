@@ -14,13 +14,20 @@
 struct collect {
 	char out[4096];
 	int blocks;
+	int skipped; /* calls for an overlong line */
 	const char *stop_at; /* a line that makes fn return 7 */
 };
 
-static int collect(char *text, void *ctx)
+static int collect(char *text, size_t len, void *ctx)
 {
 	struct collect *c = ctx;
 
+	if (!text) {
+		CHECK(len == 0);
+		c->skipped++;
+		return 0;
+	}
+	CHECK(strlen(text) == len);
 	c->blocks++;
 	strncat(c->out, text, sizeof c->out - strlen(c->out) - 2);
 	strcat(c->out, "|");
@@ -55,10 +62,7 @@ static void test_whole_lines(void)
 		size_t n = 0;
 		/* each block is its lines without the last newline, then '|' */
 		for (const char *p = c.out; *p && n < sizeof joined - 1; p++)
-			if (*p != '|')
-				joined[n++] = *p;
-			else if (p[1])
-				joined[n++] = '\n';
+			joined[n++] = *p != '|' ? *p : '\n';
 		joined[n] = '\0';
 		CHECK(strcmp(joined, "one\ntwo two\nthree three three\nfour\n") == 0);
 	}
@@ -72,6 +76,7 @@ static void test_overlong(void)
 		CHECK(scan("ok\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx:0:\nafter\n", size, &c) == 0);
 		CHECK(strstr(c.out, "ok") && strstr(c.out, "after"));
 		CHECK(!strchr(c.out, 'x') && !strchr(c.out, ':'));
+		CHECK(c.skipped == 1);
 	}
 }
 
@@ -86,7 +91,7 @@ static void test_last_line_and_stop(void)
 	CHECK(!strstr(s.out, "y"));
 
 	struct collect e = {0};
-	CHECK(scan("", 8, &e) == 0);
+	CHECK(scan("", 8, &e) == 0 && e.blocks == 0 && e.skipped == 0);
 	CHECK(io_scan_lines(-1, e.out, sizeof e.out, collect, &e) == -1);
 }
 

@@ -70,12 +70,62 @@ static void test_user_name(void)
 	CHECK(none && *none);
 }
 
+/* ipcobj_passwd_find on text given through a memfd. */
+static int find(const char *text, size_t len, uid_t uid, char *name)
+{
+	int fd = memfd_create("passwd", 0);
+	CHECK(fd >= 0 && write(fd, text, len) == (ssize_t)len);
+	lseek(fd, 0, SEEK_SET);
+	int r = ipcobj_passwd_find(fd, uid, name, 32);
+	close(fd);
+	return r;
+}
+#define FIND(text, uid, name) find(text, sizeof text - 1, uid, name)
+
+/* Plain entries are read; a line glibc might read otherwise, before the
+ * entry, leaves the answer to getpwuid (0). */
+static void test_passwd_find(void)
+{
+	char name[32];
+
+	CHECK(FIND("root:x:0:0:root:/root:/bin/sh\nal:x:1001:1001::/home/al:/bin/sh\n", 1001,
+		   name) == 1 && strcmp(name, "al") == 0);
+	CHECK(FIND("\n\nal:x:0001001:5:a:b:c:d:e", 1001, name) == 1 && strcmp(name, "al") == 0);
+	CHECK(FIND("root:x:0:0:root:/root:/bin/sh\n", 1001, name) == 0);
+	const char *unsure[] = {
+		"#al:x:1001:1:::\nbo:x:1001:1:::\n",	 /* a comment */
+		"+al:x:1001:1:::\nbo:x:1001:1:::\n",	 /* NIS compat */
+		" al:x:1001:1:::\nbo:x:1001:1:::\n",	 /* a leading blank */
+		"al:x:0x3e9:1:::\nbo:x:1001:1:::\n",	 /* not decimal */
+		"al:x: 1001:1:::\nbo:x:1001:1:::\n",	 /* a blank in the uid */
+		"al:x:1001:1::\nbo:x:1001:1:::\n",	 /* five colons */
+		"al:x:1001::::\nbo:x:1001:1:::\n",	 /* an empty gid */
+		"al:x:99999999999:1:::\nbo:x:1001:1:::\n", /* too large */
+		":x:1001:1:::\nbo:x:1001:1:::\n",	 /* no name */
+	};
+	for (size_t i = 0; i < sizeof unsure / sizeof *unsure; i++)
+		CHECK(find(unsure[i], strlen(unsure[i]), 1001, name) == 0);
+	CHECK(FIND("al:x:10\0001:1:::\nbo:x:1001:1:::\n", 1001, name) == 0); /* a NUL */
+	CHECK(FIND("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:x:1001:1:::\n", 1001, name) == 0);
+	CHECK(FIND("al:x:4294967295:1:::\n", 4294967295u, name) == 1);
+	CHECK(ipcobj_passwd_find(-1, 0, name, sizeof name) == -1);
+	/* a plain line too long for the reader's buffer, before the entry */
+	static char big[20000];
+	int n = snprintf(big, sizeof big, "al:x:1001:1::/home/al:/bin/");
+	memset(big + n, 's', sizeof big - (size_t)n - 64);
+	strcpy(big + sizeof big - 64, "\nbo:x:1001:1:::\n");
+	CHECK(find(big, strlen(big), 1001, name) == 0);
+	CHECK(find(big + sizeof big - 63, strlen(big + sizeof big - 63), 1001, name) == 1 &&
+	      strcmp(name, "bo") == 0);
+}
+
 int main(void)
 {
 	test_sysv_name();
 	test_missing();
 	test_remove_posix();
 	test_user_name();
+	test_passwd_find();
 	if (failures)
 		fprintf(stderr, "%d failures\n", failures);
 	return failures ? 1 : 0;
