@@ -27,7 +27,8 @@ int io_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, size_t len, void *ctx), void *ctx)
+int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, size_t len, void *ctx),
+		  void *ctx)
 {
 	size_t have = 0;
 	int skipping = 0; /* inside a line too long for buf: drop it to its end */

@@ -19,11 +19,12 @@ char *io_read_all(int fd, size_t max, size_t *len);
  * buf of size bytes: each block goes to fn as one text of len bytes (the
  * lines without the block's last newline; a NUL follows, and the text may
  * hold NULs of its own).  A line of size - 1 bytes or more, not counting
- * its newline, is skipped whole, with a call fn(NULL, 0, ctx) in its place.  Stops at the first
- * fn that returns nonzero and returns that; 0 at the end of the file, -1
- * with errno if a read failed.  One read(2) a block, no stdio: the start-up
- * of the applets that scan /proc is a goal. */
-int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, size_t len, void *ctx), void *ctx);
+ * its newline, is skipped whole, with a call fn(NULL, 0, ctx) in its
+ * place.  Stops at the first fn that returns nonzero and returns that; 0
+ * at the end of the file, -1 with errno if a read failed.  One read(2) a
+ * block, no stdio: the start-up of the applets that scan /proc is a goal. */
+int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, size_t len, void *ctx),
+		  void *ctx);
 
 /* Wait until fd is ready for events (POLLIN, POLLOUT) or the monotonic
  * deadline passes (clock.h; CLOCK_NO_DEADLINE: no limit), resuming after

@@ -87,10 +87,10 @@ struct maps_scan {
 static int maps_text_matches(char *text, size_t len, void *ctx)
 {
 	const struct maps_scan *m = ctx;
-	char *stop = text + len;
 
 	if (!text) /* a line of 64 KiB: no mapping of a path */
 		return 0;
+	char *stop = text + len;
 	for (char *hit = text; (hit = memmem(hit, (size_t)(stop - hit), m->needle,
 					     strlen(m->needle))) != NULL;) {
 		char *start = hit, *end = memchr(hit, '\n', (size_t)(stop - hit));
@@ -114,8 +114,8 @@ int proc_maps_find(int fd, const struct proc_maps_want *want)
 	char buf[65536]; /* one read(2) holds a typical process's maps */
 	struct maps_scan m = {want, ""};
 
-	/* the inode field, with the blank that ends it: " 1234 " or " 1234\n"
-	 * for a mapping without a path; the blank before is enough */
+	/* the inode's digits and the space before them: a line without them
+	 * cannot match, and is not parsed */
 	snprintf(m.needle, sizeof m.needle, " %llu", want->ino);
 	return io_scan_lines(fd, buf, sizeof buf, maps_text_matches, &m);
 }
