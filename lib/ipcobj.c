@@ -149,8 +149,9 @@ static int passwd_id(const char *s, size_t len, uint64_t *v)
 /* One line of /etc/passwd: 1 it is a plain entry for w->uid (its name
  * copied), 0 a plain entry for another uid or an empty line, -1 anything
  * else.  Plain: name:password:uid:gid:gecos:dir:shell, at least six
- * colons, the name neither empty nor starting with a blank, '#', '+' or
- * '-' (comments and NIS compat entries), uid and gid decimal. */
+ * colons, the name neither empty nor starting with white space (which
+ * glibc strips), '#', '+' or '-' (comments and NIS compat entries), uid
+ * and gid decimal. */
 static int passwd_line(const char *line, size_t len, struct passwd_want *w)
 {
 	const char *f[4], *end = line + len;
@@ -162,7 +163,7 @@ static int passwd_line(const char *line, size_t len, struct passwd_want *w)
 	for (const char *p = line; p < end && colons < 6; p++)
 		if (*p == ':' && ++colons <= 4)
 			f[colons - 1] = p;
-	if (colons < 6 || f[0] == line || strchr(" \t#+-", *line) || memchr(line, '\0', len) ||
+	if (colons < 6 || f[0] == line || strchr(" \t\v\f\r#+-", *line) || memchr(line, '\0', len) ||
 	    passwd_id(f[1] + 1, (size_t)(f[2] - f[1] - 1), &uid) < 0 ||
 	    passwd_id(f[2] + 1, (size_t)(f[3] - f[2] - 1), &gid) < 0)
 		return -1;

@@ -96,6 +96,7 @@ static void test_passwd_find(void)
 		"#al:x:1001:1:::\nbo:x:1001:1:::\n",	 /* a comment */
 		"+al:x:1001:1:::\nbo:x:1001:1:::\n",	 /* NIS compat */
 		" al:x:1001:1:::\nbo:x:1001:1:::\n",	 /* a leading blank */
+		"\val:x:1001:1:::\nbo:x:1001:1:::\n",	 /* leading white space */
 		"al:x:0x3e9:1:::\nbo:x:1001:1:::\n",	 /* not decimal */
 		"al:x: 1001:1:::\nbo:x:1001:1:::\n",	 /* a blank in the uid */
 		"al:x:1001:1::\nbo:x:1001:1:::\n",	 /* five colons */
