@@ -132,18 +132,17 @@ struct passwd_want {
 };
 
 /* A uid or gid field of a plain line: 1 to 10 decimal digits, at most
- * UINT32_MAX (glibc reads the same value from these). */
+ * UINT32_MAX (glibc reads the same value from these; parse_uint alone
+ * would also take 0x hex, which glibc refuses). */
 static int passwd_id(const char *s, size_t len, uint64_t *v)
 {
-	*v = 0;
-	if (len == 0 || len > 10)
+	char num[11];
+
+	if (len == 0 || len >= sizeof num)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (uint64_t)(s[i] - '0');
-	}
-	return *v <= UINT32_MAX ? 0 : -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	return strspn(num, "0123456789") == len ? parse_uint(num, UINT32_MAX, v) : -1;
 }
 
 /* One line of /etc/passwd: 1 it is a plain entry for w->uid (its name

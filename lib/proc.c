@@ -41,7 +41,7 @@ static int maps_dev(const char *s, unsigned *major, unsigned *minor)
 		if (n == 0 || n > 7)
 			return -1;
 		for (size_t k = 0; k < n; k++)
-			v[i] = v[i] * 16 + (unsigned)(s[k] <= '9' ? s[k] - '0' : s[k] - 'a' + 10);
+			v[i] = v[i] * 16 + (unsigned)parse_hexdigit(s[k]);
 		s += n;
 		if (*s != (i == 0 ? ':' : '\0'))
 			return -1;
