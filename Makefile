@@ -58,7 +58,7 @@ static: ipcbox-static
 
 build/musl/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(CPPFLAGS) $(MUSL_CFLAGS) $(WARN) -c -o $@ $<
+	$(MUSL_CC) $(CPPFLAGS) -DIPCBOX_NO_TLS $(MUSL_CFLAGS) $(WARN) -c -o $@ $<
 
 ipcbox-asan: $(patsubst %.c,build/asan/%.o,$(SRCS))
 	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -4,13 +4,16 @@
  * tcp-connect relays stdin/stdout to HOST PORT; tcp-listen waits on PORT
  * (127.0.0.1 unless -b says otherwise) and relays one connection, or with
  * -k keeps serving.  The copy loop is lib/relay.c, the listener modes and
- * the options shared with unix-* lib/serve.c, addresses lib/net.c. */
+ * the options shared with unix-* lib/serve.c, addresses lib/net.c.  With
+ * --tls, lib/tls.c (OpenSSL, loaded then) wraps the connection and
+ * lib/tlsrelay.c relays it. */
 #include "applets.h"
 #include "../lib/clock.h"
 #include "../lib/net.h"
 #include "../lib/relay.h"
 #include "../lib/serve.h"
 #include "../lib/sigev.h"
+#include "../lib/tls.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -31,6 +34,7 @@ static struct {
 	const char *port_file;        /* --port-file */
 	struct net_cidr allow[MAX_ALLOW]; /* --allow */
 	unsigned nallow;
+	struct tls_opts tls;          /* --tls and its options */
 } S;
 
 /* S starts zeroed (in .bss: an initialiser would store the whole --allow
@@ -39,11 +43,15 @@ static void state_defaults(void)
 {
 	S.o = (struct serve_opts)SERVE_OPTS_INIT;
 	S.family = AF_UNSPEC;
+	S.tls = (struct tls_opts)TLS_OPTS_INIT;
 }
 
-/* The options both applets take: serve's and -4/-6; 0 if key is not one. */
+/* The options both applets take: serve's, TLS's and -4/-6; 0 if key is
+ * not one. */
 static int common_option(int key, char *arg)
 {
+	if (tls_option(&S.tls, key, arg))
+		return 1;
 	if (key != '4' && key != '6')
 		return serve_option(&S.o, key, arg);
 	if (S.family != AF_UNSPEC && S.family != (key == '4' ? AF_INET : AF_INET6))
@@ -57,6 +65,10 @@ static void check_conflicts(void)
 {
 	const char *why = serve_conflict(&S.o);
 
+	if (!why && S.tls.any && !S.tls.on)
+		why = "the TLS options need --tls";
+	if (!why)
+		why = tls_conflict(&S.tls);
 	if (why)
 		cli_usage_error("%s", why);
 }
@@ -87,13 +99,15 @@ static int source_for(const struct addrinfo *src, int family, struct net_addr *o
 	return 0;
 }
 
-/* Try each address of HOST in turn within the -w deadline. */
-static int connect_host(const char *host, uint16_t port)
+/* Try each address of HOST in turn within the -w deadline; where gets the
+ * address connected to. */
+static int connect_host(const char *host, uint16_t port, char where[NET_ADDRSTRLEN])
 {
 	struct addrinfo *res = resolve(host, port, 0), *src = NULL;
 	int64_t deadline = S.o.wait_ms >= 0 ? clock_now_ms() + S.o.wait_ms : -1;
-	char where[NET_ADDRSTRLEN] = "";
 	int fd = -1, err = EADDRNOTAVAIL;
+
+	where[0] = '\0';
 
 	if (S.source)
 		src = resolve(S.source, 0, 1);
@@ -101,7 +115,7 @@ static int connect_host(const char *host, uint16_t port)
 		struct net_addr local;
 		if (src && !source_for(src, ai->ai_family, &local))
 			continue;
-		net_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
+		net_format(ai->ai_addr, ai->ai_addrlen, where, NET_ADDRSTRLEN);
 		fd = net_connect(ai->ai_addr, ai->ai_addrlen, src ? &local : NULL, deadline);
 		err = errno;
 		if (fd < 0 && deadline >= 0 && clock_now_ms() >= deadline)
@@ -133,7 +147,26 @@ static int tcp_connect_main(int argc, char **argv)
 	cli_operands(&c, 2, 2);
 	uint16_t port = cli_port(argv[c.ind + 1], 0);
 	check_conflicts();
-	return serve_connected(connect_host(argv[c.ind], port), &S.o);
+
+	char where[NET_ADDRSTRLEN], err[TLS_ERR_MAX];
+	struct tls_ctx *ctx = NULL;
+	struct tls *t = NULL;
+	/* The configuration first: a missing library or an unreadable file
+	 * is said before anything goes out. */
+	if (S.tls.on && !(ctx = tls_ctx_client(&S.tls, err, sizeof err)))
+		cli_die(EXIT_FAIL, "%s", err);
+	int fd = connect_host(argv[c.ind], port, where);
+	if (ctx) {
+		int64_t deadline = S.o.wait_ms >= 0 ? clock_deadline(S.o.wait_ms) : -1;
+		if (!(t = tls_open(ctx, fd, argv[c.ind], err, sizeof err)) ||
+		    tls_handshake(t, deadline, err, sizeof err) < 0)
+			cli_die(errno == ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAIL, "TLS with %s: %s", where, err);
+		if (S.o.verbose)
+			tls_report(t);
+	}
+	int status = serve_connected(fd, t, &S.o);
+	tls_ctx_free(ctx);
+	return status;
 }
 
 /* serve's admit callback: the --allow list and the -v log. */
@@ -203,6 +236,14 @@ static int tcp_listen_main(int argc, char **argv)
 	uint16_t port = cli_port(argv[c.ind], 1);
 	check_conflicts();
 
+	/* A certificate that cannot serve is said before listening. */
+	char err[TLS_ERR_MAX];
+	struct tls_ctx *ctx = NULL;
+	if (S.tls.on && !(ctx = tls_ctx_server(&S.tls, err, sizeof err)))
+		cli_die(EXIT_FAIL, "%s", err);
+	if (ctx && !S.tls.cert)
+		cli_warn("TLS with an ephemeral certificate; the other side connects with --pin %s",
+			 tls_ctx_pin(ctx));
 	int sigfd = sigev_open(SIGEV_CHILD);
 	int lfd = tcp_listen_socket(port);
 	struct net_addr self = {.len = sizeof self.ss};
@@ -214,7 +255,7 @@ static int tcp_listen_main(int argc, char **argv)
 	if (S.o.verbose)
 		cli_warn("listening on %s", where);
 
-	struct serve s = {.opt = S.o, .lfd = lfd, .sigfd = sigfd, .admit = tcp_admit};
+	struct serve s = {.opt = S.o, .lfd = lfd, .sigfd = sigfd, .admit = tcp_admit, .tls = ctx};
 	return serve_run(&s);
 }
 
@@ -226,7 +267,11 @@ static const struct opt connect_opts[] = {
 	{'i', "idle", "IDLE", "end after this long without data either way (exit 124)", NULL},
 	{'z', "zero", NULL, "only check that the port accepts, send nothing", NULL},
 	{'e', "exec", "CMD", "run /bin/sh -c CMD with the connection on fd 0 and 1", NULL},
-	{'v', "verbose", NULL, "say on stderr when connected", NULL},
+	{'v', "verbose", NULL, "say on stderr when connected (with --tls: protocol, cipher, peer)", NULL},
+	TLS_OPT_ENTRY_TLS,
+	TLS_OPT_ENTRIES_VERIFY,
+	TLS_OPT_ENTRIES_CERT,
+	TLS_OPT_ENTRIES_PROTO,
 	{0},
 };
 
@@ -241,17 +286,23 @@ static const struct opt listen_opts[] = {
 	{'i', "idle", "IDLE", "close a connection idle that long (exit 124 without -k)", NULL},
 	{OPT_PORT_FILE, "port-file", "FILE", "write the bound port to FILE", "file"},
 	{'v', "verbose", NULL, "report listening and each connection on stderr", NULL},
+	TLS_OPT_ENTRY_TLS,
+	TLS_OPT_ENTRIES_CERT,
+	TLS_OPT_ENTRY_CLIENT_CA,
+	TLS_OPT_ENTRIES_PROTO,
 	{0},
 };
 
 const struct applet tcp_applets[] = {
 	{"tcp-connect", tcp_connect_main,
-	 "[-46] [-s ADDR] [-w CONNECT_TIMEOUT] [-i IDLE] [-z] [-e CMD] [-v] HOST PORT",
+	 "[-46] [-s ADDR] [-w CONNECT_TIMEOUT] [-i IDLE] [-z] [-e CMD] [-v] [--tls [--cacert FILE] "
+	 "[--capath DIR] [--cert FILE --key FILE] [--servername NAME] [--insecure | --pin sha256//BASE64]... "
+	 "[--tls-min VERSION] [--alpn LIST]] HOST PORT",
 	 "connect to HOST PORT and relay stdin and stdout over the connection", connect_opts,
 	 NULL},
 	{"tcp-listen", tcp_listen_main,
 	 "[-46] [-b ADDR] [-k] [-m MAX] [-e CMD] [--allow CIDR]... [-i IDLE] [--port-file FILE] "
-	 "[-v] PORT",
+	 "[-v] [--tls [--cert FILE --key FILE] [--client-ca FILE] [--tls-min VERSION] [--alpn LIST]] PORT",
 	 "listen on PORT (loopback by default) and relay connections to stdin and stdout",
 	 listen_opts, NULL},
 	{0},

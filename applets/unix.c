@@ -67,7 +67,7 @@ static int unix_connect_main(int argc, char **argv)
 		cli_die_errno(EXIT_FAIL, errno, "connect to %s", name);
 	if (S.o.verbose)
 		cli_warn("connected to %s", name);
-	return serve_connected(fd, &S.o);
+	return serve_connected(fd, NULL, &S.o);
 }
 
 /* Remove our socket file, if it is still the one we made. */

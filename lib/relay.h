@@ -57,6 +57,7 @@ struct relay_result {
 	int signo;
 	const char *what; /* "send", "receive", "read stdin", "write stdout" */
 	int peer_first;   /* RELAY_END_ON_PEER_EOF ended it */
+	const char *msg;  /* RELAY_ERROR: the whole line to print, if not NULL */
 };
 
 /* Relay in (stdin) <-> sock <-> out (stdout) until both directions are done.

@@ -7,6 +7,8 @@
 #include "relay.h"
 #include "sigev.h"
 #include "spawn.h"
+#include "tls.h"
+#include "tlsrelay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Clients served at once by -k without -m. */
@@ -77,40 +80,121 @@ static int serve_relay_status(const struct relay_result *r, int listener, const 
 	case RELAY_ERROR:
 		break;
 	}
-	cli_warn_errno(r->err, "%s", r->what);
+	if (r->msg)
+		cli_warn("%s", r->msg);
+	else
+		cli_warn_errno(r->err, "%s", r->what);
 	return EXIT_FAIL;
 }
 
-int serve_connected(int fd, const struct serve_opts *o)
+/* The variables of a command run for a connection: UCSPI's, and TLS's
+ * when there is TLS. */
+struct cmd_env {
+	struct net_env net;
+	struct tls_env tls;
+	char *vars[NET_ENV_MAX + TLS_ENV_MAX + 1];
+};
+
+static void cmd_env_fill(struct cmd_env *e, int fd, struct tls *t)
+{
+	int n = 0;
+
+	net_ucspi_env(fd, &e->net);
+	for (int i = 0; e->net.env[i]; i++)
+		e->vars[n++] = e->net.env[i];
+	if (t) {
+		tls_env(t, &e->tls);
+		for (int i = 0; e->tls.env[i]; i++)
+			e->vars[n++] = e->tls.env[i];
+	}
+	e->vars[n] = NULL;
+}
+
+/* -e over TLS: the command's fd 0 and 1 are one end of a socketpair, and
+ * this process relays between the other end and the TLS connection, whose
+ * socket fd is.  Returns the command's status (a relay that ended badly
+ * has said why on stderr). */
+static int run_tls_cmd(const char *cmd, int fd, struct tls *t, int sigfd)
+{
+	struct cmd_env env;
+	struct relay_result r;
+	int sv[2], status;
+
+	cmd_env_fill(&env, fd, t);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		cli_warn_errno(errno, "socketpair");
+		return EXIT_FAIL;
+	}
+	struct spawn_req req = {.cmd = cmd, .in = sv[1], .out = sv[1], .err = SPAWN_INHERIT, .vars = env.vars};
+	pid_t pid = spawn_start(&req);
+	int err = errno;
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		cli_warn_errno(err, "run '%s'", cmd);
+		return EXIT_FAIL;
+	}
+	/* Never block on the command: it may be writing to us meanwhile. */
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	tls_relay_run(sv[0], sv[0], t, -1, sigfd, TLS_RELAY_TO_COMMAND, &r);
+	close(sv[0]);
+	if (r.end == RELAY_SIGNAL)
+		kill(pid, r.signo);
+	else if (r.end == RELAY_ERROR)
+		serve_relay_status(&r, 0, NULL);
+	status = spawn_wait(pid);
+	if (status < 0) {
+		cli_warn_errno(errno, "wait");
+		return EXIT_FAIL;
+	}
+	return status;
+}
+
+/* -e without TLS: the command gets the socket itself. */
+static int run_cmd(const char *cmd, int fd)
+{
+	struct cmd_env env;
+
+	cmd_env_fill(&env, fd, NULL);
+	struct spawn_req req = {.cmd = cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT, .vars = env.vars};
+	pid_t pid = spawn_start(&req);
+	int err = errno;
+	close(fd);
+	if (pid < 0) {
+		cli_warn_errno(err, "run '%s'", cmd);
+		return EXIT_FAIL;
+	}
+	int status = spawn_wait(pid);
+	if (status < 0) {
+		cli_warn_errno(errno, "wait");
+		return EXIT_FAIL;
+	}
+	return status;
+}
+
+int serve_connected(int fd, struct tls *t, const struct serve_opts *o)
 {
 	struct relay_result r;
-	const char *cmd = o->cmd;
+	int status;
 
 	if (o->zero) {
-		close(fd);
-		return EXIT_OK;
+		if (t)
+			tls_shutdown(t);
+		status = EXIT_OK;
+	} else if (t && o->cmd) {
+		status = run_tls_cmd(o->cmd, fd, t, sigev_open(SIGEV_CHILD));
+	} else if (o->cmd) {
+		return run_cmd(o->cmd, fd);
+	} else {
+		if (t)
+			tls_relay_run(STDIN_FILENO, STDOUT_FILENO, t, o->idle_ms, sigev_open(SIGEV_CHILD), 0, &r);
+		else
+			relay_run(STDIN_FILENO, STDOUT_FILENO, fd, o->idle_ms, sigev_open(SIGEV_CHILD), &r);
+		status = serve_relay_status(&r, 0, o->idle_text);
 	}
-	if (cmd) {
-		struct net_env env;
-		net_ucspi_env(fd, &env);
-		struct spawn_req req = {.cmd = cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT, .vars = env.env};
-		pid_t pid = spawn_start(&req);
-		int err = errno;
-		close(fd);
-		if (pid < 0) {
-			cli_warn_errno(err, "run '%s'", cmd);
-			return EXIT_FAIL;
-		}
-		int status = spawn_wait(pid);
-		if (status < 0) {
-			cli_warn_errno(errno, "wait");
-			return EXIT_FAIL;
-		}
-		return status;
-	}
-	relay_run(STDIN_FILENO, STDOUT_FILENO, fd, o->idle_ms, sigev_open(SIGEV_CHILD), &r);
+	tls_close(t);
 	close(fd);
-	return serve_relay_status(&r, 0, o->idle_text);
+	return status;
 }
 
 /* Accept one connection if there is one; -1 if none (EAGAIN and the like)
@@ -177,16 +261,88 @@ static int wait_child(const struct serve *s, pid_t pid)
 
 static pid_t start_cmd(const struct serve *s, int fd)
 {
-	struct net_env env;
-	struct spawn_req req = {.cmd = s->opt.cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT};
+	struct cmd_env env;
 	pid_t pid;
 
-	net_ucspi_env(fd, &env);
-	req.vars = env.env;
+	cmd_env_fill(&env, fd, NULL);
+	struct spawn_req req = {.cmd = s->opt.cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT, .vars = env.vars};
 	pid = spawn_start(&req);
 	if (pid < 0)
 		cli_warn_errno(errno, "run '%s'", s->opt.cmd);
 	return pid;
+}
+
+/* A listener's TLS handshake on the accepted fd, within -i or
+ * TLS_HANDSHAKE_MS: the connection, or NULL after one line saying why. */
+static struct tls *accept_tls(const struct serve *s, int fd)
+{
+	char err[TLS_ERR_MAX], who[NET_ADDRSTRLEN] = "a client";
+	struct net_addr peer = {.len = sizeof peer.ss};
+	struct tls *t = tls_open(s->tls, fd, NULL, err, sizeof err);
+	int64_t limit = s->opt.idle_ms >= 0 ? s->opt.idle_ms : TLS_HANDSHAKE_MS;
+
+	/* Asked now: a client that gave up is no longer connected after. */
+	if (getpeername(fd, (struct sockaddr *)&peer.ss, &peer.len) == 0)
+		net_format((struct sockaddr *)&peer.ss, peer.len, who, sizeof who);
+	if (t && tls_handshake(t, clock_deadline(limit), err, sizeof err) == 0) {
+		if (s->opt.verbose)
+			tls_report(t);
+		return t;
+	}
+	cli_warn("TLS with %s: %s", who, err);
+	tls_close(t);
+	return NULL;
+}
+
+/* In a child forked for one TLS connection: let go of the listener, take
+ * a signal pipe of its own, run the handshake; exit 1 if it fails. */
+static struct tls *tls_child_begin(const struct serve *s, int fd, int *sigfd)
+{
+	struct tls *t;
+
+	close(s->lfd);
+	*sigfd = sigev_renew();
+	if (!(t = accept_tls(s, fd)))
+		_exit(EXIT_FAIL);
+	return t;
+}
+
+/* -k -e over TLS: a child per connection runs its handshake, then the
+ * command, relaying for it.  Its pid, or -1. */
+static pid_t start_tls_cmd(const struct serve *s, int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int sigfd;
+		struct tls *t = tls_child_begin(s, fd, &sigfd);
+		_exit(run_tls_cmd(s->opt.cmd, fd, t, sigfd));
+	}
+	if (pid < 0)
+		cli_warn_errno(errno, "fork");
+	return pid;
+}
+
+/* No -k, over TLS: the handshake here, then the command or the relay. */
+static int serve_once_tls(const struct serve *s, int fd)
+{
+	struct tls *t = accept_tls(s, fd);
+	struct relay_result r;
+	int status;
+
+	if (!t) {
+		close(fd);
+		return EXIT_FAIL;
+	}
+	if (s->opt.cmd) {
+		status = run_tls_cmd(s->opt.cmd, fd, t, s->sigfd);
+	} else {
+		tls_relay_run(STDIN_FILENO, STDOUT_FILENO, t, s->opt.idle_ms, s->sigfd, 0, &r);
+		status = serve_relay_status(&r, 1, s->opt.idle_text);
+	}
+	tls_close(t);
+	close(fd);
+	return status;
 }
 
 /* No -k: one connection, then done. */
@@ -203,6 +359,8 @@ static int serve_once(const struct serve *s)
 	close(s->lfd);
 	if (s->stopped)
 		s->stopped(s->ctx);
+	if (s->tls)
+		return serve_once_tls(s, fd);
 	if (s->opt.cmd) {
 		pid_t pid = start_cmd(s, fd);
 		close(fd);
@@ -234,7 +392,7 @@ static int serve_exec(const struct serve *s)
 		int fd = accept_one(s);
 		if (fd < 0)
 			continue;
-		if (start_cmd(s, fd) > 0)
+		if ((s->tls ? start_tls_cmd(s, fd) : start_cmd(s, fd)) > 0)
 			children++;
 		close(fd);
 	}
@@ -263,10 +421,46 @@ static void hub_drop(struct hub *h, unsigned i)
 	h->c[i] = h->c[--h->n];
 }
 
+/* A TLS client of the hub: a child forked for it runs the handshake and
+ * relays between TLS and a socketpair, whose other end the hub serves as
+ * it would the client's socket.  That end, or -1. */
+static int hub_tls_client(struct hub *h, int fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		cli_warn_errno(errno, "socketpair");
+		close(fd);
+		return -1;
+	}
+	if ((pid = fork()) == 0) {
+		struct relay_result r;
+		int sigfd;
+		for (unsigned i = 0; i < h->n; i++)
+			close(h->c[i].fd);
+		close(sv[0]);
+		struct tls *t = tls_child_begin(h->s, fd, &sigfd);
+		fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
+		tls_relay_run(sv[1], sv[1], t, -1, sigfd, TLS_RELAY_TO_COMMAND, &r);
+		_exit(r.end == RELAY_ERROR ? serve_relay_status(&r, 1, NULL) : EXIT_OK);
+	}
+	close(sv[1]);
+	close(fd);
+	if (pid < 0) {
+		cli_warn_errno(errno, "fork");
+		close(sv[0]);
+		return -1;
+	}
+	return sv[0];
+}
+
 static void hub_accept(struct hub *h)
 {
 	int fd = accept_one(h->s);
 
+	if (fd >= 0 && h->s->tls)
+		fd = hub_tls_client(h, fd);
 	if (fd < 0)
 		return;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -363,6 +557,8 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 			return EXIT_FAIL;
 		if (pf[0].revents && stop_signal(h->s->sigfd, &child))
 			return EXIT_OK;
+		if (child)
+			spawn_reap(); /* the TLS clients' children */
 		int64_t now = clock_now_ms();
 		for (unsigned i = (unsigned)n - 3; i-- > 0;) {
 			int r = 0;

@@ -8,11 +8,22 @@
  *    children are reaped as SIGCHLD arrives;
  *  - -k alone: every client served at once in this process, each client's
  *    data written to stdout in whole read chunks, stdin sent to every client.
- * SIGINT, SIGTERM and SIGHUP end a listener with status 0. */
+ * SIGINT, SIGTERM and SIGHUP end a listener with status 0.
+ *
+ * Over TLS (struct serve's tls set), the handshake of each connection runs
+ * before its data, within -i or TLS_HANDSHAKE_MS: in this process without
+ * -k (a failure ends the listener with status 1); in a child forked for
+ * the connection with -k, so that a handshake never holds up the accept
+ * loop.  That child relays between TLS and the plaintext end of a
+ * socketpair: the command's fd 0 and 1 with -e, a hub client without it.
+ * -m counts those children. */
 #ifndef IPCBOX_SERVE_H
 #define IPCBOX_SERVE_H
 
 #include <stdint.h>
+
+struct tls;
+struct tls_ctx;
 
 /* The options tcp-* and unix-* share (each applet's table holds those it
  * takes). */
@@ -45,6 +56,7 @@ struct serve {
 	/* One-connection mode: the listener has just been closed. */
 	void (*stopped)(void *ctx);
 	void *ctx;
+	struct tls_ctx *tls; /* NULL: plain */
 };
 
 /* Serve until done or signalled; returns the exit status. */
@@ -52,7 +64,9 @@ int serve_run(const struct serve *s);
 
 /* A connecting applet's work once connected: nothing with -z, run -e CMD
  * with the connection on fd 0 and 1 and return its status, or relay stdin
- * and stdout over it.  Returns the exit status; fd is closed. */
-int serve_connected(int fd, const struct serve_opts *o);
+ * and stdout over it.  t: the connection's TLS after its handshake, or
+ * NULL (-z then sends close_notify; -e gets plaintext through a socketpair
+ * and the TLS_ variables).  Returns the exit status; fd and t are closed. */
+int serve_connected(int fd, struct tls *t, const struct serve_opts *o);
 
 #endif

@@ -49,6 +49,21 @@ int sigev_open(int flags)
 	return pipe_read;
 }
 
+int sigev_renew(void)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	if (pipe_read >= 0) {
+		close(pipe_read);
+		close(pipe_write);
+	}
+	pipe_write = p[1];
+	pipe_read = p[0];
+	return pipe_read;
+}
+
 int sigev_take(int fd, int *child)
 {
 	unsigned char b[64];

@@ -21,6 +21,11 @@
  * errno. */
 int sigev_open(int flags);
 
+/* In a child forked from a process that opened the pipe: a pipe of its
+ * own, so that neither reads the other's signals.  The new read end, or -1
+ * with errno. */
+int sigev_renew(void);
+
 /* Read the pending signal numbers from the pipe; the first stop signal
  * (INT, TERM, HUP), else 0.  *child is set to 1 if a SIGCHLD came. */
 int sigev_take(int fd, int *child);
