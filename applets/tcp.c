@@ -65,12 +65,12 @@ static void check_conflicts(void)
 {
 	const char *why = serve_conflict(&S.o);
 
-	if (!why && S.tls.any && !S.tls.on)
-		why = "the TLS options need --tls";
 	if (!why)
 		why = tls_conflict(&S.tls);
 	if (why)
 		cli_usage_error("%s", why);
+	if (S.tls.first && !S.tls.on)
+		cli_usage_error("%s needs --tls", S.tls.first);
 }
 
 /* Resolve HOST PORT or die: a name that does not resolve is a failed

@@ -134,9 +134,20 @@ int tls_version_parse(const char *text, int *version, const char **why)
 	return 0;
 }
 
+/* The option's name, for "--cacert needs --tls". */
+static const char *option_name(int key)
+{
+	static const char *const names[] = {"--tls", "--cacert", "--capath", "--cert", "--key", "--servername",
+					    "--insecure", "--pin", "--tls-min", "--alpn", "--client-ca"};
+	return names[key - TLS_OPT_TLS];
+}
+
 int tls_option(struct tls_opts *o, int key, const char *arg)
 {
 	const char *why = NULL;
+
+	if (key < TLS_OPT_TLS || key > TLS_OPT_CLIENT_CA)
+		return 0;
 
 	switch (key) {
 	case TLS_OPT_TLS:
@@ -168,10 +179,9 @@ int tls_option(struct tls_opts *o, int key, const char *arg)
 		if (tls_alpn_parse(arg, o->alpn, &o->alpn_len, &why) < 0)
 			cli_usage_error("invalid --alpn '%s': %s", arg, why);
 		break;
-	default:
-		return 0;
 	}
-	o->any = 1;
+	if (!o->first)
+		o->first = option_name(key);
 	return 1;
 }
 

@@ -88,7 +88,7 @@ struct tls_opts {
 	unsigned char alpn[256];   /* wire form: length-prefixed names */
 	unsigned alpn_len;
 	int verbose;               /* -v: protocol, cipher, peer, pin on stderr */
-	int any;                   /* some TLS option other than --tls was given */
+	const char *first;         /* the first TLS option other than --tls given, or NULL */
 };
 #define TLS_OPTS_INIT {.min_version = 12}
 
