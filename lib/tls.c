@@ -913,7 +913,11 @@ static int io_failure(struct tls *t, int rc)
 		snprintf(t->err, sizeof t->err, "the peer closed the connection without close_notify");
 		return -1;
 	}
-	snprintf(t->err, sizeof t->err, "TLS: %s", openssl_reason("protocol error"));
+	if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED)
+		snprintf(t->err, sizeof t->err, "the peer refused the connection: it requires a client certificate "
+						"(--cert FILE --key FILE)");
+	else
+		snprintf(t->err, sizeof t->err, "TLS: %s", openssl_reason("protocol error"));
 	errno = EPROTO;
 	return -1;
 }
