@@ -21,6 +21,7 @@
 #include "../lib/json.h"
 #include "../lib/sigev.h"
 #include "../lib/spawn.h"
+#include "../lib/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -123,6 +124,11 @@ static struct {
 		struct { /* --broker (lib/channel/broker.h), channel-bridge */
 			const char *text;
 			struct chan_broker_url url;
+			/* mqtts://: the TLS options, the first one given (its key,
+			 * for a usage error), the configuration they make. */
+			struct tls_opts tls;
+			int tls_key;
+			struct tls_ctx *ctx;
 			struct chan_broker br;
 			int open;
 			uint64_t acked, refused;
@@ -134,6 +140,7 @@ static struct {
 } S; /* in bss: defaults are set by each verb (a 58 KiB initialised struct
       * would sit in the binary) */
 
+static void broker_option(int key, char *arg);
 static int use_broker(void);
 static void check_broker_name(const char *what, const char *s, int topic);
 static int broker_send(const char *data, size_t len);
@@ -465,6 +472,7 @@ static int channel_send_main(int argc, char **argv)
 	int key;
 
 	S.timeout_ms = DEFAULT_TIMEOUT_MS;
+	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
@@ -472,7 +480,7 @@ static int channel_send_main(int argc, char **argv)
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
 		case OPT_DROP: S.send.drop = 1; break;
-		case OPT_BROKER: S.broker.text = arg; break;
+		default: broker_option(key, arg); break;
 		}
 	}
 	cli_operands(&c, 2, -1);
@@ -821,6 +829,7 @@ static int channel_listen_main(int argc, char **argv)
 	int key, nmodes;
 
 	S.timeout_ms = CLI_DUR_INF;
+	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
@@ -832,7 +841,7 @@ static int channel_listen_main(int argc, char **argv)
 		case 'e': S.listen.exec = arg; break;
 		case OPT_JSON: S.listen.json = 1; break;
 		case OPT_READY: S.listen.ready_file = arg; break;
-		case OPT_BROKER: S.broker.text = arg; break;
+		default: broker_option(key, arg); break;
 		}
 	}
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
@@ -863,12 +872,13 @@ static int channel_wait_main(int argc, char **argv)
 	int key;
 
 	S.timeout_ms = CLI_DUR_INF;
+	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case OPT_READY: S.listen.ready_file = arg; break;
-		case OPT_BROKER: S.broker.text = arg; break;
+		default: broker_option(key, arg); break;
 		}
 	}
 	cli_operands(&c, 1, 2);
@@ -986,11 +996,12 @@ static int channel_registered_main(int argc, char **argv)
 	int found = 0, key;
 
 	S.timeout_ms = DEFAULT_TIMEOUT_MS;
+	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
-		case OPT_BROKER: S.broker.text = arg; break;
+		default: broker_option(key, arg); break;
 		}
 	}
 	cli_operands(&c, 1, 1);
@@ -1009,19 +1020,43 @@ static int channel_registered_main(int argc, char **argv)
 
 /* ---- over an MQTT broker (--broker, lib/channel/broker.h) ----------------- */
 
+/* --broker, or one of the TLS options an mqtts:// URL takes. */
+static void broker_option(int key, char *arg)
+{
+	if (key == OPT_BROKER)
+		S.broker.text = arg;
+	else if (tls_option(&S.broker.tls, key, arg) && !S.broker.tls_key)
+		S.broker.tls_key = key;
+}
+
+/* The long name of one of the running applet's options. */
+static const char *option_name(int key)
+{
+	for (const struct opt *o = cli_applet->opts; o->key; o++)
+		if (o->key == key)
+			return o->name;
+	return "?";
+}
+
 /* The broker URL from --broker, else $IPCBOX_BROKER; 0 if neither is set
  * (the local directory is used). */
 static int use_broker(void)
 {
 	const char *why;
+	int set;
 
 	if (!S.broker.text)
 		S.broker.text = getenv("IPCBOX_BROKER");
-	if (!S.broker.text || !*S.broker.text)
-		return 0;
-	if (chan_broker_url_parse(S.broker.text, &S.broker.url, &why) < 0)
+	set = S.broker.text && *S.broker.text;
+	if (set && chan_broker_url_parse(S.broker.text, &S.broker.url, &why) < 0)
 		cli_usage_error("invalid broker URL '%s': %s", S.broker.text, why);
-	return 1;
+	if (S.broker.tls_key && !(set && S.broker.url.tls))
+		cli_usage_error("--%s is for an mqtts:// broker (--broker or $IPCBOX_BROKER)",
+				option_name(S.broker.tls_key));
+	S.broker.tls.on = S.broker.url.tls;
+	if (S.broker.url.tls && (why = tls_conflict(&S.broker.tls)))
+		cli_usage_error("%s", why);
+	return set;
 }
 
 /* A channel, pattern or message name the broker would refuse is refused
@@ -1036,7 +1071,14 @@ static void check_broker_name(const char *what, const char *s, int topic)
 
 static void broker_connect(int presence, int64_t deadline, int timeout_status)
 {
-	if (chan_broker_open(&S.broker.br, &S.broker.url, presence, deadline) < 0)
+	char err[TLS_ERR_MAX];
+
+	/* mqtts://: OpenSSL is loaded now, after every usage check. */
+	if (S.broker.url.tls && !S.broker.ctx) {
+		if (!(S.broker.ctx = tls_ctx_client(&S.broker.tls, err, sizeof err)))
+			cli_die(EXIT_FAIL, "%s", err);
+	}
+	if (chan_broker_open(&S.broker.br, &S.broker.url, S.broker.ctx, presence, deadline) < 0)
 		cli_die(errno == ETIMEDOUT ? timeout_status : EXIT_FAIL, "%s", S.broker.br.mc.err);
 	S.broker.open = 1;
 }
@@ -1153,13 +1195,17 @@ static void broker_send_lines(void)
 		}
 		if (eof && start == have)
 			break;
-		memmove(buf, buf + start, have - start);
-		have -= start;
-		start = 0;
+		/* Room is made only when no whole line is left: a buffer of short
+		 * lines is not moved again for each window of messages. */
+		if (start > 0 && !memchr(buf + start, '\n', have - start)) {
+			memmove(buf, buf + start, have - start);
+			have -= start;
+			start = 0;
+		}
 		/* The line at the start is too long if it has no newline where one
 		 * should be, or if the buffer is full without one. */
-		nl = memchr(buf, '\n', have < CHAN_DATA_MAX + 1 ? have : CHAN_DATA_MAX + 1);
-		if (!nl && have > CHAN_DATA_MAX)
+		nl = memchr(buf + start, '\n', have - start < CHAN_DATA_MAX + 1 ? have - start : CHAN_DATA_MAX + 1);
+		if (!nl && have - start > CHAN_DATA_MAX)
 			cli_die(EXIT_USAGE, "line %zu: longer than the %d-byte message limit", lineno + 1, CHAN_DATA_MAX);
 		if (!broker_send_step(!eof && have < LINE_BUF && mqtt_can_publish(&S.broker.br.mc) ? 0 : -1))
 			continue;
@@ -1400,12 +1446,13 @@ static int channel_bridge_main(int argc, char **argv)
 	int key;
 
 	S.timeout_ms = DEFAULT_TIMEOUT_MS;
+	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case OPT_READY: S.listen.ready_file = arg; break;
-		case OPT_BROKER: S.broker.text = arg; break;
+		default: broker_option(key, arg); break;
 		}
 	}
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
@@ -1442,7 +1489,9 @@ static const struct opt send_opts[] = {
 	{'t', "timeout", "DURATION", "wait this long for a slow listener (default 5s; 0, inf)", NULL},
 	{OPT_DROP, "drop", NULL, "skip a listener whose queue is full instead of waiting", NULL},
 	{'v', "verbose", NULL, "say how many listeners received the message(s)", NULL},
-	{OPT_BROKER, "broker", "URL", "publish to an MQTT 5 broker, mqtt://[USER[:PASS]@]HOST[:PORT][/PREFIX]", NULL},
+	{OPT_BROKER, "broker", "URL", "publish to an MQTT 5 broker, mqtt[s]://[USER[:PASS]@]HOST[:PORT][/PREFIX]", NULL},
+	TLS_OPT_ENTRIES_VERIFY,
+	TLS_OPT_ENTRIES_CERT,
 	{0},
 };
 
@@ -1456,6 +1505,8 @@ static const struct opt listen_opts[] = {
 	{'e', "exec", "CMD", "run /bin/sh -c CMD per message, data on its stdin", NULL},
 	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once registered", "file"},
 	{OPT_BROKER, "broker", "URL", "subscribe at an MQTT 5 broker instead of the local directory", NULL},
+	TLS_OPT_ENTRIES_VERIFY,
+	TLS_OPT_ENTRIES_CERT,
 	{0},
 };
 
@@ -1463,6 +1514,8 @@ static const struct opt wait_opts[] = {
 	{'t', "timeout", "DURATION", "exit 124 when this has passed (default inf)", NULL},
 	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once registered", "file"},
 	{OPT_BROKER, "broker", "URL", "subscribe at an MQTT 5 broker instead of the local directory", NULL},
+	TLS_OPT_ENTRIES_VERIFY,
+	TLS_OPT_ENTRIES_CERT,
 	{0},
 };
 
@@ -1470,12 +1523,16 @@ static const struct opt bridge_opts[] = {
 	{'t', "timeout", "DURATION", "wait this long for a slow local listener (default 5s; 0, inf)", NULL},
 	{OPT_READY, "ready-file", "FILE", "write the pid to FILE once joined both ways", "file"},
 	{OPT_BROKER, "broker", "URL", "the MQTT 5 broker to join (or $IPCBOX_BROKER)", NULL},
+	TLS_OPT_ENTRIES_VERIFY,
+	TLS_OPT_ENTRIES_CERT,
 	{0},
 };
 
 static const struct opt registered_opts[] = {
 	{'t', "timeout", "DURATION", "with --broker: exit 124 when this has passed (default 5s)", NULL},
 	{OPT_BROKER, "broker", "URL", "ask an MQTT 5 broker for the listeners' presence", NULL},
+	TLS_OPT_ENTRIES_VERIFY,
+	TLS_OPT_ENTRIES_CERT,
 	{0},
 };
 
@@ -1486,17 +1543,19 @@ static const struct opt list_opts[] = {
 
 
 const struct applet channel_applets[] = {
-	{"channel-send", channel_send_main, "[-l] [-v] [-t DURATION] [--drop | --broker URL] CHANNEL MESSAGE [DATA]...",
+	{"channel-send", channel_send_main,
+	 "[-l] [-v] [-t DURATION] [--drop | --broker URL [TLS-OPTION]...] CHANNEL MESSAGE [DATA]...",
 	 "send a message to every listener on a channel", send_opts, complete_channels},
-	{"channel-listen", channel_listen_main, "[-c COUNT] [-t DURATION] [-v|--json|-F FORMAT|-e CMD] [-0] [--broker URL] PATTERN...",
+	{"channel-listen", channel_listen_main,
+	 "[-c COUNT] [-t DURATION] [-v|--json|-F FORMAT|-e CMD] [-0] [--broker URL [TLS-OPTION]...] PATTERN...",
 	 "print the messages sent to the channels matching the patterns", listen_opts, complete_channels},
-	{"channel-wait", channel_wait_main, "[-t DURATION] [--broker URL] PATTERN [MESSAGE]", "wait for one message and print its data",
-	 wait_opts, complete_channels},
+	{"channel-wait", channel_wait_main, "[-t DURATION] [--broker URL [TLS-OPTION]...] PATTERN [MESSAGE]",
+	 "wait for one message and print its data", wait_opts, complete_channels},
 	{"channel-list", channel_list_main, "[--json]", "list the registered patterns and their listener counts", list_opts,
 	 NULL},
-	{"channel-registered", channel_registered_main, "[--broker URL [-t DURATION]] CHANNEL",
+	{"channel-registered", channel_registered_main, "[--broker URL [-t DURATION] [TLS-OPTION]...] CHANNEL",
 	 "exit 0 if a live listener is registered for CHANNEL", registered_opts, complete_channels},
-	{"channel-bridge", channel_bridge_main, "--broker URL [-t DURATION] [--ready-file FILE] PATTERN...",
+	{"channel-bridge", channel_bridge_main, "--broker URL [TLS-OPTION]... [-t DURATION] [--ready-file FILE] PATTERN...",
 	 "join the local channels matching the patterns to an MQTT broker, both ways", bridge_opts, complete_channels},
 	{0},
 };

@@ -54,9 +54,15 @@ int chan_broker_url_parse(const char *text, struct chan_broker_url *u, const cha
 
 	memset(u, 0, sizeof *u);
 	u->port = CHAN_BROKER_PORT;
-	if (strncmp(text, "mqtt://", 7) != 0)
-		return (*why = "not an mqtt:// URL (mqtt://[USER[:PASS]@]HOST[:PORT][/PREFIX])", -1);
-	p = text + 7;
+	if (strncmp(text, "mqtts://", 8) == 0) {
+		u->tls = 1;
+		u->port = CHAN_BROKER_TLS_PORT;
+		p = text + 8;
+	} else if (strncmp(text, "mqtt://", 7) == 0) {
+		p = text + 7;
+	} else {
+		return (*why = "not an mqtt:// or mqtts:// URL (mqtt[s]://[USER[:PASS]@]HOST[:PORT][/PREFIX])", -1);
+	}
 	auth_end = p + strcspn(p, "/");
 	at = memrchr(p, '@', (size_t)(auth_end - p));
 	if (at) {
@@ -181,13 +187,15 @@ static size_t topic_of(const struct chan_broker_url *u, const char *ch, size_t l
 
 /* ---- the session --------------------------------------------------------- */
 
-int chan_broker_open(struct chan_broker *b, const struct chan_broker_url *u, int presence, int64_t deadline)
+int chan_broker_open(struct chan_broker *b, const struct chan_broker_url *u, struct tls_ctx *tls, int presence,
+		     int64_t deadline)
 {
 	unsigned char r[8];
 	struct mqtt_options o = {
 		.host = u->host, .port = u->port,
 		.user = u->has_user ? u->user : NULL, .pass = u->has_pass ? u->pass : NULL,
 		.keepalive = KEEPALIVE, .max_packet = MAX_PACKET,
+		.tls = tls,
 	};
 
 	memset(b, 0, sizeof *b);

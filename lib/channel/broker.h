@@ -1,6 +1,9 @@
 /* chan_broker: channels carried by an MQTT 5 broker (--broker URL).
  *
  * URL      mqtt://[USER[:PASS]@]HOST[:PORT][/PREFIX]   (USER, PASS %-decoded)
+ *          mqtts://... the same over TLS (port 8883 by default): the
+ *          applet makes the TLS configuration (tls_ctx_client) and hands
+ *          it to chan_broker_open; HOST is what the certificate must name.
  * Topic    PREFIX/CHANNEL, or CHANNEL when the URL has no PREFIX.
  * Message  the name in User Property "qcop-message" (absent: empty name),
  *          the data as the payload, byte for byte.  QoS 1.
@@ -26,9 +29,11 @@
 #include <stdint.h>
 
 #define CHAN_BROKER_PORT 1883
+#define CHAN_BROKER_TLS_PORT 8883
 #define CHAN_TOPIC_MAX (2 * CHAN_NAME_MAX + 32)
 
 struct chan_broker_url {
+	int tls;                   /* mqtts:// */
 	char host[256];
 	uint16_t port;
 	int has_user, has_pass;
@@ -36,7 +41,7 @@ struct chan_broker_url {
 	char prefix[CHAN_NAME_MAX + 1];
 };
 
-/* Parse an mqtt:// URL strictly.  0, or -1 and *why. */
+/* Parse an mqtt:// or mqtts:// URL strictly.  0, or -1 and *why. */
 int chan_broker_url_parse(const char *text, struct chan_broker_url *u, const char **why);
 
 /* Can this channel or pattern name travel as (part of) a topic?  NULL if
@@ -62,9 +67,11 @@ struct chan_broker {
 	int announced, presence_will;
 };
 
-/* Connect as a new client (a random id); presence: with the Will that
- * clears this listener's presence.  0, or -1 with b->mc.err. */
-int chan_broker_open(struct chan_broker *b, const struct chan_broker_url *u, int presence, int64_t deadline);
+/* Connect as a new client (a random id), over TLS with tls (NULL for an
+ * mqtt:// URL); presence: with the Will that clears this listener's
+ * presence.  0, or -1 with b->mc.err. */
+int chan_broker_open(struct chan_broker *b, const struct chan_broker_url *u, struct tls_ctx *tls, int presence,
+		     int64_t deadline);
 /* Queue the subscriptions for the patterns; options: MQTT_SUB_NO_LOCAL
  * for a bridge.  The SUBACKs go through chan_broker_suback. */
 int chan_broker_subscribe(struct chan_broker *b, char *const *pats, int npat, uint8_t options);

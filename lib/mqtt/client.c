@@ -3,6 +3,7 @@
 #include "../clock.h"
 #include "../io.h"
 #include "../net.h"
+#include "../tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,13 +34,58 @@ static int fail(struct mqtt_client *c, int err, const char *fmt, ...)
 	return -1;
 }
 
+/* ---- the byte stream: TCP, or TLS over it -------------------------------- */
+
+/* Send what the connection takes of buf now: bytes taken, or -1 and errno
+ * (EAGAIN: poll for c->write_wants). */
+static ssize_t stream_send(struct mqtt_client *c, const void *buf, size_t len)
+{
+	ssize_t n;
+	int err;
+
+	if (!c->tls)
+		return send(c->fd, buf, len, MSG_NOSIGNAL);
+	n = tls_write(c->tls, buf, len);
+	err = errno;
+	c->write_wants = n < 0 && err == EAGAIN ? tls_events(c->tls) : POLLOUT;
+	errno = err;
+	return n;
+}
+
+/* Read what the connection has now: bytes, 0 at its end (over TLS also a
+ * TCP close without close_notify: MQTT's own framing shows a packet cut
+ * short), or -1 and errno (EAGAIN: poll for c->read_wants). */
+static ssize_t stream_recv(struct mqtt_client *c, void *buf, size_t len)
+{
+	ssize_t n;
+	int err;
+
+	if (!c->tls)
+		return read(c->fd, buf, len);
+	n = tls_read(c->tls, buf, len);
+	err = errno;
+	c->read_wants = n < 0 && err == EAGAIN ? tls_events(c->tls) : POLLIN;
+	if (n < 0 && err == EPIPE)
+		return 0;
+	errno = err;
+	return n;
+}
+
+/* Why the stream failed with errno err: TLS's words when it has some. */
+static const char *stream_error(const struct mqtt_client *c, int err)
+{
+	const char *why = c->tls ? tls_error(c->tls) : NULL;
+
+	return why && *why ? why : io_strerror(err);
+}
+
 /* A protocol violation by the broker: tell it why (§4.13.1), then fail. */
 static int violation(struct mqtt_client *c, uint8_t reason, const char *why)
 {
 	if (!c->dead) {
 		mqtt_put_disconnect(&c->out, reason);
 		if (c->fd >= 0 && c->out.len > c->out_sent)
-			(void)!send(c->fd, c->out.p + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
+			(void)!stream_send(c, c->out.p + c->out_sent, c->out.len - c->out_sent);
 		c->out_sent = c->out.len;
 	}
 	return fail(c, EPROTO, "broker sent a bad packet: %s", why);
@@ -79,13 +125,25 @@ static int queued(struct mqtt_client *c)
 	return 0;
 }
 
+/* Reading always waits for POLLIN; TLS may want POLLOUT for a read, and
+ * POLLIN instead of POLLOUT for a write. */
 short mqtt_events(const struct mqtt_client *c)
 {
-	return (short)(POLLIN | (c->out.len > c->out_sent ? POLLOUT : 0));
+	short ev = POLLIN;
+
+	if (c->out.len > c->out_sent)
+		ev |= c->tls ? c->write_wants : POLLOUT;
+	if (c->tls)
+		ev |= c->read_wants;
+	return ev;
 }
 
 int64_t mqtt_timer(const struct mqtt_client *c)
 {
+	/* Decrypted bytes that did not fit the input buffer: poll cannot see
+	 * them, so do not wait. */
+	if (c->tls && !c->dead && !c->eof && tls_pending(c->tls) > 0)
+		return clock_now_ms();
 	if (c->keepalive_ms <= 0)
 		return CLOCK_NO_DEADLINE;
 	if (c->ping_sent)
@@ -93,17 +151,29 @@ int64_t mqtt_timer(const struct mqtt_client *c)
 	return c->last_write + c->keepalive_ms * 3 / 4;
 }
 
+static int read_some(struct mqtt_client *c);
+
+/* A write failed with err.  Over TLS, a broker that refuses us after the
+ * handshake (TLS 1.3 checks a client certificate then) said why in an
+ * alert before it closed: read it, so that the reason is that. */
+static int write_failed(struct mqtt_client *c, int err)
+{
+	if (c->tls && !c->eof && read_some(c) < 0)
+		return -1;
+	return fail(c, err, "write to broker: %s", stream_error(c, err));
+}
+
 /* Write what is queued without blocking. */
 static int write_some(struct mqtt_client *c)
 {
 	while (c->out.len > c->out_sent) {
-		ssize_t n = send(c->fd, c->out.p + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
+		ssize_t n = stream_send(c, c->out.p + c->out_sent, c->out.len - c->out_sent);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0)
-			return fail(c, errno, "write to broker: %s", io_strerror(errno));
+			return write_failed(c, errno);
 		c->out_sent += (size_t)n;
 		c->last_write = clock_now_ms();
 	}
@@ -113,7 +183,9 @@ static int write_some(struct mqtt_client *c)
 }
 
 /* Read what has arrived without blocking; the buffer grows up to one
- * packet of our maximum size past what is undecoded. */
+ * packet of our maximum size past what is undecoded.  Over TLS, read until
+ * it has nothing more, so that no byte stays decrypted inside it unseen
+ * by poll (unless the buffer is full: mqtt_timer says so then). */
 static int read_some(struct mqtt_client *c)
 {
 	if (c->in_start > 0) {
@@ -133,7 +205,7 @@ static int read_some(struct mqtt_client *c)
 		}
 		if (c->in_len == c->in_cap)
 			return 0;
-		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+		n = stream_recv(c, c->in + c->in_len, c->in_cap - c->in_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -144,9 +216,9 @@ static int read_some(struct mqtt_client *c)
 			return 0;
 		}
 		if (n < 0)
-			return fail(c, errno, "read from broker: %s", io_strerror(errno));
+			return fail(c, errno, "read from broker: %s", stream_error(c, errno));
 		c->in_len += (size_t)n;
-		if (c->in_len < c->in_cap)
+		if (c->in_len < c->in_cap && !c->tls)
 			return 0;
 	}
 }
@@ -247,15 +319,18 @@ int mqtt_wait(struct mqtt_client *c, struct mqtt_packet *p, int64_t deadline)
 	}
 }
 
-/* Write everything queued before the deadline: 0, or -1 (ETIMEDOUT). */
+/* Write everything queued before the deadline: 0, or -1 (ETIMEDOUT).
+ * Over TLS a write may wait for the broker's bytes: they are read too. */
 static int mqtt_flush(struct mqtt_client *c, int64_t deadline)
 {
 	while (!c->dead && c->out.len > c->out_sent) {
-		int k = io_wait_fd(c->fd, POLLOUT, deadline);
+		int k = io_wait_fd(c->fd, c->tls ? mqtt_events(c) : POLLOUT, deadline);
 		if (k < 0)
 			return fail(c, errno, "poll: %s", io_strerror(errno));
 		if (k == 0)
 			return fail(c, ETIMEDOUT, "timed out writing to the broker");
+		if (c->tls && !c->eof && read_some(c) < 0)
+			return -1;
 		if (write_some(c) < 0)
 			return -1;
 	}
@@ -350,6 +425,26 @@ static int tcp_connect(struct mqtt_client *c, const struct mqtt_options *o, int6
 	return 0;
 }
 
+/* Over TLS: wrap the connected socket and run the handshake, which checks
+ * the broker's certificate against o->host (or --servername, or a pin). */
+static int tls_begin(struct mqtt_client *c, const struct mqtt_options *o, int64_t deadline)
+{
+	char why[TLS_ERR_MAX];
+	int err;
+
+	why[0] = 0;
+	errno = 0;
+	if (!(c->tls = tls_open(o->tls, c->fd, o->host, why, sizeof why)) ||
+	    tls_handshake(c->tls, deadline, why, sizeof why) < 0) {
+		err = errno ? errno : EPROTO;
+		if (!why[0])
+			snprintf(why, sizeof why, "%s", io_strerror(err));
+		return fail(c, err, "connect to broker %s port %u: %s%s", o->host, o->port,
+			    strncmp(why, "TLS", 3) == 0 ? "" : "TLS: ", why);
+	}
+	return 0;
+}
+
 /* Adopt what the CONNACK says (§3.2.2.3). */
 static void take_connack(struct mqtt_client *c, const struct mqtt_packet *p)
 {
@@ -416,6 +511,8 @@ int mqtt_open(struct mqtt_client *c, const struct mqtt_options *o, int64_t deadl
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
+	c->read_wants = POLLIN;
+	c->write_wants = POLLOUT;
 	c->next_id = 1;
 	c->our_max_packet = o->max_packet ? o->max_packet : MQTT_VBI_MAX + 5;
 	c->keepalive_ms = (int64_t)o->keepalive * 1000;
@@ -432,13 +529,31 @@ int mqtt_open(struct mqtt_client *c, const struct mqtt_options *o, int64_t deadl
 		cc.will_payload = (struct mqtt_str){o->will_payload, strlen(o->will_payload)};
 		cc.will_retain = o->will_retain;
 	}
-	if (tcp_connect(c, o, deadline) < 0)
+	if (tcp_connect(c, o, deadline) < 0 || (o->tls && tls_begin(c, o, deadline) < 0))
 		return -1;
 	mqtt_put_connect(&c->out, &cc);
 	if (queued(c) < 0 || write_some(c) < 0)
 		return -1;
 	c->last_write = clock_now_ms();
 	return await_connack(c, deadline);
+}
+
+/* End TLS: close_notify, waited for no longer than the deadline (best
+ * effort: the DISCONNECT before it already said goodbye), then what the
+ * broker sent meanwhile is read off, so that closing does not answer it
+ * with a reset. */
+static void tls_end(struct mqtt_client *c, int64_t deadline)
+{
+	char scrap[4096];
+
+	if (!c->eof && !c->dead)
+		while (tls_shutdown(c->tls) < 0 && errno == EAGAIN)
+			if (io_wait_fd(c->fd, tls_events(c->tls), deadline) <= 0)
+				break;
+	while (recv(c->fd, scrap, sizeof scrap, MSG_DONTWAIT) > 0)
+		;
+	tls_close(c->tls);
+	c->tls = NULL;
 }
 
 void mqtt_close(struct mqtt_client *c, uint8_t reason, int64_t deadline)
@@ -448,6 +563,8 @@ void mqtt_close(struct mqtt_client *c, uint8_t reason, int64_t deadline)
 		if (queued(c) == 0)
 			mqtt_flush(c, deadline);
 	}
+	if (c->tls)
+		tls_end(c, deadline);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

@@ -1,5 +1,6 @@
 /* mqtt_client: one MQTT 5.0 connection to a broker, QoS 0 and 1, clean
- * start, no session kept (Session Expiry 0), no topic aliases, no TLS.
+ * start, no session kept (Session Expiry 0), no topic aliases; over TCP, or
+ * over TLS when the options carry a TLS configuration (mqtts://).
  *
  * The connection is non-blocking once open, so that an applet can poll it
  * beside its other descriptors:
@@ -9,6 +10,11 @@
  * Packets are queued by mqtt_publish, mqtt_subscribe, mqtt_puback.  A
  * decoded packet points into the client's input buffer and is valid until
  * the next mqtt_io.
+ *
+ * Over TLS the same loop holds: mqtt_events says what the TLS layer waits
+ * for (a write may need the socket readable, a read writable), mqtt_io
+ * reads until the TLS layer has nothing left, and mqtt_timer is "now" when
+ * decrypted bytes wait inside it (poll cannot see them).
  *
  * The client keeps the flow control of §4.9: mqtt_publish refuses a QoS 1
  * message (EAGAIN) while the broker's Receive Maximum of them is unacknowl-
@@ -25,6 +31,9 @@
 
 #include <stdint.h>
 
+struct tls_ctx;
+struct tls;
+
 /* How to connect. */
 struct mqtt_options {
 	const char *host;
@@ -37,10 +46,17 @@ struct mqtt_options {
 	const char *will_topic;
 	const char *will_payload;
 	int will_retain;
+	/* TLS (tls.h, made by the applet with tls_ctx_client): NULL speaks
+	 * plain TCP.  The host is checked against the certificate. */
+	struct tls_ctx *tls;
 };
 
 struct mqtt_client {
 	int fd;
+	/* The TLS connection over fd, or NULL; the poll events its last
+	 * EAGAIN on reading and on writing waited for. */
+	struct tls *tls;
+	short read_wants, write_wants;
 	/* Input: bytes [in_start, in_len) of in are not decoded yet. */
 	unsigned char *in;
 	size_t in_start, in_len, in_cap;
@@ -60,19 +76,23 @@ struct mqtt_client {
 	uint16_t next_id;
 	unsigned char ids[65536 / 8];
 	int eof, dead;
-	char err[320];
+	char err[640]; /* room for a TLS reason (TLS_ERR_MAX) and its context */
 };
 
-/* Connect, send CONNECT and wait for CONNACK before the deadline (clock.h).
- * 0, or -1 with c->err: unreachable, refused (the CONNACK reason in words),
- * or timed out (errno ETIMEDOUT).  c->fd is non-blocking afterwards. */
+/* Connect, run the TLS handshake if o->tls, send CONNECT and wait for
+ * CONNACK before the deadline (clock.h).  0, or -1 with c->err:
+ * unreachable, a failed handshake ("connect to broker HOST port N: TLS:
+ * " and the reason in words), refused (the CONNACK reason in words), or
+ * timed out (errno ETIMEDOUT).  c->fd is non-blocking afterwards. */
 int mqtt_open(struct mqtt_client *c, const struct mqtt_options *o, int64_t deadline);
 /* Send DISCONNECT (reason 0: normal, its Will discarded), write what is
- * queued up to the deadline, and close.  Safe after an error. */
+ * queued up to the deadline, end TLS with close_notify, and close.  Safe
+ * after an error. */
 void mqtt_close(struct mqtt_client *c, uint8_t reason, int64_t deadline);
 
 /* poll(2) events to wait for on c->fd, and the time by which to call
- * mqtt_io whatever happens (keep alive); CLOCK_NO_DEADLINE for none. */
+ * mqtt_io whatever happens (keep alive, or now when TLS holds decrypted
+ * bytes); CLOCK_NO_DEADLINE for none. */
 short mqtt_events(const struct mqtt_client *c);
 int64_t mqtt_timer(const struct mqtt_client *c);
 /* Read what has arrived, write what is queued, keep the connection alive.
