@@ -256,7 +256,9 @@ static int tcp_listen_main(int argc, char **argv)
 		cli_warn("listening on %s", where);
 
 	struct serve s = {.opt = S.o, .lfd = lfd, .sigfd = sigfd, .admit = tcp_admit, .tls = ctx};
-	return serve_run(&s);
+	int status = serve_run(&s);
+	tls_ctx_free(ctx);
+	return status;
 }
 
 static const struct opt connect_opts[] = {
