@@ -12,7 +12,7 @@ load helpers
 load bus_helpers
 
 setup_file() {
-	POLICY_DIR=$(mktemp -d /tmp/ipcbox-policy.XXXXXX)
+	POLICY_DIR=$(mktemp -d "$BATS_TMPDIR/ipcbox-policy.XXXXXX")
 	"$PEERS/policy-bus.sh" "$POLICY_DIR" "/ipcbox/policy-$$"
 	POLICY_ADDR=$(head -n 1 "$POLICY_DIR/address")
 	DBUS_SESSION_BUS_ADDRESS=$POLICY_ADDR

@@ -173,8 +173,9 @@ zombies_of() {
 	ssh_stand_in
 	local want
 	want=$(direct_id)
-	# The "remote" system bus is the private bus.
-	DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
+	# The "remote" system bus is the private bus; the session bus is a path
+	# in our directory that does not exist.
+	DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR DBUS_SESSION_BUS_ADDRESS="unix:path=$(esc "$T/no-bus")" \
 		PATH="$T/bin:$PATH" run --separate-stderr ipc bus-call --host=example.test --system \
 		org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId
 	assert_status 0
@@ -185,7 +186,7 @@ zombies_of() {
 @test "-H: a host that ssh would take for an option, or junk, exits 2 in one line; ssh never runs" {
 	ssh_stand_in
 	local h
-	for h in -oProxyCommand=touch%20/tmp/x -x '' 'a b' $'a\tb' 'user@' '@host'; do
+	for h in "-oProxyCommand=touch%20$T/ran" -x '' 'a b' $'a\tb' 'user@' '@host'; do
 		PATH="$T/bin:$PATH" run --separate-stderr ipc bus-call -H "$h" \
 			org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId
 		assert_status 2
@@ -196,6 +197,7 @@ zombies_of() {
 	assert_status 2
 	[[ $stderr == *"--host and --address cannot be used together"* ]]
 	[ ! -e "$T/ssh-argv" ]
+	[ ! -e "$T/ran" ]
 }
 
 @test "bad unixexec: addresses exit 2 in one line" {
@@ -234,12 +236,15 @@ zombies_of() {
 	assert_status 1
 	assert_one_line_error bus-call
 	[[ $stderr == *"exited with status 3"* ]]
-	# bus-bridge itself fails the same way when its bus is out of reach.
-	run --separate-stderr ipc bus-call --address "$(bridge_address --address unix:path=/nonexistent)" \
+	# bus-bridge itself fails the same way when its bus is out of reach: a
+	# socket path in our directory that does not exist.
+	local nowhere
+	nowhere="unix:path=$(esc "$T/no-bus")"
+	run --separate-stderr ipc bus-call --address "$(bridge_address --address "$nowhere")" \
 		org.freedesktop.DBus / a.b C
 	assert_status 1
 	[ "${#stderr_lines[@]}" -eq 2 ] # the bridge's line, then ours
-	[[ ${stderr_lines[0]} == "ipcbox bus-bridge: connect to unix:path=/nonexistent: No such file or directory" ]]
+	[[ ${stderr_lines[0]} == "ipcbox bus-bridge: connect to $nowhere: No such file or directory" ]]
 	[[ ${stderr_lines[1]} == "ipcbox bus-call: "*"exited with status 1"* ]]
 }
 

@@ -28,7 +28,7 @@ teardown_file() {
 }
 
 start_bus() {
-	BUS_DIR=$(mktemp -d /tmp/ipcbox-bus.XXXXXX)
+	BUS_DIR=$(mktemp -d "$BATS_TMPDIR/ipcbox-bus.XXXXXX")
 	mkdir "$BUS_DIR/services"
 	printf '[D-BUS Service]\nName=org.ipcbox.Activatable\nExec=/bin/false\n' \
 		>"$BUS_DIR/services/org.ipcbox.Activatable.service"

@@ -28,7 +28,7 @@ HARNESS_EXPIRED=99
 SANITIZER_STATUS=86
 
 common_setup() {
-	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ipcbox-test.XXXXXX")
+	T=$(mktemp -d "$BATS_TMPDIR/ipcbox-test.XXXXXX")
 	BG_PIDS=()
 	declare -gA BG_START=()
 }

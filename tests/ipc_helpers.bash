@@ -9,7 +9,7 @@
 
 # tests/run runs files in several bats at once and gives them one list and
 # one tag (IPCBOX_TEST_KEYS, IPCBOX_TEST_RUN); a bats run alone has its own.
-IPC_KEYS=${IPCBOX_TEST_KEYS:-${BATS_RUN_TMPDIR:-/tmp}/ipcbox-sysv-keys}
+IPC_KEYS=${IPCBOX_TEST_KEYS:-$BATS_RUN_TMPDIR/ipcbox-sysv-keys}
 # This run's tag in POSIX names, so a suite running at the same time in
 # another checkout neither disturbs nor is blamed by this run's leak check.
 IPC_RUN=${IPCBOX_TEST_RUN:-${BATS_RUN_TMPDIR##*/bats-run-}}

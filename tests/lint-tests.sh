@@ -10,6 +10,19 @@
 # and `cmd || [ $? -eq N ]` also accepts success, `wait PID || true` throws
 # away a background command's status, `wait_for test "$(cmd)" ...` polls a
 # value taken once, before the wait.
+#
+# It also finds paths outside the test's own directory: a test that names
+# /nonexistent, /tmp/x or /var/... depends on what the machine has there (a
+# root-owned empty /nonexistent turns ENOENT into EACCES or ECONNREFUSED).
+# Flagged: an absolute path whose first component is tmp, var, home, root,
+# run, mnt, opt, srv or media, or names a thing meant to be missing
+# (nonexistent, nosuch, missing, nowhere); a test uses "$T/missing/..."
+# (never made) instead.  System files (/dev, /proc, /sys, /bin, /usr, /etc,
+# /lib) and D-Bus object paths (/org/..., /p) are not flagged, nor paths
+# after a variable ("$T/x", "${BATS_TMPDIR}/x").  A line that must name such
+# a path (a documented default, a path that is never looked at) says why in
+# a comment "# lint: path-ok (WHY)"; the files of other owners are listed in
+# PATH_OK below, FILE and the path, until they carry the comment.
 # One line per finding, FILE:LINE: why; exit 1 if there is any.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -104,4 +117,47 @@ FNR == 1 { if (inbody) flush_body(); inbody = 0; heredoc = ""; cont = ""; raw = 
 }
 END { if (inbody) flush_body(); exit found > 0 }
 ' "$@" || { echo "lint-tests: dead assertions above" >&2; exit 1; }
-echo "lint-tests: $# files, no dead assertions"
+
+# FILE PATH: a path outside the test's directory that the file may name.
+PATH_OK='
+tests/bus-errors.bats /nonexistent/ipcbox-bus
+tests/bus-errors.bats /tmp
+tests/bus-errors.bats /run/bus
+tests/bus-serve.bats /var/lib/dbus/machine-id
+tests/channel.bats /tmp/ipcbox-
+tests/install.bats /opt/ipcbox
+tests/unix.bats /tmp/
+'
+awk -v ok="$PATH_OK" '
+BEGIN {
+	n = split(ok, lines, "\n")
+	for (i = 1; i <= n; i++) if (lines[i] != "") allowed[lines[i]] = 1
+}
+FNR == 1 { heredoc = "" }
+/^[ \t]*#/ || /^@test[ \t]/ || /# lint: path-ok/ { next }
+{
+	line = $0
+	sub(/[ \t]#[ \t].*$/, "", line) # a trailing comment
+	rest = line
+	while (match(rest, /\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]*)*/)) {
+		prev = rest
+		path = substr(rest, RSTART, RLENGTH)
+		before = RSTART > 1 ? substr(rest, RSTART - 1, 1) : ""
+		rest = substr(rest, RSTART + RLENGTH)
+		# after a word or a variable: "$T/x", ${D}/x, "$T"/x, $(cmd)/x
+		if (before ~ /[A-Za-z0-9_}).\/$]/) continue
+		if (before == "\"" && RSTART > 2 && substr(prev, RSTART - 2, 1) ~ /[A-Za-z0-9_})]/) continue
+		first = path
+		sub(/^\//, "", first)
+		sub(/\/.*/, "", first)
+		if (first !~ /^(tmp|var|home|root|run|mnt|opt|srv|media)$/ &&
+		    first !~ /nonexist|no-?such|missing|nowhere/)
+			continue
+		if ((FILENAME " " path) in allowed) continue
+		print FILENAME ":" FNR ": " path ": a path outside the test'"'"'s directory (use $T/..., or say why: # lint: path-ok (WHY))"
+		found++
+	}
+}
+END { exit found > 0 }
+' "$@" || { echo "lint-tests: paths outside the tests' directories above" >&2; exit 1; }
+echo "lint-tests: $# files, no dead assertions, no outside paths"

@@ -212,7 +212,7 @@ load ipc_helpers
 	run ipc sem-run "$n" -- sh -c 'kill -USR1 $$'
 	assert_status $((128 + 10))
 	[ "$(sem_val "$n")" = 1 ]
-	run -127 --separate-stderr ipc sem-run "$n" -- /nonexistent/cmd
+	run -127 --separate-stderr ipc sem-run "$n" -- "$T/missing/cmd" # $T/missing: never made
 	assert_status 127
 	assert_one_line_error sem-run
 	[ "$(sem_val "$n")" = 1 ]

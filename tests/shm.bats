@@ -525,8 +525,8 @@ invalid name 'sysv:0x1g'|shm-read sysv:0x1g
 invalid name 'sysv:0x100000000'|shm-read sysv:0x100000000
 invalid name 'sysv:0'|shm-create sysv:0 -s 1
 invalid name 'sysv-id:x'|shm-info sysv-id:x
-invalid name 'systemv-0:/tmp'|shm-info systemv-0:/tmp
-invalid name 'systemv-256:/tmp'|shm-info systemv-256:/tmp
+invalid name 'systemv-0:$T'|shm-info systemv-0:$T
+invalid name 'systemv-256:$T'|shm-info systemv-256:$T
 invalid name 'qt:'|shm-read qt:
 invalid name 'what:ever'|shm-rm what:ever
 invalid name '/'|shm-rm /
