@@ -29,6 +29,12 @@ setup() {
 	# a directory the unprivileged client may write (ready files)
 	chmod 0711 "$T"
 	mkdir -m 1777 "$T/w"
+	# a copy of ipcbox nobody can run (the checkout may be closed to it),
+	# used as ourselves too
+	if [ "$(id -u)" -eq 0 ]; then
+		other_ipcbox
+		IPCBOX=$OTHER_IPCBOX
+	fi
 }
 
 # as WHO CMD...: run CMD as ourselves (self) or as nobody, under timeout.
@@ -36,7 +42,7 @@ as() {
 	local who=$1
 	shift
 	if [ "$who" = nobody ]; then
-		timeout -k 5 "$TMO" setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"
+		timeout -k 5 "$TMO" setpriv --reuid="$OTHER_UID" --regid="$OTHER_GID" --clear-groups -- "$@"
 	else
 		timeout -k 5 "$TMO" "$@"
 	fi

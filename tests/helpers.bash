@@ -29,6 +29,7 @@ SANITIZER_STATUS=86
 
 common_setup() {
 	T=$(mktemp -d "$BATS_TMPDIR/ipcbox-test.XXXXXX")
+	OTHER_DIR=
 	BG_PIDS=()
 	declare -gA BG_START=()
 }
@@ -124,6 +125,7 @@ common_teardown() {
 		bad=1
 	done < <(grep -rlsE -D skip -e '==[0-9]+==ERROR: [A-Za-z]+Sanitizer' -e 'runtime error: ' "$T")
 	rm -rf "$T"
+	[ -z "${OTHER_DIR:-}" ] || rm -rf "$OTHER_DIR"
 	return "$bad"
 }
 
@@ -237,6 +239,42 @@ running() {
 # port_of FILE: the port a listener wrote with --port-file.
 port_of() {
 	wait_file "$1" && cat "$1"
+}
+
+# OTHER_UID, OTHER_GID: the second user of the "(root)" tests, nobody, and
+# a group that is not its own: a uid and a gid that differ, so a test sees
+# one put in place of the other.
+OTHER_UID=65534
+OTHER_GID=65533
+
+# as_other CMD...: CMD as OTHER_UID:OTHER_GID, no supplementary groups,
+# under the harness (use with `run`).  CMD must be reachable by that user:
+# for ipcbox, use $OTHER_IPCBOX (other_ipcbox).
+as_other() {
+	harness setpriv --reuid="$OTHER_UID" --regid="$OTHER_GID" --clear-groups -- "$@"
+}
+
+# other_ipcbox: a copy of $IPCBOX that another user can run, in
+# $OTHER_IPCBOX.  The checkout may lie under a directory nobody else may
+# enter (CI clones into a fresh mktemp -d, mode 0700), and so may $T's
+# parent: the copy goes to $T/other with $T made traversable (0711), or,
+# when OTHER_UID cannot reach that, to a directory of its own under /tmp
+# (open to all), removed in teardown.
+other_ipcbox() {
+	local d=$T/other
+	chmod 0711 "$T"
+	mkdir -m 0755 "$d"
+	cp "$IPCBOX" "$d/ipcbox"
+	chmod 0755 "$d/ipcbox"
+	if ! timeout -k 5 "$TMO" setpriv --reuid="$OTHER_UID" --regid="$OTHER_GID" --clear-groups \
+		-- test -x "$d/ipcbox"; then
+		OTHER_DIR=$(mktemp -d /tmp/ipcbox-other.XXXXXX) # lint: path-ok (/tmp is open to every user)
+		chmod 0755 "$OTHER_DIR"
+		d=$OTHER_DIR
+		cp "$IPCBOX" "$d/ipcbox"
+		chmod 0755 "$d/ipcbox"
+	fi
+	OTHER_IPCBOX=$d/ipcbox
 }
 
 # need_root: a test that needs root or a second uid (chown, setpriv) says

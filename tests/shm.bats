@@ -147,12 +147,9 @@ copy_paths() {
 	copy_paths "sysv:$k"
 	# nobody may not open /proc/self/map_files: the copies use the mapping
 	head -c $((3 * 1048576 + 5)) /dev/urandom >"$T/data3"
-	chmod 0644 "$T/data3"
-	chmod 0755 "$T"
-	setpriv --reuid=65534 --regid=65534 --clear-groups timeout -k 5 "$TMO" \
-		"$IPCBOX" shm-write "sysv:$k" -o 3 <"$T/data3"
-	setpriv --reuid=65534 --regid=65534 --clear-groups timeout -k 5 "$TMO" \
-		"$IPCBOX" shm-read "sysv:$k" -o 3 >"$T/back3"
+	other_ipcbox
+	as_other "$OTHER_IPCBOX" shm-write "sysv:$k" -o 3 <"$T/data3"
+	as_other "$OTHER_IPCBOX" shm-read "sysv:$k" -o 3 >"$T/back3"
 	cmp "$T/data3" "$T/back3"
 	ipc shm-read "sysv:$k" -o 3 | cmp - "$T/data3"
 }
@@ -163,9 +160,9 @@ copy_paths() {
 	if [ "$(id -u)" -eq 0 ]; then
 		# root may open /proc/self/map_files: run every copy as nobody,
 		# who may not, as every ordinary user is
-		chmod 0755 "$T"
-		printf '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups "%s" "$@"\n' \
-			"$real" >"$T/as-nobody"
+		other_ipcbox
+		printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --clear-groups "%s" "$@"\n' \
+			"$OTHER_UID" "$OTHER_GID" "$OTHER_IPCBOX" >"$T/as-nobody"
 		chmod 0755 "$T/as-nobody"
 		IPCBOX=$T/as-nobody
 	fi
@@ -455,7 +452,8 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	n=$(pname a)
 	TEST_SHM+=("$n")
 	ipc shm-create "$n" -s 10 -m 644
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$IPCBOX" shm-info "$n"
+	other_ipcbox
+	run as_other "$OTHER_IPCBOX" shm-info "$n"
 	assert_status 0
 	assert_match 'processes could not be inspected'
 }
@@ -496,10 +494,11 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	TEST_SHM+=("$n" "sysv:$k")
 	ipc shm-create "$n" -s 10
 	ipc shm-create "sysv:$k" -s 10
-	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$IPCBOX" shm-read "$n"
+	other_ipcbox
+	run --separate-stderr as_other "$OTHER_IPCBOX" shm-read "$n"
 	assert_status 1
 	[ "$stderr" = "ipcbox shm-read: $n: Permission denied" ]
-	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$IPCBOX" shm-write "sysv:$k" /dev/null
+	run --separate-stderr as_other "$OTHER_IPCBOX" shm-write "sysv:$k" /dev/null
 	assert_status 1
 	[ "$stderr" = "ipcbox shm-write: sysv:$k: Permission denied" ]
 }
