@@ -4,8 +4,10 @@
  * including Qt's QSystemSemaphore ("qt:KEY").
  *
  * Posts never use SEM_UNDO: a post must outlive the process that made it.
- * sem-run's System V wait does, so a holder killed by SIGKILL gives its
- * count back; POSIX has no undo, so sem-run posts on SIGINT/SIGTERM/SIGHUP. */
+ * sem-run's System V wait does, and sem-run then becomes the command
+ * (execve keeps the undo), so the count comes back exactly when the command
+ * ends, however it ends.  POSIX has no undo: sem-run runs the command as a
+ * child and posts when it ends, passing SIGINT/SIGTERM/SIGHUP on to it. */
 #include "applets.h"
 #include "../lib/ipcname.h"
 #include "../lib/ipcobj.h"
@@ -329,6 +331,23 @@ static int run_command(char **cmd)
 	return status;
 }
 
+/* System V: become the command.  The count was taken with SEM_UNDO, which
+ * execve keeps and the kernel gives back when this process ends, however it
+ * ends: no command can outlive its lock, as a child could outlive a
+ * sem-run killed by SIGKILL.  Returns only if the command cannot be run
+ * (127 or 126, as sh; the exit gives the count back). */
+static int exec_holding(char **cmd)
+{
+	int err;
+
+	if (*sigev_stop_flag()) /* asked to stop while we waited: do not start the command */
+		return 128 + *sigev_stop_flag();
+	spawn_exec(cmd);
+	err = errno;
+	cli_warn_errno(err, "run %s", cmd[0]);
+	return spawn_exec_status(err);
+}
+
 static int sem_run_main(int argc, char **argv)
 {
 	state_defaults();
@@ -346,6 +365,8 @@ static int sem_run_main(int argc, char **argv)
 		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	sem_open_existing();
 	wait_one(1);
+	if (!S.sem)
+		return exec_holding(argv + c.ind + 1);
 	status = run_command(argv + c.ind + 1);
 	release_one();
 	return status;

@@ -43,6 +43,12 @@ struct spawn_req {
  * Returns the pid, or -1 with errno (no pipe is left open then). */
 pid_t spawn_start(struct spawn_req *r);
 
+/* Become argv[0] (found through PATH, as execvp does) in this process,
+ * with the signal state spawn_start gives a command: an empty mask and
+ * SIGPIPE at its default (caught signals go to their defaults by exec).
+ * Returns only if it failed, -1 with errno. */
+int spawn_exec(char *const *argv);
+
 /* Wait for pid, resuming after EINTR; its exit status, or 128+N if signal
  * N killed it, or -1 with errno. */
 int spawn_wait(pid_t pid);
