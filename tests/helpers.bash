@@ -100,8 +100,29 @@ stop_bg() {
 	for p in "${BG_PIDS[@]}"; do
 		wait_status "$p" 2>/dev/null
 	done
+	stop_groups "${BG_PIDS[@]}"
 	BG_PIDS=()
 	return "$bad"
+}
+
+# stop_groups PID...: end what is left of each background command's process
+# group.  timeout(1) makes one of its own (its pgid is its pid, BG_PID), and
+# a grandchild (a socat SYSTEM: script, a shell's background loop) stays in
+# it after its parent has gone: SIGTERM, a second to go, then SIGKILL.  Each
+# timeout has been waited for: a live process with its pid is a newcomer
+# that reused the number, not ours (while a member of the group lives, the
+# number cannot be reused).  A pid that is no group's (a command started
+# with a bare &) is refused by kill and skipped.
+stop_groups() {
+	local p left=() deadline=$((SECONDS + 2))
+	for p in "$@"; do
+		[ ! -e "/proc/$p" ] || continue
+		kill -TERM -- "-$p" 2>/dev/null && left+=("$p")
+	done
+	for p in "${left[@]}"; do
+		while kill -0 -- "-$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.01; done
+		kill -KILL -- "-$p" 2>/dev/null || true
+	done
 }
 
 # common_teardown: stop the background commands, remove the test's
