@@ -437,13 +437,17 @@ while not os.path.exists('$T/stop'): time.sleep(0.01)
 	# (3 MiB: more than the 1 MiB it enlarges the pipe to)
 	mkfifo "$T/fifo"
 	bg sh -c 'exec "$0" shm-read "$1" >"$2"' "$IPCBOX" "sysv:$k" "$T/fifo"
-	local rd
+	local rd reader=$BG_PID
 	exec {rd}<"$T/fifo"
 	wait_for sh -c "timeout $TMO $IPCBOX shm-info sysv:$k | grep -q 'attached  1'"
 	run ipc shm-info "sysv:$k" --json
 	assert_match '"attached":1'
 	assert_match '"processes":\[\{"pid":[0-9]+,"command":"ipcbox[^"]*"\}\]'
+	# its reader gone, shm-read ends on SIGPIPE, quietly (128 + 13), at
+	# once: this test takes that status, before teardown would stop it
 	exec {rd}<&-
+	wait_status "$reader"
+	assert_status 141
 }
 
 @test "shm-info: says when some processes could not be inspected (root)" {
