@@ -156,6 +156,17 @@ abstract_name() {
 	assert_output "UNIX $(cat "$T/pid") $(id -u) $(id -g) $T/s"
 }
 
+@test "-k -e: UNIXREMOTEUID and UNIXREMOTEGID are the client's, a uid and a gid that differ (root)" {
+	need_root
+	local name
+	name=$(abstract_name) # an abstract socket: any uid may connect
+	other_ipcbox
+	ulisten -k -e 'echo "$UNIXREMOTEUID $UNIXREMOTEGID"' "$name"
+	run as_other "$OTHER_IPCBOX" unix-connect "$name" </dev/null
+	assert_status 0
+	assert_output "$OTHER_UID $OTHER_GID"
+}
+
 @test "-k -e -m 1: clients served one after another, no zombie left" {
 	ulisten -k -m 1 --exec 'read -r l; echo "got $l"' "$T/s"
 	local i
