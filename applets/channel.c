@@ -1039,7 +1039,8 @@ static const char *option_name(int key)
 }
 
 /* The broker URL from --broker, else $IPCBOX_BROKER; 0 if neither is set
- * (the local directory is used). */
+ * (the local directory is used).  A TLS option needs an mqtts:// URL, and
+ * the TLS options must agree with each other (usage errors, exit 2). */
 static int use_broker(void)
 {
 	const char *why;
@@ -1069,6 +1070,9 @@ static void check_broker_name(const char *what, const char *s, int topic)
 		cli_usage_error("invalid %s for a broker: %s", what, why);
 }
 
+/* Connect to the broker (over TLS for mqtts://, with the configuration
+ * made here once), or exit: 1 with the reason, timeout_status when the
+ * deadline passed. */
 static void broker_connect(int presence, int64_t deadline, int timeout_status)
 {
 	char err[TLS_ERR_MAX];
