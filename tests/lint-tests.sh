@@ -24,9 +24,22 @@
 # a comment "# lint: path-ok (WHY)"; the files of other owners are listed in
 # PATH_OK below, FILE and the path, until they carry the comment.
 # One line per finding, FILE:LINE: why; exit 1 if there is any.
+#
+# Without FILE arguments it also checks that every unit program
+# (tests/unit/NAME.c, built by make) is run by a bats file
+# ("$IPCBOX_UNIT/NAME"): one that is built but never run catches nothing.
 set -u
 cd "$(dirname "$0")/.." || exit 2
-[ $# -gt 0 ] || set -- tests/*.bats tests/*.bash
+if [ $# -eq 0 ]; then
+	for c in tests/unit/*.c; do
+		u=${c##*/}
+		u=${u%.c}
+		grep -qF "\$IPCBOX_UNIT/$u\"" tests/*.bats ||
+			{ echo "$c: no bats file runs \$IPCBOX_UNIT/$u" >&2; unit_missing=1; }
+	done
+	[ -z "${unit_missing:-}" ] || { echo "lint-tests: unit programs never run above" >&2; exit 1; }
+	set -- tests/*.bats tests/*.bash
+fi
 awk '
 # Bodies: "@test ... {" or "name() {" at the start of a line, up to "}" at
 # the start of a line.  A command is read across lines while a quote or a

@@ -590,3 +590,8 @@ EOF
 	run "$IPCBOX_UNIT/ipcobj"
 	assert_status 0
 }
+
+@test "unit: lines read in blocks (shm-info's maps, passwd): whole lines whatever the read sizes, overlong lines skipped whole" {
+	run "$IPCBOX_UNIT/io"
+	assert_status 0
+}
