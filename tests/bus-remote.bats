@@ -337,8 +337,14 @@ zombies_of() {
 	run --separate-stderr timeout -k 5 "$TMO" busctl \
 		--address="$(sh_address "head -c 22 >$T/busctl")" call org.freedesktop.DBus / a.b C
 	[ "$status" -ne 0 ]
-	[ "$(od -An -c "$T/ours")" = "$(od -An -c "$T/busctl")" ]
-	[ "$(od -An -c "$T/ours" | tr -d ' \n')" = '\0AUTHEXTERNAL\r\nDATA\r\n' ]
+	local ours theirs
+	ours=$(od -An -c "$T/ours")
+	theirs=$(od -An -c "$T/busctl")
+	if [ "$ours" != "$theirs" ]; then
+		printf 'ipcbox sent:\n%s\nbusctl sent:\n%s\n' "$ours" "$theirs" >&2
+		return 1
+	fi
+	[ "$(tr -d ' \n' <<<"$ours")" = '\0AUTHEXTERNAL\r\nDATA\r\n' ]
 }
 
 @test "busctl -H (ssh stand-in) reaches the bus through ipcbox bus-bridge in systemd-stdio-bridge's place" {
