@@ -48,6 +48,18 @@ as() {
 	fi
 }
 
+# as_bg WHO CMD...: `as` in the background, started with bg (its pid in
+# BG_PID; teardown stops it and what is left of its process group).
+as_bg() {
+	local who=$1
+	shift
+	if [ "$who" = nobody ]; then
+		bg setpriv --reuid="$OTHER_UID" --regid="$OTHER_GID" --clear-groups -- "$@"
+	else
+		bg "$@"
+	fi
+}
+
 # need WHO: a test as nobody needs root to switch to it.
 need() {
 	if [ "$1" = nobody ] && [ "$(id -u)" -ne 0 ]; then
@@ -81,8 +93,7 @@ check_emit() {
 	assert_status 0
 	run as "$1" busctl --address="$POLICY_ADDR" emit /p "$I$$" ByBusctl s three
 	assert_status 0
-	status=0
-	wait "$LISTENER" || status=$?
+	wait_status "$LISTENER"
 	assert_status 0
 	run sed 's/^[^ ]* //' "$T/heard"
 	assert_output "/p $I$$.ByIpcbox s \"one\"
@@ -203,31 +214,27 @@ check_serve() {
 
 check_signals() {
 	# bus-listen and its slot, as WHO
-	as "$1" "$IPCBOX" bus-listen --ready-file "$T/w/ready" -c 2 "interface='$I$$'" \
-		-e 'read -r line; echo "$BUS_MEMBER $line"' >"$T/out" 2>"$T/err" &
-	BG_PIDS+=($!)
-	local pid=$!
+	as_bg "$1" "$IPCBOX" bus-listen --ready-file "$T/w/ready" -c 2 "interface='$I$$'" \
+		-e 'read -r line; echo "$BUS_MEMBER $line"' >"$T/out" 2>"$T/err"
+	local pid=$BG_PID
 	wait_file "$T/w/ready"
 	ipc bus-emit /p "$I$$" One s a
 	dbus-send --bus="$POLICY_ADDR" /p "$I$$.Two" int32:2
-	status=0
-	wait "$pid" || status=$?
+	wait_status "$pid"
 	assert_status 0
 	run cat "$T/out"
 	assert_output 'One s "a"
 Two i 2'
 	[ ! -s "$T/err" ]
 	# bus-wait --signal: no ready file, so emit until it has seen one
-	as "$1" "$IPCBOX" bus-wait --signal /p "$I$$" Three >"$T/out" 2>"$T/err" &
-	BG_PIDS+=($!)
-	pid=$!
+	as_bg "$1" "$IPCBOX" bus-wait --signal /p "$I$$" Three >"$T/out" 2>"$T/err"
+	pid=$BG_PID
 	emit_until_done() {
 		ipc bus-emit /p "$I$$" Three u 3
 		if kill -0 "$pid" 2>/dev/null; then return 1; fi
 	}
 	wait_for emit_until_done
-	status=0
-	wait "$pid" || status=$?
+	wait_status "$pid"
 	assert_status 0
 	run cat "$T/out"
 	assert_output 'u 3'
@@ -248,9 +255,8 @@ monitor() {
 	local who=$1 addr=$2
 	shift 2
 	rm -f "$T/w/mready"
-	as "$who" "$IPCBOX" bus-monitor --address "$addr" --ready-file "$T/w/mready" "$@" >"$T/mon" 2>"$T/monerr" &
-	BG_PIDS+=($!)
-	MONITOR=$!
+	as_bg "$who" "$IPCBOX" bus-monitor --address "$addr" --ready-file "$T/w/mready" "$@" >"$T/mon" 2>"$T/monerr"
+	MONITOR=$BG_PID
 	wait_file "$T/w/mready"
 }
 
@@ -265,8 +271,7 @@ unicast_then_broadcast() {
 	listener
 	monitor self "$POLICY_ADDR" --count 1 "interface='$I$$'"
 	unicast_then_broadcast "$POLICY_ADDR"
-	status=0
-	wait "$MONITOR" || status=$?
+	wait_status "$MONITOR"
 	assert_status 0
 	run cat "$T/monerr"
 	if [ "$(id -u)" -eq 0 ]; then
@@ -287,8 +292,7 @@ unicast_then_broadcast() {
 	listener
 	monitor nobody "$POLICY_ADDR" --count 1 "interface='$I$$'"
 	unicast_then_broadcast "$POLICY_ADDR"
-	status=0
-	wait "$MONITOR" || status=$?
+	wait_status "$MONITOR"
 	assert_status 0
 	run cat "$T/monerr"
 	assert_output 'ipcbox bus-monitor: BecomeMonitor refused (AccessDenied), eavesdropping refused (AccessDenied); plain match rules: matching broadcast signals and messages to us only'
@@ -296,8 +300,7 @@ unicast_then_broadcast() {
 	assert_output "signal sender=S -> destination=(null destination) serial=N path=/p; interface=$I$$; member=Broadcast
    string \"public\""
 	# dbus-monitor as nobody: the same fallback, the same signal
-	as nobody dbus-monitor --address "$POLICY_ADDR" "interface='$I$$'" >"$T/dm" 2>"$T/dmerr" &
-	BG_PIDS+=($!)
+	as_bg nobody dbus-monitor --address "$POLICY_ADDR" "interface='$I$$'" >"$T/dm" 2>"$T/dmerr"
 	wait_for grep -q 'Falling back' "$T/dmerr"
 	emit_until_seen() {
 		ipc bus-emit /p "$I$$" Broadcast s public
@@ -334,8 +337,7 @@ eavesdrop_bus() {
 	PEER=$(cat "$T/peer")
 	monitor nobody "$EAVES_ADDR" --count 1 "interface='$I$$'"
 	unicast_then_broadcast "$EAVES_ADDR"
-	status=0
-	wait "$MONITOR" || status=$?
+	wait_status "$MONITOR"
 	assert_status 0
 	run cat "$T/monerr"
 	assert_output 'ipcbox bus-monitor: BecomeMonitor refused (AccessDenied); eavesdropping with match rules: matching signals, messages to us, and what the bus policy lets us overhear'
@@ -352,8 +354,7 @@ eavesdrop_bus() {
 	# 1012 bytes: within the bus's 1024, beyond it with "eavesdrop=true,"
 	monitor nobody "$EAVES_ADDR" --count 1 "arg0='$long'"
 	ipc bus-emit --address "$EAVES_ADDR" /p "$I$$" Long s "$long"
-	status=0
-	wait "$MONITOR" || status=$?
+	wait_status "$MONITOR"
 	assert_status 0
 	run cat "$T/monerr"
 	assert_output 'ipcbox bus-monitor: BecomeMonitor refused (AccessDenied), eavesdropping refused (LimitsExceeded); plain match rules: matching broadcast signals and messages to us only'

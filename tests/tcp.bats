@@ -441,8 +441,7 @@ time.sleep(60)' "$T/port"
 	run ipc tcp-connect 127.0.0.1 "$PORT" <<<"echoed"
 	assert_status 0
 	assert_output echoed
-	status=0
-	wait "$BG_PID" || status=$?
+	wait_status "$BG_PID"
 	assert_status 7
 }
 
@@ -646,26 +645,22 @@ switches() {
 @test "SIGTERM and SIGINT end a listener with status 0" {
 	listen </dev/null
 	kill -TERM "$LPID"
-	status=0
-	wait "$BG_PID" || status=$?
+	wait_status "$BG_PID"
 	assert_status 0
 	listen -k </dev/null
 	kill -INT "$LPID"
-	status=0
-	wait "$BG_PID" || status=$?
+	wait_status "$BG_PID"
 	assert_status 0
 }
 
 @test "SIGHUP ends a listener with status 0, with or without -k" {
 	listen </dev/null
 	kill -HUP "$LPID"
-	status=0
-	wait "$BG_PID" || status=$?
+	wait_status "$BG_PID"
 	assert_status 0
 	listen -k </dev/null
 	kill -HUP "$LPID"
-	status=0
-	wait "$BG_PID" || status=$?
+	wait_status "$BG_PID"
 	assert_status 0
 }
 
@@ -680,8 +675,7 @@ switches() {
 		cpid=${cpid%% *}
 		wait_for sh -c "grep -q '^State:.*S' /proc/$cpid/status"
 		kill -"$sig" "$cpid"
-		status=0
-		wait "$BG_PID" || status=$?
+		wait_status "$BG_PID"
 		assert_status $((128 + $(kill -l "$sig")))
 	done
 }
