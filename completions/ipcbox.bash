@@ -10,6 +10,7 @@ _ipcbox_applet_words() {
 		if [[ -n $prev && ( $prev == "$short" || $prev == "$long" ) && $arg != - ]]; then
 			case $kind in
 			file) compgen -f -- "$cur" ;;
+			dir) compgen -d -- "$cur" ;;
 			host) compgen -A hostname -- "$cur" ;;
 			esac
 			return 1
