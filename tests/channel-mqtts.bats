@@ -20,6 +20,8 @@ setup() {
 }
 
 teardown() {
+	# A broker a test stopped must be able to die.
+	[ -z "${BROKER_PID:-}" ] || kill -CONT "$BROKER_PID" 2>/dev/null || true
 	common_teardown
 }
 
@@ -268,6 +270,19 @@ app/z z() three"
 	[[ $stderr == *"pin mismatch: the peer's key is $pin"* ]]
 	run --separate-stderr ipc channel-send --broker "$TLS_BROKER/ipc" --insecure ch 'm()' d
 	assert_status 0
+}
+
+@test "mqtts: --timeout covers a handshake the broker does not answer (send exit 1, wait exit 124)" {
+	if no_tls_build; then assert_no_tls; return 0; fi
+	tls_broker
+	kill -STOP "$BROKER_PID"
+	run --separate-stderr ipc channel-send -t 500ms --broker "$TLS_BROKER/ipc" --cacert "$T/pki/ca.pem" ch 'm()' d
+	assert_status 1
+	assert_one_line_error channel-send
+	[[ $stderr == *"port $BROKER_PORT: "*"TLS handshake"*"in time"* ]]
+	run --separate-stderr ipc channel-wait -t 500ms --broker "$TLS_BROKER/ipc" --cacert "$T/pki/ca.pem" ch
+	assert_timed_out channel-wait
+	kill -CONT "$BROKER_PID"
 }
 
 @test "mqtts: TLS options are usage errors without an mqtts:// URL, and bad values are too (exit 2, one line)" {

@@ -440,7 +440,7 @@ static int tls_begin(struct mqtt_client *c, const struct mqtt_options *o, int64_
 		if (!why[0])
 			snprintf(why, sizeof why, "%s", io_strerror(err));
 		return fail(c, err, "connect to broker %s port %u: %s%s", o->host, o->port,
-			    strncmp(why, "TLS", 3) == 0 ? "" : "TLS: ", why);
+			    strstr(why, "TLS") ? "" : "TLS: ", why);
 	}
 	return 0;
 }
