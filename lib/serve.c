@@ -112,8 +112,8 @@ static void cmd_env_fill(struct cmd_env *e, int fd, struct tls *t)
 
 /* -e over TLS: the command's fd 0 and 1 are one end of a socketpair, and
  * this process relays between the other end and the TLS connection, whose
- * socket fd is.  Returns the command's status (a relay that ended badly
- * has said why on stderr). */
+ * socket fd is.  Returns the command's status, or 1 if it is 0 and the
+ * relay ended badly (which it has said on stderr). */
 static int run_tls_cmd(const char *cmd, int fd, struct tls *t, int sigfd)
 {
 	struct cmd_env env;
@@ -147,7 +147,9 @@ static int run_tls_cmd(const char *cmd, int fd, struct tls *t, int sigfd)
 		cli_warn_errno(errno, "wait");
 		return EXIT_FAIL;
 	}
-	return status;
+	/* A relay that failed (a connection cut short, ...) is not a success
+	 * even if the command, which saw only an EOF, thinks so. */
+	return status == EXIT_OK && r.end == RELAY_ERROR ? EXIT_FAIL : status;
 }
 
 /* -e without TLS: the command gets the socket itself. */

@@ -302,7 +302,8 @@ __attribute__((used, section(".note.dlopen"), aligned(4))) static const struct {
 	X(OPENSSL_sk_num) X(OPENSSL_sk_value) X(GENERAL_NAMES_free) X(ASN1_STRING_get0_data)        \
 	X(ASN1_STRING_length) X(X509_STORE_CTX_get_error) X(X509_STORE_CTX_get_current_cert)         \
 	X(X509_STORE_CTX_get_ex_data) X(SSL_get_ex_data_X509_STORE_CTX_idx) X(SSL_set_ex_data)     \
-	X(SSL_get_ex_data) X(SSL_CTX_set_default_read_buffer_len)
+	X(SSL_get_ex_data) X(SSL_CTX_set_default_read_buffer_len) X(SSL_CTX_set_default_passwd_cb) \
+	X(SSL_CTX_set_default_passwd_cb_userdata)
 
 #define TLS_FIELD(f) __typeof__(f) *f;
 static struct {
@@ -422,6 +423,8 @@ int tls_load(char *err, size_t size)
 #define SSL_set_ex_data (*T.SSL_set_ex_data)
 #define SSL_get_ex_data (*T.SSL_get_ex_data)
 #define SSL_CTX_set_default_read_buffer_len (*T.SSL_CTX_set_default_read_buffer_len)
+#define SSL_CTX_set_default_passwd_cb (*T.SSL_CTX_set_default_passwd_cb)
+#define SSL_CTX_set_default_passwd_cb_userdata (*T.SSL_CTX_set_default_passwd_cb_userdata)
 
 #define TLS_READ_BUF (256 * 1024)
 
@@ -550,14 +553,36 @@ static int ctx_trust(SSL_CTX *ctx, const char *cafile, const char *capath, char 
 	return 0;
 }
 
+/* OpenSSL's pass phrase callback: no prompt, ever (a script has no one to
+ * answer it); an encrypted key just fails to load. */
+static int no_pass_phrase(char *buf, int size, int rwflag, void *arg)
+{
+	int *asked = arg;
+
+	(void)buf, (void)size, (void)rwflag;
+	if (asked)
+		*asked = 1;
+	return 0;
+}
+
 static int ctx_certificate(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t size)
 {
+	int asked = 0;
+
+	SSL_CTX_set_default_passwd_cb(ctx, no_pass_phrase);
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, &asked);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		snprintf(err, size, "cannot use certificate %s: %s", cert, openssl_reason("unreadable"));
 		return -1;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, size, "cannot use key %s: %s", key, openssl_reason("unreadable"));
+	int loaded = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM);
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL); /* asked is about to go */
+	if (loaded != 1) {
+		if (asked)
+			snprintf(err, size, "cannot use key %s: it is encrypted, and ipcbox asks for no pass phrase "
+					    "(openssl pkey -in KEY -out PLAIN decrypts a copy)", key);
+		else
+			snprintf(err, size, "cannot use key %s: %s", key, openssl_reason("unreadable"));
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
