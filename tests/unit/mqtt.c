@@ -268,7 +268,8 @@ static void url_ok(const char *text, const char *host, unsigned port, const char
 
 	if (chan_broker_url_parse(text, &u, &why) < 0 || strcmp(u.host, host) || u.port != port ||
 	    (user ? !u.has_user || strcmp(u.user, user) : u.has_user) ||
-	    (pass ? !u.has_pass || strcmp(u.pass, pass) : u.has_pass) || strcmp(u.prefix, prefix)) {
+	    (pass ? !u.has_pass || strcmp(u.pass, pass) : u.has_pass) || strcmp(u.prefix, prefix) ||
+	    u.tls != (strncmp(text, "mqtts:", 6) == 0)) {
 		fprintf(stderr, "url %s: not parsed as expected (%s)\n", text, why ? why : "fields differ");
 		failures++;
 	}
@@ -296,6 +297,8 @@ static void test_url(void)
 	url_ok("mqtt://u:p@ss@h", "h", 1883, "u", "p@ss", "");
 	url_ok("mqtt://u:@h", "h", 1883, "u", "", "");
 	url_ok("mqtt://[::1]:1884/x", "::1", 1884, NULL, NULL, "x");
+	url_ok("mqtts://h", "h", 8883, NULL, NULL, "");
+	url_ok("mqtts://u:p@h:1/p", "h", 1, "u", "p", "p");
 	url_bad("tcp://h");
 	url_bad("MQTT://h");
 	url_bad("mqtt://");
