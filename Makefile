@@ -111,6 +111,11 @@ fuzz:
 bench: ipcbox
 	bench/run
 
+# make soak SOAK_SECONDS=N: N seconds of load and faults per scenario.
+SOAK_SECONDS ?= 30
+soak: ipcbox
+	SOAK_SECONDS=$(SOAK_SECONDS) soak/run
+
 demo: ipcbox
 	demo/tour.sh
 
@@ -176,4 +181,4 @@ deb: build/deb/ipcbox
 clean:
 	rm -rf build ipcbox ipcbox-asan ipcbox-static ipcbox_*.deb
 
-.PHONY: all units units-asan test check clang fuzz bench demo static deb install uninstall clean
+.PHONY: all units units-asan test check clang fuzz bench soak demo static deb install uninstall clean
