@@ -28,7 +28,7 @@ listener() {
 	NLIS=$((NLIS + 1))
 	bgrun p "$IPCBOX" channel-listen -F '%d' --ready-file "$W/ready.$j" "$CH" >"$W/l.$j"
 	LPID[$j]=$p LT[$j]=$p_T LKIND[$j]=$1
-	wait_file "$W/ready.$j"
+	wait_file "$W/ready.$j" "$p"
 	FD0[$j]=$(fd_count "$p")
 }
 for ((j = 0; j < NL; j++)); do listener full; done

@@ -13,7 +13,8 @@
 #   bgrun VAR CMD...  start CMD under timeout in the background; VAR is
 #                     the pid of CMD itself (timeout's child), VAR_T of
 #                     the timeout wrapper (wait on it for the status)
-#   wait_file FILE    poll until FILE is non-empty, at most $TMO s
+#   wait_file FILE [PID]  poll until FILE is non-empty, at most $TMO s,
+#                     and while PID lives
 #   children PID      how many children PID has now
 #   fd_count PID      how many descriptors PID holds now
 #   rss PID / hwm PID VmRSS / VmHWM of PID in KiB
@@ -74,6 +75,7 @@ wait_file() {
 	local deadline=$((SECONDS + TMO))
 	while [ ! -s "$1" ]; do
 		((SECONDS < deadline)) || { soak_fail "no $1 within ${TMO}s"; return 1; }
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || { soak_fail "pid $2 ended before writing $1"; return 1; }
 		sleep 0.01
 	done
 }
