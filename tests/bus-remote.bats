@@ -330,12 +330,31 @@ zombies_of() {
 }
 
 @test "unixexec: SASL EXTERNAL goes without an identity, as busctl's does" {
-	# A command that records the first bytes it is sent, then exits.
-	run --separate-stderr ipc bus-call \
-		--address "$(sh_address "head -c 22 >$T/ours")" org.freedesktop.DBus / a.b C
+	# A command that records the first 22 bytes it is sent, then exits.  It
+	# waits for them (select): sd-bus gives its unixexec command a
+	# non-blocking socket, and head(1) reading before busctl has written
+	# fails with EAGAIN and records nothing.
+	cat >"$T/record" <<'PY'
+#!/usr/bin/python3
+import os, select, sys
+got = b""
+while len(got) < 22:
+    select.select([0], [], [])
+    try:
+        b = os.read(0, 22 - len(got))
+    except BlockingIOError:
+        continue
+    if not b:
+        break
+    got += b
+open(sys.argv[1], "wb").write(got)
+PY
+	chmod +x "$T/record"
+	run --separate-stderr ipc bus-call --address "unixexec:path=$(esc "$T/record"),argv1=$(esc "$T/ours")" \
+		org.freedesktop.DBus / a.b C
 	assert_status 1
 	run --separate-stderr timeout -k 5 "$TMO" busctl \
-		--address="$(sh_address "head -c 22 >$T/busctl")" call org.freedesktop.DBus / a.b C
+		--address="unixexec:path=$(esc "$T/record"),argv1=$(esc "$T/busctl")" call org.freedesktop.DBus / a.b C
 	[ "$status" -ne 0 ]
 	local ours theirs
 	ours=$(od -An -c "$T/ours")
