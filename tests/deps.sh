@@ -21,6 +21,7 @@ qtpaths qtbase5-dev-tools
 g++ g++
 pkg-config pkgconf
 xxd xxd
+openssl openssl
 mosquitto mosquitto
 mosquitto_pub mosquitto-clients
 mosquitto_sub mosquitto-clients
