@@ -1,0 +1,570 @@
+#!/usr/bin/env bats
+# What a SIGKILL of ipcbox leaves behind, and who cleans it up: the FAILURE
+# sections of ipcbox-shm(1), ipcbox-sem(1), ipcbox-channel(1), ipcbox-bus(1)
+# and ipcbox-tcp(1), claim by claim.  Each test starts a holder (a lock, a
+# registration, a bus name, a listener with its children), kills the
+# ipcbox process itself with SIGKILL (found by pid: the one child of the
+# timeout(1) that bg started), then looks at what remains and at what
+# cleans it: the kernel, the next user, or nobody.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load ipc_helpers
+load bus_helpers
+load mqtt_helpers
+
+setup() {
+	common_setup
+	TEST_SHM=()
+	TEST_SEM=()
+	export TMPDIR=$T
+	export IPCBOX_CHANNEL_DIR=$T/ch
+	unset IPCBOX_BROKER
+}
+
+teardown() {
+	local bad=0
+	# A stopped process must be able to die.
+	[ -z "${STOPPED:-}" ] || kill -CONT "$STOPPED" 2>/dev/null || true
+	[ -z "${BROKER_PID:-}" ] || kill -CONT "$BROKER_PID" 2>/dev/null || true
+	exec 7>&- 8>&-
+	stop_bg || bad=1
+	common_teardown_objects
+	common_teardown || bad=1
+	return "$bad"
+}
+
+# ipcbox_of BG_PID: the pid of the ipcbox that bg started (timeout's one
+# child), in IPID, once it exists.
+ipcbox_of() {
+	wait_for eval "[ -n \"\$(cat /proc/$1/task/$1/children 2>/dev/null)\" ]"
+	IPID=$(cat "/proc/$1/task/$1/children")
+	IPID=${IPID%% *}
+}
+
+# kill_ipcbox PID: SIGKILL, and wait until it is gone (its parent, timeout,
+# reaps it).
+kill_ipcbox() {
+	kill -KILL "$1"
+	wait_exit "$1"
+}
+
+# gone PID: wait until PID has ended: a command whose ipcbox was killed is
+# an orphan, and whoever adopted it may be slow to reap it (a zombie has
+# ended).
+gone() {
+	wait_for eval "! running $1"
+}
+
+# wait_go FILE: a shell loop (for a command's script) that waits for FILE,
+# at most 20 s.
+wait_go() {
+	printf 'i=0; while [ ! -e %q ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i + 1)); done' "$1"
+}
+
+# ---- shm: the lock around reads and writes ----------------------------------
+
+# read_held NAME LOCK [OPTION]: start shm-read NAME [OPTION] and stop it
+# while it holds its lock, the semaphore LOCK (value 1 when free): poll the
+# value until it is 0, SIGSTOP the reader, and check it is still 0 (nobody
+# else takes LOCK).  A reader that was too quick is waited for and another
+# started, within $TMO.  The stopped reader's pid in IPID and STOPPED, its
+# timeout's in HOLDER.
+read_held() {
+	local name=$1 lock=$2 deadline=$((SECONDS + TMO)) v
+	while ((SECONDS < deadline)); do
+		bg "$IPCBOX" shm-read "$name" ${3:+"$3"} >/dev/null
+		HOLDER=$BG_PID
+		ipcbox_of "$HOLDER"
+		while running "$IPID"; do
+			v=$(sem_val "$lock")
+			[ "$v" = 0 ] || continue
+			kill -STOP "$IPID"
+			STOPPED=$IPID
+			[ "$(sem_val "$lock")" = 0 ] && return 0
+			kill -CONT "$IPID"
+			STOPPED=
+		done
+		wait_status "$HOLDER"
+		assert_status 0
+	done
+	echo "read_held: never caught shm-read holding $lock" >&2
+	return 1
+}
+
+@test "shm: a Qt lock holder killed by SIGKILL: the kernel gives the lock back (SEM_UNDO)" {
+	local k=fail$$
+	TEST_SHM+=("qt:$k")
+	ipc shm-create "qt:$k" -s 32M
+	track_qt "$k"
+	read_held "qt:$k" "qt:$k"
+	kill_ipcbox "$IPID"
+	STOPPED=
+	wait_status "$HOLDER"
+	assert_status 137
+	[ "$(sem_val "qt:$k")" = 1 ]
+	run ipc shm-read "qt:$k" -l 4 -t 2s
+	assert_status 0
+}
+
+@test "shm: a System V --lock holder killed by SIGKILL: the kernel gives the lock back" {
+	local k
+	k=$(skey m)
+	TEST_SHM+=("sysv:$k")
+	TEST_SEM+=("sysv:$k")
+	ipc shm-create "sysv:$k" -s 32M
+	ipc sem-create "sysv:$k" -v 1
+	read_held "sysv:$k" "sysv:$k" --lock
+	kill_ipcbox "$IPID"
+	STOPPED=
+	wait_status "$HOLDER"
+	assert_status 137
+	[ "$(sem_val "sysv:$k")" = 1 ]
+}
+
+@test "shm: a POSIX --lock holder killed by SIGKILL leaves the lock taken until sem-post" {
+	local n
+	n=$(pname m)
+	TEST_SHM+=("$n")
+	TEST_SEM+=("$n")
+	ipc shm-create "$n" -s 32M
+	ipc sem-create "$n" -v 1
+	read_held "$n" "$n" --lock
+	kill_ipcbox "$IPID"
+	STOPPED=
+	wait_status "$HOLDER"
+	assert_status 137
+	[ "$(sem_val "$n")" = 0 ]
+	run --separate-stderr ipc shm-read "$n" --lock -l 4 -t 200ms
+	assert_timed_out shm-read
+	# --no-lock still reads; sem-post is the repair.
+	run ipc shm-read "$n" --no-lock -l 4
+	assert_status 0
+	run ipc sem-post "$n"
+	assert_status 0
+	run ipc shm-read "$n" --lock -l 4 -t 2s
+	assert_status 0
+	[ "$(sem_val "$n")" = 1 ]
+}
+
+# ---- sem: waiters and POSIX holders ------------------------------------------
+
+@test "sem-wait killed while waiting takes nothing, System V and POSIX" {
+	local k n
+	k=$(skey s)
+	n=$(pname s)
+	TEST_SEM+=("sysv:$k" "$n")
+	ipc sem-create "sysv:$k"
+	ipc sem-create "$n"
+	bg "$IPCBOX" sem-wait "sysv:$k"
+	local sv=$BG_PID
+	ipcbox_of "$sv"
+	local svpid=$IPID
+	bg "$IPCBOX" sem-wait "$n"
+	local px=$BG_PID
+	ipcbox_of "$px"
+	local pxpid=$IPID
+	wait_for eval '"$IPCBOX" sem-value -j "sysv:$k" | grep -q "\"waiters\":1,"'
+	wait_for eval "grep -q '^State:.*S' /proc/$pxpid/status"
+	kill_ipcbox "$svpid"
+	kill_ipcbox "$pxpid"
+	wait_status "$sv"
+	assert_status 137
+	wait_status "$px"
+	assert_status 137
+	run ipc sem-value -j "sysv:$k"
+	assert_match '"value":0,.*"waiters":0,'
+	ipc sem-post "sysv:$k"
+	ipc sem-post "$n"
+	[ "$(sem_val "sysv:$k")" = 1 ]
+	[ "$(sem_val "$n")" = 1 ]
+}
+
+@test "sem-run on a POSIX name killed by SIGKILL: the command runs on, and its count stays taken" {
+	local n cmd
+	n=$(pname s)
+	TEST_SEM+=("$n")
+	ipc sem-create "$n" -v 1
+	bg "$IPCBOX" sem-run "$n" -- sh -c "echo \$\$ >$T/cmd.tmp; mv $T/cmd.tmp $T/cmd; $(wait_go "$T/go"); echo done >$T/done"
+	local holder=$BG_PID
+	ipcbox_of "$holder"
+	wait_file "$T/cmd"
+	cmd=$(cat "$T/cmd")
+	[ "$(sem_val "$n")" = 0 ]
+	kill_ipcbox "$IPID"
+	running "$cmd"
+	touch "$T/go"
+	wait_file "$T/done"
+	gone "$cmd"
+	[ "$(sem_val "$n")" = 0 ]
+	run ipc sem-run "$n" -t 100ms -- true
+	assert_status 124
+	ipc sem-post "$n"
+	run ipc sem-run "$n" -t 2s -- true
+	assert_status 0
+	wait_status "$holder"
+	assert_status 137
+}
+
+# ---- channels -----------------------------------------------------------------
+
+# entries: the channel directory's entries, sorted, on one line.
+entries() {
+	(cd "$T/ch" && ls -A | sort | tr '\n' ' ')
+}
+
+@test "channel: a killed listener's entries stay until a send to a channel it matches" {
+	bg "$IPCBOX" channel-listen --ready-file "$T/ready" 'news/*'
+	local l=$BG_PID id
+	wait_file "$T/ready"
+	ipcbox_of "$l"
+	id=$(cd "$T/ch" && ls r.*)
+	id=${id#r.}
+	kill_ipcbox "$IPID"
+	wait_status "$l"
+	assert_status 137
+	[ "$(entries)" = "r.$id s.$id " ]
+	# Looking changes nothing, and finds no live listener.
+	run ipc channel-registered news/a
+	assert_status 1
+	run ipc channel-list
+	assert_status 0
+	assert_output ''
+	# A send to a channel the pattern does not match does not look at it.
+	run ipc channel-send -v other 'x()'
+	assert_status 0
+	assert_output "delivered to 0 of 0 listeners"
+	[ "$(entries)" = "r.$id s.$id " ]
+	run ipc channel-send -v news/a 'x()'
+	assert_status 0
+	assert_output "delivered to 0 of 0 listeners"
+	[ -z "$(entries)" ]
+}
+
+@test "channel-listen -e: the command of a killed listener runs on to its end, with its data" {
+	bg "$IPCBOX" channel-listen --ready-file "$T/ready" -e "cat >$T/data.tmp; mv $T/data.tmp $T/data; $(wait_go "$T/go"); echo done >$T/done" ch
+	local l=$BG_PID
+	wait_file "$T/ready"
+	ipcbox_of "$l"
+	run ipc channel-send ch 'm()' payload
+	assert_status 0
+	wait_file "$T/data"
+	kill_ipcbox "$IPID"
+	touch "$T/go"
+	wait_file "$T/done"
+	[ "$(cat "$T/data")" = payload ]
+	wait_status "$l"
+	assert_status 137
+}
+
+@test "channel-send -l killed mid-stream: its listeners go on and keep what it sent" {
+	bg "$IPCBOX" channel-listen --ready-file "$T/ready" ch >"$T/out"
+	local l=$BG_PID
+	wait_file "$T/ready"
+	mkfifo "$T/in"
+	exec 7<>"$T/in"
+	bgi "$IPCBOX" channel-send -l ch 'line()' <"$T/in"
+	local s=$BG_PID
+	ipcbox_of "$s"
+	echo one >&7
+	echo two >&7
+	wait_for eval '[ "$(cat "$T/out")" = "$(printf "one\ntwo")" ]'
+	kill_ipcbox "$IPID"
+	wait_status "$s"
+	assert_status 137
+	run ipc channel-send -v ch 'line()' three
+	assert_status 0
+	assert_output "delivered to 1 of 1 listeners"
+	wait_for eval '[ "$(cat "$T/out")" = "$(printf "one\ntwo\nthree")" ]'
+}
+
+@test "channel over a broker: a killed listener's Will clears its presence" {
+	start_broker
+	bg "$IPCBOX" channel-listen --broker "$BROKER/ipc" --ready-file "$T/ready" 'QPE/*'
+	local l=$BG_PID
+	wait_file "$T/ready"
+	ipcbox_of "$l"
+	run ipc channel-registered --broker "$BROKER/ipc" QPE/System
+	assert_status 0
+	kill_ipcbox "$IPID"
+	wait_status "$l"
+	assert_status 137
+	wait_for eval '! "$IPCBOX" channel-registered --broker "$BROKER/ipc" QPE/System'
+	# What is retained there now is the Will's empty message: nothing.
+	run --separate-stderr timeout -k 5 "$TMO" mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t 'ipc.presence/#' -W 1 -v
+	assert_output ''
+}
+
+@test "channel-bridge killed: its local entries stay until the next matching send, the broker drops it" {
+	start_broker
+	bg "$IPCBOX" channel-bridge --broker "$BROKER/ipc" --ready-file "$T/ready" 'app/*'
+	local b=$BG_PID
+	wait_file "$T/ready"
+	ipcbox_of "$b"
+	[ -n "$(entries)" ]
+	kill_ipcbox "$IPID"
+	wait_status "$b"
+	assert_status 137
+	wait_for grep -q 'Client ipcbox[0-9a-f]* closed its connection' "$T/mosquitto.log"
+	[ -n "$(entries)" ]
+	run ipc channel-send -v app/x 'm()'
+	assert_status 0
+	assert_output "delivered to 0 of 0 listeners"
+	[ -z "$(entries)" ]
+}
+
+# ---- bus ------------------------------------------------------------------------
+
+NAME=org.ipcbox.Failure.t
+
+# has_owner NAME: does NAME have an owner on the bus?
+has_owner() {
+	[ "$("$IPCBOX" bus-call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+		NameHasOwner s "$1")" = "b true" ]
+}
+
+@test "bus-serve killed: the bus releases its name, and another bus-serve takes it at once" {
+	local name=$NAME$$_$BATS_TEST_NUMBER
+	bg "$IPCBOX" bus-serve --ready-file "$T/ready" "$name" /calc org.ipcbox.Calc Run s s -- echo one
+	local s=$BG_PID
+	wait_file "$T/ready"
+	ipcbox_of "$s"
+	has_owner "$name"
+	kill_ipcbox "$IPID"
+	wait_status "$s"
+	assert_status 137
+	wait_for eval '! has_owner "$name"'
+	rm "$T/ready"
+	bg "$IPCBOX" bus-serve --ready-file "$T/ready" "$name" /calc org.ipcbox.Calc Run s s -- echo two
+	wait_file "$T/ready"
+	run ipc bus-call "$name" /calc org.ipcbox.Calc Run s x
+	assert_status 0
+	assert_output 's "two"'
+}
+
+@test "bus-serve killed mid-call: the caller gets an error at once, the command runs on to its end" {
+	local name=$NAME$$_$BATS_TEST_NUMBER
+	bg "$IPCBOX" bus-serve --ready-file "$T/ready" "$name" /calc org.ipcbox.Calc Run s s -- \
+		sh -c "echo \$\$ >$T/cmd.tmp; mv $T/cmd.tmp $T/cmd; $(wait_go "$T/go"); echo done >$T/done; echo late"
+	local s=$BG_PID
+	wait_file "$T/ready"
+	ipcbox_of "$s"
+	bg "$IPCBOX" bus-call "$name" /calc org.ipcbox.Calc Run s x 2>"$T/call.err"
+	local c=$BG_PID
+	wait_file "$T/cmd"
+	kill_ipcbox "$IPID"
+	wait_status "$c" "$T/call.err"
+	assert_status 1
+	assert_one_line_error bus-call
+	[[ $stderr == *NoReply* ]]
+	running "$(cat "$T/cmd")"
+	touch "$T/go"
+	wait_file "$T/done"
+	wait_status "$s"
+	assert_status 137
+}
+
+@test "bus-listen killed: the bus drops its match rule; its -e command runs on" {
+	bg "$IPCBOX" bus-listen --ready-file "$T/ready" -e "cat >$T/sig.tmp; mv $T/sig.tmp $T/sig; $(wait_go "$T/go"); echo done >$T/done" \
+		"type='signal',interface=org.ipcbox.FailureListen$$"
+	local l=$BG_PID
+	wait_file "$T/ready"
+	ipcbox_of "$l"
+	match_rule_with "org.ipcbox.FailureListen$$"
+	ipc bus-emit /p "org.ipcbox.FailureListen$$" Tick s hi
+	wait_file "$T/sig"
+	kill_ipcbox "$IPID"
+	wait_status "$l"
+	assert_status 137
+	wait_for eval '! match_rule_with "org.ipcbox.FailureListen$$"'
+	touch "$T/go"
+	wait_file "$T/done"
+	[ "$(cat "$T/sig")" = 's "hi"' ]
+}
+
+# esc STRING: STRING %-escaped for a D-Bus address value.
+esc() {
+	local s=$1 out= c i
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+		[-0-9A-Za-z_/.]) out+=$c ;;
+		*) printf -v c '%%%02X' "'$c" && out+=$c ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+@test "bus: a killed client's unixexec command reads end of file and ends; the bus releases the name" {
+	local name=$NAME$$_$BATS_TEST_NUMBER addr
+	addr="unixexec:path=/bin/sh,argv1=-c,argv2=$(esc "echo \$\$ >$T/bridge.tmp; mv $T/bridge.tmp $T/bridge; exec \"$IPCBOX\" bus-bridge")"
+	bg "$IPCBOX" bus-serve --address "$addr" --ready-file "$T/ready" "$name" /calc org.ipcbox.Calc Run s s -- echo one
+	local s=$BG_PID bridge
+	wait_file "$T/ready"
+	ipcbox_of "$s"
+	wait_file "$T/bridge"
+	bridge=$(cat "$T/bridge")
+	has_owner "$name"
+	kill_ipcbox "$IPID"
+	wait_status "$s"
+	assert_status 137
+	gone "$bridge"
+	wait_for eval '! has_owner "$name"'
+}
+
+# ---- tcp and unix listeners -------------------------------------------------------
+
+# ECHO_CMD: a -e command that records its pid (in $T/cmd), answers each
+# line with "got LINE" and notes its end of file (in $T/eof).
+echo_cmd() {
+	printf '%s' "echo \$\$ >$T/cmd.tmp; mv $T/cmd.tmp $T/cmd; while read -r l; do echo \"got \$l\"; done; echo eof >$T/eof"
+}
+
+# client ARGS...: ipcbox ARGS with its stdin the fifo $T/in, held open on
+# fd 7 here (exec 7>&- is its end of file); its output in $T/out, stderr in
+# $T/cerr; timeout's pid in C.
+client() {
+	mkfifo "$T/in"
+	exec 7<>"$T/in"
+	# Our write ends stay ours: a client holding fd 7 never reads its EOF.
+	bgi "$IPCBOX" "$@" <"$T/in" >"$T/out" 2>"$T/cerr" 7>&- 8>&-
+	C=$BG_PID
+}
+
+# says LINE: has the client printed LINE?
+says() {
+	wait_for grep -qx "$1" "$T/out"
+}
+
+@test "tcp-listen -k -e killed: each command keeps its connection; the port is free again at once" {
+	bg "$IPCBOX" tcp-listen -k -e "$(echo_cmd)" --port-file "$T/port" 0
+	local l=$BG_PID port
+	port=$(port_of "$T/port")
+	ipcbox_of "$l"
+	client tcp-connect 127.0.0.1 "$port"
+	echo one >&7
+	says "got one"
+	kill_ipcbox "$IPID"
+	wait_status "$l"
+	assert_status 137
+	echo two >&7
+	says "got two"
+	# A new listener binds the port while the old connection lives on.
+	rm "$T/port"
+	bg "$IPCBOX" tcp-listen -e 'echo second' --port-file "$T/port" "$port" 7>&-
+	port_of "$T/port"
+	run ipc tcp-connect 127.0.0.1 "$port" </dev/null
+	assert_status 0
+	assert_output second
+	exec 7>&-
+	wait_file "$T/eof"
+	wait_status "$C"
+	assert_status 0
+}
+
+# tls_static: is $IPCBOX the static build, which has no TLS?
+tls_static() {
+	LC_ALL=C ldd "$IPCBOX" 2>&1 | grep -q 'not a dynamic executable'
+}
+
+# no_tls: in the static build, --tls is one line and exit 1.
+no_tls() {
+	run --separate-stderr ipc tcp-listen --tls 0
+	assert_status 1
+	assert_one_line_error tcp-listen
+	[[ $stderr == *"no TLS"* ]]
+}
+
+# tls_listen ARGS...: tcp-listen --tls ARGS on port 0 in the background,
+# its ephemeral certificate's pin in PIN, its port in PORT, its pid in IPID,
+# timeout's in L.
+tls_listen() {
+	bgi "$IPCBOX" tcp-listen --tls --port-file "$T/port" "$@" 0 2>"$T/lerr"
+	L=$BG_PID
+	PORT=$(port_of "$T/port")
+	PIN=$(grep -o 'sha256//.*' "$T/lerr")
+	ipcbox_of "$L"
+}
+
+@test "tcp-listen -k -e --tls killed: each connection's child relays on; that child killed, the client sees no close_notify" {
+	if tls_static; then no_tls; return 0; fi
+	local child cmd
+	tls_listen -k -e "$(echo_cmd)"
+	client tcp-connect --tls --pin "$PIN" 127.0.0.1 "$PORT"
+	echo one >&7
+	says "got one"
+	kill_ipcbox "$IPID"
+	wait_status "$L"
+	assert_status 137
+	echo two >&7
+	says "got two"
+	# The command's parent is the connection's child, an ipcbox.
+	cmd=$(cat "$T/cmd")
+	child=$(awk '{ print $4 }' "/proc/$cmd/stat")
+	[ "$(cat "/proc/$child/comm")" = ipcbox ]
+	kill_ipcbox "$child"
+	wait_file "$T/eof"
+	wait_status "$C" "$T/cerr"
+	assert_status 1
+	assert_one_line_error tcp-connect
+	[[ $stderr == *"without close_notify"* ]]
+}
+
+@test "tcp-listen -k --tls killed: its clients get close_notify, so a cut-short stream ends with status 0" {
+	if tls_static; then no_tls; return 0; fi
+	mkfifo "$T/lin"
+	exec 8<>"$T/lin"
+	tls_listen -k <"$T/lin"
+	client tcp-connect --tls --pin "$PIN" 127.0.0.1 "$PORT"
+	echo first >&8
+	says first
+	kill_ipcbox "$IPID"
+	wait_status "$L"
+	assert_status 137
+	exec 7>&-
+	wait_status "$C" "$T/cerr"
+	assert_status 0
+	[ -z "$stderr" ]
+	[ "$(cat "$T/out")" = first ]
+}
+
+@test "tcp-listen -k killed: its clients see the end of the stream, status 0" {
+	mkfifo "$T/lin"
+	exec 8<>"$T/lin"
+	bgi "$IPCBOX" tcp-listen -k --port-file "$T/port" 0 <"$T/lin"
+	local l=$BG_PID port
+	port=$(port_of "$T/port")
+	ipcbox_of "$l"
+	client tcp-connect 127.0.0.1 "$port"
+	echo first >&8
+	says first
+	kill_ipcbox "$IPID"
+	wait_status "$l"
+	assert_status 137
+	exec 7>&-
+	wait_status "$C" "$T/cerr"
+	assert_status 0
+	[ "$(cat "$T/out")" = first ]
+}
+
+@test "unix-listen killed: its socket file stays and refuses; the next unix-listen on the path replaces it" {
+	bg "$IPCBOX" unix-listen -k -e 'echo first' "$T/sock"
+	local l=$BG_PID
+	ipcbox_of "$l"
+	wait_for test -S "$T/sock"
+	run ipc unix-connect "$T/sock" </dev/null
+	assert_output first
+	kill_ipcbox "$IPID"
+	wait_status "$l"
+	assert_status 137
+	[ -S "$T/sock" ]
+	run --separate-stderr ipc unix-connect "$T/sock" </dev/null
+	assert_status 1
+	[[ $stderr == *"Connection refused"* ]]
+	bg "$IPCBOX" unix-listen -e 'echo second' "$T/sock"
+	local l2=$BG_PID
+	wait_for eval '"$IPCBOX" unix-connect "$T/sock" </dev/null | grep -qx second'
+	wait_status "$l2"
+	assert_status 0
+	[ ! -e "$T/sock" ]
+}
