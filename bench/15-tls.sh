@@ -89,20 +89,26 @@ BYTES=$(stat -c %s "$W/file")
 # The ends of a transfer, as in bench/10-tcp.sh: the sender's stdin is the
 # file (read through descriptor IN_FD, whose offset must reach the size) or
 # `cat file |`; the receiver's stdout is /dev/null or `| dd bs=128K` (which
-# counts the bytes).
-as_sender() {
+# counts the bytes).  Each end runs under /usr/bin/time for its CPU time
+# (user + system seconds) in CPUFILE: on a loaded machine the wall time
+# swings with the other load, the work each contender does does not.
+as_sender() { # CPUFILE CMD...
+	local cpu=$1
+	shift
 	if [ "$IN_KIND" = file ]; then
-		"$@" <&"$IN_FD" >/dev/null
+		/usr/bin/time -f '%U %S' -o "$cpu" "$@" <&"$IN_FD" >/dev/null
 	else
 		# shellcheck disable=SC2002 # cat's pipe is the cell
-		cat "$W/file" | "$@" >/dev/null
+		cat "$W/file" | /usr/bin/time -f '%U %S' -o "$cpu" "$@" >/dev/null
 	fi
 }
 
-as_receiver() {
+as_receiver() { # CPUFILE CMD...
+	local cpu=$1
+	shift
 	case $OUT_KIND in
-	null) "$@" <"$L_STDIN" >/dev/null ;;
-	pipe) "$@" <"$L_STDIN" | dd bs=128K of=/dev/null 2>"$W/count" ;;
+	null) /usr/bin/time -f '%U %S' -o "$cpu" "$@" <"$L_STDIN" >/dev/null ;;
+	pipe) /usr/bin/time -f '%U %S' -o "$cpu" "$@" <"$L_STDIN" | dd bs=128K of=/dev/null 2>"$W/count" ;;
 	esac
 }
 
@@ -136,15 +142,16 @@ connector() { # WHO PORT -> C
 	esac
 }
 
-# tls_once WHO: one transfer of the file, connector to listener; prints the
-# seconds.  A failed check ends the bench.
+# tls_once WHO: one transfer of the file, connector to listener; prints
+# "SECONDS CPU_SECONDS" (wall; user + system of both ends).  A failed check
+# ends the bench.
 tls_once() {
 	local who=$1 lpid p t0 t1 st=0 lst=0 got
 	local -a L C
-	rm -f "$W/port" "$W/l.err" "$W/count"
+	rm -f "$W/port" "$W/l.err" "$W/count" "$W/l.cpu" "$W/c.cpu"
 	[ "$IN_KIND" = file ] && exec {IN_FD}<"$W/file"
 	listener "$who"
-	as_receiver "${L[@]}" 2>"$W/l.err" &
+	as_receiver "$W/l.cpu" "${L[@]}" 2>"$W/l.err" &
 	lpid=$!
 	if [ -n "$PORT_FILE" ]; then
 		p=$(wait_port "$PORT_FILE" "$PORT_PAT") || bench_fail "$who: no port"
@@ -153,7 +160,7 @@ tls_once() {
 	fi
 	connector "$who" "$p"
 	t0=$(now)
-	as_sender "${C[@]}" 2>>"$W/c.err" || st=$?
+	as_sender "$W/c.cpu" "${C[@]}" 2>>"$W/c.err" || st=$?
 	wait "$lpid" || lst=$?
 	t1=$(now)
 	local cell="$who stdin=$IN_KIND stdout=$OUT_KIND"
@@ -169,7 +176,7 @@ tls_once() {
 	null) got=$BYTES ;; # nothing to count: the receiver read to close_notify
 	esac
 	[ "$got" = "$BYTES" ] || bench_fail "$cell: $got of $BYTES bytes arrived"
-	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}'
+	awk -v a="$t0" -v b="$t1" '{c += $1 + $2} END {printf "%.6f %.2f\n", b - a, c}' "$W/l.cpu" "$W/c.cpu"
 }
 
 WHO=()
@@ -182,15 +189,16 @@ CELLS=()
 for in in ${INS:-file pipe}; do
 	for out in ${OUTS:-null pipe}; do CELLS+=("$in $out"); done
 done
-declare -A T
+declare -A T CPU
 : >"$W/c.err"
 for ((r = 0; r < ROUNDS; r++)); do
 	for cell in "${CELLS[@]}"; do
 		read -r IN_KIND OUT_KIND <<<"$cell"
 		for who in $(bench_order "${WHO[@]}"); do
-			t=$(tls_once "$who") || exit 1
+			read -r t c < <(tls_once "$who") || exit 1
 			[ -n "$t" ] || exit 1
 			T[$who $cell]+=" $t"
+			CPU[$who $cell]+=" $c"
 		done
 	done
 done
@@ -237,9 +245,35 @@ for cell in "${CELLS[@]}"; do
 	printf '  %-5s %-6s %8s (%4s) %16s %16s %16s  %s\n' "$in" "$out" \
 		"$([ -n "$mi" ] && printf %.3f "$mi" || echo -)" "$([ -n "$mi" ] && gbps "$BYTES" "$mi" | cut -d' ' -f1)" "${cols[0]}" "${cols[1]}" "${cols[2]}" "$verdict"
 done
-echo "  raw seconds per contender and cell:"
+printf '  CPU seconds of both ends (user + system), median; x = contender / ipcbox (the same goals)\n'
+printf '  %-5s %-6s %15s %16s %16s %16s\n' stdin stdout ipcbox "socat -b1M" "ncat --ssl" "tlsconn floor"
 for cell in "${CELLS[@]}"; do
-	for who in "${WHO[@]}"; do printf '    %-8s %-10s %s\n' "$who" "$cell" "${T[$who $cell]}"; done
+	read -r in out <<<"$cell"
+	row=()
+	# shellcheck disable=SC2086
+	[ -n "$IPCBOX_TLS" ] && ci=$(median ${CPU[ipcbox $cell]}) || ci=
+	for who in socat ncat floor; do
+		if [ -z "${CPU[$who $cell]:-}" ]; then
+			row+=("-")
+			continue
+		fi
+		# shellcheck disable=SC2086
+		m=$(median ${CPU[$who $cell]})
+		x=-
+		if [ -n "$ci" ]; then
+			x=$(ratio "$m" "$ci")
+			case $who in socat) goal=1.0 ;; ncat) goal=1.8 ;; *) goal=0 ;; esac
+			awk -v x="$x" -v g="$goal" 'BEGIN {exit !(x < g)}' && x="$x"x! || x="$x"x
+		fi
+		row+=("$(printf '%.2f %8s' "$m" "$x")")
+	done
+	printf '  %-5s %-6s %15s %16s %16s %16s\n' "$in" "$out" "${ci:--}" "${row[@]}"
+done
+echo "  raw seconds (wall/CPU) per contender and cell:"
+for cell in "${CELLS[@]}"; do
+	for who in "${WHO[@]}"; do
+		printf '    %-8s %-10s %s /%s\n' "$who" "$cell" "${T[$who $cell]}" "${CPU[$who $cell]}"
+	done
 done
 echo "  $lost of ${#CELLS[@]} cells lose ('!' marks a ratio under its goal); LOSES(floor): the goal asks for"
 echo "  less time than bench/tlsconn.c's plain blocking transfer took, in $lost_floor of them.  Every cell"
@@ -272,7 +306,7 @@ if have socat; then
 fi
 PIDS+=("${SRV_PID[@]}")
 HZ=$(getconf CLK_TCK)
-declare -A H CPU
+declare -A H HCPU
 for ((r = 0; r < ROUNDS; r++)); do
 	for who in $(bench_order "${!SRV_PID[@]}"); do
 		for par in 1 "$PAR"; do
@@ -281,7 +315,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 				bench_fail "$who: handshakes (PAR $par)"
 			c1=$(cpu_ticks "${SRV_PID[$who]}")
 			H[$who $par]+=" $h"
-			CPU[$who $par]+=" $(awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v n="$CONNS" 'BEGIN {printf "%.3f", (b - a) * 1000 / hz / n}')"
+			HCPU[$who $par]+=" $(awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v n="$CONNS" 'BEGIN {printf "%.3f", (b - a) * 1000 / hz / n}')"
 		done
 	done
 done
@@ -295,7 +329,7 @@ for par in 1 "$PAR"; do
 		# shellcheck disable=SC2086
 		m=$(median ${H[$who $par]})
 		# shellcheck disable=SC2086
-		cpu=$(median ${CPU[$who $par]})
+		cpu=$(median ${HCPU[$who $par]})
 		case $who in
 		ipcbox) name="ipcbox tcp-listen -k --tls -e cat" ;;
 		socat) name="socat OPENSSL-LISTEN,fork EXEC:cat" ;;
