@@ -116,7 +116,8 @@ session_left() {
 		f=${f%/stat}
 		[ "$f" = "$$" ] || [ "$f" = "$BASHPID" ] && continue
 		n=$((n + 1))
-		LEFT_PIDS+=("$f")
+		rest=${line#*(}
+		LEFT_PIDS+=("$f (${rest%%)*}, state $1, parent $2)")
 	done
 	LEFT=$n
 }
