@@ -39,6 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The transfer buffers are page-aligned: here, the kernel's copy from a
+ * tmpfs file into a malloc'd buffer (16 bytes past a page boundary) ran
+ * at 0.4-0.6 GB/s, into a page-aligned one at 2.5-3 GB/s. */
 #define BUF (1 << 20)
 #define RECORD 16384
 
@@ -214,7 +217,7 @@ static int floor_listen(int argc, char **argv)
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t alen = sizeof a;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	char *buf = malloc(BUF);
+	char *buf = aligned_alloc(4096, BUF);
 	size_t n;
 	FILE *pf;
 	SSL *ssl;
@@ -253,7 +256,7 @@ static int floor_listen(int argc, char **argv)
 /* send PORT CAFILE: stdin to the listener, then close_notify. */
 static int floor_send(int argc, char **argv)
 {
-	char *buf = malloc(BUF);
+	char *buf = aligned_alloc(4096, BUF);
 	SSL_CTX *ctx;
 	ssize_t r;
 	size_t n;
