@@ -35,10 +35,16 @@ teardown() {
 }
 
 # ipcbox_of BG_PID: the pid of the ipcbox that bg started (timeout's one
-# child), in IPID, once it exists.
+# child), in IPID, once it exists; 1 if timeout ended first.
 ipcbox_of() {
-	wait_for eval "[ -n \"\$(cat /proc/$1/task/$1/children 2>/dev/null)\" ]"
-	IPID=$(cat "/proc/$1/task/$1/children")
+	local deadline=$((SECONDS + TMO))
+	until IPID=$(cat "/proc/$1/task/$1/children" 2>/dev/null) && [ -n "$IPID" ]; do
+		if ! running "$1" || ((SECONDS >= deadline)); then
+			echo "ipcbox_of: no ipcbox under pid $1" >&2
+			return 1
+		fi
+		sleep 0.01
+	done
 	IPID=${IPID%% *}
 }
 
@@ -145,6 +151,35 @@ read_held() {
 	run ipc shm-read "$n" --lock -l 4 -t 2s
 	assert_status 0
 	[ "$(sem_val "$n")" = 1 ]
+}
+
+# fill NAME CHAR: every byte of the 32 MiB segment NAME is CHAR.
+fill() {
+	head -c 32M /dev/zero | tr '\0' "$2" >"$T/fill"
+	ipc shm-write "$1" "$T/fill"
+}
+
+@test "shm: a writer killed under the lock leaves its write half done, and the lock comes back" {
+	local k=torn$$ try seen
+	TEST_SHM+=("qt:$k")
+	ipc shm-create "qt:$k" -s 32M
+	track_qt "$k"
+	head -c 32M /dev/zero | tr '\0' B >"$T/b"
+	# Killed as soon as it holds the lock, it has written anything from
+	# nothing to everything: try until one is caught halfway.
+	for try in $(seq 20); do
+		fill "qt:$k" A
+		bg "$IPCBOX" shm-write "qt:$k" "$T/b"
+		ipcbox_of "$BG_PID" 2>/dev/null || IPID=
+		while [ -n "$IPID" ] && running "$IPID" && [ "$(sem_val "qt:$k")" != 0 ]; do :; done
+		[ -z "$IPID" ] || kill -KILL "$IPID" 2>/dev/null || true
+		wait_status "$BG_PID"
+		[ "$(sem_val "qt:$k")" = 1 ]
+		seen=$("$IPCBOX" shm-read "qt:$k" | tr -s AB)
+		case $seen in *A*B* | *B*A*) break ;; esac
+	done
+	echo "caught halfway after $try tries ($seen)" >&3
+	[[ $seen == *A*B* || $seen == *B*A* ]]
 }
 
 # ---- sem: waiters and POSIX holders ------------------------------------------
@@ -436,17 +471,24 @@ says() {
 	wait_for grep -qx "$1" "$T/out"
 }
 
-@test "tcp-listen -k -e killed: each command keeps its connection; the port is free again at once" {
-	bg "$IPCBOX" tcp-listen -k -e "$(echo_cmd)" --port-file "$T/port" 0
-	local l=$BG_PID port
+@test "tcp-listen -k -e killed: each command keeps its connection, the backlog is reset, the port is free at once" {
+	bg "$IPCBOX" tcp-listen -k -m 1 -e "$(echo_cmd)" --port-file "$T/port" 0
+	local l=$BG_PID port waiting
 	port=$(port_of "$T/port")
 	ipcbox_of "$l"
 	client tcp-connect 127.0.0.1 "$port"
 	echo one >&7
 	says "got one"
+	# A second client waits in the backlog: -m 1 is reached.
+	bg sh -c 'echo hi | "$0" tcp-connect -v 127.0.0.1 "$1"' "$IPCBOX" "$port" 2>"$T/c2err" 7>&-
+	waiting=$BG_PID
+	wait_for grep -q 'connected' "$T/c2err"
 	kill_ipcbox "$IPID"
 	wait_status "$l"
 	assert_status 137
+	wait_status "$waiting"
+	assert_status 1
+	grep -q 'Connection reset by peer' "$T/c2err"
 	echo two >&7
 	says "got two"
 	# A new listener binds the port while the old connection lives on.
@@ -503,6 +545,22 @@ tls_listen() {
 	child=$(awk '{ print $4 }' "/proc/$cmd/stat")
 	[ "$(cat "/proc/$child/comm")" = ipcbox ]
 	kill_ipcbox "$child"
+	wait_file "$T/eof"
+	wait_status "$C" "$T/cerr"
+	assert_status 1
+	assert_one_line_error tcp-connect
+	[[ $stderr == *"without close_notify"* ]]
+}
+
+@test "tcp-listen --tls -e killed, relaying itself: its command reads end of file, the client sees no close_notify" {
+	if tls_static; then no_tls; return 0; fi
+	tls_listen -e "$(echo_cmd)"
+	client tcp-connect --tls --pin "$PIN" 127.0.0.1 "$PORT"
+	echo one >&7
+	says "got one"
+	kill_ipcbox "$IPID"
+	wait_status "$L"
+	assert_status 137
 	wait_file "$T/eof"
 	wait_status "$C" "$T/cerr"
 	assert_status 1
