@@ -276,6 +276,23 @@ entries() {
 	[ -z "$(entries)" ]
 }
 
+@test "channel-wait killed: its entries stay until a send to a channel it matches" {
+	bg "$IPCBOX" channel-wait --ready-file "$T/ready" 'app/*' 'go()'
+	local w=$BG_PID
+	wait_file "$T/ready"
+	ipcbox_of "$w"
+	kill_ipcbox "$IPID"
+	wait_status "$w"
+	assert_status 137
+	[ -n "$(entries)" ]
+	run ipc channel-registered app/x
+	assert_status 1
+	run ipc channel-send -v app/x 'go()'
+	assert_status 0
+	assert_output "delivered to 0 of 0 listeners"
+	[ -z "$(entries)" ]
+}
+
 @test "channel-listen -e: the command of a killed listener runs on to its end, with its data" {
 	bg "$IPCBOX" channel-listen --ready-file "$T/ready" -e "cat >$T/data.tmp; mv $T/data.tmp $T/data; $(wait_go "$T/go"); echo done >$T/done" ch
 	local l=$BG_PID
@@ -313,7 +330,7 @@ entries() {
 	wait_for eval '[ "$(cat "$T/out")" = "$(printf "one\ntwo\nthree")" ]'
 }
 
-@test "channel over a broker: a killed listener's Will clears its presence" {
+@test "channel over a broker: a killed listener's Will clears its presence, and its session ends" {
 	start_broker
 	bg "$IPCBOX" channel-listen --broker "$BROKER/ipc" --ready-file "$T/ready" 'QPE/*'
 	local l=$BG_PID
@@ -325,6 +342,8 @@ entries() {
 	wait_status "$l"
 	assert_status 137
 	wait_for eval '! "$IPCBOX" channel-registered --broker "$BROKER/ipc" QPE/System'
+	# Its session ends with the connection (a clean start).
+	wait_for grep -q 'Client ipcbox[0-9a-f]* closed its connection' "$T/mosquitto.log"
 	# What is retained there now is the Will's empty message: nothing.
 	run --separate-stderr timeout -k 5 "$TMO" mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t 'ipc.presence/#' -W 1 -v
 	assert_output ''
@@ -399,19 +418,27 @@ has_owner() {
 	assert_status 137
 }
 
-@test "bus-listen killed: the bus drops its match rule; its -e command runs on" {
+@test "bus-listen and bus-wait killed: the bus drops their match rules; a -e command runs on" {
 	bg "$IPCBOX" bus-listen --ready-file "$T/ready" -e "cat >$T/sig.tmp; mv $T/sig.tmp $T/sig; $(wait_go "$T/go"); echo done >$T/done" \
 		"type='signal',interface=org.ipcbox.FailureListen$$"
-	local l=$BG_PID
+	local l=$BG_PID w
 	wait_file "$T/ready"
 	ipcbox_of "$l"
+	bg "$IPCBOX" bus-wait --signal /p "org.ipcbox.FailureWait$$" Tock
+	w=$BG_PID
+	wait_for match_rule_with "org.ipcbox.FailureWait$$"
 	match_rule_with "org.ipcbox.FailureListen$$"
 	ipc bus-emit /p "org.ipcbox.FailureListen$$" Tick s hi
 	wait_file "$T/sig"
 	kill_ipcbox "$IPID"
 	wait_status "$l"
 	assert_status 137
+	ipcbox_of "$w"
+	kill_ipcbox "$IPID"
+	wait_status "$w"
+	assert_status 137
 	wait_for eval '! match_rule_with "org.ipcbox.FailureListen$$"'
+	wait_for eval '! match_rule_with "org.ipcbox.FailureWait$$"'
 	touch "$T/go"
 	wait_file "$T/done"
 	[ "$(cat "$T/sig")" = 's "hi"' ]
@@ -444,6 +471,21 @@ esc() {
 	wait_status "$s"
 	assert_status 137
 	gone "$bridge"
+	wait_for eval '! has_owner "$name"'
+}
+
+@test "bus-bridge killed: its client reads the end of the connection, and the bus releases the client's name" {
+	local name=$NAME$$_$BATS_TEST_NUMBER addr
+	addr="unixexec:path=/bin/sh,argv1=-c,argv2=$(esc "echo \$\$ >$T/bridge.tmp; mv $T/bridge.tmp $T/bridge; exec \"$IPCBOX\" bus-bridge")"
+	bg "$IPCBOX" bus-serve --address "$addr" --ready-file "$T/ready" "$name" /calc org.ipcbox.Calc Run s s -- echo one 2>"$T/serve.err"
+	local s=$BG_PID
+	wait_file "$T/ready"
+	wait_file "$T/bridge"
+	has_owner "$name"
+	kill_ipcbox "$(cat "$T/bridge")"
+	wait_status "$s" "$T/serve.err"
+	assert_status 1
+	assert_one_line_error bus-serve
 	wait_for eval '! has_owner "$name"'
 }
 
@@ -605,24 +647,50 @@ tls_listen() {
 	[ "$(cat "$T/out")" = first ]
 }
 
-@test "unix-listen killed: its socket file stays and refuses; the next unix-listen on the path replaces it" {
-	bg "$IPCBOX" unix-listen -k -e 'echo first' "$T/sock"
+@test "unix-listen -k -e killed: its socket file stays and refuses, its command keeps its connection; the next unix-listen replaces the file" {
+	bg "$IPCBOX" unix-listen -k -e "$(echo_cmd)" "$T/sock"
 	local l=$BG_PID
 	ipcbox_of "$l"
 	wait_for test -S "$T/sock"
-	run ipc unix-connect "$T/sock" </dev/null
-	assert_output first
+	client unix-connect "$T/sock"
+	echo one >&7
+	says "got one"
 	kill_ipcbox "$IPID"
 	wait_status "$l"
 	assert_status 137
 	[ -S "$T/sock" ]
+	echo two >&7
+	says "got two"
 	run --separate-stderr ipc unix-connect "$T/sock" </dev/null
 	assert_status 1
 	[[ $stderr == *"Connection refused"* ]]
-	bg "$IPCBOX" unix-listen -e 'echo second' "$T/sock"
+	bg "$IPCBOX" unix-listen -e 'echo second' "$T/sock" 7>&-
 	local l2=$BG_PID
 	wait_for eval '"$IPCBOX" unix-connect "$T/sock" </dev/null | grep -qx second'
 	wait_status "$l2"
 	assert_status 0
 	[ ! -e "$T/sock" ]
+	exec 7>&-
+	wait_file "$T/eof"
+	wait_status "$C"
+	assert_status 0
+}
+
+@test "tcp-listen -e killed (one connection): the command keeps its connection" {
+	bg "$IPCBOX" tcp-listen -e "$(echo_cmd)" --port-file "$T/port" 0
+	local l=$BG_PID port
+	port=$(port_of "$T/port")
+	ipcbox_of "$l"
+	client tcp-connect 127.0.0.1 "$port"
+	echo one >&7
+	says "got one"
+	kill_ipcbox "$IPID"
+	wait_status "$l"
+	assert_status 137
+	echo two >&7
+	says "got two"
+	exec 7>&-
+	wait_file "$T/eof"
+	wait_status "$C"
+	assert_status 0
 }
