@@ -8,10 +8,10 @@
 # repeated, then the SHA-256 of all that.  A writer SIGKILLs one write in
 # four after 0-5 ms, a reader one read in ten; a write counts as killed
 # only if the kill ended it (status -9).  Output, DIR/ROLE.ID:
-# "ops N killed N maxrss KiB", then "killed W S" for each killed write
+# "ops N killed N", then "killed W S" for each killed write
 # (writers), "incomplete W S" for each snapshot whose checksum fails, with
 # the tag it starts with (readers), "error ..." for any other failure.
-import hashlib, os, random, resource, signal, subprocess, sys, time
+import hashlib, os, random, signal, subprocess, sys, time
 
 role, ident, name, size, secs, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
 ipcbox = os.environ["IPCBOX"]
@@ -77,8 +77,7 @@ while time.monotonic() < end:
         elif hashlib.sha256(o[:-32]).digest() != o[-32:]:
             w, s = o[:17].decode(errors="replace").split(":")
             lines.append("incomplete %d %d" % (int(w), int(s)))
-maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 with open(out, "w") as f:
-    f.write("ops %d killed %d maxrss %d\n" % (ops, killed, maxrss))
+    f.write("ops %d killed %d\n" % (ops, killed))
     for l in lines:
         f.write(l + "\n")
