@@ -152,6 +152,10 @@ done
 fdleak=0 specs=()
 for ((j = 0; j < NLIS; j++)); do
 	if [ "${LKIND[$j]}" != killed ]; then
+		# SIGTERM drops what still waits in its socket: first the last
+		# message, queued after every other, must be out.
+		deadline=$((SECONDS + 60))
+		until grep -q '^END 1$' "$W/l.$j" || ((SECONDS > deadline)); do sleep 0.02; done
 		n=$(fd_count "${LPID[$j]}")
 		((n > FD0[$j])) && fdleak=$((fdleak + n - FD0[$j]))
 		kill -TERM "${LPID[$j]}"
