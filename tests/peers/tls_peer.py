@@ -17,7 +17,7 @@ goes on reading) and ends at the peer's close_notify.
     --send FILE       what to send (default nothing)
     --answer          wait for the peer's close_notify, then send
                       "got N bytes SHA256" and only then close_notify
-    --cut             once --send is sent, close TCP without close_notify
+    --cut             once --send is sent, end TCP (a FIN) without close_notify
 
 Exit 0 when the peer ended with close_notify, 3 when it closed TCP without
 one (said on stderr), 1 on a TLS error (said on stderr).  Memory BIOs over a
@@ -154,8 +154,12 @@ class Peer:
         if self.sent < len(self.data) or self.closed:
             return
         if self.a.cut:
+            # a FIN, and no close before the peer's own end: closing with
+            # its data unread would send a reset instead
             self.flush_all()
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.shutdown(socket.SHUT_WR)
+            while self.sock.recv(1 << 16):
+                pass
             sys.exit(0)
         if self.peer_eof and not self.answered:
             self.obj.write(b"got %d bytes %s\n" % (self.got, self.sha.hexdigest().encode()))
