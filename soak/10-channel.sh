@@ -7,7 +7,8 @@
 # Checks: every surviving listener got every message of every surviving
 # sender exactly once and in order (a late listener: a contiguous run to
 # the end), a killed sender's messages a prefix; the senders that were not
-# killed exit 0; one more send leaves no dead entry in the directory; the
+# killed exit 0; a killed listener's entries are gone within 5 s while the
+# senders stream; one more send leaves no dead entry in the directory; the
 # surviving listeners, ended by SIGTERM, leave no entry and hold the
 # descriptors they held at the start.
 #
@@ -54,7 +55,7 @@ check_pending() {
 		if [ -z "$e" ]; then
 			unset "PENDING[$p]"
 			removed_live=$((removed_live + 1))
-		elif ((SECONDS - PENDING[$p] > 10)); then
+		elif ((SECONDS - PENDING[$p] > 5)); then
 			soak_fail "listener $p killed $((SECONDS - PENDING[$p])) s ago, its entries still there while senders stream"
 			unset "PENDING[$p]"
 		fi

@@ -5,7 +5,8 @@
 # 0.5-2 s the broker is SIGKILLed (and started again for the next round), or
 # SIGSTOPped past the sender's -t and continued.  Checks, each round: the
 # sender exits 1 with one line "U of N messages not acknowledged" and
-# prints "N messages, acknowledged by the broker: A" with A + U = N; each
+# prints "N messages, acknowledged by the broker: A" with A + U = N (and
+# U > 0 after a timeout: it waited for an acknowledgement); each
 # listener got 1..K in order, each once, with K >= A (every acknowledged
 # message delivered) and K <= N (what was not acknowledged may have been
 # delivered all the same: QoS 1 cannot say); nothing is left running.
@@ -96,6 +97,8 @@ while ((SECONDS < end)); do
 		a=0 n=0
 	else
 		nack=$((nack + $1))
+		# A timeout is a wait for an acknowledgement: one at least is missing.
+		[ $kind -eq 0 ] || [ "$1" -gt 0 ] || soak_fail "round $r: the sender timed out with every message acknowledged: $(cat "$W/s.$r.err")"
 	fi
 	ops=$((ops + n))
 	if [ $kind -eq 1 ]; then
