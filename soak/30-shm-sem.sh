@@ -38,11 +38,14 @@ done
 cat "$W"/out.* >"$W/all"
 ops=$(awk '$1 == "ops" {n += $2} END {print n + 0}' "$W/all")
 faults=$(awk '$1 == "ops" {n += $4} END {print n + 0}' "$W/all")
-torn=$(awk '$1 == "killed" {k[$2 " " $3] = 1} $1 == "incomplete" {if (!(($2 " " $3) in k)) n++} END {print n + 0}' "$W/all" "$W/all")
+torn=$(awk 'NR == FNR && $1 == "killed" {k[$2 " " $3] = 1} NR > FNR && $1 == "incomplete" {if (!(($2 " " $3) in k)) n++} END {print n + 0}' "$W/all" "$W/all")
 incomplete=$(grep -c '^incomplete' "$W/all")
 errors=$(grep -c '^error' "$W/all")
 grep '^error' "$W/all" | head -n 5 >&2
-((torn == 0)) || soak_fail "$torn reads saw a torn record (not a killed write's)"
+if ((torn > 0)); then
+	soak_fail "$torn reads saw a torn record (not a killed write's)"
+	awk 'NR == FNR && $1 == "killed" {k[$2 " " $3] = 1} NR > FNR && $1 == "incomplete" {if (!(($2 " " $3) in k)) print "torn: " $0}' "$W/all" "$W/all" | head -n 5 >&2
+fi
 ((errors == 0)) || soak_fail "$errors writes or reads failed"
 soak_note "$ops operations, $faults SIGKILLed, $incomplete snapshots of a killed write"
 # Peak RSS: each of the three commands once more, under /usr/bin/time (the

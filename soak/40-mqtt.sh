@@ -103,21 +103,20 @@ while ((SECONDS < end)); do
 	ops=$((ops + n))
 	if [ $kind -eq 1 ]; then
 		# The broker goes on: every acknowledged message reaches each
-		# listener (polled), then they and the broker end by SIGTERM.
+		# listener (polled), then they end by SIGTERM, then the broker.
 		for ((j = 0; j < NLQ; j++)); do
 			deadline=$((SECONDS + 30))
 			while (($(wc -l <"$W/l.$r.$j") < a)) && ((SECONDS < deadline)); do sleep 0.05; done
 			kill -TERM "${LP[$j]}"
 		done
-		kill -TERM "$MB"
 	fi
 	for ((j = 0; j < NLQ; j++)); do
 		wait "${LPT[$j]}"
 		st=$?
 		if [ $kind -eq 0 ] && [ $st -ne 1 ]; then
-			soak_fail "round $r: listener $j exited $st when the broker died, not 1"
+			soak_fail "round $r: listener $j exited $st when the broker died, not 1: $(head -c 300 "$W/l.$r.$j.err")"
 		elif [ $kind -eq 1 ] && [ $st -ne 0 ]; then
-			soak_fail "round $r: listener $j exited $st on SIGTERM, not 0"
+			soak_fail "round $r: listener $j exited $st on SIGTERM, not 0: $(head -c 300 "$W/l.$r.$j.err")"
 		fi
 		read -r got l d o < <(awk -v id="S$r" '$1 != id {o++; next} $2 == k + 1 {k++; next} $2 <= k {d++; next} {l += $2 - k - 1; k = $2} END {print k + 0, l + 0, d + 0, o + 0}' "$W/l.$r.$j")
 		ops=$((ops + got))
@@ -131,6 +130,9 @@ while ((SECONDS < end)); do
 		((got <= n)) || soak_fail "round $r: listener $j got $got, more than the $n sent"
 		((got > a)) && extra=$((extra + got - a))
 	done
+	# A listener ending on SIGTERM still talks to the broker (its presence
+	# and DISCONNECT): the broker goes only once they have ended.
+	[ $kind -eq 1 ] && kill -TERM "$MB"
 	wait "$MB_T" 2>/dev/null
 done
 soak_note "$rounds rounds, $nack messages not acknowledged (of which $extra deliveries arrived all the same)"

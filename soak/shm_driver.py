@@ -42,6 +42,20 @@ def run(argv, kill_after, **kw):
     return p.returncode, o, e
 
 
+def runs(o):
+    """The record's tags as "TAG@OFFSET+LENGTH,..." runs (a torn record's story)."""
+    out, i, cur, start = [], 0, None, 0
+    while i + 18 <= len(o) - 32:
+        tag = o[i : i + 17]
+        if tag != cur:
+            if cur is not None:
+                out.append("%s@%d+%d" % (cur.decode(errors="replace"), start, i - start))
+            cur, start = tag, i
+        i += 18
+    out.append("%s@%d+%d" % (cur.decode(errors="replace") if cur else "-", start, i - start))
+    return ",".join(out)
+
+
 seq = 0
 path = "%s/rec.%s.%d" % (os.path.dirname(out), role, ident)
 while time.monotonic() < end:
@@ -76,7 +90,7 @@ while time.monotonic() < end:
             pass  # before the first write
         elif hashlib.sha256(o[:-32]).digest() != o[-32:]:
             w, s = o[:17].decode(errors="replace").split(":")
-            lines.append("incomplete %d %d" % (int(w), int(s)))
+            lines.append("incomplete %d %d %s" % (int(w), int(s), runs(o)))
 with open(out, "w") as f:
     f.write("ops %d killed %d\n" % (ops, killed))
     for l in lines:
