@@ -48,18 +48,17 @@ ipcbox_of() {
 	IPID=${IPID%% *}
 }
 
-# kill_ipcbox PID: SIGKILL, and wait until it is gone (its parent, timeout,
-# reaps it).
-kill_ipcbox() {
-	kill -KILL "$1"
-	wait_exit "$1"
-}
-
 # gone PID: wait until PID has ended: a command whose ipcbox was killed is
 # an orphan, and whoever adopted it may be slow to reap it (a zombie has
 # ended).
 gone() {
 	wait_for eval "! running $1"
+}
+
+# kill_ipcbox PID: SIGKILL, and wait until it has ended.
+kill_ipcbox() {
+	kill -KILL "$1"
+	gone "$1"
 }
 
 # wait_go FILE: a shell loop (for a command's script) that waits for FILE,
@@ -85,10 +84,10 @@ read_held() {
 		while running "$IPID"; do
 			v=$(sem_val "$lock")
 			[ "$v" = 0 ] || continue
-			kill -STOP "$IPID"
+			kill -STOP "$IPID" 2>/dev/null || continue
 			STOPPED=$IPID
 			[ "$(sem_val "$lock")" = 0 ] && return 0
-			kill -CONT "$IPID"
+			kill -CONT "$IPID" 2>/dev/null || true
 			STOPPED=
 		done
 		wait_status "$HOLDER"
@@ -153,6 +152,33 @@ read_held() {
 	[ "$(sem_val "$n")" = 1 ]
 }
 
+# python3 -c "$HALFWAY" SHMID SIZE BG_PID: attach the System V segment
+# SHMID (SIZE bytes, every byte A) read-only and watch a writer of Bs at
+# work: once its middle byte is B and its last is not, SIGKILL the ipcbox
+# that timeout BG_PID runs, and exit 0; exit 2 if the writer was done (or
+# gone) before it was seen halfway.
+HALFWAY='
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+shmid, size, bg = (int(a) for a in sys.argv[1:4])
+addr = libc.shmat(shmid, None, 0o10000)
+if addr in (None, ctypes.c_void_p(-1).value):
+    sys.exit("shmat: " + os.strerror(ctypes.get_errno()))
+mid = ctypes.c_char.from_address(addr + size // 2)
+last = ctypes.c_char.from_address(addr + size - 1)
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline and os.path.exists("/proc/%d" % bg):
+    if last.value == b"B":
+        sys.exit(2)
+    if mid.value == b"B":
+        with open("/proc/%d/task/%d/children" % (bg, bg)) as f:
+            os.kill(int(f.read().split()[0]), 9)
+        sys.exit(0)
+sys.exit(2)
+'
+
 # fill NAME CHAR: every byte of the 32 MiB segment NAME is CHAR.
 fill() {
 	head -c 32M /dev/zero | tr '\0' "$2" >"$T/fill"
@@ -160,26 +186,29 @@ fill() {
 }
 
 @test "shm: a writer killed under the lock leaves its write half done, and the lock comes back" {
-	local k=torn$$ try seen
+	local k=torn$$ try shmid seen
 	TEST_SHM+=("qt:$k")
 	ipc shm-create "qt:$k" -s 32M
 	track_qt "$k"
+	shmid=$("$IPCBOX" shm-info -j "qt:$k" | grep -o '"id":[0-9]*' | cut -d: -f2)
 	head -c 32M /dev/zero | tr '\0' B >"$T/b"
-	# Killed as soon as it holds the lock, it has written anything from
-	# nothing to everything: try until one is caught halfway.
-	for try in $(seq 20); do
+	# The writer copies only under the lock: killed once the middle of the
+	# segment is written and before its end is, it dies holding the lock.
+	# One that was done before the watcher saw it halfway is tried again.
+	for try in $(seq 10); do
 		fill "qt:$k" A
 		bg "$IPCBOX" shm-write "qt:$k" "$T/b"
-		ipcbox_of "$BG_PID" 2>/dev/null || IPID=
-		while [ -n "$IPID" ] && running "$IPID" && [ "$(sem_val "qt:$k")" != 0 ]; do :; done
-		[ -z "$IPID" ] || kill -KILL "$IPID" 2>/dev/null || true
+		run timeout -k 5 "$TMO" /usr/bin/python3 -c "$HALFWAY" "$shmid" $((32 << 20)) "$BG_PID"
 		wait_status "$BG_PID"
-		[ "$(sem_val "qt:$k")" = 1 ]
-		seen=$("$IPCBOX" shm-read "qt:$k" | tr -s AB)
-		case $seen in *A*B* | *B*A*) break ;; esac
+		[ "$status" -ne 0 ] || continue
+		assert_status 137
+		break
 	done
-	echo "caught halfway after $try tries ($seen)" >&3
-	[[ $seen == *A*B* || $seen == *B*A* ]]
+	echo "killed halfway after $try tries" >&3
+	assert_status 137
+	[ "$(sem_val "qt:$k")" = 1 ]
+	seen=$("$IPCBOX" shm-read "qt:$k" | tr -s AB)
+	[ "$seen" = BA ]
 }
 
 # ---- sem: waiters and POSIX holders ------------------------------------------
@@ -585,7 +614,7 @@ tls_listen() {
 	# The command's parent is the connection's child, an ipcbox.
 	cmd=$(cat "$T/cmd")
 	child=$(awk '{ print $4 }' "/proc/$cmd/stat")
-	[ "$(cat "/proc/$child/comm")" = ipcbox ]
+	[ "$(readlink "/proc/$child/exe")" = "$(readlink -f "$IPCBOX")" ]
 	kill_ipcbox "$child"
 	wait_file "$T/eof"
 	wait_status "$C" "$T/cerr"
