@@ -7,7 +7,9 @@
 #          ipcbox tcp-connect --tls -> tcp-listen --tls against socat
 #          -b1048576 OPENSSL -> OPENSSL-LISTEN and ncat --ssl -> ncat --ssl -l,
 #          in a new random order each round; every transfer checked (exit
-#          statuses, bytes taken and delivered).  All of them use one
+#          statuses, bytes taken and delivered).  Wall time, and the CPU
+#          time of both ends (the same goals; steadier on a loaded machine).
+#          All of them use one
 #          certificate made here by openssl (P-256, signed by a CA made here)
 #          and every client verifies it against that CA (ncat by the name
 #          localhost: it checks no IP address); the listeners ask for no
@@ -17,12 +19,12 @@
 #          one core's AES-256-GCM over SIZE in 16 KiB records: the cipher's
 #          share of the time
 #   hs/s   tcp-listen -k --tls -e cat against socat OPENSSL-LISTEN,fork
-#          EXEC:cat, driven by bench/tlsconn.c
-#          (CONNS full handshakes, each verified, "ping", its echo,
-#          close_notify, a read to the server's end), sequential and PAR at a
-#          time; the
-#          servers' own CPU time per connection (their utime + stime and
-#          their reaped children's) beside the rate
+#          EXEC:cat, driven by bench/tlsconn.c (CONNS full handshakes, each
+#          verified, "ping", close_notify, the echo read to the server's
+#          end), sequential and PAR at a time; the servers' own CPU time per
+#          connection (their utime + stime and their reaped children's)
+#          beside the rate.  ncat -k -e is not in it: it ends a connection at
+#          the client's close_notify before its command's echo is out.
 #
 #   ROUNDS=5 SIZE=1G INS="file pipe" OUTS="null pipe" CONNS=200 PAR=4 \
 #       [PEERS="ipcbox socat ncat floor"] bash bench/15-tls.sh
@@ -283,7 +285,7 @@ echo "  over the server's unread TLS 1.3 session tickets, the reset cut 2.6 MB o
 echo "  in a trial, and a listener whose stdin ends ends the connection."
 printf '  AES-256-GCM on one core (tlsconn gcm, %s in 16 KiB records): seal %.3f s (%s), open %.3f s (%s);\n' \
 	"$SIZE" "$GCM_SEAL" "$(gbps "$BYTES" "$GCM_SEAL")" "$GCM_OPEN" "$(gbps "$BYTES" "$GCM_OPEN")"
-echo "  the sender seals and the receiver opens at once on two cores: no transfer beats the larger."
+echo "  the sender seals while the receiver opens, on two cores: no transfer takes less than the larger."
 
 # Handshakes per second: each server serves CONNS connections of the same
 # client driver per round, sequentially and PAR at a time.
