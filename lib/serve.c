@@ -110,6 +110,24 @@ static void cmd_env_fill(struct cmd_env *e, int fd, struct tls *t)
 	e->vars[n] = NULL;
 }
 
+/* tls_relay_process's question for a -e command: close_notify says the
+ * data ended there, which is true only if the command exited (a command
+ * killed by a signal was cut short); not known while it runs. */
+static int command_ended_well(void *ctx, const char **why)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, *(pid_t *)ctx, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return 1; /* not ours to know */
+	if (si.si_pid == 0)
+		return -1;
+	if (si.si_code == CLD_EXITED)
+		return 1;
+	*why = "the command was killed by a signal: the connection ends without close_notify";
+	return 0;
+}
+
 /* -e over TLS: the command's fd 0 and 1 are one end of a socketpair, and
  * this process relays between the other end and the TLS connection, whose
  * socket fd is.  Returns the command's status, or 1 if it is 0 and the
@@ -136,7 +154,7 @@ static int run_tls_cmd(const char *cmd, int fd, struct tls *t, int sigfd)
 	}
 	/* Never block on the command: it may be writing to us meanwhile. */
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	tls_relay_run(sv[0], sv[0], t, -1, sigfd, TLS_RELAY_TO_COMMAND, &r);
+	tls_relay_process(sv[0], t, sigfd, command_ended_well, &pid, &r);
 	close(sv[0]);
 	if (r.end == RELAY_SIGNAL)
 		kill(pid, r.signo);
@@ -189,7 +207,7 @@ int serve_connected(int fd, struct tls *t, const struct serve_opts *o)
 		return run_cmd(o->cmd, fd);
 	} else {
 		if (t)
-			tls_relay_run(STDIN_FILENO, STDOUT_FILENO, t, o->idle_ms, sigev_open(SIGEV_CHILD), 0, &r);
+			tls_relay_run(STDIN_FILENO, STDOUT_FILENO, t, o->idle_ms, sigev_open(SIGEV_CHILD), &r);
 		else
 			relay_run(STDIN_FILENO, STDOUT_FILENO, fd, o->idle_ms, sigev_open(SIGEV_CHILD), &r);
 		status = serve_relay_status(&r, 0, o->idle_text);
@@ -339,7 +357,7 @@ static int serve_once_tls(const struct serve *s, int fd)
 	if (s->opt.cmd) {
 		status = run_tls_cmd(s->opt.cmd, fd, t, s->sigfd);
 	} else {
-		tls_relay_run(STDIN_FILENO, STDOUT_FILENO, t, s->opt.idle_ms, s->sigfd, 0, &r);
+		tls_relay_run(STDIN_FILENO, STDOUT_FILENO, t, s->opt.idle_ms, s->sigfd, &r);
 		status = serve_relay_status(&r, 1, s->opt.idle_text);
 	}
 	tls_close(t);
@@ -423,6 +441,17 @@ static void hub_drop(struct hub *h, unsigned i)
 	h->c[i] = h->c[--h->n];
 }
 
+/* tls_relay_process's question for a hub client's relay: the hub closed
+ * the client's end, which is a clean end only if the listener still runs
+ * (killed, it said nothing of the kind). */
+static int listener_alive(void *ctx, const char **why)
+{
+	if (getppid() == *(pid_t *)ctx)
+		return 1;
+	*why = "the listener is gone: the connection ends without close_notify";
+	return 0;
+}
+
 /* A TLS client of the hub: a child forked for it runs the handshake and
  * relays between TLS and a socketpair, whose other end the hub serves as
  * it would the client's socket.  That end, or -1. */
@@ -436,6 +465,8 @@ static int hub_tls_client(struct hub *h, int fd)
 		close(fd);
 		return -1;
 	}
+	pid_t listener = getpid();
+
 	if ((pid = fork()) == 0) {
 		struct relay_result r;
 		int sigfd;
@@ -444,7 +475,7 @@ static int hub_tls_client(struct hub *h, int fd)
 		close(sv[0]);
 		struct tls *t = tls_child_begin(h->s, fd, &sigfd);
 		fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
-		tls_relay_run(sv[1], sv[1], t, -1, sigfd, TLS_RELAY_TO_COMMAND, &r);
+		tls_relay_process(sv[1], t, sigfd, listener_alive, &listener, &r);
 		_exit(r.end == RELAY_ERROR ? serve_relay_status(&r, 1, NULL) : EXIT_OK);
 	}
 	close(sv[1]);

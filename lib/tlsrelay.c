@@ -23,11 +23,15 @@ struct tside {
 };
 
 struct trelay {
-	int in, out, flags;
+	int in, out;
+	int process;     /* tls_relay_process: in == out, a socketpair */
+	tls_clean_end_fn *clean_end;
+	void *ctx;
 	struct tls *t;
 	struct tside up, down;
 	int truncated;  /* the peer closed TCP without close_notify */
-	int out_shut;   /* TLS_RELAY_TO_COMMAND: out's writing side shut */
+	int out_shut;   /* process: out's writing side shut */
+	const char *cut; /* process: why it ended without close_notify */
 	struct relay_result *r;
 };
 
@@ -62,6 +66,13 @@ static ssize_t trelay_up(struct trelay *x)
 	if (u->off == u->len)
 		u->off = u->len = 0;
 	if (u->eof && u->len == 0 && !u->done && !u->want) {
+		int clean = x->clean_end ? x->clean_end(x->ctx, &x->cut) : 1;
+		if (clean < 0)
+			return moved; /* asked again after the next signal */
+		if (clean == 0) {
+			trelay_fail(x, EPIPE, "send", x->cut);
+			return -1;
+		}
 		if (tls_shutdown(x->t) == 0)
 			u->done = 1;
 		else if (errno == EAGAIN)
@@ -118,7 +129,7 @@ static int trelay_down_write(struct trelay *x)
 		d->off = d->len = 0;
 	if (d->eof && d->len == 0) {
 		d->done = 1;
-		if ((x->flags & TLS_RELAY_TO_COMMAND) && !x->out_shut) {
+		if (x->process && !x->out_shut) {
 			shutdown(x->out, SHUT_WR);
 			x->out_shut = 1;
 		}
@@ -149,7 +160,9 @@ static int trelay_stdin(struct trelay *x)
 static void trelay_poll_set(const struct trelay *x, int sigfd, struct pollfd pf[4], int *now)
 {
 	const struct tside *u = &x->up, *d = &x->down;
-	int up_sock = u->len > 0 || (u->eof && !u->done);
+	/* Waiting on clean_end is waiting for a signal, not for the socket. */
+	int pending = u->eof && !u->done && u->len == 0 && x->clean_end;
+	int up_sock = u->len > 0 || (u->eof && !u->done && !pending);
 	int down_sock = d->len == 0 && !d->eof;
 	short ev = (short)((up_sock ? u->want : 0) | (down_sock ? d->want : 0));
 
@@ -159,7 +172,7 @@ static void trelay_poll_set(const struct trelay *x, int sigfd, struct pollfd pf[
 	pf[2] = (struct pollfd){.fd = d->len > 0 ? x->out : -1, .events = POLLOUT};
 	/* A command that has let go of its socket entirely (POLLHUP) will
 	 * read nothing more: watched once its output has ended. */
-	if ((x->flags & TLS_RELAY_TO_COMMAND) && u->eof && d->len == 0)
+	if (x->process && u->eof && d->len == 0)
 		pf[2] = (struct pollfd){.fd = x->out, .events = 0};
 	pf[3] = (struct pollfd){.fd = ev ? tls_fd(x->t) : -1, .events = ev};
 }
@@ -204,7 +217,7 @@ static void trelay_loop(struct trelay *x, int64_t idle_ms, int sigfd)
 			return;
 		}
 		if (pf[2].fd == x->out && (pf[2].revents & (POLLHUP | POLLERR)) && x->down.len == 0 &&
-		    (x->flags & TLS_RELAY_TO_COMMAND) && x->up.done)
+		    x->process && x->up.done)
 			return;
 	}
 }
@@ -215,25 +228,41 @@ static int fd_open(int fd)
 	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
 }
 
-void tls_relay_run(int in, int out, struct tls *t, int64_t idle_ms, int sigfd, int flags,
-		   struct relay_result *r)
+static void trelay_start(struct trelay *x, int64_t idle_ms, int sigfd)
 {
-	struct trelay x = {.in = in, .out = out, .flags = flags, .t = t, .r = r};
-
-	memset(r, 0, sizeof *r);
-	x.up.buf = malloc(RELAY_BUF);
-	x.down.buf = malloc(RELAY_BUF);
-	if (!x.up.buf || !x.down.buf) {
-		trelay_fail(&x, ENOMEM, "allocate buffer", NULL);
+	memset(x->r, 0, sizeof *x->r);
+	/* Page-aligned: read(2) of a tmpfs file into a buffer 16 bytes past a
+	 * page boundary (malloc's) ran 4-6x slower here (1 MiB: 880 us against
+	 * 259 us); 1 GiB sent took 2.1-2.4 CPU s a side, not 3.0. */
+	x->up.buf = aligned_alloc(4096, RELAY_BUF);
+	x->down.buf = aligned_alloc(4096, RELAY_BUF);
+	if (!x->up.buf || !x->down.buf) {
+		trelay_fail(x, ENOMEM, "allocate buffer", NULL);
 	} else {
-		if (!fd_open(in))
-			x.up.eof = 1;
+		if (!fd_open(x->in))
+			x->up.eof = 1;
 		if (!relay_copy_plain()) {
-			relay_pipe_enlarge(in); /* best effort; leaves a non-pipe alone */
-			relay_pipe_enlarge(out);
+			relay_pipe_enlarge(x->in); /* best effort; leaves a non-pipe alone */
+			relay_pipe_enlarge(x->out);
 		}
-		trelay_loop(&x, idle_ms, sigfd);
+		trelay_loop(x, idle_ms, sigfd);
 	}
-	free(x.up.buf);
-	free(x.down.buf);
+	free(x->up.buf);
+	free(x->down.buf);
+}
+
+void tls_relay_run(int in, int out, struct tls *t, int64_t idle_ms, int sigfd, struct relay_result *r)
+{
+	struct trelay x = {.in = in, .out = out, .t = t, .r = r};
+
+	trelay_start(&x, idle_ms, sigfd);
+}
+
+void tls_relay_process(int sock, struct tls *t, int sigfd, tls_clean_end_fn *clean_end, void *ctx,
+		       struct relay_result *r)
+{
+	struct trelay x = {.in = sock, .out = sock, .process = 1, .clean_end = clean_end, .ctx = ctx,
+			   .t = t, .r = r};
+
+	trelay_start(&x, -1, sigfd);
 }

@@ -18,17 +18,24 @@
 #include "relay.h"
 #include "tls.h"
 
-/* tls_relay_run's flags. */
-enum {
-	/* out is a socket to a command run for the connection (in == out):
-	 * at the peer's close_notify shut down its writing side, so the
-	 * command reads EOF; end once the command has let go of it entirely. */
-	TLS_RELAY_TO_COMMAND = 1,
-};
-
 /* Relay in -> t and t -> out until both directions are done, as relay_run
  * does (idle_ms -1 for no limit, sigfd from sigev_open or -1). */
-void tls_relay_run(int in, int out, struct tls *t, int64_t idle_ms, int sigfd, int flags,
-		   struct relay_result *r);
+void tls_relay_run(int in, int out, struct tls *t, int64_t idle_ms, int sigfd, struct relay_result *r);
+
+/* Asked when the plaintext side's data has ended, before close_notify
+ * says on its behalf that it stopped there: 1 to send it; 0 if it did not
+ * end well (a command killed by a signal, a listener gone), and then the
+ * relay ends without close_notify, with *why as its message; -1 if it is
+ * not known yet (asked again after the next signal, such as SIGCHLD). */
+typedef int tls_clean_end_fn(void *ctx, const char **why);
+
+/* The relay for a process on the other end of sock, a socketpair (a -e
+ * command, or a -k hub's client end), in both directions: at the peer's
+ * close_notify, sock's writing side is shut down, so that the process
+ * reads EOF; at sock's EOF, clean_end decides about close_notify; the
+ * relay ends once that is out and the peer is done, or once the process
+ * has let go of sock entirely (nothing more can reach it). */
+void tls_relay_process(int sock, struct tls *t, int sigfd, tls_clean_end_fn *clean_end, void *ctx,
+		       struct relay_result *r);
 
 #endif

@@ -322,8 +322,8 @@ entries() {
 	[ -z "$(entries)" ]
 }
 
-@test "channel-listen -e: the command of a killed listener runs on to its end, with its data" {
-	bg "$IPCBOX" channel-listen --ready-file "$T/ready" -e "cat >$T/data.tmp; mv $T/data.tmp $T/data; $(wait_go "$T/go"); echo done >$T/done" ch
+@test "channel-listen -e: the command of a killed listener runs on to its end, with its data and output" {
+	bg "$IPCBOX" channel-listen --ready-file "$T/ready" -e "cat >$T/data.tmp; mv $T/data.tmp $T/data; $(wait_go "$T/go"); echo late; echo done >$T/done" ch >"$T/out"
 	local l=$BG_PID
 	wait_file "$T/ready"
 	ipcbox_of "$l"
@@ -334,6 +334,7 @@ entries() {
 	touch "$T/go"
 	wait_file "$T/done"
 	[ "$(cat "$T/data")" = payload ]
+	[ "$(cat "$T/out")" = late ]
 	wait_status "$l"
 	assert_status 137
 }
@@ -623,6 +624,32 @@ tls_listen() {
 	[[ $stderr == *"without close_notify"* ]]
 }
 
+@test "tcp-listen -k -e --tls: a command killed by a signal sends its client no close_notify; one that exits does" {
+	if tls_static; then no_tls; return 0; fi
+	local cmd
+	tls_listen -k -e "$(echo_cmd)"
+	client tcp-connect --tls --pin "$PIN" 127.0.0.1 "$PORT"
+	echo one >&7
+	says "got one"
+	cmd=$(cat "$T/cmd")
+	kill -KILL "$cmd"
+	wait_status "$C" "$T/cerr"
+	assert_status 1
+	assert_one_line_error tcp-connect
+	[[ $stderr == *"without close_notify"* ]]
+	wait_for grep -q 'the command was killed by a signal' "$T/lerr"
+	# The same command ending on its own: close_notify, status 0.
+	rm -f "$T/in" "$T/out" "$T/cerr"
+	exec 7>&-
+	client tcp-connect --tls --pin "$PIN" 127.0.0.1 "$PORT"
+	echo two >&7
+	says "got two"
+	exec 7>&-
+	wait_status "$C" "$T/cerr"
+	assert_status 0
+	[ -z "$stderr" ]
+}
+
 @test "tcp-listen --tls -e killed, relaying itself: its command reads end of file, the client sees no close_notify" {
 	if tls_static; then no_tls; return 0; fi
 	tls_listen -e "$(echo_cmd)"
@@ -639,7 +666,7 @@ tls_listen() {
 	[[ $stderr == *"without close_notify"* ]]
 }
 
-@test "tcp-listen -k --tls killed: its clients get close_notify, so a cut-short stream ends with status 0" {
+@test "tcp-listen -k --tls killed: its clients get no close_notify, so a cut-short stream ends with status 1" {
 	if tls_static; then no_tls; return 0; fi
 	mkfifo "$T/lin"
 	exec 8<>"$T/lin"
@@ -652,8 +679,9 @@ tls_listen() {
 	assert_status 137
 	exec 7>&-
 	wait_status "$C" "$T/cerr"
-	assert_status 0
-	[ -z "$stderr" ]
+	assert_status 1
+	assert_one_line_error tcp-connect
+	[[ $stderr == *"without close_notify"* ]]
 	[ "$(cat "$T/out")" = first ]
 }
 
