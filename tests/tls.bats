@@ -374,6 +374,8 @@ qt_server() {
 
 @test "64 MiB each way at once, ipcbox both ends: checksums match" {
 	need_tls
+	# an ASan build (make check) takes 15 s for this alone
+	local TMO=$((TMO * 4))
 	data "$T/a" 64
 	data "$T/b" 64
 	listen_pki <"$T/a" >"$T/got-b"
@@ -387,6 +389,8 @@ qt_server() {
 
 @test "64 MiB each way at once against socat OPENSSL-LISTEN: checksums match" {
 	need_tls
+	# an ASan build (make check) takes 15 s for this alone
+	local TMO=$((TMO * 4))
 	data "$T/a" 64
 	data "$T/b" 64
 	bg socat -d -d -t "$TMO" -b 1048576 \
@@ -401,6 +405,8 @@ qt_server() {
 
 @test "64 MiB each way at once, socat OPENSSL: against tcp-listen --tls: checksums match" {
 	need_tls
+	# an ASan build (make check) takes 15 s for this alone
+	local TMO=$((TMO * 4))
 	data "$T/a" 64
 	data "$T/b" 64
 	listen_pki <"$T/a" >"$T/got-b"
