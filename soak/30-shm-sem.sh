@@ -47,7 +47,7 @@ if ((torn > 0)); then
 	awk 'NR == FNR && $1 == "killed" {k[$2 " " $3] = 1} NR > FNR && $1 == "incomplete" {if (!(($2 " " $3) in k)) print "torn: " $0}' "$W/all" "$W/all" | head -n 5 >&2
 fi
 ((errors == 0)) || soak_fail "$errors writes or reads failed"
-soak_note "$ops operations, $faults SIGKILLed, $incomplete snapshots of a killed write"
+soak_note "$ops operations, $faults SIGKILLed, $((incomplete - torn)) snapshots of what a killed write left"
 # Peak RSS: each of the three commands once more, under /usr/bin/time (the
 # drivers' RUSAGE_CHILDREN would count python's image between fork and exec).
 head -c "$SIZE" /dev/zero >"$W/zero"
