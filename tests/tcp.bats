@@ -342,20 +342,31 @@ time.sleep(60)' "$T/port"
 	[ "$(cat "$T/recv")" = question ]
 }
 
+# slow_lines: ten lines on stdout, 0.3 s apart, from one process (a shell
+# loop forks a sleep a line, which a loaded machine can hold up for seconds)
+slow_lines='
+import sys, time
+for i in range(1, 11):
+    sys.stdout.write("%d\n" % i)
+    sys.stdout.flush()
+    time.sleep(0.3)
+'
+
 @test "-i counts reads and writes: a slow but steady stream is never cut" {
 	# Ten lines 0.3 s apart take 3 s, longer than -i 2s: only resetting the
-	# timer on every read (first) and every write (second) lets them all through.
+	# timer on every read (first) and every write (second) lets them all
+	# through.  The time allowed (15 s) is the 5 s it takes, loaded.
 	mkfifo "$T/hold1" "$T/hold2"
-	bgi bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | exec "$1" tcp-listen --port-file "$2" 0' _ "$IPCBOX" "$T/port"
+	bgi bash -c '/usr/bin/python3 -c "$3" | exec "$1" tcp-listen --port-file "$2" 0' _ "$IPCBOX" "$T/port" "$slow_lines"
 	PORT=$(port_of "$T/port")
 	run --separate-stderr ipc tcp-connect -i 2s 127.0.0.1 "$PORT" <>"$T/hold1"
-	assert_timed_out tcp-connect
+	assert_timed_out tcp-connect 15
 	[ "$output" = "$(seq 1 10)" ]
 	rm -f "$T/port"
 	bgi "$IPCBOX" tcp-listen --port-file "$T/port" 0 <>"$T/hold2" >"$T/got"
 	PORT=$(port_of "$T/port")
-	run --separate-stderr harness bash -c 'for i in $(seq 1 10); do echo $i; sleep 0.3; done | exec "$1" tcp-connect -i 2s 127.0.0.1 "$2"' _ "$IPCBOX" "$PORT"
-	assert_timed_out tcp-connect
+	run --separate-stderr harness bash -c '/usr/bin/python3 -c "$3" | exec "$1" tcp-connect -i 2s 127.0.0.1 "$2"' _ "$IPCBOX" "$PORT" "$slow_lines"
+	assert_timed_out tcp-connect 15
 	[ "$(cat "$T/got")" = "$(seq 1 10)" ]
 }
 
