@@ -131,6 +131,18 @@ socat_port() {
 	grep -o 'listening on .*127\.0\.0\.1:[0-9]*' "$T/socat.err" | head -n 1 | grep -o '[0-9]*$'
 }
 
+# stderr_has TEXT...: the stderr of the last `run --separate-stderr` (or
+# wait_status with a file) holds each TEXT; if not, says so with all of it.
+stderr_has() {
+	local w
+	for w in "$@"; do
+		if [[ $stderr != *"$w"* ]]; then
+			printf 'stderr lacks "%s":\n%s\n' "$w" "$stderr" >&2
+			return 1
+		fi
+	done
+}
+
 # data FILE SIZE_MIB: random test data.
 data() {
 	head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"
@@ -233,7 +245,7 @@ same_sum() {
 	wait_status "$cbg" "$T/err"
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"without close_notify"* ]]
+	stderr_has "without close_notify"
 	[ "$(cat "$T/got")" = "from s_server" ]
 	wait_status "$SBG"
 	assert_status 0
@@ -427,8 +439,8 @@ qt_server() {
 	run --separate-stderr connect --cacert "$P/ca2.pem" 127.0.0.1 "$PORT" </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"certificate verify failed"* ]]
-	[[ $stderr == *"unable to get local issuer certificate"* ]]
+	stderr_has "certificate verify failed"
+	stderr_has "unable to get local issuer certificate"
 	wait_status "$PYBG"
 }
 
@@ -438,8 +450,8 @@ qt_server() {
 	run --separate-stderr connect -4 localhost "$PORT" </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"unable to get local issuer certificate"* ]]
-	[[ $stderr == *--cacert* ]] # the hint
+	stderr_has "unable to get local issuer certificate"
+	stderr_has --cacert # the hint
 	wait_status "$PYBG"
 }
 
@@ -451,8 +463,8 @@ qt_server() {
 	run --separate-stderr connect --cacert "$P/ca.pem" 127.0.0.1 "$PORT" </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *127.0.0.1* ]]
-	[[ $stderr == *other.test* ]]
+	stderr_has "127.0.0.1"
+	stderr_has "other.test"
 	wait_status "$BG_PID"
 	rm -f "$T/pyport"
 	bg "$PEER" server "$T/pyport" "$P/other.pem" "$P/other.key"
@@ -460,8 +472,8 @@ qt_server() {
 	run --separate-stderr connect -4 --cacert "$P/ca.pem" localhost "$PORT" </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"'localhost'"* || $stderr == *" localhost"* ]]
-	[[ $stderr == *other.test* ]]
+	stderr_has localhost
+	stderr_has "other.test"
 	wait_status "$BG_PID"
 }
 
@@ -473,7 +485,7 @@ qt_server() {
 	run --separate-stderr connect --cacert "$P/ca.pem" 127.0.0.1 "$PORT" </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"certificate has expired"* ]]
+	stderr_has "certificate has expired"
 	wait_status "$BG_PID"
 }
 
@@ -483,7 +495,7 @@ qt_server() {
 	run --separate-stderr connect --pin "$(pin_of "$P/ca2.pem")" 127.0.0.1 "$PORT" </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"$(pin_of "$P/server.pem")"* ]]
+	stderr_has "$(pin_of "$P/server.pem")"
 	wait_status "$PYBG"
 }
 
@@ -503,8 +515,8 @@ qt_server() {
 	run --separate-stderr connect --tls-min 1.3 --cacert "$P/ca.pem" 127.0.0.1 "$PORT" </dev/null 5>&-
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *version* ]]
-	[[ $stderr == *1.3* ]]
+	stderr_has "version"
+	stderr_has "1.3"
 	wait_status "$SBG"
 	exec 5>&-
 	rm -f "$T/s.in"
@@ -565,7 +577,7 @@ qt_server() {
 	run --separate-stderr connect --pin "$(pin_of "$P/server.pem")" 127.0.0.1 "$PORT" </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"$pin"* ]]
+	stderr_has "$pin"
 	# the CA route refuses a self-signed certificate
 	run --separate-stderr connect --cacert "$P/ca.pem" 127.0.0.1 "$PORT" </dev/null
 	assert_status 1
@@ -580,11 +592,11 @@ qt_server() {
 	run --separate-stderr connect --cacert "$P/ca.pem" 127.0.0.1 "$PORT" <<<"no certificate"
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *certificate* ]]
+	stderr_has "certificate"
 	wait_status "$LBG" "$T/l.err"
 	assert_status 1
 	assert_one_line_error tcp-listen
-	[[ $stderr == *certificate* ]]
+	stderr_has "certificate"
 }
 
 @test "--client-ca: a client certificate signed by the CA is accepted (--cert/--key)" {
@@ -744,7 +756,7 @@ qt_server() {
 	run --separate-stderr connect_to "$T/got" --cacert "$P/ca.pem" 127.0.0.1 "$PORT" </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"without close_notify"* ]] || { echo "stderr: $stderr" >&2; return 1; }
+	stderr_has "without close_notify"
 	cmp "$T/py.in" "$T/got"
 	wait_status "$PYBG"
 	assert_status 0
@@ -759,7 +771,7 @@ qt_server() {
 	wait_status "$LBG" "$T/l.err"
 	assert_status 1
 	assert_one_line_error tcp-listen
-	[[ $stderr == *"without close_notify"* ]] || { echo "stderr: $stderr" >&2; return 1; }
+	stderr_has "without close_notify"
 	cmp "$T/py.in" "$T/got"
 }
 
@@ -800,9 +812,9 @@ qt_server() {
 	run --separate-stderr ipc tcp-connect --tls --alpn '' 127.0.0.1 1
 	assert_status 2
 	assert_one_line_error tcp-connect
-	[[ $stderr == *--alpn* ]]
+	stderr_has "--alpn"
 	run --separate-stderr ipc tcp-connect --tls --insecure --pin "$pin" 127.0.0.1 1
-	[[ $stderr == *--pin* ]]
+	stderr_has "--pin"
 }
 
 @test "unusable files: a missing --cacert exits 1, a key that is not the certificate's exits before listening" {
@@ -810,7 +822,7 @@ qt_server() {
 	run --separate-stderr ipc tcp-connect --tls --cacert "$T/missing.pem" 127.0.0.1 1 </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *"$T/missing.pem"* ]]
+	stderr_has "$T/missing.pem"
 	run --separate-stderr ipc tcp-listen --tls --cert "$P/server.pem" --key "$P/other.key" --port-file "$T/port" 0 </dev/null
 	if [ "$status" -ne 1 ] && [ "$status" -ne 2 ]; then
 		echo "status $status" >&2
@@ -836,12 +848,12 @@ qt_server() {
 	run --separate-stderr ipc tcp-connect --tls --insecure 127.0.0.1 1 </dev/null
 	assert_status 1
 	assert_one_line_error tcp-connect
-	[[ $stderr == *libssl.so.3* ]]
-	[[ $stderr == *libssl3* ]]
+	stderr_has "libssl.so.3"
+	stderr_has "libssl3"
 	run --separate-stderr ipc tcp-listen --tls 0 </dev/null
 	assert_status 1
 	assert_one_line_error tcp-listen
-	[[ $stderr == *libssl.so.3* ]]
+	stderr_has "libssl.so.3"
 	# plain TCP and shared memory need no library
 	echo "plain" >"$T/in"
 	rm -f "$T/port"
