@@ -38,7 +38,7 @@ for ((i = 0; i < NS; i++)); do
 	mkfifo "$W/fifo.$i"
 	timeout -k 5 "$TMO" "$PY" "$SOAK_DIR/gen.py" "S$i" "$SOAK_SECONDS" "$RATE" "$W/count.$i" >"$W/fifo.$i" &
 	GT[$i]=$!
-	PIDS+=($!)
+	PIDS+=("$!")
 	bgrun p "$IPCBOX" channel-send -l -t 60s "$CH" 'line(QString)' <"$W/fifo.$i" 2>"$W/s.$i.err"
 	SPID[$i]=$p ST[$i]=$p_T
 done

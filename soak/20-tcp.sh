@@ -37,7 +37,7 @@ RSS0=$(rss "$L")
 
 timeout -k 5 "$TMO" "$PY" "$SOAK_DIR/tcp_clients.py" "$PORT" "$SOAK_SECONDS" "$CONC" >"$W/clients.out" 2>"$W/clients.err" &
 C=$!
-PIDS+=($C)
+PIDS+=("$C")
 # The listener's children, polled while the clients run.
 (
 	maxc=0

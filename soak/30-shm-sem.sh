@@ -29,7 +29,7 @@ i=0
 for role in $(printf 'writer-lock %.0s' $(seq "$WL")) $(printf 'writer-semrun %.0s' $(seq "$WS")) $(printf 'reader %.0s' $(seq "$R")); do
 	timeout -k 5 "$TMO" "$PY" "$SOAK_DIR/shm_driver.py" "$role" "$i" "$NAME" "$SIZE" "$SOAK_SECONDS" "$W/out.$role.$i" &
 	D+=($!)
-	PIDS+=($!)
+	PIDS+=("$!")
 	i=$((i + 1))
 done
 for p in "${D[@]}"; do

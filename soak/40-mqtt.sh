@@ -30,7 +30,7 @@ free_port() {
 PORT=$(free_port)
 broker() {
 	local try deadline
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		{
 			echo "listener $PORT 127.0.0.1"
 			echo "persistence false"
@@ -68,7 +68,7 @@ while ((SECONDS < end)); do
 	mkfifo "$W/fifo.$r"
 	timeout -k 5 "$TMO" "$PY" "$SOAK_DIR/gen.py" "S$r" 60 "$RATE" "$W/count.$r" >"$W/fifo.$r" &
 	G=$!
-	PIDS+=($G)
+	PIDS+=("$G")
 	bgrun S "$IPCBOX" channel-send -l -v -t 2s --broker "$B" soak/stream 'line(QString)' <"$W/fifo.$r" >"$W/s.$r.out" 2>"$W/s.$r.err"
 	sleep "$((RANDOM % 2)).$((5 + RANDOM % 5))"
 	for p in "${LP[@]}" "$S"; do

@@ -59,7 +59,7 @@ FD0=$(fd_count "$BS")
 	echo "$maxc" >"$W/maxc"
 ) &
 POLL=$!
-PIDS+=($POLL)
+PIDS+=("$POLL")
 
 calls=0 faults=0 bad=0 killed_callers=0 killed_cmds=0 batch=0
 declare -A KILLEDCMD
@@ -132,7 +132,7 @@ for ((r = 0; r < ROUNDS2; r++)); do
 	bgrun LI "$IPCBOX" bus-listen --address "$ADDR" "type='signal',interface='org.ipcbox.Soak'" >"$W/lis.out" 2>"$W/lis.err"
 	timeout -k 5 "$TMO" "$PY" "$SOAK_DIR/bus_flood.py" "$ADDR" "$W/flood.count" &
 	FL=$!
-	PIDS+=($FL)
+	PIDS+=("$FL")
 	# Under way once both have printed a Tick.
 	deadline=$((SECONDS + 60))
 	until grep -q Tick "$W/mon.out" 2>/dev/null && [ -s "$W/lis.out" ]; do

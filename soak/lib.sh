@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the soak/*.sh scenarios (sourced).  Each scenario runs one IPC
 # family under concurrent load while it kills processes, checks what came
 # out, and prints one table row (soak_row).  soak/run starts each scenario
