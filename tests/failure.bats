@@ -581,14 +581,6 @@ tls_static() {
 	LC_ALL=C ldd "$IPCBOX" 2>&1 | grep -q 'not a dynamic executable'
 }
 
-# no_tls: in the static build, --tls is one line and exit 1.
-no_tls() {
-	run --separate-stderr ipc tcp-listen --tls 0
-	assert_status 1
-	assert_one_line_error tcp-listen
-	[[ $stderr == *"no TLS"* ]]
-}
-
 # tls_listen ARGS...: tcp-listen --tls ARGS on port 0 in the background,
 # its ephemeral certificate's pin in PIN, its port in PORT, its pid in IPID,
 # timeout's in L.
