@@ -113,10 +113,11 @@ static void cmd_env_fill(struct cmd_env *e, int fd, struct tls *t)
 /* tls_relay_process's question for a -e command: close_notify says the
  * data ended there, which is true only if the command exited (a command
  * killed by a signal was cut short); not known while it runs. */
-static int command_ended_well(void *ctx, const char **why)
+static int command_ended_well(void *ctx, int peer_done, const char **why)
 {
 	siginfo_t si;
 
+	(void)peer_done;
 	memset(&si, 0, sizeof si);
 	if (waitid(P_PID, *(pid_t *)ctx, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
 		return 1; /* not ours to know */
@@ -441,14 +442,20 @@ static void hub_drop(struct hub *h, unsigned i)
 	h->c[i] = h->c[--h->n];
 }
 
-/* tls_relay_process's question for a hub client's relay: the hub closed
- * the client's end, which is a clean end only if the listener still runs
- * (killed, it said nothing of the kind). */
-static int listener_alive(void *ctx, const char **why)
+/* tls_relay_process's question for a hub client's relay: the hub's end
+ * of the socketpair has ended.  A clean end is the hub's half-close (its
+ * stdin ended) or its close once the client's data had ended; a close while
+ * the client still had its say (POLLHUP: both directions gone) is the hub
+ * dropping it (-i), or the listener killed: no close_notify for that.
+ * Unix sockets mark both directions of the peer shut before its reader
+ * wakes, so POLLHUP is there when the EOF is. */
+static int hub_end_clean(void *ctx, int peer_done, const char **why)
 {
-	if (getppid() == *(pid_t *)ctx)
+	struct pollfd pf = {.fd = *(int *)ctx, .events = 0};
+
+	if (peer_done || poll(&pf, 1, 0) < 1 || !(pf.revents & POLLHUP))
 		return 1;
-	*why = "the listener is gone: the connection ends without close_notify";
+	*why = "the listener dropped the connection: it ends without close_notify";
 	return 0;
 }
 
@@ -465,8 +472,6 @@ static int hub_tls_client(struct hub *h, int fd)
 		close(fd);
 		return -1;
 	}
-	pid_t listener = getpid();
-
 	if ((pid = fork()) == 0) {
 		struct relay_result r;
 		int sigfd;
@@ -475,7 +480,7 @@ static int hub_tls_client(struct hub *h, int fd)
 		close(sv[0]);
 		struct tls *t = tls_child_begin(h->s, fd, &sigfd);
 		fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
-		tls_relay_process(sv[1], t, sigfd, listener_alive, &listener, &r);
+		tls_relay_process(sv[1], t, sigfd, hub_end_clean, &sv[1], &r);
 		_exit(r.end == RELAY_ERROR ? serve_relay_status(&r, 1, NULL) : EXIT_OK);
 	}
 	close(sv[1]);

@@ -66,7 +66,7 @@ static ssize_t trelay_up(struct trelay *x)
 	if (u->off == u->len)
 		u->off = u->len = 0;
 	if (u->eof && u->len == 0 && !u->done && !u->want) {
-		int clean = x->clean_end ? x->clean_end(x->ctx, &x->cut) : 1;
+		int clean = x->clean_end ? x->clean_end(x->ctx, x->down.eof, &x->cut) : 1;
 		if (clean < 0)
 			return moved; /* asked again after the next signal */
 		if (clean == 0) {
