@@ -113,14 +113,26 @@ zombies_of() {
 	grep -q 'string "over the bridge"' "$T/out"
 }
 
+# busctl_run ARGS...: `run` busctl ARGS under the harness's timeout, its
+# bridge without LeakSanitizer's exit scan.  busctl ends the unixexec child
+# it started with SIGTERM and SIGCONT (systemd's sigterm_wait) and waits for
+# it; a SIGCONT landing while LeakSanitizer has the exiting bridge
+# ptrace-stopped for its scan hangs it (see stop_bg in helpers.bash), and
+# busctl with it: 2 runs in 3 of this file under make check.  Only the
+# bridges busctl starts go without the leak check.
+busctl_run() {
+	run --separate-stderr timeout -k 5 "$TMO" \
+		env ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" busctl "$@"
+}
+
 @test "busctl through ipcbox bus-bridge (unixexec: address)" {
 	local want
 	want=$(direct_id)
-	run --separate-stderr timeout -k 5 "$TMO" busctl --address="$(bridge_address)" \
+	busctl_run --address="$(bridge_address)" \
 		call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId
 	assert_status 0
 	assert_output "$want"
-	run --separate-stderr timeout -k 5 "$TMO" busctl --address="$(bridge_address)" \
+	busctl_run --address="$(bridge_address)" \
 		--json=short call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
 		NameHasOwner s org.freedesktop.DBus
 	assert_status 0
@@ -379,7 +391,7 @@ EOS
 	chmod +x "$T/bin/ssh"
 	local want
 	want=$(direct_id)
-	PATH="$T/bin:$PATH" run --separate-stderr timeout -k 5 "$TMO" busctl -H bob@example.test \
+	PATH="$T/bin:$PATH" busctl_run -H bob@example.test \
 		call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId
 	assert_status 0
 	assert_output "$want"
