@@ -716,8 +716,10 @@ qt_server() {
 	assert_output served
 	local us
 	us=$(cat "$T/.elapsed")
-	((us >= 9000000)) # -m counted the silent client
-	((us < 15000000))
+	# -m counted the silent client (no upper bound here: a loaded machine
+	# is slow; a silent client never dropped would hold the slot until the
+	# harness's limit, status 99, not 0)
+	((us >= 9000000))
 	wait_file "$T/silent"
 	grep -q "handshake" "$T/l.err"
 }
