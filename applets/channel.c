@@ -127,7 +127,6 @@ static struct {
 			/* mqtts://: the TLS options, the first one given (its key,
 			 * for a usage error), the configuration they make. */
 			struct tls_opts tls;
-			int tls_key;
 			struct tls_ctx *ctx;
 			struct chan_broker br;
 			int open;
@@ -1029,17 +1028,8 @@ static void broker_option(int key, char *arg)
 {
 	if (key == OPT_BROKER)
 		S.broker.text = arg;
-	else if (tls_option(&S.broker.tls, key, arg) && !S.broker.tls_key)
-		S.broker.tls_key = key;
-}
-
-/* The long name of one of the running applet's options. */
-static const char *option_name(int key)
-{
-	for (const struct opt *o = cli_applet->opts; o->key; o++)
-		if (o->key == key)
-			return o->name;
-	return "?";
+	else
+		tls_option(&S.broker.tls, key, arg);
 }
 
 /* The broker URL from --broker, else $IPCBOX_BROKER; 0 if neither is set
@@ -1055,9 +1045,9 @@ static int use_broker(void)
 	set = S.broker.text && *S.broker.text;
 	if (set && chan_broker_url_parse(S.broker.text, &S.broker.url, &why) < 0)
 		cli_usage_error("invalid broker URL '%s': %s", S.broker.text, why);
-	if (S.broker.tls_key && !(set && S.broker.url.tls))
-		cli_usage_error("--%s is for an mqtts:// broker (--broker or $IPCBOX_BROKER)",
-				option_name(S.broker.tls_key));
+	if (S.broker.tls.first && !(set && S.broker.url.tls))
+		cli_usage_error("%s is for an mqtts:// broker (--broker or $IPCBOX_BROKER)",
+				S.broker.tls.first);
 	S.broker.tls.on = S.broker.url.tls;
 	if (S.broker.url.tls && (why = tls_conflict(&S.broker.tls)))
 		cli_usage_error("%s", why);

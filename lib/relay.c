@@ -249,8 +249,7 @@ static ssize_t pump_step(struct pump *p)
 	return 0;
 }
 
-/* Can this descriptor be used at all?  A closed stdin reads as empty. */
-static int fd_open(int fd)
+int relay_fd_open(int fd)
 {
 	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
 }
@@ -325,7 +324,7 @@ void relay_run_flags(int in, int out, int sock, int64_t idle_ms, int sigfd, int 
 	pump_init(&down, sock, out, "receive", "write stdout");
 	down.to_stdout = 1;
 	relay_choose(&up, &down);
-	if (!fd_open(in)) {
+	if (!relay_fd_open(in)) {
 		up.done = 1;
 		shutdown(sock, SHUT_WR);
 	}

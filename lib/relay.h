@@ -36,6 +36,10 @@ int relay_copy_plain(void);
  * or fs.pipe-max-size) or fd is not a pipe (then nothing is changed). */
 int relay_pipe_enlarge(int fd);
 
+/* Can fd be used at all?  A closed stdin reads as empty: the relays treat
+ * it as one at its end. */
+int relay_fd_open(int fd);
+
 /* How a relay ended. */
 enum relay_end {
 	RELAY_DONE,   /* both directions finished */

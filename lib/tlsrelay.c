@@ -225,12 +225,6 @@ static void trelay_loop(struct trelay *x, int64_t idle_ms, int sigfd)
 	}
 }
 
-/* Can this descriptor be used at all?  A closed stdin reads as empty. */
-static int fd_open(int fd)
-{
-	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
-}
-
 static void trelay_start(struct trelay *x, int64_t idle_ms, int sigfd)
 {
 	memset(x->r, 0, sizeof *x->r);
@@ -242,7 +236,7 @@ static void trelay_start(struct trelay *x, int64_t idle_ms, int sigfd)
 	if (!x->up.buf || !x->down.buf) {
 		trelay_fail(x, ENOMEM, "allocate buffer", NULL);
 	} else {
-		if (!fd_open(x->in))
+		if (!relay_fd_open(x->in))
 			x->up.eof = 1;
 		if (!relay_copy_plain()) {
 			relay_pipe_enlarge(x->in); /* best effort; leaves a non-pipe alone */
