@@ -171,20 +171,29 @@ static int run_tls_cmd(const char *cmd, int fd, struct tls *t, int sigfd)
 	return status == EXIT_OK && r.end == RELAY_ERROR ? EXIT_FAIL : status;
 }
 
-/* -e without TLS: the command gets the socket itself. */
-static int run_cmd(const char *cmd, int fd)
+/* -e without TLS: start the command with the socket itself on fd 0 and 1
+ * and the UCSPI variables; its pid, or -1 after a warning. */
+static pid_t start_cmd(const char *cmd, int fd)
 {
 	struct cmd_env env;
+	pid_t pid;
 
 	cmd_env_fill(&env, fd, NULL);
 	struct spawn_req req = {.cmd = cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT, .vars = env.vars};
-	pid_t pid = spawn_start(&req);
-	int err = errno;
+	pid = spawn_start(&req);
+	if (pid < 0)
+		cli_warn_errno(errno, "run '%s'", cmd);
+	return pid;
+}
+
+/* -e without TLS, connecting: start the command, wait for its status. */
+static int run_cmd(const char *cmd, int fd)
+{
+	pid_t pid = start_cmd(cmd, fd);
+
 	close(fd);
-	if (pid < 0) {
-		cli_warn_errno(err, "run '%s'", cmd);
+	if (pid < 0)
 		return EXIT_FAIL;
-	}
 	int status = spawn_wait(pid);
 	if (status < 0) {
 		cli_warn_errno(errno, "wait");
@@ -280,19 +289,6 @@ static int wait_child(const struct serve *s, pid_t pid)
 	}
 }
 
-static pid_t start_cmd(const struct serve *s, int fd)
-{
-	struct cmd_env env;
-	pid_t pid;
-
-	cmd_env_fill(&env, fd, NULL);
-	struct spawn_req req = {.cmd = s->opt.cmd, .in = fd, .out = fd, .err = SPAWN_INHERIT, .vars = env.vars};
-	pid = spawn_start(&req);
-	if (pid < 0)
-		cli_warn_errno(errno, "run '%s'", s->opt.cmd);
-	return pid;
-}
-
 /* A listener's TLS handshake on the accepted fd, within -i or
  * TLS_HANDSHAKE_MS: the connection, or NULL after one line saying why. */
 static struct tls *accept_tls(const struct serve *s, int fd)
@@ -383,7 +379,7 @@ static int serve_once(const struct serve *s)
 	if (s->tls)
 		return serve_once_tls(s, fd);
 	if (s->opt.cmd) {
-		pid_t pid = start_cmd(s, fd);
+		pid_t pid = start_cmd(s->opt.cmd, fd);
 		close(fd);
 		return pid < 0 ? EXIT_FAIL : wait_child(s, pid);
 	}
@@ -413,7 +409,7 @@ static int serve_exec(const struct serve *s)
 		int fd = accept_one(s);
 		if (fd < 0)
 			continue;
-		if ((s->tls ? start_tls_cmd(s, fd) : start_cmd(s, fd)) > 0)
+		if ((s->tls ? start_tls_cmd(s, fd) : start_cmd(s->opt.cmd, fd)) > 0)
 			children++;
 		close(fd);
 	}
