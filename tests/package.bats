@@ -91,6 +91,13 @@ stop_bus_dir() {
 
 @test "make deb; dpkg -i; every family runs from /usr/bin; man -w finds the pages; dpkg -r and --purge remove it all (root)" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to install a package"
+	# A second suite on this machine (another clone under test) installs
+	# the same package: wait for it rather than see its install as someone
+	# else's.  An advisory flock on dpkg's directory (dpkg locks files in it
+	# with fcntl, never the directory) serialises the two and creates nothing.
+	local pkglock
+	exec {pkglock}</var/lib/dpkg # lint: path-ok (a lock on dpkg's directory, read only)
+	flock -w $((TMO * 60)) "$pkglock"
 	if dpkg -s ipcbox >/dev/null 2>&1 || [ -e /usr/bin/ipcbox ]; then
 		skip "an ipcbox is installed already; not ours to replace"
 	fi
