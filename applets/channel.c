@@ -207,7 +207,7 @@ static void scan_targets(void)
 
 	if (fstat(S.dir.fd, &st) == 0)
 		S.send.dir_mtime = st.st_mtim;
-	if (chan_dir_scan(&S.dir, &regs, &n) < 0)
+	if (chan_dir_scan(&S.dir, &regs, &n, 1) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "%s", S.dir.path);
 	for (size_t i = 0; i < n; i++)
 		target_add(&regs[i]);
@@ -908,7 +908,7 @@ static struct chan_reg *live_regs(size_t *n)
 	struct chan_reg *regs;
 	size_t all, k = 0;
 
-	if (chan_dir_scan(&S.dir, &regs, &all) < 0)
+	if (chan_dir_scan(&S.dir, &regs, &all, 0) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "%s", S.dir.path);
 	for (size_t i = 0; i < all; i++)
 		if (chan_dir_alive(&S.dir, regs[i].id))
@@ -1472,7 +1472,7 @@ static void complete_channels(void)
 	struct chan_reg *regs;
 	size_t n;
 
-	if (chan_dir_open(&S.dir, err, sizeof err) < 0 || chan_dir_scan(&S.dir, &regs, &n) < 0)
+	if (chan_dir_open(&S.dir, err, sizeof err) < 0 || chan_dir_scan(&S.dir, &regs, &n, 0) < 0)
 		return;
 	tally(regs, n);
 	for (size_t i = 0; i < S.list.nrows; i++)

@@ -226,6 +226,31 @@ last"
 	assert_output "ipcbox channel-send: the broker closed the connection: 5 of 8 messages not acknowledged"
 }
 
+@test "broker: stops answering after CONNACK (SIGSTOP): --timeout ends the send, exit 1, the unacknowledged counted" {
+	start_broker
+	listen l7b -c 3 --broker "$BROKER/ipc" s
+	local l=$BG_PID s sender rchar0 want
+	mkfifo "$T/in"
+	exec 5<>"$T/in"
+	bgi "$IPCBOX" channel-send -l -t 1s --broker "$BROKER/ipc" s 'm()' <"$T/in" 2>"$T/send.err"
+	s=$BG_PID
+	printf '1\n2\n3\n' >&5
+	exits "$l" 0
+	# The three are acknowledged; the broker stops answering, alive: two
+	# more go out and no PUBACK comes for them within the second.
+	sender=$(child_of "$s")
+	kill -STOP "$BROKER_PID"
+	rchar0=$(sed -n 's/^rchar: //p' "/proc/$sender/io")
+	printf '4\n5\n' >&5
+	want=$((rchar0 + 4))
+	wait_for eval "[ \$(sed -n 's/^rchar: //p' /proc/$sender/io) -ge $want ]"
+	exits "$s" 1
+	exec 5>&-
+	kill -CONT "$BROKER_PID"
+	run cat "$T/send.err"
+	assert_output "ipcbox channel-send: timed out after 1000 ms waiting for the broker: 2 of 5 messages not acknowledged"
+}
+
 @test "broker: wrong credentials (password file): one line with the CONNACK reason, exit 1; right ones %-decoded" {
 	mosquitto_passwd -c -b "$T/pw" alice 's3cr:t@x' 2>/dev/null
 	start_broker "password_file $T/pw" "allow_anonymous false"

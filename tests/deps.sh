@@ -34,6 +34,7 @@ dpkg-shlibdeps dpkg-dev
 lintian lintian
 man man-db
 file file
+strace strace
 zsh zsh
 fish fish
 qt6 qt6-base-dev

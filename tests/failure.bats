@@ -322,6 +322,54 @@ entries() {
 	[ -z "$(entries)" ]
 }
 
+@test "channel: a listener killed while registering (after bind, before the rename) is swept by the next send, to any channel" {
+	# strace delivers the SIGKILL on entry to the renameat that publishes
+	# r.ID: what is left is exactly what such a death leaves.
+	run timeout -k 5 "$TMO" strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL \
+		"$IPCBOX" channel-listen 'news/*'
+	assert_status 137
+	local s tmp
+	s=$(cd "$T/ch" && echo s.*)
+	tmp=$(cd "$T/ch" && echo r.*.tmp)
+	[ "$(entries)" = "$tmp $s " ]
+	[ "$tmp" = "r.${s#s.}.tmp" ]
+	# Looking changes nothing.
+	run ipc channel-list
+	assert_status 0
+	assert_output ''
+	[ "$(entries)" = "$tmp $s " ]
+	# A send to any channel, matched or not, removes both.
+	run ipc channel-send -v other 'x()'
+	assert_status 0
+	assert_output "delivered to 0 of 0 listeners"
+	[ -z "$(entries)" ]
+}
+
+@test "channel: a send leaves alone a listener that is still registering (stopped between bind and rename), which then registers" {
+	# strace stops the listener as its second setsockopt (the receive
+	# buffer, just after the bind) returns: s.ID exists, r.ID not yet.
+	bg strace -f -qq -o /dev/null -e trace=setsockopt -e inject=setsockopt:signal=STOP:when=2 \
+		"$IPCBOX" channel-listen -c 1 'news/*' >"$T/out"
+	local l=$BG_PID s pid
+	wait_for eval '[ -n "$(cd "$T/ch" 2>/dev/null && ls -- s.* 2>/dev/null)" ]'
+	s=$(cd "$T/ch" && echo s.*)
+	pid=${s#s.}
+	pid=${pid%%-*}
+	wait_for eval '[ "$(awk "{ print \$3 }" /proc/$pid/stat)" = t ]'
+	run ipc channel-send -v other 'x()'
+	assert_status 0
+	assert_output "delivered to 0 of 0 listeners"
+	[ "$(entries)" = "$s " ]
+	kill -CONT "$pid"
+	wait_for ipc channel-registered news/a
+	run ipc channel-send -v news/a 'x()' hello
+	assert_status 0
+	assert_output "delivered to 1 of 1 listeners"
+	wait_status "$l"
+	assert_status 0
+	[ "$(cat "$T/out")" = hello ]
+}
+
 @test "channel-listen -e: the command of a killed listener runs on to its end, with its data and output" {
 	bg "$IPCBOX" channel-listen --ready-file "$T/ready" -e "cat >$T/data.tmp; mv $T/data.tmp $T/data; $(wait_go "$T/go"); echo late; echo done >$T/done" ch >"$T/out"
 	local l=$BG_PID
@@ -358,6 +406,38 @@ entries() {
 	assert_status 0
 	assert_output "delivered to 1 of 1 listeners"
 	wait_for eval '[ "$(cat "$T/out")" = "$(printf "one\ntwo\nthree")" ]'
+}
+
+@test "channel: a listener killed while a sender streams to it: the sender removes its entries at once, the other listener gets every line" {
+	bg "$IPCBOX" channel-listen --ready-file "$T/a.ready" ch >"$T/a.out"
+	local a=$BG_PID
+	wait_file "$T/a.ready"
+	bg "$IPCBOX" channel-listen --ready-file "$T/b.ready" ch >"$T/b.out"
+	local b=$BG_PID bid
+	wait_file "$T/b.ready"
+	ipcbox_of "$b"
+	bid=$(grep -l "^$IPID\$" "$T"/ch/r.* | head -n 1)
+	bid=${bid##*/r.}
+	mkfifo "$T/in"
+	exec 7<>"$T/in"
+	# Not fd 7: the sender must see the end of its input when 7 closes.
+	bgi "$IPCBOX" channel-send -l ch 'line()' <"$T/in" 7>&-
+	local s=$BG_PID
+	echo one >&7
+	wait_for eval '[ "$(cat "$T/b.out")" = one ]'
+	kill_ipcbox "$IPID"
+	wait_status "$b"
+	assert_status 137
+	# The stream goes on; its next message finds b refusing, and the
+	# sender, not a later one, removes b's two entries.
+	echo two >&7
+	wait_for eval '[ ! -e "$T/ch/r.$bid" ] && [ ! -e "$T/ch/s.$bid" ]'
+	running "$s"
+	echo three >&7
+	exec 7>&-
+	wait_status "$s"
+	assert_status 0
+	wait_for eval '[ "$(cat "$T/a.out")" = "$(printf "one\ntwo\nthree")" ]'
 }
 
 @test "channel over a broker: a killed listener's Will clears its presence, and its session ends" {

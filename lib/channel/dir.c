@@ -214,8 +214,61 @@ static int is_reg_name(const char *name)
 	return name[0] == 'r' && name[1] == '.' && name[2] && !strstr(name, ".tmp");
 }
 
-int chan_dir_scan(const struct chan_dir *d, struct chan_reg **regs, size_t *n)
+/* The ids of the s.ID entries in a directory listing, for the sweep. */
+struct sock_ids {
+	char (*id)[CHAN_ID_MAX];
+	size_t n, cap;
+};
+
+static void sock_ids_add(struct sock_ids *s, const char *name)
 {
+	if (name[0] != 's' || name[1] != '.' || strlen(name + 2) >= CHAN_ID_MAX)
+		return;
+	if (s->n == s->cap) {
+		void *more = realloc(s->id, (s->cap = s->cap ? 2 * s->cap : 8) * sizeof *s->id);
+		if (!more)
+			return; /* the sweep is a courtesy: what it misses stays for the next */
+		s->id = more;
+	}
+	strcpy(s->id[s->n++], name + 2);
+}
+
+static int entry_name(char *out, size_t len, char kind, const char *id);
+
+/* Remove the entries of listeners that died while registering: an s.ID
+ * with no registration beside it whose socket refuses (nobody holds it),
+ * with the r.ID.tmp it may have left.  A listener still registering holds
+ * its socket, so a connect succeeds and nothing of it is touched. */
+static void sweep_unregistered(const struct chan_dir *d, const struct sock_ids *s,
+			       const struct chan_reg *regs, size_t n)
+{
+	char tmp[CHAN_ID_MAX + 8];
+	size_t j;
+	int fd;
+
+	for (size_t i = 0; i < s->n; i++) {
+		for (j = 0; j < n && strcmp(regs[j].id, s->id[i]); j++)
+			;
+		if (j < n)
+			continue;
+		fd = chan_dir_connect(d, s->id[i]);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != ECONNREFUSED)
+			continue;
+		if (entry_name(tmp, sizeof tmp, 'r', s->id[i]) == 0 && strlen(tmp) + 5 <= sizeof tmp) {
+			strcat(tmp, ".tmp");
+			unlinkat(d->fd, tmp, 0);
+		}
+		chan_dir_remove(d, s->id[i]);
+	}
+}
+
+int chan_dir_scan(const struct chan_dir *d, struct chan_reg **regs, size_t *n, int sweep)
+{
+	struct sock_ids socks = { 0 };
 	struct dirent *e;
 	size_t cap = 0;
 	DIR *dir;
@@ -229,12 +282,15 @@ int chan_dir_scan(const struct chan_dir *d, struct chan_reg **regs, size_t *n)
 		return -1;
 	}
 	while ((e = readdir(dir))) {
+		if (sweep)
+			sock_ids_add(&socks, e->d_name);
 		if (!is_reg_name(e->d_name))
 			continue;
 		if (*n == cap) {
 			struct chan_reg *more = realloc(*regs, (cap = cap ? 2 * cap : 4) * sizeof **regs);
 			if (!more) {
 				closedir(dir);
+				free(socks.id);
 				return -1;
 			}
 			*regs = more;
@@ -243,6 +299,8 @@ int chan_dir_scan(const struct chan_dir *d, struct chan_reg **regs, size_t *n)
 			(*n)++;
 	}
 	closedir(dir);
+	sweep_unregistered(d, &socks, *regs, *n);
+	free(socks.id);
 	return 0;
 }
 

@@ -64,8 +64,11 @@ int chan_reg_parse(struct chan_reg *r, size_t len);
 const char *chan_name_check(const char *s);
 
 /* Read every registration in the directory into a malloc'd array.
- * Malformed or vanished files are skipped.  0, or -1 with errno. */
-int chan_dir_scan(const struct chan_dir *d, struct chan_reg **regs, size_t *n);
+ * Malformed or vanished files are skipped.  With sweep (senders), also
+ * remove what a listener killed while registering left: an s.ID whose
+ * socket refuses and that has no r.ID, with its r.ID.tmp.  Looking alone
+ * (sweep 0) changes nothing.  0, or -1 with errno. */
+int chan_dir_scan(const struct chan_dir *d, struct chan_reg **regs, size_t *n, int sweep);
 /* Connect a non-blocking datagram socket to listener id.  Returns the fd,
  * or -1 with errno (ECONNREFUSED or ENOENT: the listener is gone). */
 int chan_dir_connect(const struct chan_dir *d, const char *id);
