@@ -76,6 +76,7 @@ static struct {
 	/* the lock, while held: a System V id or a POSIX semaphore */
 	int lock_semid;
 	struct ipcsem *lock_sem;
+	char lock_posix[NAME_MAX + 2]; /* the POSIX lock's name, for messages */
 	/* a qt: name served by Qt's POSIX backend (QT_POSIX_IPC): the Qt name */
 	int qt_posix;
 	struct ipcname qtname;
@@ -306,6 +307,7 @@ static void lock_open(void)
 			ipcname_qt_lock(&S.qtname, &qtlock);
 			ipcname_qt_posix_name(&qtlock, &lock);
 		}
+		strcpy(S.lock_posix, lock.posix);
 		S.lock_sem = ipcsem_open(lock.posix, 0, 0, 0);
 		if (!S.lock_sem)
 			cli_die_errno(EXIT_FAIL, errno, "%s: lock semaphore %s", S.name.text,
@@ -335,6 +337,12 @@ static void lock_take(void)
 		r = ipcsem_posix_wait(S.lock_sem, S.timeout_ms, NULL);
 	else
 		r = ipcsem_sysv_op(S.lock_semid, -1, SEM_UNDO, S.timeout_ms, NULL);
+	/* A POSIX lock has no undo: a holder killed by SIGKILL keeps it taken
+	 * for good, so the message names the repair. */
+	if (r < 0 && errno == EAGAIN && S.lock_sem)
+		cli_die(EXIT_TIMEOUT, "%s: lock still held by another process after the timeout "
+				      "(if its holder was killed, sem-post %s gives it back)",
+			S.name.text, S.lock_posix);
 	if (r < 0 && errno == EAGAIN)
 		cli_die(EXIT_TIMEOUT, "%s: lock still held by another process after the timeout",
 			S.name.text);
