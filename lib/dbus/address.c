@@ -2,9 +2,11 @@
  *
  * Syntax (D-Bus specification, "Server Addresses"):
  *     TRANSPORT:KEY=VALUE,KEY=VALUE;TRANSPORT:...
- * Entries are tried in order.  Values are %-escaped: bytes outside
- * [-0-9A-Za-z_/.\*] must be written %XX, and a '%' not followed by two hex
- * digits is an error.  A client connects to unix:path=, unix:abstract=,
+ * Entries are tried in order.  The specification asks that bytes outside
+ * [-0-9A-Za-z_/.\*] be written %XX; like sd-bus, which reads every byte but
+ * ',' ';' and '%' as itself, this parser takes them unescaped (systemd
+ * writes argv4=--machine=NAME), and a '%' not followed by two hex digits is
+ * an error.  Addresses are always printed escaped.  A client connects to unix:path=, unix:abstract=,
  * tcp:host=,port=[,family=] and unixexec:path=[,argv0=,argv1=...] (the
  * spec's "exec" transport: run the program, speak over its stdin and
  * stdout); listen-only keys (unix:dir=, tmpdir=, runtime=yes),
@@ -57,14 +59,9 @@ static int decode_value(const char *s, size_t len, char *out, size_t *outlen, st
 		int hi, lo;
 		if (n + 1 >= MAX_VALUE)
 			return dbus_err_set(err, "value '%.40s...' is too long", s);
-		if (optionally_escaped(b)) {
+		if (b != '%') { /* ',' and ';' never reach here: they end the value */
 			out[n++] = (char)b;
 			continue;
-		}
-		if (b != '%') {
-			if (b > 0x20 && b < 0x7f)
-				return dbus_err_set(err, "character '%c' must be written %%%02X", b, b);
-			return dbus_err_set(err, "byte 0x%02x must be written %%%02X", b, b);
 		}
 		if (i + 2 >= len)
 			return dbus_err_set(err, "'%%' must be followed by two hex digits");
@@ -404,11 +401,15 @@ void dbus_address_describe(const struct dbus_addr *a, char *buf, size_t size)
 {
 	if (a->kind == DBUS_ADDR_EXEC)
 		describe_exec(a, buf, size);
-	else if (a->kind == DBUS_ADDR_TCP)
-		snprintf(buf, size, "tcp:host=%s,port=%s", a->host, a->port);
-	else
-		snprintf(buf, size, "unix:%s=%s", a->kind == DBUS_ADDR_UNIX ? "path" : "abstract",
-			 a->path);
+	else if (a->kind == DBUS_ADDR_TCP) {
+		snprintf(buf, size, "tcp:host=");
+		escape_into(buf, size, a->host);
+		strncat(buf, ",port=", size - strlen(buf) - 1);
+		escape_into(buf, size, a->port);
+	} else {
+		snprintf(buf, size, "unix:%s=", a->kind == DBUS_ADDR_UNIX ? "path" : "abstract");
+		escape_into(buf, size, a->path);
+	}
 }
 
 /* A unix or abstract socket: connecting is immediate on Linux. */
