@@ -166,7 +166,7 @@ static void options(int argc, char **argv, int min, int max)
 	cli_operands(&c, min, max);
 	S.ops = argv + c.ind;
 	S.nops = argc - c.ind;
-	S.deadline = timeout < 0 ? -1 : clock_now_ms() + timeout;
+	S.deadline = clock_deadline(timeout);
 	if (S.jobs == 0)
 		S.jobs = 1;
 	S.arena = dbus_arena_new();
@@ -215,7 +215,6 @@ static void connect_bus_as(int hello)
 	struct dbus_addr addrs[DBUS_MAX_ADDRS]; /* only to refuse a bad address as a usage error */
 	struct dbus_err err = {{0}};
 	const char *addr = S.address;
-	int64_t left = -1;
 	int r;
 
 	if (!addr)
@@ -224,15 +223,10 @@ static void connect_bus_as(int hello)
 		cli_die(EXIT_FAIL, "%s", err.msg);
 	if (dbus_address_parse(addr, addrs, DBUS_MAX_ADDRS, &err) < 0)
 		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
-	if (S.deadline >= 0) {
-		left = S.deadline - clock_now_ms();
-		if (left < 0)
-			left = 0;
-	}
 	if (hello)
-		r = dbus_conn_open(&S.conn, addr, left, &err);
+		r = dbus_conn_open(&S.conn, addr, S.deadline, &err);
 	else
-		r = dbus_conn_open_unregistered(&S.conn, addr, left, &err);
+		r = dbus_conn_open_unregistered(&S.conn, addr, S.deadline, &err);
 	if (r == DBUS_TIMED_OUT)
 		cli_die(EXIT_TIMEOUT, "%s", err.msg);
 	if (r < 0)
@@ -2122,9 +2116,9 @@ static void complete_names(void)
 	const char *addr = dbus_default_address(DBUS_BUS_SESSION, &err);
 	struct dbus_msg m = method_call(DRIVER_NAME, DRIVER_PATH, DRIVER_NAME, "ListNames"), reply;
 
-	if (!addr || dbus_conn_open(&S.conn, addr, 1000, &err) < 0)
+	if (!addr || dbus_conn_open(&S.conn, addr, clock_deadline(1000), &err) < 0)
 		return;
-	if (dbus_conn_call(&S.conn, &m, &reply, clock_now_ms() + 1000, &err) == 0) {
+	if (dbus_conn_call(&S.conn, &m, &reply, clock_deadline(1000), &err) == 0) {
 		if (reply.type == DBUS_METHOD_RETURN && reply.nbody == 1 && reply.body[0].type == 'a')
 			for (uint32_t i = 0; i < reply.body[0].n; i++)
 				puts(reply.body[0].v.items[i].v.str);

@@ -104,7 +104,7 @@ static int source_for(const struct addrinfo *src, int family, struct net_addr *o
 static int connect_host(const char *host, uint16_t port, char where[NET_ADDRSTRLEN])
 {
 	struct addrinfo *res = resolve(host, port, 0), *src = NULL;
-	int64_t deadline = S.o.wait_ms >= 0 ? clock_now_ms() + S.o.wait_ms : -1;
+	int64_t deadline = clock_deadline(S.o.wait_ms);
 	int fd = -1, err = EADDRNOTAVAIL;
 
 	where[0] = '\0';

@@ -59,7 +59,7 @@ static int unix_connect_main(int argc, char **argv)
 	socket_address(name, &sun, &len);
 	check_conflicts();
 
-	int64_t deadline = S.o.wait_ms >= 0 ? clock_now_ms() + S.o.wait_ms : -1;
+	int64_t deadline = clock_deadline(S.o.wait_ms);
 	int fd = net_connect((struct sockaddr *)&sun, len, NULL, deadline);
 	if (fd < 0 && errno == ETIMEDOUT && deadline >= 0)
 		cli_die(EXIT_TIMEOUT, "connect to %s: no answer within %s", name, S.o.wait_text);
@@ -99,7 +99,7 @@ static void clear_stale(const char *path, const struct sockaddr_un *sun, socklen
 	}
 	if (!S_ISSOCK(st.st_mode))
 		cli_die(EXIT_FAIL, "%s: exists and is not a socket; not removed", path);
-	int fd = net_connect((const struct sockaddr *)sun, len, NULL, clock_now_ms() + 1000);
+	int fd = net_connect((const struct sockaddr *)sun, len, NULL, clock_deadline(1000));
 	if (fd >= 0) {
 		close(fd);
 		cli_die(EXIT_FAIL, "%s: another process is listening on it", path);

@@ -9,6 +9,8 @@
 #ifndef IPCBOX_CLI_H
 #define IPCBOX_CLI_H
 
+#include "clock.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
@@ -83,8 +85,9 @@ noreturn void cli_die_errno(int code, int err, const char *fmt, ...)
 noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Argument converters that exit 2 with "invalid WHAT 'TEXT'" on bad input.
- * Durations are in milliseconds; CLI_DUR_INF (-1) is "inf" where allowed. */
-#define CLI_DUR_INF (-1)
+ * Durations are in milliseconds; CLI_DUR_INF is "inf" where allowed: the
+ * clock's "no deadline", so that clock_deadline(CLI_DUR_INF) is none. */
+#define CLI_DUR_INF CLOCK_NO_DEADLINE
 enum { CLI_ALLOW_ZERO = 1, CLI_ALLOW_INF = 2 };
 int64_t cli_duration(const char *text, const char *what, int flags);
 uint64_t cli_size(const char *text, const char *what);

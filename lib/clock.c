@@ -19,14 +19,21 @@ int64_t clock_deadline(int64_t timeout_ms)
 
 int clock_poll_ms(int64_t deadline_ms)
 {
+	int64_t left = clock_left_ms(deadline_ms);
+
+	if (left < 0)
+		return -1;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int64_t clock_left_ms(int64_t deadline_ms)
+{
 	int64_t left;
 
 	if (deadline_ms < 0)
-		return -1;
+		return CLOCK_NO_DEADLINE;
 	left = deadline_ms - clock_now_ms();
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
+	return left > 0 ? left : 0;
 }
 
 int clock_expired(int64_t deadline_ms)

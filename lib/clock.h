@@ -18,6 +18,10 @@ int64_t clock_deadline(int64_t timeout_ms);
  * 0 once it has passed, otherwise the milliseconds left (capped at INT_MAX;
  * callers loop and look again). */
 int clock_poll_ms(int64_t deadline_ms);
+/* The milliseconds left before deadline_ms, 0 once it has passed;
+ * CLOCK_NO_DEADLINE for none.  For the calls that take a time left
+ * (semtimedop, SO_SNDTIMEO) rather than a poll timeout. */
+int64_t clock_left_ms(int64_t deadline_ms);
 /* 1 if the deadline has passed (never for CLOCK_NO_DEADLINE). */
 int clock_expired(int64_t deadline_ms);
 

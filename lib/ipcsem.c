@@ -26,15 +26,15 @@ int ipcsem_sysv_op(int semid, int delta, int flags, int64_t timeout_ms,
 		   volatile sig_atomic_t *stop)
 {
 	struct sembuf op = {.sem_num = 0, .sem_op = (short)delta, .sem_flg = (short)flags};
-	int64_t deadline = clock_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = clock_deadline(timeout_ms > 0 ? timeout_ms : 0);
 
 	if (timeout_ms == 0)
 		op.sem_flg |= IPC_NOWAIT;
 	for (;;) {
 		int r;
 		if (timeout_ms > 0) {
-			int64_t left = deadline - clock_now_ms();
-			if (left <= 0) {
+			int64_t left = clock_left_ms(deadline);
+			if (left == 0) {
 				errno = EAGAIN;
 				return -1;
 			}

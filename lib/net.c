@@ -54,9 +54,9 @@ static int finish_connect(int fd, int64_t deadline_ms)
 static int unix_connect(int fd, const struct sockaddr *to, socklen_t tolen, int64_t deadline_ms)
 {
 	if (deadline_ms >= 0) {
-		int64_t left = deadline_ms - clock_now_ms();
+		int64_t left = clock_left_ms(deadline_ms);
 		struct timeval tv = {.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
-		if (left <= 0)
+		if (left == 0)
 			tv = (struct timeval){0, 1000};
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	}

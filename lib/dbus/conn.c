@@ -153,11 +153,10 @@ static int open_one(struct dbus_conn *c, const struct dbus_addr *a, const uint8_
 /* Open a connection; with hello, say Hello (pipelined behind BEGIN).
  * Returns 0, -1 with *err, or DBUS_TIMED_OUT (with *err) when the timeout expired
  * during authentication. */
-static int open_conn(struct dbus_conn *c, const char *address, int64_t timeout_ms, int hello,
+static int open_conn(struct dbus_conn *c, const char *address, int64_t deadline, int hello,
 		     struct dbus_err *err)
 {
 	struct dbus_addr *addrs = malloc(DBUS_MAX_ADDRS * sizeof *addrs);
-	int64_t deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 	struct dbus_msg msg = {
 		.type = DBUS_METHOD_CALL,
 		.path = "/org/freedesktop/DBus",
@@ -193,16 +192,16 @@ static int open_conn(struct dbus_conn *c, const char *address, int64_t timeout_m
 	return r;
 }
 
-int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t deadline_ms,
 		   struct dbus_err *err)
 {
-	return open_conn(c, address, timeout_ms, 1, err);
+	return open_conn(c, address, deadline_ms, 1, err);
 }
 
-int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t deadline_ms,
 				struct dbus_err *err)
 {
-	return open_conn(c, address, timeout_ms, 0, err);
+	return open_conn(c, address, deadline_ms, 0, err);
 }
 
 void dbus_conn_close(struct dbus_conn *c)

@@ -182,15 +182,16 @@ enum { DBUS_BUS_SESSION, DBUS_BUS_SYSTEM };
  * $DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket). */
 const char *dbus_default_address(int bus, struct dbus_err *err);
 /* Connect to the first address of a ';'-list that works, authenticate with
- * SASL EXTERNAL and send Hello.  timeout_ms < 0: no timeout.  A unixexec:
+ * SASL EXTERNAL and send Hello, all before the monotonic deadline_ms
+ * (CLOCK_NO_DEADLINE: none).  A unixexec:
  * address starts a command, which dbus_conn_close (or the end of the
  * connection) reaps. */
-int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t deadline_ms,
 		   struct dbus_err *err);
 /* The same without Hello: the connection is authenticated and nothing
  * more, for a bridge that carries another client's messages (that client
  * says Hello itself).  c->guid is the bus's. */
-int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t timeout_ms,
+int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t deadline_ms,
 				struct dbus_err *err);
 /* Close the connection; a unixexec command gets a moment to end on its
  * own, then SIGTERM, and is reaped. */
