@@ -17,6 +17,20 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Fail with errno set to e: -1, or NULL for the functions that return a
+ * semaphore. */
+static int fail_errno(int e)
+{
+	errno = e;
+	return -1;
+}
+
+static void *fail_errno_null(int e)
+{
+	errno = e;
+	return NULL;
+}
+
 static struct timespec ms_to_ts(int64_t ms)
 {
 	return (struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
@@ -93,11 +107,11 @@ static int sem_path(const char *name, char *path, size_t size)
 	while (*name == '/')
 		name++;
 	if (!*name || strchr(name, '/'))
-		return errno = EINVAL, -1;
+		return fail_errno(EINVAL);
 	if (strlen(name) + 4 > NAME_MAX)
-		return errno = ENAMETOOLONG, -1;
+		return fail_errno(ENAMETOOLONG);
 	if ((size_t)snprintf(path, size, "/dev/shm/sem.%s", name) >= size)
-		return errno = ENAMETOOLONG, -1;
+		return fail_errno(ENAMETOOLONG);
 	return 0;
 }
 
@@ -111,7 +125,7 @@ static struct ipcsem *sem_map(int fd)
 	if (fstat(fd, &st) < 0)
 		return NULL;
 	if (!S_ISREG(st.st_mode) || st.st_size < SEM_FILE_SIZE)
-		return errno = EBADMSG, NULL;
+		return fail_errno_null(EBADMSG);
 	p = mmap(NULL, SEM_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -135,7 +149,7 @@ static int sem_create(const char *path, unsigned mode, unsigned value)
 	err = errno;
 	unlink(tmp);
 	close(fd);
-	return errno = err, -1;
+	return fail_errno(err);
 }
 
 struct ipcsem *ipcsem_open(const char *name, int oflag, unsigned mode, unsigned value)
@@ -147,7 +161,7 @@ struct ipcsem *ipcsem_open(const char *name, int oflag, unsigned mode, unsigned 
 	if (sem_path(name, path, sizeof path) < 0)
 		return NULL;
 	if (value > IPCSEM_VALUE_MAX)
-		return errno = EINVAL, NULL;
+		return fail_errno_null(EINVAL);
 	for (;;) {
 		if (!(oflag & O_EXCL)) {
 			fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -194,7 +208,7 @@ int ipcsem_post(struct ipcsem *s)
 
 	do {
 		if ((d & SEM_VALUE_MASK) >= IPCSEM_VALUE_MAX)
-			return errno = EOVERFLOW, -1;
+			return fail_errno(EOVERFLOW);
 	} while (!__atomic_compare_exchange_n(&s->data, &d, d + 1, 1, __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));
 	if (d >> 32)
@@ -223,7 +237,7 @@ int ipcsem_posix_wait(struct ipcsem *s, int64_t timeout_ms, volatile sig_atomic_
 	if (take_fast(s))
 		return 0;
 	if (timeout_ms == 0)
-		return errno = EAGAIN, -1;
+		return fail_errno(EAGAIN);
 	if (timeout_ms > 0) /* clock_now_ms counts CLOCK_MONOTONIC, as the futex does */
 		abs = ms_to_ts(clock_deadline(timeout_ms));
 	/* Count ourselves as a waiter (so posts wake us), then as glibc's
@@ -249,5 +263,5 @@ int ipcsem_posix_wait(struct ipcsem *s, int64_t timeout_ms, volatile sig_atomic_
 		d = __atomic_load_n(&s->data, __ATOMIC_RELAXED);
 	}
 	__atomic_fetch_sub(&s->data, SEM_ONE_WAITER, __ATOMIC_RELAXED);
-	return errno = err == ETIMEDOUT ? EAGAIN : err, -1;
+	return fail_errno(err == ETIMEDOUT ? EAGAIN : err);
 }

@@ -2,6 +2,7 @@
 #include "broker.h"
 #include "../clock.h"
 #include "../io.h"
+#include "../parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,9 +18,11 @@
 
 /* ---- the URL ------------------------------------------------------------- */
 
-static int hexval(char c)
+/* Set *why and fail: every refusal of the URL parser in one line. */
+static int url_refuse(const char **why, const char *reason)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	*why = reason;
+	return -1;
 }
 
 /* %-decode s[0..len) into out (size bytes with the NUL). */
@@ -30,17 +33,17 @@ static int pct_decode(const char *s, size_t len, char *out, size_t size, const c
 	for (size_t i = 0; i < len; i++) {
 		int c = (unsigned char)s[i];
 		if (c == '%') {
-			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < len ? parse_hexdigit((unsigned char)s[i + 1]) : -1;
+			int lo = i + 2 < len ? parse_hexdigit((unsigned char)s[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
-				return (*why = "'%' not followed by two hex digits", -1);
+				return url_refuse(why, "'%' not followed by two hex digits");
 			c = hi << 4 | lo;
 			i += 2;
 			if (c == 0)
-				return (*why = "%00 in the user name or password", -1);
+				return url_refuse(why, "%00 in the user name or password");
 		}
 		if (o + 1 >= size)
-			return (*why = "user name or password too long", -1);
+			return url_refuse(why, "user name or password too long");
 		out[o++] = (char)c;
 	}
 	out[o] = 0;
@@ -61,14 +64,14 @@ int chan_broker_url_parse(const char *text, struct chan_broker_url *u, const cha
 	} else if (strncmp(text, "mqtt://", 7) == 0) {
 		p = text + 7;
 	} else {
-		return (*why = "not an mqtt:// or mqtts:// URL (mqtt[s]://[USER[:PASS]@]HOST[:PORT][/PREFIX])", -1);
+		return url_refuse(why, "not an mqtt:// or mqtts:// URL (mqtt[s]://[USER[:PASS]@]HOST[:PORT][/PREFIX])");
 	}
 	auth_end = p + strcspn(p, "/");
 	at = memrchr(p, '@', (size_t)(auth_end - p));
 	if (at) {
 		colon = memchr(p, ':', (size_t)(at - p));
 		if ((colon ? colon : at) == p)
-			return (*why = "empty user name", -1);
+			return url_refuse(why, "empty user name");
 		if (pct_decode(p, (size_t)((colon ? colon : at) - p), u->user, sizeof u->user, why) < 0)
 			return -1;
 		u->has_user = 1;
@@ -83,7 +86,7 @@ int chan_broker_url_parse(const char *text, struct chan_broker_url *u, const cha
 	if (*host == '[') {
 		host_end = memchr(host, ']', (size_t)(auth_end - host));
 		if (!host_end)
-			return (*why = "'[' without ']' around an IPv6 address", -1);
+			return url_refuse(why, "'[' without ']' around an IPv6 address");
 		host++;
 		p = host_end + 1;
 	} else {
@@ -94,11 +97,11 @@ int chan_broker_url_parse(const char *text, struct chan_broker_url *u, const cha
 	}
 	hlen = (size_t)(host_end - host);
 	if (hlen == 0)
-		return (*why = "no host", -1);
+		return url_refuse(why, "no host");
 	if (hlen >= sizeof u->host)
-		return (*why = "host name too long", -1);
+		return url_refuse(why, "host name too long");
 	if (memchr(host, '@', hlen) || memchr(host, '%', hlen))
-		return (*why = "invalid character in the host", -1);
+		return url_refuse(why, "invalid character in the host");
 	memcpy(u->host, host, hlen);
 	if (*p == ':') {
 		unsigned long v = 0;
@@ -106,24 +109,24 @@ int chan_broker_url_parse(const char *text, struct chan_broker_url *u, const cha
 		while (p < auth_end && *p >= '0' && *p <= '9' && v <= 65535)
 			v = v * 10 + (unsigned long)(*p++ - '0');
 		if (p == port || p != auth_end || v == 0 || v > 65535)
-			return (*why = "the port is not a number from 1 to 65535", -1);
+			return url_refuse(why, "the port is not a number from 1 to 65535");
 		u->port = (uint16_t)v;
 	}
 	if (p != auth_end)
-		return (*why = "junk after the host", -1);
+		return url_refuse(why, "junk after the host");
 	if (*p == '/') {
 		const char *pre = p + 1, *reason;
 		size_t len = strlen(pre);
 		if (len == 0)
 			return 0;
 		if (len > CHAN_NAME_MAX)
-			return (*why = "PREFIX longer than 255 bytes", -1);
+			return url_refuse(why, "PREFIX longer than 255 bytes");
 		if (*pre == '$')
-			return (*why = "PREFIX starts with '$' (reserved by MQTT)", -1);
+			return url_refuse(why, "PREFIX starts with '$' (reserved by MQTT)");
 		if (pre[len - 1] == '/')
-			return (*why = "PREFIX ends with '/'", -1);
+			return url_refuse(why, "PREFIX ends with '/'");
 		if ((reason = chan_broker_name_check(pre, len)))
-			return (*why = reason, -1);
+			return url_refuse(why, reason);
 		memcpy(u->prefix, pre, len + 1);
 	}
 	return 0;
@@ -214,6 +217,15 @@ int chan_broker_open(struct chan_broker *b, const struct chan_broker_url *u, str
 		b->presence_will = 1;
 	}
 	return mqtt_open(&b->mc, &o, deadline);
+}
+
+
+/* Set *why and drop the message (0): a broker's message that no listener
+ * here can take, said once by the caller. */
+static int skip_message(const char **why, const char *reason)
+{
+	*why = reason;
+	return 0;
 }
 
 /* One SUBSCRIBE per filter, each with its own Subscription Identifier
@@ -314,7 +326,7 @@ int chan_broker_message(const struct chan_broker *b, const struct mqtt_packet *p
 	if (b->npat > 1 && p->props.sub_id && (int)p->props.sub_id != first + 1)
 		return 0;
 	if (len == 0 || len > CHAN_NAME_MAX || memchr(ch, '\n', len))
-		return (*why = "topic is no channel name (empty, too long or with a newline)", 0);
+		return skip_message(why, "topic is no channel name (empty, too long or with a newline)");
 	for (int i = 0; i < b->npat; i++)
 		if (chan_match(b->pats[i], strlen(b->pats[i]), ch, len))
 			goto matched;
@@ -322,9 +334,9 @@ int chan_broker_message(const struct chan_broker *b, const struct mqtt_packet *p
 matched:
 	mqtt_user_prop(&p->props, "qcop-message", &name);
 	if (name.len > CHAN_MESSAGE_MAX)
-		return (*why = "qcop-message longer than 255 bytes", 0);
+		return skip_message(why, "qcop-message longer than 255 bytes");
 	if (p->payload_len > CHAN_DATA_MAX)
-		return (*why = "payload larger than the 1 MiB message limit", 0);
+		return skip_message(why, "payload larger than the 1 MiB message limit");
 	if (origin && !mqtt_user_prop(&p->props, "qcop-origin", origin))
 		*origin = (struct mqtt_str){"", 0};
 	*m = (struct chan_msg){ch, len, name.p, name.len, (const char *)p->payload, p->payload_len};

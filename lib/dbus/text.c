@@ -67,10 +67,10 @@ static int parse_bool(const char *w, uint64_t *out)
 	static const char *const no[] = {"false", "no", "off", "0"};
 
 	for (size_t k = 0; k < 4; k++) {
-		if (!strcmp(w, yes[k]))
-			return *out = 1, 0;
-		if (!strcmp(w, no[k]))
-			return *out = 0, 0;
+		if (!strcmp(w, yes[k]) || !strcmp(w, no[k])) {
+			*out = !strcmp(w, yes[k]);
+			return 0;
+		}
 	}
 	return -1;
 }
