@@ -1243,8 +1243,6 @@ static void print_json_msg(const struct dbus_msg *m, const struct timeval *tv)
 	fputs("}\n", stdout);
 }
 
-/* libpcap: the global header in host order (readers detect the order from
- * the magic), then per message {sec, usec, incl_len, orig_len} + bytes. */
 /* Flush what the messages so far produced (once none is left waiting);
  * a closed pipe ends quietly, and so
  * does a stop signal that cut the write short (after one more try). */

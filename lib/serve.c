@@ -524,34 +524,43 @@ static void hub_read_stdin(struct hub *h)
 		h->c[i].off = 0;
 }
 
-/* Serve one ready client: 0, or -1 if it is to be dropped, -2 if stdout's
- * reader is gone, -3 if writing stdout failed. */
-static int hub_client_io(struct hub *h, struct hub_client *c, short revents)
+/* What serving one client asks of the hub. */
+enum hub_verdict {
+	HUB_KEEP,	/* the client goes on */
+	HUB_DROP,	/* the client is done or broken: close it */
+	HUB_STDOUT_GONE, /* stdout's reader is gone: end quietly, status 0 */
+	HUB_STDOUT_FAILED, /* writing stdout failed (said): end, status 1 */
+};
+
+/* Serve one ready client. */
+static enum hub_verdict hub_client_io(struct hub *h, struct hub_client *c, short revents)
 {
 	if ((revents & (POLLOUT | POLLERR | POLLHUP)) && c->off < h->len) {
 		ssize_t n = send(c->fd, h->chunk + c->off, h->len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (n > 0)
-			c->off += (size_t)n, c->last = clock_now_ms();
+			return HUB_DROP;
+		if (n > 0) {
+			c->off += (size_t)n;
+			c->last = clock_now_ms();
+		}
 	}
 	if ((revents & (POLLIN | POLLERR | POLLHUP)) && !c->rd_eof) {
 		ssize_t n = read(c->fd, h->rbuf, RELAY_BUF);
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -1;
+			return HUB_DROP;
 		if (n == 0)
 			c->rd_eof = 1;
 		if (n > 0) {
 			c->last = clock_now_ms();
 			if (io_write_all(STDOUT_FILENO, h->rbuf, (size_t)n) < 0) {
 				if (errno == EPIPE) /* a closed stdout ends it quietly */
-					return -2;
+					return HUB_STDOUT_GONE;
 				cli_warn_errno(errno, "write stdout");
-				return -3;
+				return HUB_STDOUT_FAILED;
 			}
 		}
 	}
-	return c->rd_eof && c->off >= h->len ? -1 : 0;
+	return c->rd_eof && c->off >= h->len ? HUB_DROP : HUB_KEEP;
 }
 
 /* Poll set: [0] signals, [1] listener, [2] stdin, then the clients. */
@@ -595,17 +604,19 @@ static int hub_loop(struct hub *h, struct pollfd *pf)
 			spawn_reap(); /* the TLS clients' children */
 		int64_t now = clock_now_ms();
 		for (unsigned i = (unsigned)n - 3; i-- > 0;) {
-			int r = 0;
+			enum hub_verdict v = HUB_KEEP;
 			if (pf[3 + i].revents)
-				r = hub_client_io(h, &h->c[i], pf[3 + i].revents);
-			if (r <= -2)
-				return r == -2 ? EXIT_OK : EXIT_FAIL;
-			if (r == 0 && h->s->opt.idle_ms >= 0 && now - h->c[i].last >= h->s->opt.idle_ms) {
+				v = hub_client_io(h, &h->c[i], pf[3 + i].revents);
+			if (v == HUB_STDOUT_GONE)
+				return EXIT_OK;
+			if (v == HUB_STDOUT_FAILED)
+				return EXIT_FAIL;
+			if (v == HUB_KEEP && h->s->opt.idle_ms >= 0 && now - h->c[i].last >= h->s->opt.idle_ms) {
 				if (h->s->opt.verbose)
 					cli_warn("closed an idle connection");
-				r = -1;
+				v = HUB_DROP;
 			}
-			if (r < 0)
+			if (v == HUB_DROP)
 				hub_drop(h, i);
 		}
 		if (pf[2].revents)

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* What the handler needs: the pipe's write end and the flag it sets.  The
- * only mutable state in lib/, because a handler has no other way in. */
+/* What the handler needs: the pipe's write end and the flag it sets, at
+ * file scope because a handler has no other way in. */
 static int pipe_write = -1, pipe_read = -1;
 static volatile sig_atomic_t last_stop;
 

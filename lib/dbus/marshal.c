@@ -108,9 +108,7 @@ static void w_uint(struct dbus_wbuf *w, uint64_t v, unsigned size)
 }
 
 void dbus_w_u8(struct dbus_wbuf *w, uint8_t v) { w_uint(w, v, 1); }
-void dbus_w_u16(struct dbus_wbuf *w, uint16_t v) { w_uint(w, v, 2); }
 void dbus_w_u32(struct dbus_wbuf *w, uint32_t v) { w_uint(w, v, 4); }
-void dbus_w_u64(struct dbus_wbuf *w, uint64_t v) { w_uint(w, v, 8); }
 
 void dbus_w_put_u32(struct dbus_wbuf *w, size_t off, uint32_t v)
 {

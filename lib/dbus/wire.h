@@ -51,9 +51,7 @@ struct dbus_wbuf {
 };
 void dbus_w_pad(struct dbus_wbuf *w, unsigned align);
 void dbus_w_u8(struct dbus_wbuf *w, uint8_t v);
-void dbus_w_u16(struct dbus_wbuf *w, uint16_t v);
 void dbus_w_u32(struct dbus_wbuf *w, uint32_t v);
-void dbus_w_u64(struct dbus_wbuf *w, uint64_t v);
 /* Store v at an offset already written (a length placeholder). */
 void dbus_w_put_u32(struct dbus_wbuf *w, size_t off, uint32_t v);
 /* Write value v of type t (validating it: UTF-8, paths, signatures,
