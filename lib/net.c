@@ -2,6 +2,7 @@
 #include "net.h"
 #include "clock.h"
 #include "io.h"
+#include "parse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -222,17 +223,11 @@ int net_cidr_parse(const char *text, struct net_cidr *out)
 	out->bits = max;
 	if (slash) {
 		const char *p = slash + 1;
-		unsigned v = 0;
-		if (!*p || strlen(p) > 3)
+		size_t len = strlen(p);
+		uint64_t v;
+		if (len == 0 || len > 3 || parse_digits(p, len, &v) != len || v > max)
 			goto bad;
-		for (; *p; p++) {
-			if (*p < '0' || *p > '9')
-				goto bad;
-			v = v * 10 + (unsigned)(*p - '0');
-		}
-		if (v > max)
-			goto bad;
-		out->bits = v;
+		out->bits = (unsigned)v;
 	}
 	return 0;
 bad:

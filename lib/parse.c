@@ -43,11 +43,22 @@ static int parse_radix(const char *s, unsigned base, const char **end, uint64_t 
 }
 
 /* Digits in base 10, or base 16 after "0x"; rejects signs, spaces, junk. */
-static int parse_digits(const char *s, const char **end, uint64_t *out)
+static int read_number(const char *s, const char **end, uint64_t *out)
 {
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		return parse_radix(s + 2, 16, end, out);
 	return parse_radix(s, 10, end, out);
+}
+
+size_t parse_digits(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+
+	for (; n < len && n < 19 && s[n] >= '0' && s[n] <= '9'; n++)
+		v = v * 10 + (uint64_t)(s[n] - '0');
+	*out = v;
+	return n;
 }
 
 int parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -55,7 +66,7 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out)
 	const char *end;
 	uint64_t v;
 
-	if (parse_digits(s, &end, &v) < 0)
+	if (read_number(s, &end, &v) < 0)
 		return -1;
 	if (*end) {
 		errno = EINVAL;
@@ -167,7 +178,7 @@ int parse_size(const char *s, uint64_t *out)
 	uint64_t v;
 	unsigned shift = 0;
 
-	if (parse_digits(s, &end, &v) < 0)
+	if (read_number(s, &end, &v) < 0)
 		return -1;
 	if (*end) {
 		const char *u = strchr(units, *end);

@@ -12,6 +12,11 @@
 
 /* The value of one hex digit (0-9, a-f, A-F), or -1. */
 int parse_hexdigit(int c);
+/* The run of decimal digits that starts s[0..len), at most 19 of them (so
+ * the value cannot overflow): its length, 0 when s[0] is no digit, and its
+ * value in *out.  For numbers inside a larger text (a port after a host, the
+ * N of "argvN"); the caller checks what follows the run. */
+size_t parse_digits(const char *s, size_t len, uint64_t *out);
 /* Unsigned decimal (or 0x hex) in [0, max]. */
 int parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* Signed decimal (or 0x hex) in [min, max]. */

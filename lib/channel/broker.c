@@ -104,10 +104,9 @@ int chan_broker_url_parse(const char *text, struct chan_broker_url *u, const cha
 		return url_refuse(why, "invalid character in the host");
 	memcpy(u->host, host, hlen);
 	if (*p == ':') {
-		unsigned long v = 0;
+		uint64_t v;
 		port = ++p;
-		while (p < auth_end && *p >= '0' && *p <= '9' && v <= 65535)
-			v = v * 10 + (unsigned long)(*p++ - '0');
+		p += parse_digits(port, (size_t)(auth_end - port), &v);
 		if (p == port || p != auth_end || v == 0 || v > 65535)
 			return url_refuse(why, "the port is not a number from 1 to 65535");
 		u->port = (uint16_t)v;

@@ -234,16 +234,13 @@ static int tcp_entry(const struct entry *e, struct dbus_addr *a, struct dbus_err
 /* The N of an "argvN" key (decimal, no leading zero), or -1. */
 static int argv_index(const char *key)
 {
-	int n = 0;
+	size_t len = strlen(key), digits;
+	uint64_t n;
 
-	if (strncmp(key, "argv", 4) != 0 || !key[4] || (key[4] == '0' && key[5]))
+	if (len < 5 || strncmp(key, "argv", 4) != 0 || (key[4] == '0' && len > 5))
 		return -1;
-	for (const char *p = key + 4; *p; p++) {
-		if (*p < '0' || *p > '9' || n >= DBUS_EXEC_MAX_ARGS)
-			return -1;
-		n = n * 10 + (*p - '0');
-	}
-	return n < DBUS_EXEC_MAX_ARGS ? n : -1;
+	digits = parse_digits(key + 4, len - 4, &n);
+	return digits == len - 4 && n < DBUS_EXEC_MAX_ARGS ? (int)n : -1;
 }
 
 /* Append value v (len bytes, no NUL inside) and its NUL to a->exec. */

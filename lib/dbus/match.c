@@ -1,5 +1,6 @@
 /* match: the grammar of D-Bus match rules; see match.h. */
 #include "match.h"
+#include "lib/parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,16 +9,15 @@ int dbus_match_key_ok(const char *k, size_t n)
 {
 	static const char *const keys[] = {"type", "sender", "interface", "member", "path",
 		"path_namespace", "destination", "eavesdrop", "arg0namespace", NULL};
-	size_t d = 3;
-	unsigned num = 0;
+	size_t d;
+	uint64_t num;
 
 	for (int i = 0; keys[i]; i++)
 		if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
 			return 1;
 	if (n < 4 || memcmp(k, "arg", 3) != 0)
 		return 0;
-	while (d < n && d < 5 && k[d] >= '0' && k[d] <= '9')
-		num = num * 10 + (unsigned)(k[d++] - '0');
+	d = 3 + parse_digits(k + 3, n - 3 < 2 ? n - 3 : 2, &num); /* arg0 .. arg63 */
 	if (d == 3 || num > 63 || (k[3] == '0' && d > 4))
 		return 0;
 	return d == n || (n - d == 4 && memcmp(k + d, "path", 4) == 0);

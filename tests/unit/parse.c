@@ -58,6 +58,12 @@ static void test_integers(void)
 {
 	uint64_t u;
 	int64_t i;
+	/* a run of digits inside a larger text */
+	CHECK(parse_digits("8883/pre", 8, &u) == 4 && u == 8883);
+	CHECK(parse_digits("x1", 2, &u) == 0 && u == 0);
+	CHECK(parse_digits("123", 2, &u) == 2 && u == 12);
+	CHECK(parse_digits("", 0, &u) == 0);
+	CHECK(parse_digits("99999999999999999999999", 23, &u) == 19 && u == 9999999999999999999u);
 	CHECK(parse_uint("18446744073709551615", UINT64_MAX, &u) == 0 && u == UINT64_MAX);
 	CHECK(parse_uint("18446744073709551616", UINT64_MAX, &u) < 0);
 	CHECK(parse_uint("0x51002bd4", UINT64_MAX, &u) == 0 && u == 0x51002bd4);
