@@ -61,6 +61,33 @@ size_t parse_digits(const char *s, size_t len, uint64_t *out)
 	return n;
 }
 
+int parse_pct_decode(const char *s, size_t len, char *out, size_t size, size_t *outlen)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			int hi = i + 2 < len ? parse_hexdigit((unsigned char)s[i + 1]) : -1;
+			int lo = i + 2 < len ? parse_hexdigit((unsigned char)s[i + 2]) : -1;
+			if (hi < 0 || lo < 0) {
+				errno = EINVAL;
+				return -1;
+			}
+			c = hi << 4 | lo;
+			i += 2;
+		}
+		if (n + 1 >= size) {
+			errno = ERANGE;
+			return -1;
+		}
+		out[n++] = (char)c;
+	}
+	out[n] = 0;
+	*outlen = n;
+	return 0;
+}
+
 int parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	const char *end;

@@ -17,6 +17,11 @@ int parse_hexdigit(int c);
  * value in *out.  For numbers inside a larger text (a port after a host, the
  * N of "argvN"); the caller checks what follows the run. */
 size_t parse_digits(const char *s, size_t len, uint64_t *out);
+/* %-decode s[0..len) into out (size bytes with its NUL): 0, the decoded
+ * length in *outlen; -1 with errno EINVAL for a '%' not followed by two hex
+ * digits, ERANGE when out is too small.  %00 decodes to a NUL byte: whether
+ * one may stand is the caller's to say. */
+int parse_pct_decode(const char *s, size_t len, char *out, size_t size, size_t *outlen);
 /* Unsigned decimal (or 0x hex) in [0, max]. */
 int parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* Signed decimal (or 0x hex) in [min, max]. */

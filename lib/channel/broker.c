@@ -25,28 +25,17 @@ static int url_refuse(const char **why, const char *reason)
 	return -1;
 }
 
-/* %-decode s[0..len) into out (size bytes with the NUL). */
+/* %-decode a user name or password s[0..len) into out (size bytes with
+ * the NUL); a NUL inside is refused. */
 static int pct_decode(const char *s, size_t len, char *out, size_t size, const char **why)
 {
-	size_t o = 0;
+	size_t n;
 
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)s[i];
-		if (c == '%') {
-			int hi = i + 2 < len ? parse_hexdigit((unsigned char)s[i + 1]) : -1;
-			int lo = i + 2 < len ? parse_hexdigit((unsigned char)s[i + 2]) : -1;
-			if (hi < 0 || lo < 0)
-				return url_refuse(why, "'%' not followed by two hex digits");
-			c = hi << 4 | lo;
-			i += 2;
-			if (c == 0)
-				return url_refuse(why, "%00 in the user name or password");
-		}
-		if (o + 1 >= size)
-			return url_refuse(why, "user name or password too long");
-		out[o++] = (char)c;
-	}
-	out[o] = 0;
+	if (parse_pct_decode(s, len, out, size, &n) < 0)
+		return url_refuse(why, errno == ERANGE ? "user name or password too long"
+						       : "'%' not followed by two hex digits");
+	if (strlen(out) != n)
+		return url_refuse(why, "%00 in the user name or password");
 	return 0;
 }
 

@@ -52,29 +52,12 @@ static int optionally_escaped(unsigned char b)
 /* Decode the %-escaped value s[0..len) into out (MAX_VALUE bytes). */
 static int decode_value(const char *s, size_t len, char *out, size_t *outlen, struct dbus_err *err)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char b = (unsigned char)s[i];
-		int hi, lo;
-		if (n + 1 >= MAX_VALUE)
-			return dbus_err_set(err, "value '%.40s...' is too long", s);
-		if (b != '%') { /* ',' and ';' never reach here: they end the value */
-			out[n++] = (char)b;
-			continue;
-		}
-		if (i + 2 >= len)
-			return dbus_err_set(err, "'%%' must be followed by two hex digits");
-		hi = parse_hexdigit((unsigned char)s[i + 1]);
-		lo = parse_hexdigit((unsigned char)s[i + 2]);
-		if (hi < 0 || lo < 0)
-			return dbus_err_set(err, "'%%' must be followed by two hex digits");
-		out[n++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	out[n] = 0;
-	*outlen = n;
-	return 0;
+	/* ',' and ';' never reach here: they end the value */
+	if (parse_pct_decode(s, len, out, MAX_VALUE, outlen) == 0)
+		return 0;
+	if (errno == ERANGE)
+		return dbus_err_set(err, "value '%.40s...' is too long", s);
+	return dbus_err_set(err, "'%%' must be followed by two hex digits");
 }
 
 /* Split one entry into transport and key=value pairs (syntax only). */

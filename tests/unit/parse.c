@@ -58,6 +58,18 @@ static void test_integers(void)
 {
 	uint64_t u;
 	int64_t i;
+	/* %-decoding */
+	{
+		char out[8];
+		size_t n;
+		CHECK(parse_pct_decode("a%41%3a", 7, out, sizeof out, &n) == 0 && n == 3 && strcmp(out, "aA:") == 0);
+		CHECK(parse_pct_decode("a%00b", 5, out, sizeof out, &n) == 0 && n == 3 && out[1] == 0);
+		CHECK(parse_pct_decode("%4", 2, out, sizeof out, &n) < 0 && errno == EINVAL);
+		CHECK(parse_pct_decode("%zz", 3, out, sizeof out, &n) < 0 && errno == EINVAL);
+		CHECK(parse_pct_decode("%", 1, out, sizeof out, &n) < 0 && errno == EINVAL);
+		CHECK(parse_pct_decode("1234567", 7, out, sizeof out, &n) == 0 && n == 7);
+		CHECK(parse_pct_decode("12345678", 8, out, sizeof out, &n) < 0 && errno == ERANGE);
+	}
 	/* a run of digits inside a larger text */
 	CHECK(parse_digits("8883/pre", 8, &u) == 4 && u == 8883);
 	CHECK(parse_digits("x1", 2, &u) == 0 && u == 0);
