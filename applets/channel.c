@@ -1,5 +1,5 @@
 /* channel applets: QCOP-style named channels between local processes, with
- * no broker.  Each listener binds one datagram socket in a private directory
+ * no broker on one machine (--broker URL speaks MQTT 5 to an existing one).  Each listener binds one datagram socket in a private directory
  * and registers its patterns there (lib/channel/dir.h); a sender reads the
  * registrations once, connects one non-blocking socket to every listener
  * whose pattern matches the channel, and sends each message to each of them

@@ -81,7 +81,7 @@ void cli_warn_errno(int err, const char *fmt, ...) __attribute__((format(printf,
 noreturn void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void cli_die_errno(int code, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Usage error: message, then "Try 'ipcbox APPLET --help'." and exit 2. */
+/* Usage error: one line, "ipcbox APPLET: message", and exit 2. */
 noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Argument converters that exit 2 with "invalid WHAT 'TEXT'" on bad input.

@@ -20,7 +20,7 @@
  * signals we catch are at their default in it, as exec makes them.
  *
  * Users: tcp/unix -e (socket on 0 and 1, UCSPI vars), bus-serve (argv,
- * pipes), channel-listen -e (cmd, a stdin pipe, vars), sem-run (argv, stdio
+ * pipes), channel-listen -e and bus-listen -e (cmd, a stdin pipe, vars), sem-run (argv, stdio
  * inherited), D-Bus unixexec: (file + argv, a socketpair end on 0 and 1). */
 #ifndef IPCBOX_SPAWN_H
 #define IPCBOX_SPAWN_H
