@@ -11,6 +11,7 @@
  * --timeout (default 25s) that expires exits 124. */
 #include "applets.h"
 #include "../lib/clock.h"
+#include "../lib/format.h"
 
 #include "../lib/dbus/client.h"
 #include "../lib/dbus/dbus.h"
@@ -1430,16 +1431,15 @@ static char *listen_rule(const char *rule)
 }
 
 /* Is "%x" or "\x" in a -F format one we know?  Checked before connecting. */
+/* -F: the directives bus-listen knows, checked before the first signal. */
+#define LISTEN_DIRECTIVES "spimgat"
+
 static void listen_check_format(const char *f)
 {
-	for (const char *p = f; *p; p++) {
-		if (*p == '%' && (!p[1] || !strchr("spimgat%", p[1])))
-			cli_usage_error("invalid format '%s': unknown directive '%%%.1s'", f, p + 1);
-		if (*p == '\\' && (!p[1] || !strchr("nt\\", p[1])))
-			cli_usage_error("invalid format '%s': unknown escape '\\%.1s'", f, p + 1);
-		if (*p == '%' || *p == '\\')
-			p++;
-	}
+	char why[64];
+
+	if (format_check(f, LISTEN_DIRECTIVES, "nt\\", why, sizeof why) < 0)
+		cli_usage_error("invalid format '%s': %s", f, why);
 }
 
 static const char *or_empty(const char *s)
@@ -1448,7 +1448,7 @@ static const char *or_empty(const char *s)
 }
 
 /* The arguments in terse text, without the leading signature (%a). */
-static void listen_print_args(const struct dbus_msg *m)
+static void listen_print_args(FILE *out, const struct dbus_msg *m)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -1459,33 +1459,37 @@ static void listen_print_args(const struct dbus_msg *m)
 	dbus_print_terse(f, "", m->body, m->nbody);
 	if (fclose(f) != 0)
 		cli_die(EXIT_FAIL, "out of memory");
-	fputs(len ? buf + 1 : "", stdout);
+	fputs(len ? buf + 1 : "", out);
 	free(buf);
+}
+
+/* One signal as -F prints it: the message and when it arrived. */
+struct listen_signal {
+	const struct dbus_msg *m;
+	const struct timeval *tv;
+};
+
+static void listen_put(FILE *out, char directive, const void *arg)
+{
+	const struct listen_signal *sig = arg;
+	const struct dbus_msg *m = sig->m;
+
+	switch (directive) {
+	case 's': fputs(or_empty(m->sender), out); break;
+	case 'p': fputs(or_empty(m->path), out); break;
+	case 'i': fputs(or_empty(m->interface), out); break;
+	case 'm': fputs(or_empty(m->member), out); break;
+	case 'g': fputs(or_empty(m->signature), out); break;
+	case 'a': listen_print_args(out, m); break;
+	case 't': fprintf(out, "%lld.%06ld", (long long)sig->tv->tv_sec, (long)sig->tv->tv_usec); break;
+	}
 }
 
 static void listen_print_format(const struct dbus_msg *m, const struct timeval *tv)
 {
-	for (const char *f = S.format; *f; f++) {
-		if (*f == '\\') {
-			f++;
-			putchar(*f == 'n' ? '\n' : *f == 't' ? '\t' : '\\');
-			continue;
-		}
-		if (*f != '%') {
-			putchar(*f);
-			continue;
-		}
-		switch (*++f) {
-		case 's': fputs(or_empty(m->sender), stdout); break;
-		case 'p': fputs(or_empty(m->path), stdout); break;
-		case 'i': fputs(or_empty(m->interface), stdout); break;
-		case 'm': fputs(or_empty(m->member), stdout); break;
-		case 'g': fputs(or_empty(m->signature), stdout); break;
-		case 'a': listen_print_args(m); break;
-		case 't': printf("%lld.%06ld", (long long)tv->tv_sec, (long)tv->tv_usec); break;
-		default: putchar('%'); break;
-		}
-	}
+	struct listen_signal sig = {m, tv};
+
+	format_print(stdout, S.format, listen_put, &sig);
 	putchar('\n');
 }
 

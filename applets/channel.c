@@ -16,6 +16,7 @@
 #include "../lib/channel/broker.h"
 #include "../lib/channel/dir.h"
 #include "../lib/clock.h"
+#include "../lib/format.h"
 #include "../lib/channel/frame.h"
 #include "../lib/io.h"
 #include "../lib/json.h"
@@ -564,43 +565,34 @@ static noreturn void stop_listening(void)
 /* Is "%x" or "\x" in a -F format one we know?  Checked before listening. */
 static void check_format(const char *f)
 {
-	for (; *f; f++) {
-		if (*f == '%' && (!f[1] || !strchr("cmdput%", f[1])))
-			cli_usage_error("invalid format '%s': unknown directive '%%%.1s'", S.listen.format, f + 1);
-		if (*f == '\\' && (!f[1] || !strchr("nt0\\", f[1])))
-			cli_usage_error("invalid format '%s': unknown escape '\\%.1s'", S.listen.format, f + 1);
-		if (*f == '%' || *f == '\\')
-			f++;
-	}
+	char why[64];
+
+	if (format_check(f, "cmdput", "nt0\\", why, sizeof why) < 0)
+		cli_usage_error("invalid format '%s': %s", f, why);
 }
 
-static void print_time(const struct timespec *ts)
+static void print_time(FILE *out, const struct timespec *ts)
 {
-	printf("%lld.%06ld", (long long)ts->tv_sec, ts->tv_nsec / 1000);
+	fprintf(out, "%lld.%06ld", (long long)ts->tv_sec, ts->tv_nsec / 1000);
+}
+
+static void put_directive(FILE *out, char directive, const void *arg)
+{
+	const struct received *r = arg;
+
+	switch (directive) {
+	case 'c': fwrite(r->m.channel, 1, r->m.channel_len, out); break;
+	case 'm': fwrite(r->m.message, 1, r->m.message_len, out); break;
+	case 'd': fwrite(r->m.data, 1, r->m.data_len, out); break;
+	case 'p': r->remote ? (void)putc('-', out) : (void)fprintf(out, "%ld", r->pid); break;
+	case 'u': r->remote ? (void)putc('-', out) : (void)fprintf(out, "%u", r->uid); break;
+	case 't': print_time(out, &r->time); break;
+	}
 }
 
 static void print_format(const struct received *r)
 {
-	for (const char *f = S.listen.format; *f; f++) {
-		if (*f == '\\') {
-			f++;
-			putchar(*f == 'n' ? '\n' : *f == 't' ? '\t' : *f == '0' ? '\0' : '\\');
-			continue;
-		}
-		if (*f != '%') {
-			putchar(*f);
-			continue;
-		}
-		switch (*++f) {
-		case 'c': fwrite(r->m.channel, 1, r->m.channel_len, stdout); break;
-		case 'm': fwrite(r->m.message, 1, r->m.message_len, stdout); break;
-		case 'd': fwrite(r->m.data, 1, r->m.data_len, stdout); break;
-		case 'p': r->remote ? (void)putchar('-') : (void)printf("%ld", r->pid); break;
-		case 'u': r->remote ? (void)putchar('-') : (void)printf("%u", r->uid); break;
-		case 't': print_time(&r->time); break;
-		default: putchar('%'); break;
-		}
-	}
+	format_print(stdout, S.listen.format, put_directive, r);
 }
 
 static void print_json(const struct received *r)
@@ -615,7 +607,7 @@ static void print_json(const struct received *r)
 		fputs(",\"pid\":null,\"uid\":null,\"time\":", stdout);
 	else
 		printf(",\"pid\":%ld,\"uid\":%u,\"time\":", r->pid, r->uid);
-	print_time(&r->time);
+	print_time(stdout, &r->time);
 	putchar('}');
 }
 

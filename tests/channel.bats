@@ -45,6 +45,11 @@ s.sendto(f, sys.argv[1])
 	assert_status 0
 }
 
+@test "unit: the -F engine channel-listen shares with bus-listen (directives by callback, escapes, refusals)" {
+	run "$IPCBOX_UNIT/format"
+	assert_status 0
+}
+
 @test "send: every registered listener gets each message exactly once" {
 	local p1 p2 p3
 	listen a -c 3 news
