@@ -1535,8 +1535,7 @@ static void listen_run_slot(const struct dbus_msg *m)
 	char *vars[6], *line = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&line, &len);
-	struct spawn_req req = SPAWN_REQ_INIT;
-	pid_t pid;
+	int werr;
 
 	if (!f)
 		cli_die(EXIT_FAIL, "out of memory");
@@ -1551,16 +1550,11 @@ static void listen_run_slot(const struct dbus_msg *m)
 		cli_die(EXIT_FAIL, "out of memory");
 	vars[5] = NULL;
 	fflush(stdout);
-	req.cmd = S.exec;
-	req.in = SPAWN_PIPE;
-	req.vars = vars;
-	if ((pid = spawn_start(&req)) < 0)
+	S.last_status = spawn_feed(S.exec, vars, line, len, &werr);
+	if (S.last_status < 0)
 		cli_die_errno(EXIT_FAIL, errno, "run '%s'", S.exec);
-	/* A command that does not read its stdin is no error (EPIPE). */
-	if (io_write_all(req.in, line, len) < 0 && errno != EPIPE)
-		cli_warn_errno(errno, "write to '%s'", S.exec);
-	close(req.in);
-	S.last_status = spawn_wait(pid);
+	if (werr)
+		cli_warn_errno(werr, "write to '%s'", S.exec);
 	for (int i = 0; i < 5; i++)
 		free(vars[i]);
 	free(line);

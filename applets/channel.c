@@ -634,10 +634,7 @@ static void run_command(const struct received *r)
 {
 	char pidtext[24], uidtext[24];
 	char *vars[5] = {NULL};
-	struct spawn_req req = {.cmd = S.listen.exec, .in = SPAWN_PIPE, .out = SPAWN_INHERIT, .err = SPAWN_INHERIT,
-				.vars = vars};
-	pid_t pid = -1;
-	int err = 0;
+	int err = 0, werr = 0;
 
 	snprintf(pidtext, sizeof pidtext, "%ld", r->pid);
 	snprintf(uidtext, sizeof uidtext, "%u", r->uid);
@@ -647,20 +644,17 @@ static void run_command(const struct received *r)
 	vars[3] = env_var("SENDER_UID", uidtext, strlen(uidtext));
 	if (!vars[0] || !vars[1] || !vars[2] || !vars[3])
 		err = ENOMEM;
-	if (!err && (pid = spawn_start(&req)) < 0)
-		err = errno;
+	if (!err) {
+		S.listen.last_status = spawn_feed(S.listen.exec, vars, r->m.data, r->m.data_len, &werr);
+		if (S.listen.last_status < 0)
+			err = errno;
+	}
 	for (int i = 0; i < 4; i++)
 		free(vars[i]);
+	if (werr)
+		cli_warn_errno(werr, "write to '%s'", S.listen.exec);
 	if (err) {
 		cli_warn_errno(err, "run '%s'", S.listen.exec);
-		listen_exit(EXIT_FAIL);
-	}
-	if (io_write_all(req.in, r->m.data, r->m.data_len) < 0 && errno != EPIPE)
-		cli_warn_errno(errno, "write to '%s'", S.listen.exec);
-	close(req.in);
-	S.listen.last_status = spawn_wait(pid);
-	if (S.listen.last_status < 0) {
-		cli_warn_errno(errno, "wait for '%s'", S.listen.exec);
 		listen_exit(EXIT_FAIL);
 	}
 }

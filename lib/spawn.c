@@ -1,5 +1,6 @@
 /* spawn: the one spawn and reap of ipcbox; see spawn.h. */
 #include "spawn.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,6 +183,21 @@ static int decode_status(int st)
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return WEXITSTATUS(st);
+}
+
+int spawn_feed(const char *cmd, char *const *vars, const void *data, size_t len, int *write_err)
+{
+	struct spawn_req req = {.cmd = cmd, .in = SPAWN_PIPE, .out = SPAWN_INHERIT, .err = SPAWN_INHERIT,
+				.vars = vars};
+	pid_t pid = spawn_start(&req);
+
+	*write_err = 0;
+	if (pid < 0)
+		return -1;
+	if (io_write_all(req.in, data, len) < 0 && errno != EPIPE)
+		*write_err = errno;
+	close(req.in);
+	return spawn_wait(pid);
 }
 
 int spawn_wait(pid_t pid)

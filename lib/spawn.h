@@ -25,6 +25,7 @@
 #ifndef IPCBOX_SPAWN_H
 #define IPCBOX_SPAWN_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #define SPAWN_INHERIT (-1)
@@ -48,6 +49,14 @@ pid_t spawn_start(struct spawn_req *r);
  * SIGPIPE at its default (caught signals go to their defaults by exec).
  * Returns only if it failed, -1 with errno. */
 int spawn_exec(char *const *argv);
+
+/* A listener's -e slot: run the shell command cmd with vars added to its
+ * environment and data[0..len) on its standard input (a pipe, closed after
+ * the data; a command that does not read it is no error), stdout and stderr
+ * ours, and wait for it.  Its status as spawn_wait gives it, or -1 with
+ * errno if it could not start or be waited for.  *write_err: the errno of
+ * a failed write of the data other than EPIPE, or 0. */
+int spawn_feed(const char *cmd, char *const *vars, const void *data, size_t len, int *write_err);
 
 /* Wait for pid, resuming after EINTR; its exit status, or 128+N if signal
  * N killed it, or -1 with errno. */
