@@ -304,8 +304,8 @@ static void release_one(void)
 static int run_command(char **cmd)
 {
 	struct spawn_req req = SPAWN_REQ_INIT;
-	int status, child;
-	pid_t pid, got;
+	int status;
+	pid_t pid;
 
 	if (*sigev_stop_flag()) /* asked to stop while we waited: do not start the command */
 		return 128 + *sigev_stop_flag();
@@ -315,16 +315,7 @@ static int run_command(char **cmd)
 		cli_warn_errno(err, "run %s", cmd[0]);
 		return spawn_exec_status(err);
 	}
-	while ((got = spawn_try_wait(pid, &status)) == 0) {
-		struct pollfd pf = {.fd = S.sigfd, .events = POLLIN};
-		int sig;
-		if (poll(&pf, 1, -1) < 0 && errno != EINTR)
-			break;
-		child = 0;
-		if ((sig = sigev_take(S.sigfd, &child)) != 0)
-			kill(pid, sig);
-	}
-	if (got != pid) {
+	if ((status = spawn_wait_forward(pid, S.sigfd)) < 0) {
 		cli_warn_errno(errno, "wait for %s", cmd[0]);
 		return EXIT_FAIL;
 	}

@@ -273,20 +273,13 @@ static int wait_listener(const struct serve *s, int listen, int *child)
 /* Wait for the one child, passing INT/TERM/HUP on to it. */
 static int wait_child(const struct serve *s, pid_t pid)
 {
-	int status, child;
+	int status = spawn_wait_forward(pid, s->sigfd);
 
-	for (;;) {
-		pid_t got = spawn_try_wait(pid, &status);
-		if (got == pid)
-			return status;
-		if (got < 0) {
-			cli_warn_errno(errno, "wait");
-			return EXIT_FAIL;
-		}
-		int sig = wait_listener(s, 0, &child);
-		if (sig)
-			kill(pid, sig);
+	if (status < 0) {
+		cli_warn_errno(errno, "wait");
+		return EXIT_FAIL;
 	}
+	return status;
 }
 
 /* A listener's TLS handshake on the accepted fd, within -i or

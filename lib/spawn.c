@@ -1,7 +1,9 @@
 /* spawn: the one spawn and reap of ipcbox; see spawn.h. */
 #include "spawn.h"
 #include "io.h"
+#include "sigev.h"
 
+#include <poll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -198,6 +200,21 @@ int spawn_feed(const char *cmd, char *const *vars, const void *data, size_t len,
 		*write_err = errno;
 	close(req.in);
 	return spawn_wait(pid);
+}
+
+int spawn_wait_forward(pid_t pid, int sigfd)
+{
+	int status, child, sig;
+	pid_t got;
+
+	while ((got = spawn_try_wait(pid, &status)) == 0) {
+		struct pollfd pf = {.fd = sigfd, .events = POLLIN};
+		if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+			return -1;
+		if ((sig = sigev_take(sigfd, &child)) != 0)
+			kill(pid, sig);
+	}
+	return got == pid ? status : -1;
 }
 
 int spawn_wait(pid_t pid)

@@ -58,6 +58,13 @@ int spawn_exec(char *const *argv);
  * a failed write of the data other than EPIPE, or 0. */
 int spawn_feed(const char *cmd, char *const *vars, const void *data, size_t len, int *write_err);
 
+/* Wait for pid while passing on to it every stop signal (INT, TERM, HUP)
+ * that arrives on sigfd, the read end of the sigev pipe: a command run in
+ * the foreground (sem-run's on a POSIX name, tcp-listen -e's one
+ * connection) is stopped as its runner would be.  Its status as spawn_wait
+ * gives it, or -1 with errno. */
+int spawn_wait_forward(pid_t pid, int sigfd);
+
 /* Wait for pid, resuming after EINTR; its exit status, or 128+N if signal
  * N killed it, or -1 with errno. */
 int spawn_wait(pid_t pid);

@@ -80,8 +80,11 @@ read_held() {
 	while ((SECONDS < deadline)); do
 		bg "$IPCBOX" shm-read "$name" ${3:+"$3"} >/dev/null
 		HOLDER=$BG_PID
-		ipcbox_of "$HOLDER"
-		while running "$IPID"; do
+		# A reader may be done before its pid is seen: wait for it, and
+		# start another (a loaded machine made this one fail, 1 run in 3).
+		IPID=
+		ipcbox_of "$HOLDER" 2>/dev/null || true
+		while [ -n "$IPID" ] && running "$IPID"; do
 			v=$(sem_val "$lock")
 			[ "$v" = 0 ] || continue
 			kill -STOP "$IPID" 2>/dev/null || continue
