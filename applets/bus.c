@@ -1244,22 +1244,28 @@ static void print_json_msg(const struct dbus_msg *m, const struct timeval *tv)
 	fputs("}\n", stdout);
 }
 
-/* Flush what the messages so far produced (once none is left waiting);
- * a closed pipe ends quietly, and so
- * does a stop signal that cut the write short (after one more try). */
-static void mon_flush(void)
+/* Flush what a monitor or listener produced so far (what names it in a
+ * message); a closed pipe ends quietly, and so does a stop signal that cut
+ * the write short (after one more try). */
+static void flush_or_end(FILE *f, const char *what)
 {
-	if (fflush(S.mon_out) == 0 && !ferror(S.mon_out))
+	if (fflush(f) == 0 && !ferror(f))
 		return;
 	if (errno == EPIPE)
 		_exit(EXIT_OK);
 	if (errno == EINTR && *sigev_stop_flag()) {
 		sigev_hold();
-		clearerr(S.mon_out);
-		if (fflush(S.mon_out) == 0)
+		clearerr(f);
+		if (fflush(f) == 0)
 			exit(EXIT_OK);
 	}
-	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", S.pcap ? S.pcap : "standard output");
+	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write %s", what);
+}
+
+/* Flush the monitor's output once no message is left waiting. */
+static void mon_flush(void)
+{
+	flush_or_end(S.mon_out, S.pcap ? S.pcap : "standard output");
 }
 
 static const char *or_none(const char *s)
@@ -1560,21 +1566,10 @@ static void listen_run_slot(const struct dbus_msg *m)
 	free(line);
 }
 
-/* Flush what the signals so far produced; a closed pipe ends quietly, and
- * so does a stop signal that cut the write short (after one more try). */
+/* Flush what the signals so far produced. */
 static void listen_flush(void)
 {
-	if (fflush(stdout) == 0 && !ferror(stdout))
-		return;
-	if (errno == EPIPE)
-		_exit(EXIT_OK);
-	if (errno == EINTR && *sigev_stop_flag()) {
-		sigev_hold();
-		clearerr(stdout);
-		if (fflush(stdout) == 0)
-			exit(EXIT_OK);
-	}
-	cli_die_errno(EXIT_FAIL, errno ? errno : EIO, "write standard output");
+	flush_or_end(stdout, "standard output");
 }
 
 static void listen_output(const struct dbus_msg *m)
