@@ -2069,6 +2069,7 @@ static int bus_bridge_main(int argc, char **argv)
 {
 	struct dbus_err err = {{0}};
 	struct relay_result rr;
+	const uint8_t *early;
 	size_t nearly = 0;
 	int sigfd, r;
 
@@ -2086,7 +2087,8 @@ static int bus_bridge_main(int argc, char **argv)
 	/* What each side sent right behind the handshake goes first. */
 	if (dbus_write_all(S.conn.fd, S.bridge_early, nearly, -1, &err) < 0)
 		cli_die(EXIT_FAIL, "%s", err.msg);
-	if (dbus_write_all(1, S.conn.rbuf, S.conn.rlen, -1, &err) < 0)
+	early = dbus_conn_unread(&S.conn, &nearly);
+	if (dbus_write_all(1, early, nearly, -1, &err) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "write to the client");
 	sigfd = sigev_open(0);
 	if (sigfd < 0)

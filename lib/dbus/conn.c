@@ -204,6 +204,12 @@ int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_
 	return open_conn(c, address, deadline_ms, 0, err);
 }
 
+const uint8_t *dbus_conn_unread(const struct dbus_conn *c, size_t *len)
+{
+	*len = c->rlen - c->rpos;
+	return c->rbuf + c->rpos;
+}
+
 void dbus_conn_close(struct dbus_conn *c)
 {
 	end_connection(c);

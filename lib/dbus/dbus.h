@@ -193,6 +193,9 @@ int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t deadline_ms
  * says Hello itself).  c->guid is the bus's. */
 int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t deadline_ms,
 				struct dbus_err *err);
+/* The bytes the connection has read but not parsed yet (rbuf[rpos..rlen)):
+ * what a bridge passes on as they are after authenticating. */
+const uint8_t *dbus_conn_unread(const struct dbus_conn *c, size_t *len);
 /* Close the connection; a unixexec command gets a moment to end on its
  * own, then SIGTERM, and is reaped. */
 void dbus_conn_close(struct dbus_conn *c);
