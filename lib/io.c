@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int io_write_all(int fd, const void *buf, size_t len)
@@ -79,6 +80,36 @@ int io_scan_lines(int fd, char *buf, size_t size, int (*fn)(char *text, size_t l
 		have = left - (size_t)(end + 1 - start);
 		memmove(buf, end + 1, have);
 	}
+}
+
+int io_send_all(int fd, const void *buf, size_t len, int64_t deadline_ms)
+{
+	const char *p = buf;
+	int sock = 1;
+
+	while (len > 0) {
+		ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+		if (n < 0 && errno == ENOTSOCK && sock) {
+			sock = 0;
+			continue;
+		}
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			int r = io_wait_fd(fd, POLLOUT, deadline_ms);
+			if (r > 0)
+				continue;
+			if (r == 0)
+				errno = ETIMEDOUT;
+		}
+		return -1;
+	}
+	return 0;
 }
 
 char *io_read_all(int fd, size_t max, size_t *len)

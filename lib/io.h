@@ -11,6 +11,11 @@
 
 /* Write all len bytes; 0 on success, -1 with errno on failure. */
 int io_write_all(int fd, const void *buf, size_t len);
+/* Write all len bytes to a non-blocking fd before the monotonic deadline,
+ * waiting for room as needed: on a socket with MSG_NOSIGNAL (a peer gone is
+ * EPIPE, not SIGPIPE), on anything else (a pipe) with write.  0, or -1 with
+ * errno (ETIMEDOUT once the deadline has passed). */
+int io_send_all(int fd, const void *buf, size_t len, int64_t deadline_ms);
 /* Read a whole file descriptor into a malloc'd buffer, refusing more than
  * max bytes (errno EFBIG).  *len gets the size; the buffer is NUL-terminated. */
 char *io_read_all(int fd, size_t max, size_t *len);

@@ -25,38 +25,6 @@
 
 #define AUTH_LINE_MAX DBUS_AUTH_LINE_MAX
 
-int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, struct dbus_err *err)
-{
-	const char *p = buf;
-	int sock = 1;
-
-	while (len > 0) {
-		/* On a socket a peer gone is EPIPE, not SIGPIPE; a bridge's stdout
-		 * may be a pipe, written plainly. */
-		ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
-		if (n < 0 && errno == ENOTSOCK && sock) {
-			sock = 0;
-			continue;
-		}
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			int r = io_wait_fd(fd, POLLOUT, deadline_ms);
-			if (r == 0)
-				return DBUS_TIMED_OUT;
-			if (r > 0)
-				continue;
-		}
-		return dbus_err_set(err, "write to the bus: %s", io_strerror(errno));
-	}
-	return 0;
-}
-
 /* A printable copy of a reply line for messages (at most 80 bytes). */
 static const char *printable(const char *line, size_t len)
 {
@@ -133,11 +101,15 @@ static int send_auth(int fd, const struct dbus_auth *a, int64_t deadline_ms, str
 	memcpy(out, head, n);
 	if (a->nfirst)
 		memcpy(out + n, a->first, a->nfirst);
-	r = dbus_write_all(fd, out, n + a->nfirst, deadline_ms, err);
+	r = io_send_all(fd, out, n + a->nfirst, deadline_ms);
 	free(out);
-	if (r == DBUS_TIMED_OUT)
+	if (r < 0 && errno == ETIMEDOUT) {
 		dbus_err_set(err, "timed out sending authentication");
-	return r;
+		return DBUS_TIMED_OUT;
+	}
+	if (r < 0)
+		return dbus_err_set(err, "write to the bus: %s", io_strerror(errno));
+	return 0;
 }
 
 /* The first CRLF in buf[0..len), or NULL.  Not memmem: it would bring
@@ -378,8 +350,8 @@ static int serve_lines(struct dbus_auth_server *s, int out, const char *guid, ch
 			return r;
 		if (!reply[0])
 			continue;
-		r = dbus_write_all(out, reply, strlen(reply), deadline_ms, NULL);
-		if (r == DBUS_TIMED_OUT) {
+		r = io_send_all(out, reply, strlen(reply), deadline_ms);
+		if (r < 0 && errno == ETIMEDOUT) {
 			dbus_err_set(err, "timed out writing to the client");
 			return DBUS_TIMED_OUT;
 		}

@@ -30,6 +30,15 @@
 
 #define RBUF_INITIAL (64 * 1024)
 #define HELLO_SERIAL 1
+int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, struct dbus_err *err)
+{
+	if (io_send_all(fd, buf, len, deadline_ms) == 0)
+		return 0;
+	if (errno == ETIMEDOUT)
+		return DBUS_TIMED_OUT;
+	return dbus_err_set(err, "write to the bus: %s", io_strerror(errno));
+}
+
 /* How long a unixexec command may take to exit once its input closed. */
 #define CHILD_GRACE_MS 1000
 
