@@ -680,3 +680,26 @@ $Q 2 p2"
 	assert_status 0
 	assert_match -- '--type=N'
 }
+
+@test "completion: mq applets offer existing queue names; the shells know the mq family" {
+	pq a
+	sq a
+	ipc mq-create "$Q"
+	ipc mq-create "sysv:$K"
+	run ipc --complete mq-send
+	assert_status 0
+	grep -qx "sysv:$K" <<<"$output"
+	if grep -q ' /dev/mqueue mqueue ' /proc/mounts || [ "$(id -u)" -eq 0 ]; then
+		grep -qx "$Q" <<<"$output"
+	else # the names of POSIX queues cannot be listed without the file system
+		run grep -cx "$Q" <<<"$output"
+		assert_output 0
+	fi
+	mkdir "$T/bin"
+	ln -s "$IPCBOX" "$T/bin/ipcbox"
+	run env PATH="$T/bin:$PATH" timeout -k 5 "$TMO" bash -c '
+		source "$0"/completions/ipcbox.bash
+		COMP_WORDS=(ipcbox mq pe); COMP_CWORD=2
+		_ipcbox; printf "%s\n" "${COMPREPLY[@]}"' "$BATS_TEST_DIRNAME/.."
+	assert_output peek
+}
