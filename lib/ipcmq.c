@@ -378,6 +378,14 @@ int ipcmq_print_escaped(FILE *f, const char *data, size_t len)
 
 	while (i < len) {
 		unsigned c = s[i];
+		size_t run = i;
+		while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '\\')
+			run++;
+		if (run > i) { /* printable ASCII, the common case: one fwrite */
+			fwrite(s + i, 1, run - i, f);
+			i = run;
+			continue;
+		}
 		switch (c) {
 		case '\\': fputs("\\\\", f); i++; continue;
 		case '\n': fputs("\\n", f); i++; continue;
