@@ -536,6 +536,14 @@ print(q.receive(type=9, block=False), q.receive(block=False))
 	# systemv-N:/path (Qt's form) and sysv:PATH:PROJ name the same key
 	run ipc mq-info --json "systemv-7:$T/keyfile"
 	assert_match '"key":"'"$k"'"'
+	# a one-character PROJ is that character's code, as ftok(path, 'A')
+	k=$(ftok_key "$T/keyfile" 65)
+	track_key "$k"
+	TEST_MQ+=("sysv:$k")
+	ipc mq-create "sysv:$T/keyfile:A"
+	run ipc mq-info --json "sysv:$k"
+	assert_status 0
+	assert_match '"key":"'"$k"'"'
 }
 
 @test "mq-recv -e: a command per message, data on stdin, MQ_NAME and MQ_PRIORITY / MQ_TYPE; -c exits with the last status" {
