@@ -420,6 +420,19 @@ print(os.getpid())' "$K")
 	assert_match '"messages":2,"max_messages":5,"message_size":32,"bytes":8,'
 }
 
+@test "mq-info: the process registered with mq_notify, its signal and sigev_notify" {
+	local pid
+	pq a
+	peer create "/$Q" 5 32
+	bg "$MQ_PEER" notify "/$Q" "$T/ready"
+	wait_file "$T/ready"
+	pid=$(cat "$T/ready")
+	run ipc mq-info --json "$Q"
+	assert_match '"notify":0,"signo":10,"notify_pid":'"$pid"','
+	run ipc mq-info "$Q"
+	assert_match "notify     pid $pid \(sigev_notify 0, signal 10\)"
+}
+
 @test "mq-list: both kinds in text and JSON; POSIX through the mqueue file system or a one-line note how to mount it" {
 	pq a
 	sq a

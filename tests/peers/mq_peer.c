@@ -7,12 +7,17 @@
  *                                          print "PRIO LEN " then the bytes
  *                                          and a newline for each
  *   mq_peer attr NAME                      "MAXMSG MSGSIZE CURMSGS"
+ *   mq_peer notify NAME READY              register for SIGUSR1 on the first
+ *                                          message (mq_notify), create READY,
+ *                                          then sleep until killed
  * Exit 0, or 1 with the failing call on stderr. */
 #include <fcntl.h>
 #include <mqueue.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 static int fail(const char *what)
 {
@@ -63,6 +68,20 @@ int main(int argc, char **argv)
 		printf("%ld %ld %ld\n", a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs);
 		return 0;
 	}
-	fprintf(stderr, "usage: mq_peer create|send|recv|attr NAME ...\n");
+	if (argc == 4 && strcmp(argv[1], "notify") == 0) {
+		struct sigevent ev;
+		FILE *f;
+		memset(&ev, 0, sizeof ev);
+		ev.sigev_notify = SIGEV_SIGNAL;
+		ev.sigev_signo = SIGUSR1;
+		signal(SIGUSR1, SIG_IGN);
+		if ((q = mq_open(argv[2], O_RDONLY)) == (mqd_t)-1 || mq_notify(q, &ev) < 0)
+			return fail("mq_notify");
+		if (!(f = fopen(argv[3], "w")) || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+			return fail(argv[3]);
+		for (;;)
+			pause();
+	}
+	fprintf(stderr, "usage: mq_peer create|send|recv|attr|notify NAME ...\n");
 	return 2;
 }
