@@ -29,6 +29,7 @@ static const struct family {
 	{"sem", "system semaphores: POSIX, System V, Qt", sem_applets},
 	{"bus", "D-Bus, spoken natively", bus_applets},
 	{"channel", "named channels: QCOP-style messages between local processes", channel_applets},
+	{"mq", "message queues: POSIX and System V", mq_applets},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 
@@ -69,7 +70,7 @@ static void usage(void)
 	       "   or: APPLET [ARG]...          (through a link named after the applet)\n"
 	       "   or: ipcbox --list | --install [-s] DIR | --help | --version\n\n"
 	       "Inter-process communication from the shell: sockets, shared memory,\n"
-	       "semaphores, D-Bus and named channels.  Run 'ipcbox APPLET --help' for an applet's options.\n\n");
+	       "semaphores, message queues, D-Bus and named channels.  Run 'ipcbox APPLET --help' for an applet's options.\n\n");
 	for (size_t f = 0; f < NFAMILIES; f++) {
 		const struct family *fam = &families[f];
 		if (!fam->applets->name)

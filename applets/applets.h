@@ -11,5 +11,6 @@ extern const struct applet shm_applets[];
 extern const struct applet sem_applets[];
 extern const struct applet bus_applets[];
 extern const struct applet channel_applets[];
+extern const struct applet mq_applets[];
 
 #endif

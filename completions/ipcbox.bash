@@ -34,7 +34,7 @@ _ipcbox() {
 	_ipcbox_bin=${COMP_WORDS[0]}
 	if [[ $applet == ipcbox* ]]; then
 		if ((COMP_CWORD == 1)); then
-			words="$("$_ipcbox_bin" --list 2>/dev/null) tcp unix shm sem bus channel --list --install --help --version"
+			words="$("$_ipcbox_bin" --list 2>/dev/null) tcp unix shm sem mq bus channel --list --install --help --version"
 			mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
 			return
 		fi

@@ -68,7 +68,7 @@ function __ipcbox_verbs
 end
 
 complete -c ipcbox -f -n __ipcbox_needs_verb -a '(__ipcbox_verbs)'
-complete -c ipcbox -f -n __ipcbox_needs_applet -a '(ipcbox --list) tcp unix shm sem bus channel --list --install --help --version'
+complete -c ipcbox -f -n __ipcbox_needs_applet -a '(ipcbox --list) tcp unix shm sem mq bus channel --list --install --help --version'
 for cmd in ipcbox (ipcbox --list 2>/dev/null)
     complete -c $cmd -f -n 'not __ipcbox_needs_applet; and not __ipcbox_needs_verb; and string match -q -- "-*" (commandline -ct)' -a '(__ipcbox_options)'
     complete -c $cmd -f -n 'not __ipcbox_needs_applet; and not __ipcbox_needs_verb; and not string match -q -- "-*" (commandline -ct); and not __ipcbox_value_is file dir host' -a '(__ipcbox_operands)'

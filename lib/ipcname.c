@@ -1,5 +1,6 @@
-/* ipcname: parse and resolve shm/sem NAMEs; see ipcname.h. */
+/* ipcname: parse and resolve shm/sem/mq NAMEs; see ipcname.h. */
 #include "ipcname.h"
+#include "ipcmq.h"
 #include "parse.h"
 #include "sha1.h"
 
@@ -64,7 +65,45 @@ static int percent_decode(const char *s, char *out, size_t len, const char **why
 	return 0;
 }
 
+static int parse_sysv_id(struct ipcname *n, const char *s, const char **why);
+static int parse_sysv_number(struct ipcname *n, const char *s, const char **why);
+
+/* "sysv:PATH:PROJ": the last ':' ends PATH; PROJ is 1..255 (decimal or 0x
+ * hex) or one character other than a digit ('Q' is 81). */
+static int parse_sysv_ftok(struct ipcname *n, const char *s, const char *colon, const char **why)
+{
+	const char *p = colon + 1;
+	size_t len = (size_t)(colon - s);
+	uint64_t proj;
+
+	if (len == 0)
+		return *why = "empty path in sysv:PATH:PROJ", -1;
+	if (len >= sizeof n->path)
+		return *why = "path too long", -1;
+	if (p[0] && !p[1] && !(p[0] >= '0' && p[0] <= '9'))
+		proj = (unsigned char)p[0];
+	else if (parse_uint(p, 255, &proj) < 0 || proj == 0)
+		return *why = "project id must be 1..255 or one character", -1;
+	memcpy(n->path, s, len);
+	n->path[len] = 0;
+	n->type = IPCNAME_SYSV_FILE;
+	n->proj = (int)proj;
+	return 0;
+}
+
+/* After "sysv:": KEY, id=ID or PATH:PROJ. */
 static int parse_sysv_key(struct ipcname *n, const char *s, const char **why)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (strncmp(s, "id=", 3) == 0)
+		return parse_sysv_id(n, s + 3, why);
+	if (colon)
+		return parse_sysv_ftok(n, s, colon, why);
+	return parse_sysv_number(n, s, why);
+}
+
+static int parse_sysv_number(struct ipcname *n, const char *s, const char **why)
 {
 	uint64_t v;
 
@@ -185,6 +224,8 @@ int ipcname_parse(struct ipcname *n, const char *text, enum ipcname_family famil
 	if (has_prefix(text, "systemv:") || (has_prefix(text, "systemv-") && strchr(text, ':')))
 		return parse_systemv(n, text, why);
 	if (has_prefix(text, "qt:")) {
+		if (family == IPCNAME_MQ)
+			return *why = "Qt has no message queues (qt: names a segment or a semaphore)", -1;
 		n->qtkey = text + 3;
 		return qt_path(n, family == IPCNAME_SEM ? IPCNAME_QT_SEM_PREFIX : IPCNAME_QT_SHM_PREFIX,
 			       why);
@@ -266,8 +307,14 @@ static void complete_sysv(const char *file)
 	fclose(f);
 }
 
+static void complete_mq(void);
+
 void ipcname_complete(enum ipcname_family family)
 {
+	if (family == IPCNAME_MQ) {
+		complete_mq();
+		return;
+	}
 	DIR *d = opendir("/dev/shm");
 	struct dirent *e;
 
@@ -283,6 +330,24 @@ void ipcname_complete(enum ipcname_family family)
 	if (d)
 		closedir(d);
 	complete_sysv(family == IPCNAME_SEM ? "/proc/sysvipc/sem" : "/proc/sysvipc/shm");
+}
+
+/* Queues: the mqueue file system's entries, and the System V keys. */
+static void complete_mq(void)
+{
+	const char *where;
+	int fd = ipcmq_fs_open(&where);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			printf("%s\n", e->d_name);
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+	complete_sysv("/proc/sysvipc/msg");
 }
 
 size_t ipcname_qt_files(enum ipcname_family family, struct ipcname_qtfile *out, size_t max)

@@ -1,14 +1,20 @@
-/* ipcname: the NAME syntax shared by the shm and sem applets (DESIGN 3).
+/* ipcname: the NAME syntax shared by the shm, sem and mq applets (DESIGN 3).
  *
  *   foo, /foo, posix:/foo          POSIX object /foo
  *   sysv:0x51002bd4, sysv:1234     System V object by key
- *   sysv-id:32769                  System V object by id
+ *   sysv-id:32769, sysv:id=32769   System V object by id
+ *   sysv:PATH:PROJ                 ftok(PATH, PROJ): PROJ 1..255 or one
+ *                                  character ('Q'), as ipcmk and sysv_ipc's
+ *                                  ftok take it (PATH may hold ':'; the
+ *                                  last one ends it)
  *   systemv:/path, systemv-N:/path ftok(path, 'Q') or ftok(path, N): the
  *                                  strings Qt >= 6.6 QNativeIpcKey::toString()
  *                                  prints (percent-encoded, ?query ignored)
  *   qt:KEY                         Qt's legacy key: the file
  *                                  $TMPDIR/PREFIX + letters(KEY) + sha1(KEY),
  *                                  ftok(file, 'Q'), System V
+ *
+ * qt: is refused for message queues (Qt has none).
  *
  * Parsing only checks the syntax; the System V key of a file-based name is
  * computed by ipcname_key(), which needs the file to exist. */
@@ -18,7 +24,7 @@
 #include <limits.h>
 #include <sys/types.h>
 
-enum ipcname_family { IPCNAME_SHM, IPCNAME_SEM };
+enum ipcname_family { IPCNAME_SHM, IPCNAME_SEM, IPCNAME_MQ };
 enum ipcname_type { IPCNAME_POSIX, IPCNAME_SYSV_KEY, IPCNAME_SYSV_ID, IPCNAME_SYSV_FILE, IPCNAME_QT };
 
 /* Qt's prefixes: QSharedMemory and QSystemSemaphore (and QSharedMemory's lock). */
@@ -60,7 +66,8 @@ void ipcname_qt_posix_name(const struct ipcname *qt, struct ipcname *posix);
 /* Qt's QDir::tempPath(): $TMPDIR or /tmp, symlinks resolved. */
 void ipcname_qt_tempdir(char *out, size_t len);
 /* Print candidate names for the shell completions: POSIX names from
- * /dev/shm and sysv:0x... keys from /proc/sysvipc, one a line. */
+ * /dev/shm (queues: from the mqueue file system when it can be read) and
+ * sysv:0x... keys from /proc/sysvipc, one a line. */
 void ipcname_complete(enum ipcname_family family);
 /* Qt's key files in QDir::tempPath() (qipc_sharedmemory_* or
  * qipc_systemsem_*, by family) and their ftok keys, for annotating lists:

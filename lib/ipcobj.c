@@ -12,7 +12,9 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <mqueue.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -28,19 +30,27 @@ int ipcobj_sysv_id(struct ipcname *n)
 		return n->id;
 	if (ipcname_key(n) < 0)
 		return -1;
-	return n->family == IPCNAME_SHM ? shmget(n->key, 0, 0) : semget(n->key, 0, 0);
+	switch (n->family) {
+	case IPCNAME_SHM: return shmget(n->key, 0, 0);
+	case IPCNAME_SEM: return semget(n->key, 0, 0);
+	default: return msgget(n->key, 0);
+	}
 }
 
 const char *ipcobj_noun(enum ipcname_family family)
 {
-	return family == IPCNAME_SHM ? "segment" : "semaphore";
+	return family == IPCNAME_SHM ? "segment" : family == IPCNAME_SEM ? "semaphore" : "queue";
 }
 
 /* --- removal --- */
 
 static int unlink_posix(const struct ipcname *n)
 {
-	return n->family == IPCNAME_SHM ? shm_unlink(n->posix) : ipcsem_unlink(n->posix);
+	switch (n->family) {
+	case IPCNAME_SHM: return shm_unlink(n->posix);
+	case IPCNAME_SEM: return ipcsem_unlink(n->posix);
+	default: return mq_unlink(n->posix);
+	}
 }
 
 static int remove_sysv(struct ipcname *n)
@@ -49,7 +59,11 @@ static int remove_sysv(struct ipcname *n)
 
 	if (id < 0)
 		return -1;
-	return n->family == IPCNAME_SHM ? shmctl(id, IPC_RMID, NULL) : semctl(id, 0, IPC_RMID);
+	switch (n->family) {
+	case IPCNAME_SHM: return shmctl(id, IPC_RMID, NULL);
+	case IPCNAME_SEM: return semctl(id, 0, IPC_RMID);
+	default: return msgctl(id, IPC_RMID, NULL);
+	}
 }
 
 /* A qt: name's key file and its POSIX twin; how many of them existed. */

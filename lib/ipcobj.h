@@ -1,4 +1,4 @@
-/* ipcobj: what shm-* and sem-* do alike to the objects a NAME (lib/ipcname.h)
+/* ipcobj: what shm-*, sem-* and mq-* do alike to the objects a NAME (lib/ipcname.h)
  * stands for: look up a System V id, remove, and list the objects of a
  * family.  The family of the name picks the calls (shmget or semget,
  * shm_unlink or sem_unlink, /proc/sysvipc/shm or /proc/sysvipc/sem). */
@@ -15,7 +15,7 @@
 int ipcobj_missing(int err);
 /* The System V id of a name, or -1 with errno. */
 int ipcobj_sysv_id(struct ipcname *n);
-/* "segment" or "semaphore", for messages. */
+/* "segment", "semaphore" or "queue", for messages. */
 const char *ipcobj_noun(enum ipcname_family family);
 /* Remove the object; for a qt: name also Qt's key file and the POSIX object
  * of the same name (QT_POSIX_IPC), and for a segment Qt's lock semaphore and

@@ -45,7 +45,8 @@ man_page_of() {
 	for a in tcp-listen tcp-connect unix-listen unix-connect shm-create shm-write shm-read \
 		shm-info shm-list shm-rm sem-create sem-post sem-wait sem-value sem-run sem-list \
 		sem-rm bus-call bus-emit bus-get bus-set bus-list bus-introspect bus-tree bus-wait bus-monitor bus-serve bus-bridge \
-		channel-send channel-listen channel-wait channel-list channel-registered channel-bridge; do
+		channel-send channel-listen channel-wait channel-list channel-registered channel-bridge \
+		mq-create mq-send mq-recv mq-peek mq-info mq-list mq-rm; do
 		grep -qx "$a" <<<"$output" || { echo "missing applet $a" >&2; return 1; }
 	done
 }

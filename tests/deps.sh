@@ -28,6 +28,8 @@ mosquitto_sub mosquitto-clients
 mosquitto_passwd mosquitto
 python3-dbus python3-dbus
 python3-gi python3-gi
+python3-sysv-ipc python3-sysv-ipc
+cc gcc
 musl-gcc musl-tools
 dpkg-deb dpkg
 dpkg-shlibdeps dpkg-dev
@@ -46,6 +48,7 @@ for_each() {
 		case $cmd in
 		python3-dbus) /usr/bin/python3 -c 'import dbus' 2>/dev/null && continue ;;
 		python3-gi) /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null && continue ;;
+		python3-sysv-ipc) /usr/bin/python3 -c 'import sysv_ipc' 2>/dev/null && continue ;;
 		qmake) [ -x /usr/lib/qt5/bin/qmake ] && continue ;;
 		systemd-stdio-bridge)
 			for p in /usr/bin /usr/lib/systemd /lib/systemd; do

@@ -1,15 +1,18 @@
-# Shared by the shm, sem, qt and python bats files: load ipc_helpers
+# Shared by the shm, sem, mq, qt and python bats files: load ipc_helpers
 #
 # Every object a test makes has a recognisable name: POSIX names start with
 # ipcbox-test-, System V keys come from files under the test's directory.
 # Each System V key is recorded in $IPC_KEYS before the object is made, so
 # zz-leaks.bats can prove at the end of the run that nothing was left
-# behind (the key files are gone by then).  Teardown removes the objects
-# registered in TEST_SHM and TEST_SEM.
+# behind (the key files are gone by then); POSIX queue names go to
+# $IPC_MQNAMES the same way (the mqueue file system, where they could be
+# listed, may not be mounted).  Teardown removes the objects registered in
+# TEST_SHM, TEST_SEM and TEST_MQ.
 
 # tests/run runs files in several bats at once and gives them one list and
 # one tag (IPCBOX_TEST_KEYS, IPCBOX_TEST_RUN); a bats run alone has its own.
 IPC_KEYS=${IPCBOX_TEST_KEYS:-$BATS_RUN_TMPDIR/ipcbox-sysv-keys}
+IPC_MQNAMES=$IPC_KEYS.mq
 # This run's tag in POSIX names, so a suite running at the same time in
 # another checkout neither disturbs nor is blamed by this run's leak check.
 IPC_RUN=${IPCBOX_TEST_RUN:-${BATS_RUN_TMPDIR##*/bats-run-}}
@@ -19,6 +22,7 @@ setup() {
 	common_setup
 	TEST_SHM=()
 	TEST_SEM=()
+	TEST_MQ=()
 	# Qt puts its key files in $TMPDIR: keep them in the test's directory.
 	export TMPDIR=$T
 }
@@ -38,6 +42,7 @@ common_teardown_objects() {
 	local n
 	for n in "${TEST_SHM[@]}"; do "$IPCBOX" shm-rm "$n" 2>/dev/null; done
 	for n in "${TEST_SEM[@]}"; do "$IPCBOX" sem-rm "$n" 2>/dev/null; done
+	for n in "${TEST_MQ[@]}"; do "$IPCBOX" mq-rm "$n" 2>/dev/null; done
 	true
 }
 
@@ -96,4 +101,13 @@ sysv_exists() {
 # sem_val NAME: the value now.
 sem_val() {
 	"$IPCBOX" sem-value "$1"
+}
+
+# mqname SUFFIX: a POSIX queue name unique to this test, recorded for the
+# leak check and registered for removal.
+mqname() {
+	local n
+	n=$(pname "$1")
+	echo "$n" >>"$IPC_MQNAMES"
+	echo "$n"
 }

@@ -14,7 +14,19 @@ load ipc_helpers
 	[ -z "$left" ] || { printf 'left in /dev/shm:\n%s\n' "$left" >&2; return 1; }
 }
 
-@test "leaks: no System V segment or semaphore with a key the suite used is left" {
+@test "leaks: no POSIX message queue the suite named is left" {
+	local n left=
+	[ -f "$IPC_MQNAMES" ] || return 0 # this file alone: no other suite ran
+	while read -r n; do
+		# mq-info opens the queue by name (no mqueue file system needed)
+		if "$IPCBOX" mq-info "$n" >/dev/null 2>"$T/err" || ! grep -q 'no such queue' "$T/err"; then
+			left+="$n "
+		fi
+	done < <(sort -u "$IPC_MQNAMES")
+	[ -z "$left" ] || { echo "left: $left" >&2; return 1; }
+}
+
+@test "leaks: no System V segment, semaphore or queue with a key the suite used is left" {
 	local k keys= left
 	[ -f "$IPC_KEYS" ] || return 0 # this file alone: no other suite ran
 	# one pass over the kernel's tables (sysv_exists is two awk runs a key,
@@ -25,7 +37,7 @@ load ipc_helpers
 	done < <(sort -u "$IPC_KEYS")
 	left=$(awk -v keys="$keys" '
 		BEGIN { n = split(keys, a, " "); for (i = 1; i <= n; i++) { split(a[i], p, "="); want[p[1]] = p[2] } }
-		FNR > 1 && ($1 in want) { printf "%s %s ", (FILENAME ~ /shm$/ ? "shm" : "sem"), want[$1] }' \
-		/proc/sysvipc/shm /proc/sysvipc/sem)
+		FNR > 1 && ($1 in want) { printf "%s %s ", (FILENAME ~ /shm$/ ? "shm" : FILENAME ~ /msg$/ ? "msg" : "sem"), want[$1] }' \
+		/proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg)
 	[ -z "$left" ] || { echo "left: $left" >&2; return 1; }
 }

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = 0;
-	for (int f = IPCNAME_SHM; f <= IPCNAME_SEM; f++)
+	for (int f = IPCNAME_SHM; f <= IPCNAME_MQ; f++)
 		if (ipcname_parse(&n, text, (enum ipcname_family)f, &why) == 0 &&
 		    n.type == IPCNAME_QT)
 			ipcname_qt_lock(&n, &lock);
