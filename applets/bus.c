@@ -1006,14 +1006,15 @@ static int str_is(const char *a, const char *b)
  * so an owner that appears in between is not missed. */
 static int wait_name(const char *name)
 {
+	const char *const kv[] = {"type", "signal", "sender", DRIVER_NAME, "interface", DRIVER_NAME,
+				  "member", "NameOwnerChanged", "arg0", name};
 	char rule[400];
 	struct dbus_value arg = string_value(name);
 	struct dbus_msg reply, m;
 	char what[300];
 
-	snprintf(rule, sizeof rule,
-		 "type='signal',sender='" DRIVER_NAME "',interface='" DRIVER_NAME
-		 "',member='NameOwnerChanged',arg0='%s'", name);
+	if (dbus_match_build(rule, sizeof rule, kv, 5, NULL) < 0)
+		cli_usage_error("match rule for '%s' longer than %zu bytes", name, sizeof rule - 1);
 	add_match(rule);
 	driver_call("NameHasOwner", "s", &arg, 1, &reply);
 	if (reply.nbody == 1 && reply.body[0].type == 'b' && reply.body[0].v.u) {
@@ -1037,12 +1038,12 @@ static int wait_name(const char *name)
 /* Until the signal arrives; print its arguments like a reply. */
 static int wait_signal(const char *path, const char *iface, const char *member)
 {
-	char rule[1024], what[600];
+	const char *const kv[] = {"type", "signal", "path", path, "interface", iface, "member", member};
+	char rule[DBUS_MATCH_RULE_MAX + 1], what[600];
 	struct dbus_msg m;
 
-	if (snprintf(rule, sizeof rule, "type='signal',path='%s',interface='%s',member='%s'", path,
-		     iface, member) >= (int)sizeof rule)
-		cli_usage_error("match rule longer than %zu bytes", sizeof rule - 1);
+	if (dbus_match_build(rule, sizeof rule, kv, 4, NULL) < 0)
+		cli_usage_error("match rule longer than %d bytes", DBUS_MATCH_RULE_MAX);
 	add_match(rule);
 	snprintf(what, sizeof what, "no signal %.250s.%.250s", iface, member);
 	for (;;) {
@@ -1152,7 +1153,13 @@ static int eavesdrop(char *why, size_t size)
 		const char *user = S.nops ? S.ops[i] : "";
 		struct dbus_msg reply;
 
-		snprintf(rule, sizeof rule, "eavesdrop=true%s%s", *user ? "," : "", user);
+		static const char *const kv[] = {"eavesdrop", "true"};
+		/* Longer than the bus takes is the bus's to refuse, as
+		 * dbus-monitor finds it (LimitsExceeded). */
+		if (dbus_match_build(rule, sizeof rule, kv, 1, user) < 0) {
+			snprintf(why, size, "the rule with eavesdrop='true' is too long");
+			return 0;
+		}
 		add_match_reply(rule, &reply);
 		if (i == 0 && reply.type == DBUS_ERROR) {
 			snprintf(why, size, "%s", short_error(&reply));
@@ -1421,6 +1428,7 @@ static int bus_monitor_main(int argc, char **argv)
  * rule has no type, and a rule for another type is refused (exit 2). */
 static char *listen_rule(const char *rule)
 {
+	static const char *const kv[] = {"type", "signal"};
 	char type[64], *full;
 
 	check_rule(rule);
@@ -1429,14 +1437,13 @@ static char *listen_rule(const char *rule)
 			cli_usage_error("invalid match rule '%s': bus-listen receives signals only", rule);
 		return (char *)rule;
 	}
-	if (asprintf(&full, "type='signal'%s%s", *rule ? "," : "", rule) < 0)
+	if (!(full = malloc(DBUS_MATCH_RULE_MAX + 1)))
 		cli_die(EXIT_FAIL, "out of memory");
-	if (strlen(full) > DBUS_MATCH_RULE_MAX)
+	if (dbus_match_build(full, DBUS_MATCH_RULE_MAX + 1, kv, 1, rule) < 0)
 		cli_usage_error("match rule longer than %d bytes", DBUS_MATCH_RULE_MAX);
 	return full;
 }
 
-/* Is "%x" or "\x" in a -F format one we know?  Checked before connecting. */
 /* -F: the directives bus-listen knows, checked before the first signal. */
 #define LISTEN_DIRECTIVES "spimgat"
 

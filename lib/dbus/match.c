@@ -5,6 +5,42 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Append s to out[*len..size), keeping a NUL; -1 if it does not fit. */
+static int put(char *out, size_t size, size_t *len, const char *s, size_t n)
+{
+	if (*len + n >= size)
+		return -1;
+	memcpy(out + *len, s, n);
+	*len += n;
+	out[*len] = 0;
+	return 0;
+}
+
+int dbus_match_build(char *out, size_t size, const char *const *kv, size_t npairs, const char *extra)
+{
+	size_t len = 0;
+	int r = size ? 0 : -1;
+
+	if (size)
+		out[0] = 0;
+	for (size_t i = 0; i < npairs && r == 0; i++) {
+		const char *v = kv[2 * i + 1];
+		if (i)
+			r |= put(out, size, &len, ",", 1);
+		r |= put(out, size, &len, kv[2 * i], strlen(kv[2 * i]));
+		r |= strchr(v, '\'') ? -1 : 0;
+		r |= put(out, size, &len, "='", 2);
+		r |= put(out, size, &len, v, strlen(v));
+		r |= put(out, size, &len, "'", 1);
+	}
+	if (r == 0 && extra && *extra) {
+		if (npairs)
+			r |= put(out, size, &len, ",", 1);
+		r |= put(out, size, &len, extra, strlen(extra));
+	}
+	return r;
+}
+
 int dbus_match_key_ok(const char *k, size_t n)
 {
 	static const char *const keys[] = {"type", "sender", "interface", "member", "path",

@@ -31,4 +31,13 @@ enum dbus_match_fault dbus_match_check(const char *rule);
  * out[size] (cut to fit): 1, or 0 if the rule has no such key. */
 int dbus_match_value(const char *rule, const char *key, char *out, size_t size);
 
+/* Build a rule into out[size]: the pairs kv[0]='kv[1]', kv[2]='kv[3]', ...
+ * (npairs of them), then extra (a rule of the caller's; NULL or "" for
+ * none), joined by ','.  0, or -1 if the rule would not fit out (size
+ * DBUS_MATCH_RULE_MAX + 1 keeps to the bus's limit) or a value holds a
+ * quote (the names,
+ * paths and members built into rules never do, and this checker reads
+ * only one quoted span a value). */
+int dbus_match_build(char *out, size_t size, const char *const *kv, size_t npairs, const char *extra);
+
 #endif

@@ -55,6 +55,31 @@ static void test_match(void)
 	CHECK(!dbus_match_key_ok("arg5pat", 7));
 	CHECK(dbus_match_key_ok("type", 4));
 	CHECK(!dbus_match_key_ok("typ", 3));
+	{ /* the builder: pairs quoted, the caller's rule after; a quote refused */
+		static const char *const kv[] = {"type", "signal", "arg0", "a.b", "arg1", "don't"};
+		char rule[128], v[32];
+		CHECK(dbus_match_build(rule, sizeof rule, kv, 2, NULL) == 0 &&
+		      strcmp(rule, "type='signal',arg0='a.b'") == 0);
+		CHECK(dbus_match_check(rule) == DBUS_MATCH_OK);
+		CHECK(dbus_match_value(rule, "arg0", v, sizeof v) == 1 && strcmp(v, "a.b") == 0);
+		CHECK(dbus_match_build(rule, sizeof rule, kv, 3, NULL) < 0);
+		CHECK(dbus_match_build(rule, sizeof rule, kv, 1, "member='X'") == 0 &&
+		      strcmp(rule, "type='signal',member='X'") == 0);
+		CHECK(dbus_match_build(rule, sizeof rule, kv, 0, "member='X'") == 0 &&
+		      strcmp(rule, "member='X'") == 0);
+		CHECK(dbus_match_build(rule, sizeof rule, kv, 1, "") == 0 && strcmp(rule, "type='signal'") == 0);
+		CHECK(dbus_match_build(rule, 10, kv, 1, NULL) < 0);
+		{ /* size DBUS_MATCH_RULE_MAX + 1: a rule of the bus's limit fits, one byte more does not */
+			char big[DBUS_MATCH_RULE_MAX + 1], extra[DBUS_MATCH_RULE_MAX];
+			size_t n = DBUS_MATCH_RULE_MAX - strlen("type='signal',member=''");
+			memcpy(extra, "member='", 8);
+			memset(extra + 8, 'x', n);
+			strcpy(extra + 8 + n, "'");
+			CHECK(dbus_match_build(big, sizeof big, kv, 1, extra) == 0 && strlen(big) == DBUS_MATCH_RULE_MAX);
+			strcpy(extra + 8 + n, "x'");
+			CHECK(dbus_match_build(big, sizeof big, kv, 1, extra) < 0);
+		}
+	}
 }
 
 static void test_pcap(void)
