@@ -64,13 +64,33 @@ track_key() {
 	echo "$1" >>"$IPC_KEYS"
 }
 
+# sysv_key_free KEY: does no System V segment, semaphore or queue have KEY?
+sysv_key_free() {
+	local d=$(($1))
+	awk -v a="$d" -v b="$((d >= 2147483648 ? d - 4294967296 : d))" \
+		'FNR > 1 && ($1 == a || $1 == b) { found = 1 } END { exit found ? 1 : 0 }' \
+		/proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg
+}
+
 # skey SUFFIX: a System V key made from a new file under $T, recorded.
+# ftok keeps 16 bits of the inode, so a new file's key may be one that an
+# object the suite did not make already has (another suite's, or one left
+# on the machine): that file is kept aside, its inode still taken, and
+# another made, until the key is free.
 skey() {
-	: >"$T/key-$1"
-	local k
-	k=$(ftok_key "$T/key-$1")
-	track_key "$k"
-	echo "$k"
+	local k i
+	for ((i = 0; i < 20; i++)); do
+		: >"$T/key-$1"
+		k=$(ftok_key "$T/key-$1")
+		if sysv_key_free "$k"; then
+			track_key "$k"
+			echo "$k"
+			return 0
+		fi
+		mv "$T/key-$1" "$T/key-$1.taken$i"
+	done
+	echo "skey: no free key in 20 files" >&2
+	return 1
 }
 
 # qt_file PREFIX KEY: the file Qt uses for KEY (PREFIX qipc_sharedmemory_ or
