@@ -31,4 +31,12 @@ enum dbus_match_fault dbus_match_check(const char *rule);
  * out[size] (cut to fit): 1, or 0 if the rule has no such key. */
 int dbus_match_value(const char *rule, const char *key, char *out, size_t size);
 
+/* Does message m match the rule (dbus_match_check accepted it), as the bus
+ * would decide?  sender= and destination= go through same_name(want, have,
+ * ctx), which knows who owns a well-known name (NULL: plain comparison);
+ * eavesdrop= is ignored. */
+struct dbus_msg;
+int dbus_match_msg(const char *rule, const struct dbus_msg *m,
+		   int (*same_name)(const char *want, const char *have, void *ctx), void *ctx);
+
 #endif
