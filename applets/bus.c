@@ -2145,7 +2145,7 @@ struct diagram_run {
 	uint64_t bad;         /* records that are not valid D-Bus messages */
 	uint64_t bad_at;      /* the first one's offset */
 	char bad_why[256];
-	char stop[200];       /* why reading stopped early (a link type) */
+	char stop[300];       /* why reading stopped early */
 };
 
 /* One record from the capture into the model. */
@@ -2193,32 +2193,48 @@ static int diagram_utf8(void)
 	return strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 }
 
-/* Read the capture into run->d; returns the exit status so far. */
-static int diagram_read(struct diagram_run *run, int fd)
+/* Read the capture into run->d.  A capture that stops early (cut, or a
+ * corrupt block) leaves why in run->stop; exit 2 if it was no D-Bus
+ * capture at all. */
+static void diagram_read(struct diagram_run *run, int fd)
 {
 	enum capture_result end = CAPTURE_END;
 	int r = capture_read_fd(&run->cap, fd, diagram_record, diagram_flush, run, &end);
 	uint64_t records = run->cap.records;
+	int at_record = *run->stop != 0; /* stopped by a record of another link type */
 
 	if (r < 0)
 		cli_die_errno(EXIT_FAIL, errno, "read %s", run->file);
 	if (r == 0 && run->cap.format == CAPTURE_PCAP && run->cap.linktype != DBUS_PCAP_LINKTYPE)
 		snprintf(run->stop, sizeof run->stop, "link type %u, not D-Bus (%u)", run->cap.linktype,
 			 DBUS_PCAP_LINKTYPE);
-	if (*run->stop || (end == CAPTURE_BAD && records == 0)) {
-		const char *why = *run->stop ? run->stop : run->cap.err;
-		if (records <= 1) /* nothing drawn: not a D-Bus capture at all */
-			cli_die(EXIT_USAGE, "%s: %s", run->file, why);
-		cli_warn("%s: %s; drew the %llu records before it", run->file, why,
-			 (unsigned long long)records - 1);
-		return EXIT_FAIL;
+	if (*run->stop) {
+		records -= at_record; /* that record is not drawn */
+		if (records == 0) /* nothing to draw: not a D-Bus capture at all */
+			cli_die(EXIT_USAGE, "%s: %s", run->file, run->stop);
+	} else if (end == CAPTURE_BAD && records == 0) {
+		cli_die(EXIT_USAGE, "%s: %s", run->file, run->cap.err);
+	} else if (end == CAPTURE_BAD || end == CAPTURE_CUT) {
+		snprintf(run->stop, sizeof run->stop, "%s", run->cap.err);
 	}
-	if (end == CAPTURE_BAD || end == CAPTURE_CUT) {
-		cli_warn("%s: %s; drew the %llu whole records before it", run->file, run->cap.err,
-			 (unsigned long long)records);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	if (*run->stop)
+		snprintf(run->stop + strlen(run->stop), sizeof run->stop - strlen(run->stop),
+			 "; drew the %llu whole records before it", (unsigned long long)records);
+}
+
+/* One line for what went wrong with the capture, if anything: exit 1. */
+static int diagram_complain(const struct diagram_run *run)
+{
+	char bad[400] = "";
+
+	if (run->bad)
+		snprintf(bad, sizeof bad, "%llu records are not valid D-Bus messages, left out (the first at byte %llu: %s)",
+			 (unsigned long long)run->bad, (unsigned long long)run->bad_at, run->bad_why);
+	if (*run->stop)
+		cli_warn("%s: %s%s%s", run->file, run->stop, *bad ? "; " : "", bad);
+	else if (*bad)
+		cli_warn("%s: %s", run->file, bad);
+	return *run->stop || *bad ? EXIT_FAIL : EXIT_OK;
 }
 
 static int bus_diagram_main(int argc, char **argv)
@@ -2269,7 +2285,7 @@ static int bus_diagram_main(int argc, char **argv)
 	}
 	atexit(check_stdout);
 	run.d = dbus_diag_new(&o);
-	status = diagram_read(&run, fd);
+	diagram_read(&run, fd);
 	if (out != OPT_DIAG_TEXT)
 		dbus_diag_finish(run.d);
 	switch (out) {
@@ -2279,11 +2295,7 @@ static int bus_diagram_main(int argc, char **argv)
 	case OPT_DIAG_STATS: dbus_diag_stats(stdout, run.d, json); break;
 	case OPT_DIAG_TEXT: dbus_diag_text_end(stdout, &run.text, run.d); break;
 	}
-	if (run.bad) {
-		cli_warn("%s: %llu records are not valid D-Bus messages, left out (the first at byte %llu: %s)",
-			 run.file, (unsigned long long)run.bad, (unsigned long long)run.bad_at, run.bad_why);
-		status = EXIT_FAIL;
-	}
+	status = diagram_complain(&run);
 	if (run.d->left_out)
 		cli_warn("left out %llu of %llu messages beyond --max %llu (their statistics are counted)",
 			 (unsigned long long)run.d->left_out, (unsigned long long)run.d->kept,

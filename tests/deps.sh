@@ -37,6 +37,8 @@ file file
 zsh zsh
 fish fish
 qt6 qt6-base-dev
+xmllint libxml2-utils
+chromium chromium
 '
 missing=
 for_each() {

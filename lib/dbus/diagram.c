@@ -372,6 +372,15 @@ static char *detail(struct dbus_diag *d, const struct dbus_msg *m, int64_t ts_ns
 	dbus_print_monitor(n->text, m, (long long)sec, (long)usec);
 	fflush(n->text);
 	size_t cut = (size_t)ftello(n->text);
+	/* the time is in the diagram's margin: " time=S.U" goes */
+	char *tm = memmem(n->text_buf, cut, " time=", 6);
+	if (tm) {
+		char *sp = memchr(tm + 1, ' ', cut - (size_t)(tm + 1 - n->text_buf));
+		if (sp) {
+			memmove(tm, sp, cut - (size_t)(sp - n->text_buf));
+			cut -= (size_t)(sp - tm);
+		}
+	}
 	int more = cut > DBUS_DIAG_DETAIL_MAX;
 	while (cut > 0 && (n->text_buf[cut - 1] == '\n'))
 		cut--;

@@ -123,7 +123,6 @@ static struct layout layout(const struct dbus_diag *d)
 static const char svg_style[] =
 	"<style>\n"
 	"text{font:12px sans-serif;text-anchor:middle;fill:#111}\n"
-	".t{font:10px monospace;text-anchor:start;fill:#667}\n"
 	".h rect{fill:#e8eef8;stroke:#4a5f85}.h .u{font-size:10px;fill:#556}\n"
 	".l{stroke:#99a;stroke-dasharray:3 3}\n"
 	"path{fill:none;stroke-width:1.4}\n"
@@ -135,6 +134,7 @@ static const char svg_style[] =
 	".b path{stroke:#1b7f2a;stroke-dasharray:1 3}.b circle{fill:#1b7f2a}.b text{fill:#1b7f2a}\n"
 	".n path{stroke:#d2691e;stroke-dasharray:2 2;marker-end:url(#a)}.n text{fill:#d2691e}\n"
 	".x path{stroke:#555;stroke-width:2}\n"
+	"svg text.t{font:10px monospace;text-anchor:start;fill:#667}\n"
 	"</style>\n";
 
 static const char svg_defs[] =
@@ -532,7 +532,7 @@ static void text_header(FILE *f, struct dbus_diag_text *t, const struct dbus_dia
 		if (t->utf8)
 			l.c[2] = "\xc2\xbb";
 		x += put_text(&l, x, t->width - x, dbus_diag_column_label(&d->cols[c]));
-		put_text(&l, x, t->width - x, " is beyond --width: drawn at the right edge");
+		put_text(&l, x, t->width - x, ": off the right edge");
 		flush_cells(f, &l);
 	}
 	if (h == t->header)
@@ -626,7 +626,7 @@ void dbus_diag_text_event(FILE *f, struct dbus_diag_text *t, const struct dbus_d
 		x += put_text(&l, x, room - 1, label);
 		put(&l, x, " ");
 	}
-	if (ev->to >= t->shown) { /* the target is beyond the width: say who */
+	if (ev->to >= t->shown || ev->from >= t->shown) { /* an end beyond the width: the edge mark */
 		int x = hi;
 		put(&l, x, t->utf8 ? "\xc2\xbb" : ">");
 	}
@@ -635,14 +635,19 @@ void dbus_diag_text_event(FILE *f, struct dbus_diag_text *t, const struct dbus_d
 
 void dbus_diag_text_end(FILE *f, struct dbus_diag_text *t, const struct dbus_diag *d)
 {
-	char tm[32];
-	(void)t;
+	char line[MAXW + 1];
+
 	for (uint32_t e = 0; e < d->nev; e++) {
 		const struct dbus_diag_event *ev = &d->ev[e];
 		if (!dbus_diag_unanswered(d, e))
 			continue;
-		snprintf(tm, sizeof tm, "%.3f", (double)ev->t_ns / 1e9);
-		fprintf(f, "no reply: %s -> %s %s.%s at %s\n", dbus_diag_column_label(&d->cols[ev->from]),
-			dbus_diag_column_label(&d->cols[ev->to]), ev->iface ? ev->iface : "-", dash(ev->label), tm);
+		int n = snprintf(line, sizeof line, "no reply: %s -> %s %s.%s at %.3f",
+				 dbus_diag_column_label(&d->cols[ev->from]), dbus_diag_column_label(&d->cols[ev->to]),
+				 ev->iface ? ev->iface : "-", dash(ev->label), (double)ev->t_ns / 1e9);
+		if (n > t->width) { /* within the width, as every line */
+			n = t->width;
+			line[n - 1] = '~';
+		}
+		fprintf(f, "%.*s\n", n, line);
 	}
 }
