@@ -277,15 +277,18 @@ static void learn_names(struct dbus_diag *d, const struct dbus_msg *m, int64_t t
 				leaves(d, w, t);
 			return;
 		}
-		if (*old && d->n->v[w].owner == intern(d->n, old))
+		uint32_t o = *old ? intern(d->n, old) : NONE; /* before indexing: intern moves v */
+		if (o != NONE && d->n->v[w].owner == o)
 			d->n->v[w].owner = NONE;
 		if (*new)
 			owns(d, intern(d->n, new), w);
 		return;
 	}
 	if (m->type == DBUS_METHOD_CALL && m->member && strcmp(m->member, "BecomeMonitor") == 0 &&
-	    m->destination && strcmp(m->destination, DBUS_DIAG_DRIVER) == 0 && m->sender)
-		d->n->v[intern(d->n, m->sender)].monitor = 1;
+	    m->destination && strcmp(m->destination, DBUS_DIAG_DRIVER) == 0 && m->sender) {
+		uint32_t id = intern(d->n, m->sender);
+		d->n->v[id].monitor = 1;
+	}
 }
 
 /* ---- filters ------------------------------------------------------------- */
@@ -315,7 +318,8 @@ static int match_name(const char *want, const char *have, void *ctx)
 		return 1;
 	if (is_unique(want))
 		return 0;
-	return d->n->v[intern(d->n, want)].owner == intern(d->n, have);
+	uint32_t w = intern(d->n, want), h = intern(d->n, have); /* both before indexing */
+	return d->n->v[w].owner == h;
 }
 
 static int keep(struct dbus_diag *d, const struct dbus_msg *m, uint32_t from, uint32_t to, int64_t t)
@@ -525,8 +529,10 @@ int dbus_diag_add(struct dbus_diag *d, const uint8_t *data, size_t len, int64_t 
 		return -1;
 	d->messages++;
 	t = ts_ns - d->t0_ns;
-	if (is_unique(m.sender) && !(m.type == DBUS_METHOD_CALL && m.member && strcmp(m.member, "Hello") == 0))
-		d->n->v[intern(d->n, m.sender)].busy = 1;
+	if (is_unique(m.sender) && !(m.type == DBUS_METHOD_CALL && m.member && strcmp(m.member, "Hello") == 0)) {
+		uint32_t id = intern(d->n, m.sender);
+		d->n->v[id].busy = 1;
+	}
 	learn_names(d, &m, t);
 	uint32_t from = intern(d->n, m.sender ? m.sender : "(no sender)");
 	uint32_t dest = intern(d->n, m.destination);
