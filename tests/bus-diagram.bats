@@ -269,6 +269,30 @@ print("ok")' "$output"
 	done
 }
 
+@test "bus-diagram leaves out the capturing monitors and connections that said only Hello" {
+	local t
+	for t in $TOOLS; do
+		run ipc bus-diagram --mermaid "$CAP/$t"
+		assert_status 0
+		# every participant sent something other than Hello (a monitor's
+		# BecomeMonitor is its last word: it is left out with its Hello)
+		run "$PY" -c '
+import re, sys
+lines = sys.argv[1].split("\n")
+parts = [re.match(r"    participant (P\d+) ", l).group(1) for l in lines if l.startswith("    participant ")]
+for p in parts:
+    said = [l for l in lines if re.match(r"    %s(->>|-\))P\d+: " % p, l) and not l.endswith(": Hello")]
+    said += [l for l in lines if re.match(r"    Note over .*: signal .* from ", l) and l.endswith(" from " + [x for x in lines if x.startswith("    participant %s as " % p)][0].split(" as ", 1)[1])]
+    assert said, (p, "said nothing but Hello")
+print(len(parts))' "$output"
+		assert_status 0
+		((output >= 3)) # the driver, the service, the client at least
+	done
+	# the live ladder cannot take back what it printed: the monitor's Hello is there
+	LC_ALL=C ipc bus-diagram --text --width 200 "$CAP/ipcbox" >"$T/ladder"
+	grep -q 'Hello' "$T/ladder"
+}
+
 @test "bus-diagram --text: every line within --width, in both locales; box characters only in UTF-8" {
 	local w
 	for w in 20 40 60 100; do
