@@ -370,6 +370,10 @@ print("ok")' "$w" "$T/u$w" "$T/a$w"
 	[ "$(grep -c -- '-->>' <<<"$output")" -eq 20 ] # the returns of the calls kept
 	run grep -c 'Bad\|Tick' <<<"$output"
 	[ "$output" = 0 ]
+	# a reply whose call was filtered out is judged on its own, and still timed
+	run ipc bus-diagram --mermaid --match type=method_return "$T/g"
+	[ "$(grep -c -- '-->>P[0-9]*: 1.00 ms$' <<<"$output")" -eq 20 ]
+	[ "$(grep -c -- 'P[0-9]*: ' <<<"$output")" -eq 20 ]
 	run ipc bus-diagram --mermaid --match "type='signal',interface='org.ipcbox.Gen'" "$T/g"
 	[ "$(grep -c 'Note over' <<<"$output")" -eq 20 ]
 	run ipc bus-diagram --mermaid --hide org.ipcbox.Gen "$T/g"

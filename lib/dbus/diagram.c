@@ -472,14 +472,18 @@ static void add_reply(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, 
 			}
 			owns(d, from, p->dest);
 		}
-		kept = p->stat != NONE && (d->opt.until_ns < 0 || t <= d->opt.until_ns);
+		/* with its call if the call was kept, else on its own (--match type=method_return) */
+		if (p->stat != NONE)
+			kept = d->opt.until_ns < 0 || t <= d->opt.until_ns;
+		else
+			kept = keep(d, m, from, to, t);
 	} else {
 		kept = keep(d, m, from, to, t);
 	}
 	if (!kept)
 		return;
 	d->kept++;
-	if (p) {
+	if (p && p->stat != NONE) {
 		struct dbus_diag_stat *s = &d->stats[p->stat];
 		int64_t el = t - p->t_ns;
 		s->answered++;
@@ -491,10 +495,11 @@ static void add_reply(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, 
 	e = add_event(d, m, t, ts, from, to);
 	if (e == NONE)
 		return;
+	if (p) /* timed even when its call is not drawn */
+		d->ev[e].elapsed_ns = t - p->t_ns;
 	if (p && p->event != NONE) {
 		d->ev[e].peer = p->event;
 		d->ev[p->event].peer = e;
-		d->ev[e].elapsed_ns = t - p->t_ns;
 	}
 	if (d->opt.on_event)
 		d->opt.on_event(d, e, d->opt.ctx);
