@@ -211,7 +211,9 @@ for name in ("Ping", "Fail", "Slow", "Notify", "Never", "Quit"):
     assert set(r) == {"destination", "interface", "member", "calls", "errors", "total_ms", "mean_ms", "max_ms"}, r
 assert m[(d, "Fail")]["errors"] == 1 and m[(d, "Ping")]["errors"] == 0
 slow = m[(d, "Slow")]
-assert 300 <= slow["total_ms"] < 5000 and slow["mean_ms"] == slow["total_ms"] == slow["max_ms"], slow
+# 300 ms in the service; the times are the monitor's receive times, and a
+# monitor descheduled on a loaded machine may read the call late: a margin
+assert 150 <= slow["total_ms"] < 5000 and slow["mean_ms"] == slow["total_ms"] == slow["max_ms"], slow
 assert m[(d, "Ping")]["max_ms"] < slow["max_ms"]
 assert m[(d, "Never")]["total_ms"] == 0  # never answered: no time
 sig = m[(d, "Changed")]
