@@ -2146,6 +2146,8 @@ struct diagram_run {
 	uint64_t bad_at;      /* the first one's offset */
 	char bad_why[256];
 	char stop[300];       /* why reading stopped early */
+	int fd, sigfd;        /* the capture; stop signals (sigev) */
+	int stopped;          /* a stop signal ended the reading */
 };
 
 /* One record from the capture into the model. */
@@ -2166,10 +2168,21 @@ static int diagram_record(const struct capture_record *r, void *ctx)
 	return 0;
 }
 
-static void diagram_flush(void *ctx)
+/* Before a read that may wait: what was printed goes out, then wait for
+ * input or a stop signal (SIGINT, SIGTERM, SIGHUP as events: sigev), which
+ * ends the reading as the end of the capture would. */
+static int diagram_wait(void *ctx)
 {
-	(void)ctx;
+	struct diagram_run *run = ctx;
+	struct pollfd p[2] = {{run->fd, POLLIN, 0}, {run->sigfd, POLLIN, 0}};
+
 	fflush(stdout);
+	while (poll(p, 2, -1) < 0 && errno == EINTR)
+		;
+	int child = 0;
+	if ((p[1].revents & POLLIN) && sigev_take(run->sigfd, &child))
+		run->stopped = 1;
+	return run->stopped;
 }
 
 static void diagram_text_event(const struct dbus_diag *d, uint32_t e, void *ctx)
@@ -2199,12 +2212,14 @@ static int diagram_utf8(void)
 static void diagram_read(struct diagram_run *run, int fd)
 {
 	enum capture_result end = CAPTURE_END;
-	int r = capture_read_fd(&run->cap, fd, diagram_record, diagram_flush, run, &end);
+	int r = capture_read_fd(&run->cap, fd, diagram_record, diagram_wait, run, &end);
 	uint64_t records = run->cap.records;
 	int at_record = *run->stop != 0; /* stopped by a record of another link type */
 
 	if (r < 0)
 		cli_die_errno(EXIT_FAIL, errno, "read %s", run->file);
+	if (run->stopped) /* by the user: what was read is drawn, exit 0 */
+		return;
 	if (r == 0 && run->cap.format == CAPTURE_PCAP && run->cap.linktype != DBUS_PCAP_LINKTYPE)
 		snprintf(run->stop, sizeof run->stop, "link type %u, not D-Bus (%u)", run->cap.linktype,
 			 DBUS_PCAP_LINKTYPE);
@@ -2284,6 +2299,10 @@ static int bus_diagram_main(int argc, char **argv)
 		o.ctx = &run;
 	}
 	atexit(check_stdout);
+	run.fd = fd;
+	if ((run.sigfd = sigev_open(0)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signals");
+	signal(SIGPIPE, SIG_DFL); /* a closed stdout ends us quietly, as any filter */
 	run.d = dbus_diag_new(&o);
 	diagram_read(&run, fd);
 	if (out != OPT_DIAG_TEXT)

@@ -282,7 +282,7 @@ enum capture_result capture_next(struct capture *c, const uint8_t *buf, size_t l
 #define READ_CHUNK (256u * 1024)
 
 int capture_read_fd(struct capture *c, int fd, int (*fn)(const struct capture_record *r, void *ctx),
-		    void (*idle)(void *ctx), void *ctx, enum capture_result *end)
+		    int (*idle)(void *ctx), void *ctx, enum capture_result *end)
 {
 	size_t cap = READ_CHUNK, start = 0, len = 0, used;
 	uint8_t *buf = malloc(cap);
@@ -317,8 +317,8 @@ int capture_read_fd(struct capture *c, int fd, int (*fn)(const struct capture_re
 			buf = b;
 			cap *= 2;
 		}
-		if (idle)
-			idle(ctx);
+		if (idle && (ret = idle(ctx)) != 0)
+			break;
 		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;

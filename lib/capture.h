@@ -72,10 +72,11 @@ enum capture_result capture_next(struct capture *c, const uint8_t *buf, size_t l
 /* Read the capture from fd to its end: fn(record, ctx) for each record (a
  * nonzero return stops the reading and is returned); idle(ctx), if not
  * NULL, before each read(2), which may wait (a live pipe: flush what was
- * printed).  Returns 0 with *end CAPTURE_END, CAPTURE_CUT or CAPTURE_BAD
- * (c->err says why), fn's nonzero value, or -1 with errno if a read
- * failed. */
+ * printed, wait for the input or a signal); its nonzero return stops the
+ * reading and is returned too.  Returns 0 with *end CAPTURE_END,
+ * CAPTURE_CUT or CAPTURE_BAD (c->err says why), fn's or idle's nonzero
+ * value, or -1 with errno if a read failed. */
 int capture_read_fd(struct capture *c, int fd, int (*fn)(const struct capture_record *r, void *ctx),
-		    void (*idle)(void *ctx), void *ctx, enum capture_result *end);
+		    int (*idle)(void *ctx), void *ctx, enum capture_result *end);
 
 #endif

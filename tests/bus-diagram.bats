@@ -211,7 +211,7 @@ for name in ("Ping", "Fail", "Slow", "Notify", "Never", "Quit"):
     assert set(r) == {"destination", "interface", "member", "calls", "errors", "total_ms", "mean_ms", "max_ms"}, r
 assert m[(d, "Fail")]["errors"] == 1 and m[(d, "Ping")]["errors"] == 0
 slow = m[(d, "Slow")]
-# 300 ms in the service; the times are the monitor's receive times, and a
+# 300 ms in the service; the times are when the monitor received them, and a
 # monitor descheduled on a loaded machine may read the call late: a margin
 assert 150 <= slow["total_ms"] < 5000 and slow["mean_ms"] == slow["total_ms"] == slow["max_ms"], slow
 assert m[(d, "Ping")]["max_ms"] < slow["max_ms"]
@@ -346,6 +346,31 @@ print("ok")' "$w" "$T/u$w" "$T/a$w"
 	ipc bus-emit /live org.ipcbox.Live SecondOne
 	wait_for grep -q SecondOne "$T/out"
 	running "$pipe" # both came out while the pipeline was still running
+}
+
+@test "bus-diagram: SIGTERM or SIGINT while reading a live capture draws what was read, exit 0" {
+	"$PY" "$GEN" 10 "$T/g"
+	local sig
+	for sig in TERM INT; do
+		mkfifo "$T/fifo.$sig"
+		bg "$IPCBOX" bus-diagram --text --width 80 "$T/fifo.$sig" >"$T/out.$sig"
+		local pid=$BG_PID
+		exec 7>"$T/fifo.$sig"
+		head -c 600 "$T/g" >&7 # the header and a few whole records, then nothing more
+		wait_for grep -q Get "$T/out.$sig"
+		kill "-$sig" "$(cat "/proc/$pid/task/$pid/children")"
+		wait_status "$pid"
+		exec 7>&-
+		assert_status 0
+		grep -Eq '^ +0\.001 ' "$T/out.$sig"
+	done
+}
+
+@test "bus-diagram: a closed standard output ends it quietly" {
+	"$PY" "$GEN" 100000 "$T/big"
+	run --separate-stderr bash -c 'set -o pipefail; "$1" bus-diagram --max 0 "$2" | head -c 100 >/dev/null' _ "$IPCBOX" "$T/big"
+	[ "$status" -eq 141 ] # SIGPIPE, as any filter
+	[ -z "$stderr" ]
 }
 
 @test "bus-diagram: pcap in both byte orders, µs and ns, and pcapng (µs, if_tsresol 9) draw the same" {
