@@ -287,7 +287,7 @@ for p in parts:
     said += [l for l in lines if re.match(r"    Note over .*: signal .* from ", l) and l.endswith(" from " + [x for x in lines if x.startswith("    participant %s as " % p)][0].split(" as ", 1)[1])]
     assert said, (p, "said nothing but Hello")
 print(len(parts))' "$output"
-		assert_status 0
+		[ "$status" -eq 0 ] || { echo "$t: $output" >&2; ipc bus-diagram --mermaid "$CAP/$t" >&2; return 1; }
 		((output >= 3)) # the driver, the service, the client at least
 	done
 	# the live ladder cannot take back what it printed: the monitor's Hello is there

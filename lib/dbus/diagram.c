@@ -98,6 +98,8 @@ struct name {
 	uint32_t nowned, cap_owned;
 	uint8_t monitor;  /* a monitor's connection: its traffic is not drawn */
 	uint8_t busy;     /* a unique name that sent more than its Hello */
+	uint8_t sent;     /* it sent anything at all */
+	uint8_t heard;    /* it was sent something by another than the driver */
 };
 
 struct pending {
@@ -541,6 +543,9 @@ int dbus_diag_add(struct dbus_diag *d, const uint8_t *data, size_t len, int64_t 
 	learn_names(d, &m, t);
 	uint32_t from = intern(d->n, m.sender ? m.sender : "(no sender)");
 	uint32_t dest = intern(d->n, m.destination);
+	d->n->v[from].sent = 1;
+	if (dest != NONE && !from_driver(&m))
+		d->n->v[dest].heard = 1;
 	switch (m.type) {
 	case DBUS_METHOD_CALL:
 		add_call(d, &m, t, ts_ns, from, dest == NONE ? intern(d->n, "(no destination)") : dest);
@@ -553,12 +558,16 @@ int dbus_diag_add(struct dbus_diag *d, const uint8_t *data, size_t len, int64_t 
 	return 0;
 }
 
-/* A column to leave out: a monitor, or a unique name that said nothing but
- * Hello and left. */
+/* A column to leave out: a monitor; or a unique name that nobody but the
+ * driver spoke to and that said nothing but Hello, then left, or said
+ * nothing at all (a monitor that became one before the capture saw its
+ * BecomeMonitor: the driver's NameAcquired and NameLost are all of it). */
 static int quiet(const struct dbus_diag *d, uint32_t c)
 {
 	const struct name *nm = &d->n->v[d->cols[c].id];
-	return is_unique(nm->s) && (nm->monitor || (!nm->busy && d->cols[c].end != NONE));
+	if (!is_unique(nm->s))
+		return 0;
+	return nm->monitor || (!nm->busy && !nm->heard && (d->cols[c].end != NONE || !nm->sent));
 }
 
 void dbus_diag_finish(struct dbus_diag *d)
