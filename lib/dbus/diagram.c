@@ -324,16 +324,24 @@ static int match_name(const char *want, const char *have, void *ctx)
 	return d->n->v[w].owner == h;
 }
 
-static int keep(struct dbus_diag *d, const struct dbus_msg *m, uint32_t from, uint32_t to, int64_t t)
+/* Messages to or from a monitor, the driver with --hide-driver, a --hide name. */
+static int hidden(struct dbus_diag *d, uint32_t from, uint32_t to)
 {
 	const struct dbus_diag_opts *o = &d->opt;
 	const char *const driver[] = {DBUS_DIAG_DRIVER};
 
 	if (d->n->v[from].monitor || (to != NONE && d->n->v[to].monitor))
-		return 0;
+		return 1;
 	if (o->hide_driver && (named(d, from, driver, 1) || named(d, to, driver, 1)))
-		return 0;
-	if (o->nhide && (named(d, from, o->hide, o->nhide) || named(d, to, o->hide, o->nhide)))
+		return 1;
+	return o->nhide && (named(d, from, o->hide, o->nhide) || named(d, to, o->hide, o->nhide));
+}
+
+static int keep(struct dbus_diag *d, const struct dbus_msg *m, uint32_t from, uint32_t to, int64_t t)
+{
+	const struct dbus_diag_opts *o = &d->opt;
+
+	if (hidden(d, from, to))
 		return 0;
 	if (o->nonly && !named(d, from, o->only, o->nonly) && !named(d, to, o->only, o->nonly))
 		return 0;
@@ -475,8 +483,8 @@ static void add_reply(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, 
 			owns(d, from, p->dest);
 		}
 		/* with its call if the call was kept, else on its own (--match type=method_return) */
-		if (p->stat != NONE)
-			kept = d->opt.until_ns < 0 || t <= d->opt.until_ns;
+		if (p->stat != NONE) /* --only and --match let it through with its call */
+			kept = !hidden(d, from, to) && (d->opt.until_ns < 0 || t <= d->opt.until_ns);
 		else
 			kept = keep(d, m, from, to, t);
 	} else {

@@ -11,7 +11,7 @@ service: owns org.ipcbox.Diagram and serves /org/ipcbox/Diagram
   Slow() -> s        returns "late" after 300 ms
   Notify(s)          emits the broadcast signal Changed(s), then returns
   Never()            never replies
-  Quit()             returns, then the service leaves the bus
+  Quit()             returns; the service leaves the bus once its caller has
 Writes READY_FILE once the name is owned.
 
 client: one connection that calls, in this order, Ping, Fail, Slow,
@@ -59,9 +59,22 @@ class Service(dbus.service.Object):
     def Never(self, ok, err):
         self.pending = (ok, err)
 
-    @dbus.service.method(IFACE, in_signature='', out_signature='')
-    def Quit(self):
-        GLib.idle_add(self.loop.quit)
+    @dbus.service.method(IFACE, in_signature='', out_signature='', sender_keyword='sender')
+    def Quit(self, sender):
+        # Leave only once the caller has: were the caller still there, the
+        # bus would answer its pending Never call with NoReply for us, and
+        # the capture would depend on which of the two went first.
+        bus = self.connection
+        bus.add_signal_receiver(self.gone, 'NameOwnerChanged', 'org.freedesktop.DBus',
+                                'org.freedesktop.DBus', '/org/freedesktop/DBus', arg0=sender)
+        driver = dbus.Interface(bus.get_object('org.freedesktop.DBus', '/org/freedesktop/DBus', introspect=False),
+                                'org.freedesktop.DBus')
+        if not driver.NameHasOwner(sender):
+            GLib.idle_add(self.loop.quit)
+
+    def gone(self, name, old, new):
+        if not new:
+            GLib.idle_add(self.loop.quit)
 
 
 def service(ready):
