@@ -6,6 +6,7 @@
 #   make fuzz       build and run the libFuzzer targets in tests/fuzz (clang), FUZZ_SECONDS=60 each
 #   make bench      side-by-side benchmarks (bench/run)
 #   make demo       a guided tour on loopback and a private bus
+#   make check-mermaid  render bus-diagram --mermaid with the npm mermaid package (needs npm)
 #   make static     ./ipcbox-static: musl, static, stripped (musl-tools)
 #   make deb        ipcbox_VERSION_ARCH.deb with dpkg-deb alone (packaging/mkdeb.sh)
 #   make install    PREFIX=/usr/local DESTDIR=  the package's files: binary, man
@@ -119,6 +120,11 @@ soak: ipcbox
 demo: ipcbox
 	demo/tour.sh
 
+# Mermaid itself renders bus-diagram --mermaid in headless Chromium: needs
+# npm and its registry (not in CI, which has only the Debian mirror).
+check-mermaid: ipcbox
+	tests/check-mermaid.sh
+
 # Man pages and the changelog gzipped as Debian wants them (-9, no name or time).
 build/gz/%.1.gz: man/%.1
 	@mkdir -p $(dir $@)
@@ -181,4 +187,4 @@ deb: build/deb/ipcbox
 clean:
 	rm -rf build ipcbox ipcbox-asan ipcbox-static ipcbox_*.deb
 
-.PHONY: all units units-asan test check clang fuzz bench soak demo static deb install uninstall clean
+.PHONY: all units units-asan test check clang fuzz bench soak demo check-mermaid static deb install uninstall clean

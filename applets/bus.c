@@ -10,11 +10,13 @@
  * reply prints "ipcbox APPLET: ERROR.NAME: message" on stderr and exits 1; a
  * --timeout (default 25s) that expires exits 124. */
 #include "applets.h"
+#include "../lib/capture.h"
 #include "../lib/clock.h"
 #include "../lib/format.h"
 
 #include "../lib/dbus/client.h"
 #include "../lib/dbus/dbus.h"
+#include "../lib/dbus/diagram.h"
 #include "../lib/dbus/introspect.h"
 #include "../lib/dbus/match.h"
 #include "../lib/dbus/pcap.h"
@@ -27,6 +29,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -2108,6 +2112,213 @@ static int bus_bridge_main(int argc, char **argv)
 	return 0; /* the client hung up, or a signal ended us */
 }
 
+/* ---- bus-diagram ----------------------------------------------------------- */
+
+/* Its own options and state: it reads a file, it never connects. */
+enum {
+	OPT_DIAG_SVG = OPT_ARGV + 1,
+	OPT_DIAG_HTML,
+	OPT_DIAG_MERMAID,
+	OPT_DIAG_TEXT,
+	OPT_DIAG_STATS,
+	OPT_DIAG_ONLY,
+	OPT_DIAG_HIDE,
+	OPT_DIAG_HIDE_DRIVER,
+	OPT_DIAG_MATCH,
+	OPT_DIAG_SINCE,
+	OPT_DIAG_UNTIL,
+	OPT_DIAG_MAX,
+	OPT_DIAG_WIDTH,
+};
+
+struct diagram_run {
+	const char *file;     /* the input's name in messages */
+	struct dbus_diag *d;
+	struct capture cap;
+	struct dbus_diag_text text;
+	uint64_t bad;         /* records that are not valid D-Bus messages */
+	uint64_t bad_at;      /* the first one's offset */
+	char bad_why[256];
+	char stop[300];       /* why reading stopped early */
+	int fd, sigfd;        /* the capture; stop signals (sigev) */
+	int stopped;          /* a stop signal ended the reading */
+};
+
+/* One record from the capture into the model. */
+static int diagram_record(const struct capture_record *r, void *ctx)
+{
+	struct diagram_run *run = ctx;
+	struct dbus_err err = {{0}};
+
+	if (r->linktype != DBUS_PCAP_LINKTYPE) {
+		snprintf(run->stop, sizeof run->stop, "record at byte %llu has link type %u, not D-Bus (%u)",
+			 (unsigned long long)r->offset, r->linktype, DBUS_PCAP_LINKTYPE);
+		return 1;
+	}
+	if (dbus_diag_add(run->d, r->data, r->len, r->ts_ns, &err) < 0 && run->bad++ == 0) {
+		run->bad_at = r->offset;
+		snprintf(run->bad_why, sizeof run->bad_why, "%s", err.msg);
+	}
+	return 0;
+}
+
+/* Before a read that may wait: what was printed goes out, then wait for
+ * input or a stop signal (SIGINT, SIGTERM, SIGHUP as events: sigev), which
+ * ends the reading as the end of the capture would. */
+static int diagram_wait(void *ctx)
+{
+	struct diagram_run *run = ctx;
+	struct pollfd p[2] = {{run->fd, POLLIN, 0}, {run->sigfd, POLLIN, 0}};
+
+	fflush(stdout);
+	while (poll(p, 2, -1) < 0 && errno == EINTR)
+		;
+	int child = 0;
+	if ((p[1].revents & POLLIN) && sigev_take(run->sigfd, &child))
+		run->stopped = 1;
+	return run->stopped;
+}
+
+static void diagram_text_event(const struct dbus_diag *d, uint32_t e, void *ctx)
+{
+	struct diagram_run *run = ctx;
+	dbus_diag_text_event(stdout, &run->text, d, e);
+}
+
+/* --width's default: $COLUMNS, else 80. */
+static int diagram_width(void)
+{
+	const char *c = getenv("COLUMNS");
+	char *end;
+	long w = c ? strtol(c, &end, 10) : 0;
+	return c && *c && !*end && w >= 20 && w <= 1024 ? (int)w : 80;
+}
+
+static int diagram_utf8(void)
+{
+	setlocale(LC_CTYPE, "");
+	return strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+}
+
+/* Read the capture into run->d.  A capture that stops early (cut, or a
+ * corrupt block) leaves why in run->stop; exit 2 if it was no D-Bus
+ * capture at all. */
+static void diagram_read(struct diagram_run *run, int fd)
+{
+	enum capture_result end = CAPTURE_END;
+	int r = capture_read_fd(&run->cap, fd, diagram_record, diagram_wait, run, &end);
+	uint64_t records = run->cap.records;
+	int at_record = *run->stop != 0; /* stopped by a record of another link type */
+
+	if (r < 0)
+		cli_die_errno(EXIT_FAIL, errno, "read %s", run->file);
+	if (run->stopped) /* by the user: what was read is drawn, exit 0 */
+		return;
+	if (r == 0 && run->cap.format == CAPTURE_PCAP && run->cap.linktype != DBUS_PCAP_LINKTYPE)
+		snprintf(run->stop, sizeof run->stop, "link type %u, not D-Bus (%u)", run->cap.linktype,
+			 DBUS_PCAP_LINKTYPE);
+	if (*run->stop) {
+		records -= at_record; /* that record is not drawn */
+		if (records == 0) /* nothing to draw: not a D-Bus capture at all */
+			cli_die(EXIT_USAGE, "%s: %s", run->file, run->stop);
+	} else if (end == CAPTURE_BAD && records == 0) {
+		cli_die(EXIT_USAGE, "%s: %s", run->file, run->cap.err);
+	} else if (end == CAPTURE_BAD || end == CAPTURE_CUT) {
+		snprintf(run->stop, sizeof run->stop, "%s", run->cap.err);
+	}
+	if (*run->stop)
+		snprintf(run->stop + strlen(run->stop), sizeof run->stop - strlen(run->stop),
+			 "; drew the %llu whole records before it", (unsigned long long)records);
+}
+
+/* One line for what went wrong with the capture, if anything: exit 1. */
+static int diagram_complain(const struct diagram_run *run)
+{
+	char bad[400] = "";
+
+	if (run->bad)
+		snprintf(bad, sizeof bad, "%llu records are not valid D-Bus messages, left out (the first at byte %llu: %s)",
+			 (unsigned long long)run->bad, (unsigned long long)run->bad_at, run->bad_why);
+	if (*run->stop)
+		cli_warn("%s: %s%s%s", run->file, run->stop, *bad ? "; " : "", bad);
+	else if (*bad)
+		cli_warn("%s: %s", run->file, bad);
+	return *run->stop || *bad ? EXIT_FAIL : EXIT_OK;
+}
+
+static int bus_diagram_main(int argc, char **argv)
+{
+	struct dbus_diag_opts o = {.since_ns = -1, .until_ns = -1, .max = 5000};
+	const char **only = calloc((size_t)argc, sizeof *only), **hide = calloc((size_t)argc, sizeof *hide);
+	struct diagram_run run = {.file = "standard input"};
+	int out = OPT_DIAG_SVG, json = 0, width = diagram_width(), fd = 0, status;
+	struct cli c;
+	char *arg;
+	int key;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1) {
+		switch (key) {
+		case OPT_DIAG_ONLY: only[o.nonly++] = arg; break;
+		case OPT_DIAG_HIDE: hide[o.nhide++] = arg; break;
+		case OPT_DIAG_HIDE_DRIVER: o.hide_driver = 1; break;
+		case OPT_DIAG_MATCH:
+			check_rule(arg);
+			o.match = arg;
+			break;
+		case OPT_DIAG_SINCE: o.since_ns = cli_duration(arg, "--since", CLI_ALLOW_ZERO) * 1000000; break;
+		case OPT_DIAG_UNTIL: o.until_ns = cli_duration(arg, "--until", CLI_ALLOW_ZERO) * 1000000; break;
+		case OPT_DIAG_MAX: o.max = cli_uint(arg, "--max", 0, UINT32_MAX - 2); break;
+		case OPT_DIAG_WIDTH: width = (int)cli_uint(arg, "--width", 20, 1024); break;
+		case 'j': json = 1; break;
+		default:
+			if (out != OPT_DIAG_SVG && out != key)
+				cli_usage_error("--svg, --html, --mermaid, --text and --stats exclude each other");
+			out = key;
+		}
+	}
+	cli_operands(&c, 0, 1);
+	if (json && out != OPT_DIAG_STATS)
+		cli_usage_error("--json goes with --stats");
+	o.only = only;
+	o.hide = hide;
+	if (c.ind < argc && strcmp(argv[c.ind], "-") != 0) {
+		run.file = argv[c.ind];
+		if ((fd = open(run.file, O_RDONLY | O_CLOEXEC)) < 0)
+			cli_die_errno(EXIT_USAGE, errno, "open %s", run.file);
+	}
+	if (out == OPT_DIAG_TEXT) { /* live: each event as it is read */
+		dbus_diag_text_init(&run.text, width, diagram_utf8());
+		o.on_event = diagram_text_event;
+		o.ctx = &run;
+	}
+	atexit(check_stdout);
+	run.fd = fd;
+	if ((run.sigfd = sigev_open(0)) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "signals");
+	signal(SIGPIPE, SIG_DFL); /* a closed stdout ends us quietly, as any filter */
+	run.d = dbus_diag_new(&o);
+	diagram_read(&run, fd);
+	if (out != OPT_DIAG_TEXT)
+		dbus_diag_finish(run.d);
+	switch (out) {
+	case OPT_DIAG_SVG: dbus_diag_svg(stdout, run.d, 0); break;
+	case OPT_DIAG_HTML: dbus_diag_svg(stdout, run.d, 1); break;
+	case OPT_DIAG_MERMAID: dbus_diag_mermaid(stdout, run.d); break;
+	case OPT_DIAG_STATS: dbus_diag_stats(stdout, run.d, json); break;
+	case OPT_DIAG_TEXT: dbus_diag_text_end(stdout, &run.text, run.d); break;
+	}
+	status = diagram_complain(&run);
+	if (run.d->left_out)
+		cli_warn("left out %llu of %llu messages beyond --max %llu (their statistics are counted)",
+			 (unsigned long long)run.d->left_out, (unsigned long long)run.d->kept,
+			 (unsigned long long)o.max);
+	dbus_diag_free(run.d);
+	free(only);
+	free(hide);
+	return status;
+}
+
 /* ---- completion: the names on the default bus ----------------------------- */
 
 static void complete_names(void)
@@ -2182,6 +2393,23 @@ static const struct opt serve_opts[] = {
 
 static const struct opt bridge_opts[] = {O_BUS, {0}};
 
+static const struct opt diagram_opts[] = {
+	{OPT_DIAG_SVG, "svg", NULL, "draw an SVG document (the default)", NULL},
+	{OPT_DIAG_HTML, "html", NULL, "an HTML page: the SVG and the statistics table", NULL},
+	{OPT_DIAG_MERMAID, "mermaid", NULL, "a Mermaid sequenceDiagram", NULL},
+	{OPT_DIAG_TEXT, "text", NULL, "a ladder for the terminal, each message as it is read", NULL},
+	{OPT_DIAG_STATS, "stats", NULL, "calls, errors and times per method, count per signal", NULL},
+	{'j', "json", NULL, "with --stats: one JSON array", NULL},
+	{OPT_DIAG_ONLY, "only", "NAME", "keep messages to or from NAME (repeatable)", NULL},
+	{OPT_DIAG_HIDE, "hide", "NAME", "leave out messages to or from NAME (repeatable)", NULL},
+	{OPT_DIAG_HIDE_DRIVER, "hide-driver", NULL, "leave out the bus driver, org.freedesktop.DBus", NULL},
+	{OPT_DIAG_MATCH, "match", "RULE", "keep messages that match the D-Bus match rule RULE", NULL},
+	{OPT_DIAG_SINCE, "since", "DURATION", "leave out what came before DURATION from the start", NULL},
+	{OPT_DIAG_UNTIL, "until", "DURATION", "leave out what came after DURATION from the start", NULL},
+	{OPT_DIAG_MAX, "max", "N", "draw at most N messages (default 5000; 0: no limit)", NULL},
+	{OPT_DIAG_WIDTH, "width", "N", "--text: N columns (default $COLUMNS, else 80)", NULL},
+	{0}};
+
 const struct applet bus_applets[] = {
 	{"bus-call", bus_call_main, "DEST PATH INTERFACE METHOD [SIGNATURE [ARG]...]",
 	 "call a method and print its reply", call_opts, complete_names},
@@ -2204,6 +2432,9 @@ const struct applet bus_applets[] = {
 	 "print the signals that match, or run a command for each: a shell slot", listen_opts, NULL},
 	{"bus-monitor", bus_monitor_main, "[MATCH_RULE]... [--json | --pcap FILE | --profile] [--count N]",
 	 "print the messages on the bus, as dbus-monitor", monitor_opts, NULL},
+	{"bus-diagram", bus_diagram_main,
+	 "[--svg | --html | --mermaid | --text | --stats [--json]] [--only NAME]... [--hide NAME]... [--hide-driver] [--match RULE] [--since S] [--until S] [--max N] [--width N] [FILE]",
+	 "draw a D-Bus capture (pcap, pcapng) as a sequence diagram", diagram_opts, NULL},
 	{"bus-serve", bus_serve_main, "NAME PATH INTERFACE METHOD IN_SIG OUT_SIG [--argv] [-j N] -- CMD [ARG]...",
 	 "answer METHOD calls by running CMD: a script becomes a D-Bus service", serve_opts, NULL},
 	{"bus-bridge", bus_bridge_main, "[--session | --system | --address ADDR]",

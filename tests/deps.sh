@@ -40,6 +40,8 @@ strace strace
 zsh zsh
 fish fish
 qt6 qt6-base-dev
+xmllint libxml2-utils
+chromium chromium
 '
 missing=
 for_each() {

@@ -1,5 +1,6 @@
 /* match: the grammar of D-Bus match rules; see match.h. */
 #include "match.h"
+#include "dbus.h"
 #include "lib/parse.h"
 
 #include <stdio.h>
@@ -113,4 +114,89 @@ int dbus_match_value(const char *rule, const char *key, char *out, size_t size)
 		}
 	}
 	return 0;
+}
+
+/* argNpath: equal, or one a prefix of the other that ends in '/'. */
+static int path_like(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la == lb)
+		return strcmp(a, b) == 0;
+	if (la > lb)
+		return path_like(b, a);
+	return la > 0 && a[la - 1] == '/' && strncmp(a, b, la) == 0;
+}
+
+/* One key=value of the rule against m: 1 if it matches. */
+static int match_pair(const char *k, size_t kn, const char *v, const struct dbus_msg *m,
+		      int (*same_name)(const char *, const char *, void *), void *ctx)
+{
+	static const char *const types[] = {"", "method_call", "method_return", "error", "signal"};
+#define KEY(s) (kn == sizeof s - 1 && memcmp(k, s, kn) == 0)
+	if (KEY("type"))
+		return m->type >= 1 && m->type <= 4 && strcmp(types[m->type], v) == 0;
+	if (KEY("sender") || KEY("destination")) {
+		const char *have = KEY("sender") ? m->sender : m->destination;
+		return have && (same_name ? same_name(v, have, ctx) : strcmp(v, have) == 0);
+	}
+	if (KEY("interface"))
+		return m->interface && strcmp(m->interface, v) == 0;
+	if (KEY("member"))
+		return m->member && strcmp(m->member, v) == 0;
+	if (KEY("path"))
+		return m->path && strcmp(m->path, v) == 0;
+	if (KEY("path_namespace")) {
+		size_t n = strlen(v);
+		if (!m->path)
+			return 0;
+		if (strcmp(v, "/") == 0)
+			return 1;
+		return strncmp(m->path, v, n) == 0 && (m->path[n] == 0 || m->path[n] == '/');
+	}
+	if (KEY("eavesdrop"))
+		return 1;
+#undef KEY
+	/* argN, argNpath, arg0namespace: N after "arg" */
+	unsigned n = 0;
+	size_t d = 3;
+	while (d < kn && k[d] >= '0' && k[d] <= '9')
+		n = n * 10 + (unsigned)(k[d++] - '0');
+	if (n >= m->nbody || !strchr("so", m->body[n].type))
+		return 0;
+	const char *a = m->body[n].v.str;
+	if (d == kn)
+		return strcmp(a, v) == 0;
+	if (kn - d == 4) /* path */
+		return path_like(a, v);
+	size_t vn = strlen(v); /* namespace */
+	return m->body[n].type == 's' && strncmp(a, v, vn) == 0 && (a[vn] == 0 || a[vn] == '.');
+}
+
+int dbus_match_msg(const char *rule, const struct dbus_msg *m,
+		   int (*same_name)(const char *want, const char *have, void *ctx), void *ctx)
+{
+	char v[DBUS_MATCH_RULE_MAX + 1];
+
+	for (const char *p = rule; *p;) {
+		const char *k = p, *val, *end;
+		size_t kn;
+		p = strchr(p, '=');
+		kn = (size_t)(p - k);
+		p++;
+		if (*p == '\'') {
+			val = p + 1;
+			end = strchr(val, '\'');
+			p = end + 1;
+		} else {
+			val = p;
+			end = p + strcspn(p, ",");
+			p = end;
+		}
+		if (*p == ',')
+			p++;
+		snprintf(v, sizeof v, "%.*s", (int)(end - val), val);
+		if (!match_pair(k, kn, v, m, same_name, ctx))
+			return 0;
+	}
+	return 1;
 }

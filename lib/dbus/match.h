@@ -40,4 +40,12 @@ int dbus_match_value(const char *rule, const char *key, char *out, size_t size);
  * only one quoted span a value). */
 int dbus_match_build(char *out, size_t size, const char *const *kv, size_t npairs, const char *extra);
 
+/* Does message m match the rule (dbus_match_check accepted it), as the bus
+ * would decide?  sender= and destination= go through same_name(want, have,
+ * ctx), which knows who owns a well-known name (NULL: plain comparison);
+ * eavesdrop= is ignored. */
+struct dbus_msg;
+int dbus_match_msg(const char *rule, const struct dbus_msg *m,
+		   int (*same_name)(const char *want, const char *have, void *ctx), void *ctx);
+
 #endif
