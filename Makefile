@@ -16,7 +16,11 @@
 #   make clean
 
 CC      ?= gcc
-CFLAGS  ?= -O2 -g
+# No unwind tables: C throws nothing through these frames, and gdb reads
+# the frames from -g's .debug_frame; they were a tenth of the stripped
+# binary (36 KiB of 376, against a goal of 360).
+NO_UNWIND := -fno-asynchronous-unwind-tables
+CFLAGS  ?= -O2 -g $(NO_UNWIND)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE -I.
 LDLIBS  += -lm
@@ -166,7 +170,7 @@ uninstall:
 
 # The Debian package's binary: the distribution's hardening flags.
 DEB_ENV      := DEB_BUILD_MAINT_OPTIONS=hardening=+all
-DEB_CFLAGS   = $(shell $(DEB_ENV) dpkg-buildflags --get CFLAGS)
+DEB_CFLAGS   = $(shell $(DEB_ENV) dpkg-buildflags --get CFLAGS) $(NO_UNWIND)
 DEB_CPPFLAGS = $(shell $(DEB_ENV) dpkg-buildflags --get CPPFLAGS)
 DEB_LDFLAGS  = $(shell $(DEB_ENV) dpkg-buildflags --get LDFLAGS)
 

@@ -29,10 +29,14 @@ for line in "$@"; do
   zpty -w -n z "$line"$'\t'
   # poll with builtins ($(<file) reads without a fork, zselect -t 1 waits
   # 10 ms): a grep and a sleep each 50 ms cost more than the completion
+  # and read what the interactive zsh echoes as it goes: a pty nobody
+  # reads fills up (about 40 lines of completion did it) and blocks zsh
   for i in {1..6000}; do
     [[ $(<$out) == *'<<DONE>>'* ]] && break
+    while zpty -r -t z __echo; do :; done
     zselect -t 1
   done
+  while zpty -r -t z __echo; do :; done
   print -r -- "== $line"
   sed -n 's/^<<CAND>>//p' $out
   [[ $(<$out) == *'<<DONE>>'* ]] || { print -u2 "zsh-complete: no completion for '$line'"; rc=1; break }
