@@ -22,7 +22,9 @@ bus_pid=$(cat "$dir/pid")
 DBUS_SESSION_BUS_ADDRESS=$(head -n 1 "$dir/address")
 export DBUS_SESSION_BUS_ADDRESS
 echo "$ ipcbox bus-monitor --pcap $dir/bus.pcap &"
-ipcbox bus-monitor --pcap "$dir/bus.pcap" --ready-file "$dir/monitor-ready" &
+# "$IPCBOX", not the function: $! must be the monitor itself, not a subshell
+# that a SIGTERM would end while the monitor runs on.
+"$IPCBOX" bus-monitor --pcap "$dir/bus.pcap" --ready-file "$dir/monitor-ready" &
 mon_pid=$!
 for _ in $(seq 500); do [ -s "$dir/monitor-ready" ] && break; sleep 0.01; done
 
