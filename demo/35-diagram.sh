@@ -47,7 +47,9 @@ mon_pid=
 
 say "Draw it as an SVG: one column per connection, calls solid, returns dashed with their time, the error in red, the signal in green"
 mkdir -p "$out"
-show ipcbox bus-diagram --hide-driver --only org.ipcbox.Diagram "$dir/bus.pcap" >"$out/bus-diagram.svg" || exit 1
+# (show would print its command line into the file: echo it here instead)
+echo "$ ipcbox bus-diagram --hide-driver --only org.ipcbox.Diagram $dir/bus.pcap >$out/bus-diagram.svg"
+ipcbox bus-diagram --hide-driver --only org.ipcbox.Diagram "$dir/bus.pcap" >"$out/bus-diagram.svg" || exit 1
 echo "wrote $out/bus-diagram.svg ($(wc -c <"$out/bus-diagram.svg") bytes): open it in a browser"
 ipcbox bus-diagram --html "$dir/bus.pcap" >"$out/bus-diagram.html" || exit 1
 echo "wrote $out/bus-diagram.html: the whole capture with the statistics table"
