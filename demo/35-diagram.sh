@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 IPCBOX=${IPCBOX:-$PWD/ipcbox}
 ipcbox() { "$IPCBOX" "$@"; }
 dir=$(mktemp -d "${DEMO_DIR:-/tmp}/diagram.XXXXXX")
-out=$PWD/build/demo
+out=${DEMO_OUT:-$PWD/build/demo}
 cleanup() {
 	[ -n "${mon_pid:-}" ] && kill "$mon_pid" 2>/dev/null
 	[ -n "${svc_pid:-}" ] && kill "$svc_pid" 2>/dev/null

@@ -4,7 +4,7 @@
 cd "$(dirname "$0")/.." || exit 1
 export PATH="$PWD:$PATH"
 export DEMO_DIR
-DEMO_DIR=$(mktemp -d /tmp/ipcbox-demo.XXXXXX)
+DEMO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ipcbox-demo.XXXXXX")
 trap 'rm -rf "$DEMO_DIR"' EXIT
 status=0
 for d in demo/[0-9]*.sh; do
