@@ -121,22 +121,28 @@ static enum capture_result pcap_record(struct capture *c, const uint8_t *buf, si
 	return CAPTURE_RECORD;
 }
 
-/* pcapng timestamp units to nanoseconds. */
+/* pcapng timestamp units to nanoseconds, at most INT64_MAX (a 64-bit
+ * count of picoseconds or of 2^-n seconds goes beyond it; it never wraps
+ * into a negative time). */
 static int64_t pcapng_ns(uint64_t ts, uint8_t resol)
 {
 	unsigned n = resol & 0x7f;
+	unsigned __int128 v;
 
-	if (resol & 0x80) /* 2^-n seconds */
-		return n >= 64 ? 0 : (int64_t)(((unsigned __int128)ts * 1000000000u) >> n);
+	if (resol & 0x80) { /* 2^-n seconds */
+		v = n >= 64 ? 0 : ((unsigned __int128)ts * 1000000000u) >> n;
+		return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+	}
 	if (n <= 9) {
 		uint64_t mul = 1;
 		for (unsigned i = n; i < 9; i++)
 			mul *= 10;
-		return (int64_t)(ts * mul);
+		v = (unsigned __int128)ts * mul;
+		return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 	}
 	for (unsigned i = 9; i < n && ts; i++)
 		ts /= 10;
-	return (int64_t)ts;
+	return ts > INT64_MAX ? INT64_MAX : (int64_t)ts;
 }
 
 /* The options of an interface description: if_tsresol is the only one

@@ -23,6 +23,27 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+/* a - b and a + b, held at INT64_MIN or INT64_MAX where they would
+ * overflow: a capture's times are untrusted (a hand-made one may jump by
+ * centuries), and the statistics add them up. */
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 /* Grow *arr (of *cap elements of size each) to hold at least need. */
 static void grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 {
@@ -495,10 +516,10 @@ static void add_reply(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, 
 	d->kept++;
 	if (p && p->stat != NONE) {
 		struct dbus_diag_stat *s = &d->stats[p->stat];
-		int64_t el = t - p->t_ns;
+		int64_t el = sat_sub(t, p->t_ns);
 		s->answered++;
 		s->errors += m->type == DBUS_ERROR;
-		s->total_ns += el;
+		s->total_ns = sat_add(s->total_ns, el);
 		if (el > s->max_ns)
 			s->max_ns = el;
 	}
@@ -543,7 +564,7 @@ int dbus_diag_add(struct dbus_diag *d, const uint8_t *data, size_t len, int64_t 
 	if (dbus_msg_parse(&m, data, len, err) < 0)
 		return -1;
 	d->messages++;
-	t = ts_ns - d->t0_ns;
+	t = sat_sub(ts_ns, d->t0_ns);
 	if (is_unique(m.sender) && !(m.type == DBUS_METHOD_CALL && m.member && strcmp(m.member, "Hello") == 0)) {
 		uint32_t id = intern(d->n, m.sender);
 		d->n->v[id].busy = 1;
