@@ -24,11 +24,14 @@ setup_file() {
 	CAP=$BUS_DIR/captures
 	export CAP
 	mkdir -p "$CAP"
-	timeout -k 5 120 "$IPCBOX" bus-monitor --pcap "$CAP/ipcbox" &
+	# -k 30: the SIGINT below ends each tool; an ASan build on a loaded CI
+	# machine once took more than 5 s to exit (its leak scan), and timeout's
+	# SIGKILL then made a 137 of a clean stop.
+	timeout -k 30 120 "$IPCBOX" bus-monitor --pcap "$CAP/ipcbox" &
 	echo $! >"$CAP/pid.ipcbox"
-	timeout -k 5 120 dbus-monitor --pcap >"$CAP/dbus-monitor" &
+	timeout -k 30 120 dbus-monitor --pcap >"$CAP/dbus-monitor" &
 	echo $! >"$CAP/pid.dbus-monitor"
-	timeout -k 5 120 busctl capture --address="$BUS_ADDR" >"$CAP/busctl" 2>/dev/null &
+	timeout -k 30 120 busctl capture --address="$BUS_ADDR" >"$CAP/busctl" 2>/dev/null &
 	echo $! >"$CAP/pid.busctl"
 	local t deadline=$((SECONDS + 30))
 	for t in $TOOLS; do
