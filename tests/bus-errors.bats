@@ -8,8 +8,9 @@ load helpers
 load bus_helpers
 
 # Argument errors must come before any connection: the address points
-# nowhere, so a connection attempt would fail with exit 1 instead.
-NOWHERE=unix:path=/nonexistent/ipcbox-bus
+# nowhere (a name in this file's own temporary directory that nothing
+# creates), so a connection attempt would fail with exit 1 instead.
+NOWHERE=unix:path=$BATS_FILE_TMPDIR/no-bus-here
 
 # refused_before_connecting APPLET ARG...: exit 2, one line, nothing on stdout.
 refused_before_connecting() {
