@@ -471,46 +471,23 @@ static noreturn void recv_exit(int status)
 	exit(status);
 }
 
-/* "NAME=value", malloc'd. */
-static char *env_var(const char *name, const char *value)
-{
-	size_t n = strlen(name), v = strlen(value);
-	char *s = malloc(n + v + 2);
-
-	if (s) {
-		memcpy(s, name, n);
-		s[n] = '=';
-		memcpy(s + n + 1, value, v + 1);
-	}
-	return s;
-}
-
 /* -e CMD: /bin/sh -c CMD with the data on its stdin, MQ_NAME and
  * MQ_PRIORITY (POSIX) or MQ_TYPE (System V) in its environment. */
 static void run_command(const char *data, size_t len, long tag)
 {
-	char num[24], *vars[3] = {NULL};
-	struct spawn_req req = {.cmd = S.exec, .in = SPAWN_PIPE, .out = SPAWN_INHERIT,
-				.err = SPAWN_INHERIT, .vars = vars};
-	pid_t pid = -1;
-	int err = 0;
+	char *vars[3] = {NULL};
+	int werr = 0;
 
-	snprintf(num, sizeof num, "%ld", tag);
-	vars[0] = env_var("MQ_NAME", S.name.text);
-	vars[1] = env_var(is_posix() ? "MQ_PRIORITY" : "MQ_TYPE", num);
-	if (!vars[0] || !vars[1])
-		err = ENOMEM;
-	if (!err && (pid = spawn_start(&req)) < 0)
-		err = errno;
+	if (asprintf(&vars[0], "MQ_NAME=%s", S.name.text) < 0 ||
+	    asprintf(&vars[1], "%s=%ld", is_posix() ? "MQ_PRIORITY" : "MQ_TYPE", tag) < 0)
+		cli_die(EXIT_FAIL, "out of memory");
+	S.last_status = spawn_feed(S.exec, vars, data, len, &werr);
 	free(vars[0]);
 	free(vars[1]);
-	if (err)
-		cli_die_errno(EXIT_FAIL, err, "run '%s'", S.exec);
-	if (io_write_all(req.in, data, len) < 0 && errno != EPIPE)
-		cli_warn_errno(errno, "write to '%s'", S.exec);
-	close(req.in);
-	if ((S.last_status = spawn_wait(pid)) < 0)
-		cli_die_errno(EXIT_FAIL, errno, "wait for '%s'", S.exec);
+	if (S.last_status < 0)
+		cli_die_errno(EXIT_FAIL, errno, "run '%s'", S.exec);
+	if (werr)
+		cli_warn_errno(werr, "write to '%s'", S.exec);
 }
 
 /* Print one message as --raw, -0, --hex, --json or text ask; tag is its
