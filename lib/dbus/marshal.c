@@ -13,10 +13,9 @@
 /* A static NUL-terminated one-character signature for a basic type or v. */
 static const char *basic_sig(char c)
 {
-	static const char codes[] = "ybnqiuxtdhsogv";
 	static const char sigs[] = "y\0b\0n\0q\0i\0u\0x\0t\0d\0h\0s\0o\0g\0v";
-	const char *p = strchr(codes, c);
-	return p ? sigs + 2 * (p - codes) : NULL;
+	const char *p = c == 'v' || dbus_is_basic(c) ? memchr(sigs, c, sizeof sigs) : NULL;
+	return p;
 }
 
 /* Fill t from sig[0..len), exactly one valid complete type.  Recursion is
@@ -51,6 +50,14 @@ int dbus_type_compile(struct dbus_arena *a, const char *sig, size_t len,
 	size_t pos;
 	uint32_t i, count = 0;
 
+	if (len == 1 && basic_sig(sig[0])) {
+		/* One basic type or a variant: most header fields, most
+		 * variants and many bodies; nothing to scan. */
+		*types = dbus_arena_alloc(a, sizeof **types);
+		type_fill(a, *types, sig, 1);
+		*n = 1;
+		return 0;
+	}
 	if (!dbus_valid_signature(sig, len))
 		return -1;
 	for (pos = 0; pos < len; count++)
@@ -301,10 +308,10 @@ static int r_chars(struct dbus_rbuf *r, uint32_t n, char **out, struct dbus_err 
 				    (unsigned)n, r->pos);
 	if (s[n] != 0)
 		return dbus_err_set(err, "string not NUL-terminated at offset %zu", r->pos);
-	if (memchr(s, 0, n))
-		return dbus_err_set(err, "string contains a NUL byte at offset %zu", r->pos);
-	if (!dbus_valid_utf8(s, n))
-		return dbus_err_set(err, "string is not valid UTF-8 at offset %zu", r->pos);
+	if (!dbus_valid_utf8(s, n)) /* which refuses NUL too: say which it was */
+		return dbus_err_set(err, memchr(s, 0, n) ? "string contains a NUL byte at offset %zu"
+						      : "string is not valid UTF-8 at offset %zu",
+				    r->pos);
 	*out = dbus_arena_strndup(r->a, s, n);
 	r->pos += (size_t)n + 1;
 	return 0;

@@ -8,7 +8,13 @@
 
 int dbus_is_basic(char c)
 {
-	return c && strchr("ybnqiuxtdhsog", c) != NULL;
+	switch (c) {
+	case 'y': case 'b': case 'n': case 'q': case 'i': case 'u': case 'x':
+	case 't': case 'd': case 'h': case 's': case 'o': case 'g':
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 unsigned dbus_type_align(char c)
@@ -60,6 +66,8 @@ size_t dbus_sig_next(const char *sig, size_t len)
 	unsigned sp = 0, depth[3] = {0, 0, 0}; /* open a, (, { */
 	size_t pos = 0;
 
+	if (len > 0 && (dbus_is_basic(sig[0]) || sig[0] == 'v'))
+		return 1; /* the common case, without the stack */
 	for (;;) {
 		char c;
 		if (pos >= len)
