@@ -288,7 +288,10 @@ static int fill(struct dbus_conn *c, size_t need, int64_t deadline, struct dbus_
 		if (errno != EAGAIN)
 			return dbus_err_set(err, "read from the bus: %s", io_strerror(errno));
 		poll_child(c); /* before we sleep: no zombie while we wait */
-		r = io_wait_fd(c->fd, POLLIN, deadline);
+		/* The read just said there is nothing: with no time left, a poll
+		 * would only say it again (bus-listen drains with deadline 0, and
+		 * a flood costs one such call per wake-up). */
+		r = clock_expired(deadline) ? 0 : io_wait_fd(c->fd, POLLIN, deadline);
 		if (r == 0) {
 			dbus_err_set(err, "timed out");
 			return DBUS_TIMED_OUT;
