@@ -228,3 +228,27 @@ const char *io_strerror(int err)
 #endif
 	return strerror(err);
 }
+
+void io_put_u64(FILE *f, uint64_t v, int width)
+{
+	char buf[24];
+	int i = (int)sizeof buf;
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i > (int)sizeof buf - width && i > 0)
+		buf[--i] = '0';
+	fwrite_unlocked(buf + i, 1, sizeof buf - (size_t)i, f);
+}
+
+void io_put_i64(FILE *f, int64_t v)
+{
+	if (v < 0) {
+		putc_unlocked('-', f);
+		io_put_u64(f, (uint64_t)0 - (uint64_t)v, 0);
+	} else {
+		io_put_u64(f, (uint64_t)v, 0);
+	}
+}

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Write all len bytes; 0 on success, -1 with errno on failure. */
@@ -16,6 +17,12 @@ int io_write_all(int fd, const void *buf, size_t len);
  * EPIPE, not SIGPIPE), on anything else (a pipe) with write.  0, or -1 with
  * errno (ETIMEDOUT once the deadline has passed). */
 int io_send_all(int fd, const void *buf, size_t len, int64_t deadline_ms);
+/* Decimal numbers on a stream without printf, for the printers that run
+ * once per message (under a flood, bus-monitor spent more in vfprintf than
+ * in parsing): v with at least width digits (width at most 24), zeros in
+ * front; and a signed v. */
+void io_put_u64(FILE *f, uint64_t v, int width);
+void io_put_i64(FILE *f, int64_t v);
 /* Read a whole file descriptor into a malloc'd buffer, refusing more than
  * max bytes (errno EFBIG).  *len gets the size; the buffer is NUL-terminated. */
 char *io_read_all(int fd, size_t max, size_t *len);

@@ -8,6 +8,7 @@
  * indent; an array of bytes prints as a string when every byte is
  * printable ASCII (a trailing NUL shown as " + \0"), else as hex rows. */
 #include "dbus.h"
+#include "lib/io.h"
 
 #include <string.h>
 
@@ -75,20 +76,41 @@ static void print_children(FILE *f, const struct dbus_value *v, int depth, const
 	fputs(close, f);
 }
 
+/* "word value\n" for a number, without printf (see io_put_u64). */
+static void print_number(FILE *f, const char *word, const struct dbus_value *v)
+{
+	fputs_unlocked(word, f);
+	switch (v->type) {
+	case 'n': case 'i': io_put_i64(f, (int)v->v.i); break;
+	case 'x': io_put_i64(f, v->v.i); break;
+	case 'q': case 'u': io_put_u64(f, (unsigned)v->v.u, 0); break;
+	default: io_put_u64(f, v->v.u, 0); break; /* y t */
+	}
+	putc_unlocked('\n', f);
+}
+
+/* "word \"text\"\n" */
+static void print_quoted(FILE *f, const char *word, const char *text)
+{
+	fputs_unlocked(word, f);
+	fputs_unlocked(text, f);
+	fputs_unlocked("\"\n", f);
+}
+
 static void print_basic(FILE *f, const struct dbus_value *v)
 {
 	switch (v->type) {
-	case 's': fprintf(f, "string \"%s\"\n", v->v.str); break;
-	case 'o': fprintf(f, "object path \"%s\"\n", v->v.str); break;
-	case 'g': fprintf(f, "signature \"%s\"\n", v->v.str); break;
-	case 'y': fprintf(f, "byte %d\n", (int)v->v.u); break;
-	case 'b': fprintf(f, "boolean %s\n", v->v.u ? "true" : "false"); break;
-	case 'n': fprintf(f, "int16 %d\n", (int)v->v.i); break;
-	case 'q': fprintf(f, "uint16 %u\n", (unsigned)v->v.u); break;
-	case 'i': fprintf(f, "int32 %d\n", (int)v->v.i); break;
-	case 'u': fprintf(f, "uint32 %u\n", (unsigned)v->v.u); break;
-	case 'x': fprintf(f, "int64 %lld\n", (long long)v->v.i); break;
-	case 't': fprintf(f, "uint64 %llu\n", (unsigned long long)v->v.u); break;
+	case 's': print_quoted(f, "string \"", v->v.str); break;
+	case 'o': print_quoted(f, "object path \"", v->v.str); break;
+	case 'g': print_quoted(f, "signature \"", v->v.str); break;
+	case 'y': print_number(f, "byte ", v); break;
+	case 'b': fputs_unlocked(v->v.u ? "boolean true\n" : "boolean false\n", f); break;
+	case 'n': print_number(f, "int16 ", v); break;
+	case 'q': print_number(f, "uint16 ", v); break;
+	case 'i': print_number(f, "int32 ", v); break;
+	case 'u': print_number(f, "uint32 ", v); break;
+	case 'x': print_number(f, "int64 ", v); break;
+	case 't': print_number(f, "uint64 ", v); break;
 	case 'd': fprintf(f, "double %g\n", v->v.d); break;
 	case 'h': fputs("file descriptor\n", f); break;
 	default: fputs("(unknown type)\n", f); break;
@@ -132,23 +154,52 @@ static const char *or_null(const char *s)
 	return s ? s : "(null)";
 }
 
+/* " key=" and the serial. */
+static void print_serial(FILE *f, const char *key, uint32_t serial)
+{
+	fputs_unlocked(key, f);
+	io_put_u64(f, serial, 0);
+}
+
+/* The first line, as dbus-monitor prints it with printf (hence or_null's
+ * "(null)" where a field is missing), built without printf: a flood of
+ * small signals spends most of its printing time here. */
 void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long usec)
 {
-	fprintf(f, "%s time=%lld.%06ld sender=%s -> destination=%s", type_name(m->type), sec, usec,
-		m->sender ? m->sender : "(null sender)",
-		m->destination ? m->destination : "(null destination)");
+	fputs_unlocked(type_name(m->type), f);
+	fputs_unlocked(" time=", f);
+	io_put_i64(f, sec);
+	putc_unlocked('.', f);
+	if (usec < 0)
+		fprintf(f, "%06ld", usec); /* never from a clock; kept exact */
+	else
+		io_put_u64(f, (uint64_t)usec, 6);
+	fputs_unlocked(" sender=", f);
+	fputs_unlocked(m->sender ? m->sender : "(null sender)", f);
+	fputs_unlocked(" -> destination=", f);
+	fputs_unlocked(m->destination ? m->destination : "(null destination)", f);
 	switch (m->type) {
 	case DBUS_METHOD_CALL:
 	case DBUS_SIGNAL:
-		fprintf(f, " serial=%u path=%s; interface=%s; member=%s\n", m->serial,
-			or_null(m->path), or_null(m->interface), or_null(m->member));
+		print_serial(f, " serial=", m->serial);
+		fputs_unlocked(" path=", f);
+		fputs_unlocked(or_null(m->path), f);
+		fputs_unlocked("; interface=", f);
+		fputs_unlocked(or_null(m->interface), f);
+		fputs_unlocked("; member=", f);
+		fputs_unlocked(or_null(m->member), f);
+		putc_unlocked('\n', f);
 		break;
 	case DBUS_METHOD_RETURN:
-		fprintf(f, " serial=%u reply_serial=%u\n", m->serial, m->reply_serial);
+		print_serial(f, " serial=", m->serial);
+		print_serial(f, " reply_serial=", m->reply_serial);
+		putc_unlocked('\n', f);
 		break;
 	case DBUS_ERROR:
-		fprintf(f, " error_name=%s reply_serial=%u\n", or_null(m->error_name),
-			m->reply_serial);
+		fputs_unlocked(" error_name=", f);
+		fputs_unlocked(or_null(m->error_name), f);
+		print_serial(f, " reply_serial=", m->reply_serial);
+		putc_unlocked('\n', f);
 		break;
 	default: putc('\n', f); break;
 	}

@@ -3,6 +3,7 @@
  * lossless; see dbus.h. */
 #include "dbus.h"
 #include "wire.h"
+#include "lib/io.h"
 #include "lib/json.h"
 #include "lib/parse.h"
 
@@ -243,22 +244,38 @@ static void fmt_double(char *buf, size_t size, double d)
 	snprintf(buf, size, "%.17g", d); /* NaN lands here */
 }
 
+/* The letter of c's C escape (\n: 'n'), 0 if it has none. */
+static char escape_letter(unsigned char c)
+{
+	switch (c) {
+	case '\a': return 'a';
+	case '\b': return 'b';
+	case '\f': return 'f';
+	case '\n': return 'n';
+	case '\r': return 'r';
+	case '\t': return 't';
+	case '\v': return 'v';
+	case '\\': case '"': case '\'': return (char)c;
+	default: return 0;
+	}
+}
+
 /* A string C-escaped and double-quoted, as busctl prints it, except that
  * multi-byte UTF-8 stays readable (busctl writes its bytes in octal). */
 static void terse_string(FILE *f, const char *s, size_t n)
 {
-	static const char special[] = "\a\b\f\n\r\t\v\\\"'", letter[] = "abfnrtv\\\"'";
-
 	putc('"', f);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		const char *esc = strchr(special, c);
-		if (c && esc)
-			fprintf(f, "\\%c", letter[esc - special]);
-		else if (c < 0x20 || c == 0x7f)
+		char letter = escape_letter(c);
+		if (letter) {
+			putc('\\', f);
+			putc(letter, f);
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\%03o", c);
-		else
+		} else {
 			putc(c, f);
+		}
 	}
 	putc('"', f);
 }
@@ -270,10 +287,10 @@ static void terse_basic(FILE *f, const struct dbus_value *v)
 
 	switch (v->type) {
 	case 'b': fputs(v->v.u ? "true" : "false", f); break;
-	case 'n': case 'i': case 'x': fprintf(f, "%" PRId64, v->v.i); break;
+	case 'n': case 'i': case 'x': io_put_i64(f, v->v.i); break;
 	case 'd': fmt_double(buf, sizeof buf, v->v.d); fputs(buf, f); break;
 	case 's': case 'o': case 'g': terse_string(f, v->v.str, v->n); break;
-	default: fprintf(f, "%" PRIu64, v->v.u);
+	default: io_put_u64(f, v->v.u, 0);
 	}
 }
 
@@ -370,8 +387,8 @@ void dbus_print_json_value(FILE *f, const struct dbus_value *v)
 
 	switch (v->type) {
 	case 'b': fputs(v->v.u ? "true" : "false", f); break;
-	case 'n': case 'i': case 'x': fprintf(f, "%" PRId64, v->v.i); break;
-	case 'y': case 'q': case 'u': case 't': case 'h': fprintf(f, "%" PRIu64, v->v.u); break;
+	case 'n': case 'i': case 'x': io_put_i64(f, v->v.i); break;
+	case 'y': case 'q': case 'u': case 't': case 'h': io_put_u64(f, v->v.u, 0); break;
 	case 'd':
 		if (!isfinite(v->v.d)) {
 			fputs("null", f);

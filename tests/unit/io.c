@@ -1,8 +1,10 @@
 /* Unit tests for lib/io's io_scan_lines: blocks of whole lines whatever
  * the read sizes, overlong lines skipped whole, a last line without its
- * newline, and fn's stop value passed back. */
+ * newline, and fn's stop value passed back; and io_put_u64/io_put_i64
+ * against printf at the extremes. */
 #include "lib/io.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +97,42 @@ static void test_last_line_and_stop(void)
 	CHECK(io_scan_lines(-1, e.out, sizeof e.out, collect, &e) == -1);
 }
 
+/* What io_put_u64(v, width) and io_put_i64(i) print, as one string. */
+static void put_both(uint64_t v, int width, int64_t i, char *out, size_t size)
+{
+	FILE *f = fmemopen(out, size, "w");
+
+	CHECK(f != NULL);
+	io_put_u64(f, v, width);
+	putc('|', f);
+	io_put_i64(f, i);
+	CHECK(fclose(f) == 0);
+}
+
+static void test_put_numbers(void)
+{
+	static const uint64_t us[] = {0, 1, 9, 10, 999999, 1000000, 4294967295u, UINT64_MAX};
+	static const int64_t is[] = {0, -1, 1, -9, INT32_MIN, INT64_MAX, INT64_MIN};
+	static const int widths[] = {0, 1, 6, 20, 24};
+
+	for (size_t a = 0; a < sizeof us / sizeof *us; a++)
+		for (size_t b = 0; b < sizeof is / sizeof *is; b++)
+			for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+				char got[64] = "", want[64];
+				put_both(us[a], widths[w], is[b], got, sizeof got);
+				snprintf(want, sizeof want, "%0*llu|%lld", widths[w],
+					 (unsigned long long)us[a], (long long)is[b]);
+				CHECK(strcmp(got, want) == 0);
+			}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_group groups[] = {
 		{"whole-lines", test_whole_lines},
 		{"overlong", test_overlong},
 		{"last-line-and-stop", test_last_line_and_stop},
+		{"put-numbers", test_put_numbers},
 	};
 	return check_run_groups("io", groups, sizeof groups / sizeof *groups, argc, argv);
 }
