@@ -1214,47 +1214,6 @@ static void become_monitor(void)
 	}
 }
 
-static const char *kind_json(int type)
-{
-	switch (type) {
-	case DBUS_METHOD_CALL: return "method_call";
-	case DBUS_METHOD_RETURN: return "method_return";
-	case DBUS_ERROR: return "error";
-	case DBUS_SIGNAL: return "signal";
-	}
-	return "unknown";
-}
-
-static void json_field(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	if (value)
-		json_cstring(stdout, value);
-	else
-		fputs("null", stdout);
-}
-
-static void print_json_msg(const struct dbus_msg *m, const struct timeval *tv)
-{
-	printf("{\"time\":%lld.%06ld,\"type\":\"%s\"", (long long)tv->tv_sec, (long)tv->tv_usec,
-	       kind_json(m->type));
-	json_field("sender", m->sender);
-	json_field("destination", m->destination);
-	printf(",\"serial\":%u", m->serial);
-	if (m->reply_serial)
-		printf(",\"reply_serial\":%u", m->reply_serial);
-	else
-		fputs(",\"reply_serial\":null", stdout);
-	json_field("path", m->path);
-	json_field("interface", m->interface);
-	json_field("member", m->member);
-	json_field("error_name", m->error_name);
-	json_field("signature", m->signature);
-	fputs(",\"body\":", stdout);
-	dbus_print_json(stdout, m->signature, m->body, m->nbody);
-	fputs("}\n", stdout);
-}
-
 /* Flush what a monitor or listener produced so far (what names it in a
  * message); a closed pipe ends quietly, and so does a stop signal that cut
  * the write short (after one more try). */
@@ -1279,51 +1238,22 @@ static void mon_flush(void)
 	flush_or_end(S.mon_out, S.pcap ? S.pcap : "standard output");
 }
 
-static const char *or_none(const char *s)
-{
-	return s ? s : "<none>";
-}
-
-/* --profile: dbus-monitor's tab-separated lines (reference/field.md 2.3):
- * a two-line header before the first message, then per message its type
- * (mc, mr, err, sig), time, serial, sender, destination and either path,
- * interface, member (calls, signals) or the reply serial (returns, errors;
- * dbus-monitor prints no error name). */
-static void print_profile(const struct dbus_msg *m, const struct timeval *tv)
-{
-	static const char *const kind[] = {[DBUS_METHOD_CALL] = "mc", [DBUS_METHOD_RETURN] = "mr",
-					   [DBUS_ERROR] = "err", [DBUS_SIGNAL] = "sig"};
-
-	if (!S.profile_head) {
-		fputs("#type\ttimestamp\tserial\tsender\tdestination\tpath\tinterface\tmember\n"
-		      "#\t\t\t\t\tin_reply_to\n", stdout);
-		S.profile_head = 1;
-	}
-	if (m->type < DBUS_METHOD_CALL || m->type > DBUS_SIGNAL) { /* dbus-monitor: no newline */
-		printf("tun\t%lld.%06ld\n", (long long)tv->tv_sec, (long)tv->tv_usec);
-		return;
-	}
-	printf("%s\t%lld.%06ld\t%u\t%s\t%s", kind[m->type], (long long)tv->tv_sec, (long)tv->tv_usec,
-	       m->serial, or_none(m->sender), or_none(m->destination));
-	if (m->type == DBUS_METHOD_CALL || m->type == DBUS_SIGNAL)
-		printf("\t%s\t%s\t%s\n", or_none(m->path), or_none(m->interface), or_none(m->member));
-	else
-		printf("\t%u\n", m->reply_serial);
-}
-
 static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 {
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	if (S.pcap)
+	if (S.pcap) {
 		dbus_pcap_record(S.mon_out, raw, len, tv.tv_sec, tv.tv_usec);
-	else if (S.profile)
-		print_profile(m, &tv);
-	else if (S.json)
-		print_json_msg(m, &tv);
-	else
+	} else if (S.profile) {
+		if (!S.profile_head++)
+			dbus_print_monitor_profile_header(stdout);
+		dbus_print_monitor_profile(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+	} else if (S.json) {
+		dbus_print_monitor_json(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+	} else {
 		dbus_print_monitor(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+	}
 }
 
 /* The bus telling us about our own names (NameAcquired, NameLost). */
@@ -1508,6 +1438,16 @@ static void listen_print_format(const struct dbus_msg *m, const struct timeval *
 
 	format_print(stdout, S.format, listen_put, &sig);
 	putchar('\n');
+}
+
+/* ,"key":"value" on stdout, or ,"key":null. */
+static void json_field(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	if (value)
+		json_cstring(stdout, value);
+	else
+		fputs("null", stdout);
 }
 
 /* {"time","sender","path","interface","member","serial","signature","data"}:

@@ -28,6 +28,10 @@ unit_group() {
 	unit_group words
 }
 
+@test "bus lib: bus-monitor --json and --profile layouts: every message type, absent fields as null and <none>, JSON escapes" {
+	unit_group monitor
+}
+
 @test "bus lib: /proc/PID/comm of ourselves, of pid 0, truncated to the buffer" {
 	unit_group comm
 }

@@ -3,7 +3,7 @@
  * Files: values in arenas and the error helper (arena.c), marshalling and
  * validation (marshal.c, validate.c, wire.h), messages (message.c),
  * busctl's argument syntax and the terse and JSON printers (text.c),
- * dbus-monitor's layout (monitor.c), and the connection: addresses, SASL
+ * bus-monitor's layouts (monitor.c), and the connection: addresses, SASL
  * EXTERNAL, Hello, send/receive (address.c, auth.c, conn.c; client.h).
  * Beside them, with their own headers: the introspection XML reader and
  * writer (introspect.c), match rules (match.c), pcap captures (pcap.c).
@@ -162,6 +162,19 @@ void dbus_print_json_value(FILE *f, const struct dbus_value *v);
  * interface=I; member=M"), then one line per argument, 3 spaces of indent
  * per depth.  sec/usec: the receive time. */
 void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long usec);
+/* bus-monitor --json: one object a line, {"time","type","sender",
+ * "destination","serial","reply_serial","path","interface","member",
+ * "error_name","signature","body"}; absent header fields are null, body is
+ * dbus_print_json's object.  sec/usec: the receive time. */
+void dbus_print_monitor_json(FILE *f, const struct dbus_msg *m, long long sec, long usec);
+/* dbus-monitor --profile's layout (reference/field.md 2.3): the two-line
+ * header, which goes once before the first message; then per message its
+ * kind (mc, mr, err, sig), time, serial, sender and destination, and either
+ * path, interface and member (calls, signals) or the reply serial
+ * (returns, errors: dbus-monitor prints no error name); "<none>" for an
+ * absent field, "tun" and the time alone for an unknown message type. */
+void dbus_print_monitor_profile_header(FILE *f);
+void dbus_print_monitor_profile(FILE *f, const struct dbus_msg *m, long long sec, long usec);
 
 /* ---- connection -------------------------------------------------------- */
 
