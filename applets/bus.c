@@ -1627,18 +1627,6 @@ static int bus_listen_main(int argc, char **argv)
 
 #define SERVE_OUTPUT_MAX (16u * 1024 * 1024)
 
-/* The name of the child of ancestor on the way to PATH: "a" for "/" and
- * "/a/b"; its length, or 0 if ancestor is not a proper ancestor of PATH. */
-static size_t child_toward(const char *ancestor)
-{
-	const char *path = S.ops[1];
-	size_t n = strcmp(ancestor, "/") == 0 ? 0 : strlen(ancestor);
-
-	if (strcmp(ancestor, path) == 0 || strncmp(ancestor, path, n) != 0 || path[n] != '/')
-		return 0;
-	return strcspn(path + n + 1, "/");
-}
-
 static void reply_with(const struct dbus_msg *call, struct dbus_msg *r)
 {
 	struct dbus_err err = {{0}};
@@ -1843,18 +1831,16 @@ static void serve_method(const struct dbus_msg *call, struct serve_job *j)
  * bus-tree and busctl tree find PATH; anything else there is unknown. */
 static void serve_ancestor(const struct dbus_msg *m)
 {
-	size_t n = m->path ? child_toward(m->path) : 0;
-	const char *child;
-	char *xml;
+	int introspect = m->path && str_is(m->interface, "org.freedesktop.DBus.Introspectable") &&
+			 str_is(m->member, "Introspect");
+	char *xml = introspect ? dbus_intro_xml_ancestor(m->path, S.ops[1]) : NULL;
 
-	if (!n || !str_is(m->interface, "org.freedesktop.DBus.Introspectable") ||
-	    !str_is(m->member, "Introspect")) {
+	if (!xml && introspect && errno == ENOMEM)
+		cli_die(EXIT_FAIL, "out of memory");
+	if (!xml) {
 		reply_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
 		return;
 	}
-	child = S.ops[1] + (strcmp(m->path, "/") == 0 ? 1 : strlen(m->path) + 1);
-	if (asprintf(&xml, "<node>\n <node name=\"%.*s\"/>\n</node>\n", (int)n, child) < 0)
-		cli_die(EXIT_FAIL, "out of memory");
 	reply_string(m, xml);
 	free(xml);
 }

@@ -24,6 +24,10 @@ unit_group() {
 	unit_group xml
 }
 
+@test "bus lib: the ancestors' introspection document names the next node down; paths not below get none" {
+	unit_group ancestor
+}
+
 @test "bus lib: bus-serve output parser splits at blanks, caps the word count" {
 	unit_group words
 }

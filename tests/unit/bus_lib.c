@@ -1,6 +1,6 @@
 /* Unit tests for what bus.c uses from lib/ besides the wire protocol: the
  * match rule grammar (lib/dbus/match.c), the pcap writer (lib/dbus/pcap.c),
- * the introspection XML writer (lib/dbus/introspect.c), bus-serve's output
+ * the introspection XML writers (lib/dbus/introspect.c), bus-serve's output
  * parser (dbus_text_parse_words), bus-monitor's --json and --profile layouts
  * (lib/dbus/monitor.c) and /proc/PID/comm (lib/proc.c).
  * Usage: bus_lib [GROUP]; exit 1 if a check failed. */
@@ -10,6 +10,7 @@
 #include "lib/dbus/pcap.h"
 #include "lib/proc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -183,6 +184,44 @@ static void test_words(void)
 	dbus_arena_free(a);
 }
 
+/* The ancestors' document names the next node down on the way to the
+ * path, and reads back as that one child; a path that is not below the
+ * ancestor gets none. */
+static void test_ancestor(void)
+{
+	static const char *const way[][3] = {
+		{"/", "/a/b", "a"}, {"/a", "/a/b/c", "b"}, {"/a/b", "/a/b/c", "c"}, {"/", "/x_1", "x_1"},
+	};
+	static const char *const not_below[][2] = {
+		{"/a/b", "/a/b"}, {"/", "/"}, {"/a", "/ab"}, {"/b", "/a/b"}, {"/a/b/c", "/a/b"},
+	};
+	struct dbus_err err;
+	struct dbus_intro in;
+	char *xml = dbus_intro_xml_ancestor("/", "/org/x");
+
+	CHECK(xml && strcmp(xml, "<node>\n <node name=\"org\"/>\n</node>\n") == 0);
+	free(xml);
+	for (size_t i = 0; i < sizeof way / sizeof way[0]; i++) {
+		xml = dbus_intro_xml_ancestor(way[i][0], way[i][1]);
+		CHECK(xml && dbus_intro_parse(&in, xml, strlen(xml), &err) == 0);
+		if (!xml)
+			continue;
+		CHECK(in.nchildren == 1 && in.nifaces == 0 && strcmp(in.children[0], way[i][2]) == 0);
+		dbus_intro_free(&in);
+		free(xml);
+	}
+	for (size_t i = 0; i < sizeof not_below / sizeof not_below[0]; i++) {
+		errno = 0;
+		xml = dbus_intro_xml_ancestor(not_below[i][0], not_below[i][1]);
+		if (xml || errno != ENOENT) {
+			fprintf(stderr, "ancestor '%s' of '%s': %s\n", not_below[i][0], not_below[i][1],
+				xml ? xml : strerror(errno));
+			failures++;
+		}
+		free(xml);
+	}
+}
+
 /* What one printer wrote for m at 1700000000.000042, NUL-terminated. */
 static char *printed(void (*print)(FILE *, const struct dbus_msg *, long long, long),
 		    const struct dbus_msg *m)
@@ -278,7 +317,7 @@ static void test_comm(void)
 }
 
 static const struct check_group groups[] = {
-	{"match", test_match}, {"pcap", test_pcap}, {"xml", test_xml},
+	{"match", test_match}, {"pcap", test_pcap}, {"xml", test_xml}, {"ancestor", test_ancestor},
 	{"words", test_words}, {"monitor", test_monitor}, {"comm", test_comm},
 };
 
