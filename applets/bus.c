@@ -1627,51 +1627,26 @@ static int bus_listen_main(int argc, char **argv)
 
 #define SERVE_OUTPUT_MAX (16u * 1024 * 1024)
 
-static void reply_with(const struct dbus_msg *call, struct dbus_msg *r)
+/* bus-serve's replies are lib/dbus's (dbus_conn_reply and friends); one
+ * that cannot be sent ends the service. */
+static void replied(int r, const struct dbus_err *err)
+{
+	if (r < 0)
+		cli_die(EXIT_FAIL, "%s", err->msg);
+}
+
+static void serve_error(const struct dbus_msg *call, const char *name, const char *text)
 {
 	struct dbus_err err = {{0}};
 
-	if (call->flags & DBUS_FLAG_NO_REPLY_EXPECTED)
-		return;
-	r->reply_serial = call->serial;
-	r->destination = call->sender;
-	if (dbus_conn_send(&S.conn, r, &err) < 0)
-		cli_die(EXIT_FAIL, "%s", err.msg);
+	replied(dbus_conn_reply_error(&S.conn, call, name, text, CLOCK_NO_DEADLINE, &err), &err);
 }
 
-static void reply_error(const struct dbus_msg *call, const char *name, const char *text)
+static void serve_string(const struct dbus_msg *call, const char *s)
 {
-	struct dbus_value v = string_value(text);
-	struct dbus_msg r = {.type = DBUS_ERROR, .error_name = name, .signature = "s"};
+	struct dbus_err err = {{0}};
 
-	r.body = &v;
-	r.nbody = 1;
-	reply_with(call, &r);
-}
-
-static void reply_string(const struct dbus_msg *call, const char *s)
-{
-	struct dbus_value v = string_value(s);
-	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = "s"};
-
-	r.body = &v;
-	r.nbody = 1;
-	reply_with(call, &r);
-}
-
-static void machine_id(const struct dbus_msg *call)
-{
-	char id[33] = "";
-	FILE *f = fopen("/etc/machine-id", "re");
-
-	if (!f)
-		f = fopen("/var/lib/dbus/machine-id", "re");
-	if (f && fgets(id, sizeof id, f) && strlen(id) == 32)
-		reply_string(call, id);
-	else
-		reply_error(call, "org.freedesktop.DBus.Error.FileNotFound", "no machine id");
-	if (f)
-		fclose(f);
+	replied(dbus_conn_reply_string(&S.conn, call, s, CLOCK_NO_DEADLINE, &err), &err);
 }
 
 /* All of the temporary file f, NUL-terminated, its size in *len; NULL if
@@ -1745,15 +1720,15 @@ static void reply_output(const struct dbus_msg *call, char *text, size_t len)
 	char msg[400];
 
 	if (!text || strlen(text) != len) {
-		reply_error(call, "org.freedesktop.DBus.Error.Failed", "the command's output is too long or has NUL bytes");
+		serve_error(call, "org.freedesktop.DBus.Error.Failed", "the command's output is too long or has NUL bytes");
 		return;
 	}
 	a = dbus_arena_new();
 	if (dbus_text_parse_words(a, S.ops[5], text, &r.body, &r.nbody, &err) < 0) {
 		snprintf(msg, sizeof msg, "bad output from the command: %s", err.msg);
-		reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
+		serve_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 	} else {
-		reply_with(call, &r);
+		replied(dbus_conn_reply(&S.conn, call, &r, CLOCK_NO_DEADLINE, &err), &err);
 	}
 	dbus_arena_free(a);
 }
@@ -1768,7 +1743,7 @@ static void reply_failure(const struct dbus_msg *call, const char *errtext, int 
 		snprintf(msg, sizeof msg, "%.*s", (int)n, errtext);
 	else
 		snprintf(msg, sizeof msg, "%s exited with status %d", S.serve_cmd[0], status);
-	reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
+	serve_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 }
 
 /* One call being answered by a running CMD (up to -j at once). */
@@ -1838,39 +1813,41 @@ static void serve_ancestor(const struct dbus_msg *m)
 	if (!xml && introspect && errno == ENOMEM)
 		cli_die(EXIT_FAIL, "out of memory");
 	if (!xml) {
-		reply_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
+		serve_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
 		return;
 	}
-	reply_string(m, xml);
+	serve_string(m, xml);
 	free(xml);
 }
 
 static void serve_one(const struct dbus_msg *m, struct serve_job *free_job)
 {
 	const char *sig = m->signature ? m->signature : "";
+	struct dbus_err err = {{0}};
+	int peer;
 
 	if (m->type != DBUS_METHOD_CALL)
 		return;
-	if (str_is(m->interface, "org.freedesktop.DBus.Peer") && str_is(m->member, "Ping"))
-		reply_with(m, &(struct dbus_msg){.type = DBUS_METHOD_RETURN, .signature = ""});
-	else if (str_is(m->interface, "org.freedesktop.DBus.Peer") && str_is(m->member, "GetMachineId"))
-		machine_id(m);
-	else if (!str_is(m->path, S.ops[1]))
+	peer = dbus_conn_answer_peer(&S.conn, m, CLOCK_NO_DEADLINE, &err);
+	replied(peer, &err);
+	if (peer)
+		return;
+	if (!str_is(m->path, S.ops[1]))
 		serve_ancestor(m);
 	else if (str_is(m->interface, "org.freedesktop.DBus.Introspectable") &&
 		 str_is(m->member, "Introspect")) {
 		char *xml = dbus_intro_xml_method(S.ops[2], S.ops[3], S.ops[4], S.ops[5]);
 		if (!xml)
 			cli_die(EXIT_FAIL, "out of memory");
-		reply_string(m, xml);
+		serve_string(m, xml);
 		free(xml);
 	} else if ((!m->interface || str_is(m->interface, S.ops[2])) && str_is(m->member, S.ops[3])) {
 		if (strcmp(sig, S.ops[4]) != 0)
-			reply_error(m, "org.freedesktop.DBus.Error.InvalidArgs", "wrong argument signature");
+			serve_error(m, "org.freedesktop.DBus.Error.InvalidArgs", "wrong argument signature");
 		else
 			serve_method(m, free_job);
 	} else {
-		reply_error(m, "org.freedesktop.DBus.Error.UnknownMethod", "no such method");
+		serve_error(m, "org.freedesktop.DBus.Error.UnknownMethod", "no such method");
 	}
 }
 

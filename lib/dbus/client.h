@@ -119,12 +119,38 @@ int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint
  * no line end within AUTH_LINE_MAX (16384) bytes. */
 int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err);
 
+/* ---- replies ------------------------------------------------------------
+ * Each sends before the monotonic deadline (CLOCK_NO_DEADLINE: none) and
+ * returns 0, -1 with *err, or DBUS_TIMED_OUT; a call flagged
+ * NO_REPLY_EXPECTED gets nothing sent (0). */
+
+/* Send r (its type, error name, signature and body) as the reply to call:
+ * REPLY_SERIAL and DESTINATION are set from call. */
+int dbus_conn_reply(struct dbus_conn *c, const struct dbus_msg *call, struct dbus_msg *r,
+		    int64_t deadline_ms, struct dbus_err *err);
+/* A METHOD_RETURN whose body is the string s. */
+int dbus_conn_reply_string(struct dbus_conn *c, const struct dbus_msg *call, const char *s,
+			   int64_t deadline_ms, struct dbus_err *err);
+/* An ERROR named name whose body is the string text. */
+int dbus_conn_reply_error(struct dbus_conn *c, const struct dbus_msg *call, const char *name,
+			  const char *text, int64_t deadline_ms, struct dbus_err *err);
+/* org.freedesktop.DBus.Peer, which every connection answers: Ping with an
+ * empty reply, GetMachineId with the machine's id (/etc/machine-id, else
+ * /var/lib/dbus/machine-id; the error FileNotFound if neither holds one).
+ * 1 if call was one of the two (answered), 0 if not (nothing sent), -1
+ * with *err, DBUS_TIMED_OUT. */
+int dbus_conn_answer_peer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
+			  struct dbus_err *err);
 /* Answer a method call that reached this client while it waited for
- * something else: Peer.Ping gets an empty reply, anything else the error
- * UnknownMethod; calls flagged NO_REPLY_EXPECTED and other messages are
- * left alone.  0, -1 with *err, DBUS_TIMED_OUT. */
+ * something else: the Peer methods as dbus_conn_answer_peer, anything else
+ * the error UnknownMethod; other messages are left alone.  0, -1 with
+ * *err, DBUS_TIMED_OUT. */
 int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
 		     struct dbus_err *err);
+/* The machine id in the file path: 32 hex digits, then a newline or the
+ * end of the file, into id (NUL-terminated).  0, or -1 with errno (EINVAL:
+ * the file holds no id). */
+int dbus_machine_id_read(const char *path, char id[33]);
 
 
 /* Write all of buf to the non-blocking fd before the deadline: 0, -1 with
