@@ -14,7 +14,6 @@
 #include "../lib/clock.h"
 #include "../lib/format.h"
 
-#include "../lib/dbus/client.h"
 #include "../lib/dbus/dbus.h"
 #include "../lib/dbus/diagram.h"
 #include "../lib/dbus/introspect.h"
@@ -217,7 +216,6 @@ static void close_bus(void)
  * hello 0, authenticate only (bus-bridge: its client says Hello). */
 static void connect_bus_as(int hello)
 {
-	struct dbus_addr addrs[DBUS_MAX_ADDRS]; /* only to refuse a bad address as a usage error */
 	struct dbus_err err = {{0}};
 	const char *addr = S.address;
 	int r;
@@ -226,7 +224,7 @@ static void connect_bus_as(int hello)
 		addr = dbus_default_address(S.system ? DBUS_BUS_SYSTEM : DBUS_BUS_SESSION, &err);
 	if (!addr)
 		cli_die(EXIT_FAIL, "%s", err.msg);
-	if (dbus_address_parse(addr, addrs, DBUS_MAX_ADDRS, &err) < 0)
+	if (dbus_address_check(addr, &err) < 0)
 		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
 	if (hello)
 		r = dbus_conn_open(&S.conn, addr, S.deadline, &err);
@@ -1999,10 +1997,10 @@ static int bus_bridge_main(int argc, char **argv)
 	if (r < 0)
 		cli_die(EXIT_FAIL, "client: %s", err.msg);
 	/* What each side sent right behind the handshake goes first. */
-	if (dbus_write_all(S.conn.fd, S.bridge_early, nearly, -1, &err) < 0)
-		cli_die(EXIT_FAIL, "%s", err.msg);
+	if (io_send_all(S.conn.fd, S.bridge_early, nearly, CLOCK_NO_DEADLINE) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "write to the bus");
 	early = dbus_conn_unread(&S.conn, &nearly);
-	if (dbus_write_all(1, early, nearly, -1, &err) < 0)
+	if (io_send_all(1, early, nearly, CLOCK_NO_DEADLINE) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "write to the client");
 	sigfd = sigev_open(0);
 	if (sigfd < 0)

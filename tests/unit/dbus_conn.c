@@ -57,6 +57,10 @@ static void test_good_addresses(void)
 	CHECK(addrs[1].kind == DBUS_ADDR_ABSTRACT && addrs[2].kind == DBUS_ADDR_TCP);
 	CHECK(parse("autolaunch:;unix:path=/x", &err) == 1 && strcmp(addrs[0].path, "/x") == 0);
 	CHECK(parse("unix:path=/x;", &err) == 1);
+	/* what an applet checks before connecting: the usable entries, or none */
+	CHECK(dbus_address_check("unix:path=/a;autolaunch:;tcp:host=h,port=9", &err) == 2);
+	CHECK(dbus_address_check("autolaunch:", &err) == -1 && strstr(err.msg, "autolaunch"));
+	CHECK(dbus_address_check("unix:path=/a%zz", &err) == -1);
 }
 
 static void refused(const char *text, const char *why)
