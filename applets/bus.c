@@ -14,7 +14,6 @@
 #include "../lib/clock.h"
 #include "../lib/format.h"
 
-#include "../lib/dbus/client.h"
 #include "../lib/dbus/dbus.h"
 #include "../lib/dbus/diagram.h"
 #include "../lib/dbus/introspect.h"
@@ -60,31 +59,86 @@ enum {
 	OPT_READY_FILE,
 	OPT_PROFILE,
 	OPT_ARGV,
+	OPT_DIAG_SVG, /* bus-diagram's from here on */
+	OPT_DIAG_HTML,
+	OPT_DIAG_MERMAID,
+	OPT_DIAG_TEXT,
+	OPT_DIAG_STATS,
+	OPT_DIAG_ONLY,
+	OPT_DIAG_HIDE,
+	OPT_DIAG_HIDE_DRIVER,
+	OPT_DIAG_MATCH,
+	OPT_DIAG_SINCE,
+	OPT_DIAG_UNTIL,
+	OPT_DIAG_MAX,
+	OPT_DIAG_WIDTH,
 };
 
+/* The state: what every bus applet shares (the bus, the timeout, the
+ * operands, the connection), then each verb's own, as channel.c and
+ * toybox's GLOBALS; one applet runs per process. */
 static struct {
-	int system, json, no_auto_start, no_reply, activatable, xml, signal;
-	int tree_count; /* objects bus-tree has visited */
-	const char *address, *dest, *pcap, *ready_file;
-	int verbose;                /* bus-listen -v */
-	const char *format, *exec;  /* bus-listen -F, -e */
-	int last_status;            /* of the last -e command */
-	int mon_client;             /* bus-monitor is not a monitor: it may answer */
-	int profile, profile_head;  /* --profile; its header is out */
-	int argv, jobs;             /* bus-serve --argv, -j (at least 1) */
-	uint64_t count;  /* bus-monitor --count, 0: no limit */
-	const char *host; /* -H: the bus on that host, through ssh */
+	int system;                 /* --system (else the session bus) */
+	const char *address;        /* --address, or the one -H makes */
+	const char *host;           /* -H: the bus on that host, through ssh */
 	char host_address[1280];
-	int timeout_set; /* --timeout given */
-	int64_t deadline; /* monotonic ms, -1: none */
-	char **ops;       /* operands */
+	int no_auto_start;          /* --no-auto-start */
+	int print_json;             /* --json, -j (but bus-serve's -j: serve.max_jobs) */
+	int timeout_set;            /* --timeout given */
+	int64_t deadline;           /* monotonic ms, -1: none */
+	const char *ready_file;     /* bus-monitor, bus-listen, bus-serve --ready-file */
+	uint64_t count;             /* bus-monitor --count, bus-listen -c; 0: no limit */
+	char **ops;                 /* operands */
 	int nops;
 	struct dbus_conn conn;
 	struct dbus_arena *arena;
-	const char *const *serve_cmd; /* bus-serve: CMD [ARG]... */
-	FILE *mon_out;   /* bus-monitor: stdout, or the --pcap file */
-	int sigfd;       /* bus-monitor: SIGINT/SIGTERM/SIGHUP as events (sigev) */
-	uint8_t bridge_early[DBUS_AUTH_LINE_MAX]; /* bus-bridge: the client's bytes behind BEGIN */
+	struct { /* bus-call, bus-set */
+		int no_reply;       /* --expect-reply=no */
+	} call;
+	struct { /* bus-emit */
+		const char *dest;   /* --dest */
+	} emit;
+	struct { /* bus-list */
+		int activatable;    /* --activatable */
+	} list;
+	struct { /* bus-introspect */
+		int xml;            /* --xml: the document as it came */
+	} introspect;
+	struct { /* bus-tree */
+		int visited;        /* objects visited so far */
+	} tree;
+	struct { /* bus-wait */
+		int signal;         /* --signal: the operands are PATH INTERFACE SIGNAL */
+	} wait;
+	struct { /* bus-monitor */
+		const char *pcap;   /* --pcap FILE */
+		int profile;        /* --profile */
+		int profile_head;   /* --profile's header is out */
+		int is_client;      /* BecomeMonitor refused: an ordinary client, which may answer */
+		FILE *out;          /* stdout, or the --pcap file */
+		int sigfd;          /* SIGINT/SIGTERM/SIGHUP as events (sigev) */
+	} monitor;
+	struct { /* bus-listen */
+		int verbose;        /* -v */
+		const char *format; /* -F */
+		const char *exec;   /* -e */
+		int last_status;    /* of the last -e command */
+	} listen;
+	struct { /* bus-serve NAME PATH INTERFACE METHOD IN_SIG OUT_SIG -- CMD [ARG]... */
+		const char *name, *path, *iface, *method, *in_sig, *out_sig;
+		const char *const *cmd;
+		int args_as_words;  /* --argv: the call's values as CMD's arguments, not on stdin */
+		int max_jobs;       /* -j N: commands running at once (at least 1) */
+	} serve;
+	struct { /* bus-bridge */
+		uint8_t early[DBUS_AUTH_LINE_MAX]; /* the client's bytes behind BEGIN */
+	} bridge;
+	struct { /* bus-diagram: it reads a capture, it never connects */
+		struct dbus_diag_opts opts;
+		const char **only, **hide; /* --only, --hide (opts points at them) */
+		int out;            /* OPT_DIAG_SVG ... OPT_DIAG_STATS */
+		int width;          /* --width */
+	} diagram;
 } S;
 
 /* ---- options, checks and the connection --------------------------------- */
@@ -121,10 +175,36 @@ static void host_address(void)
 	S.address = S.host_address;
 }
 
+/* A match rule that is not one is a usage error (lib/dbus/match.c). */
+static void check_rule(const char *rule)
+{
+	switch (dbus_match_check(rule)) {
+	case DBUS_MATCH_OK:
+		return;
+	case DBUS_MATCH_TOO_LONG:
+		cli_usage_error("match rule longer than %d bytes", DBUS_MATCH_RULE_MAX);
+	case DBUS_MATCH_UNTERMINATED:
+		cli_usage_error("invalid match rule '%s': unterminated quote", rule);
+	case DBUS_MATCH_SYNTAX:
+		break;
+	}
+	cli_usage_error("invalid match rule '%s'", rule);
+}
+
+/* bus-diagram's --svg, --html, --mermaid, --text and --stats: one of them
+ * (--svg, the default, goes with any). */
+static void diagram_output(int key)
+{
+	if (S.diagram.out != OPT_DIAG_SVG && S.diagram.out != key)
+		cli_usage_error("--svg, --html, --mermaid, --text and --stats exclude each other");
+	S.diagram.out = key;
+}
+
 /* Parse every option of every bus applet (cli_next refuses the ones the
  * running applet's table lacks), then check the operand count. */
 static void options(int argc, char **argv, int min, int max)
 {
+	struct dbus_diag_opts *d = &S.diagram.opts;
 	int64_t timeout = 25000;
 	struct cli c;
 	char *arg;
@@ -141,39 +221,55 @@ static void options(int argc, char **argv, int min, int max)
 			timeout = cli_duration(arg, "timeout", CLI_ALLOW_INF);
 			S.timeout_set = 1;
 			break;
-		case 'j': /* --json everywhere but bus-serve, where -j N is jobs */
+		case 'j': /* --json everywhere but bus-serve, where -j N is --jobs */
 			if (arg)
-				S.jobs = (int)cli_uint(arg, "number of jobs", 1, 1024);
+				S.serve.max_jobs = (int)cli_uint(arg, "number of jobs", 1, 1024);
 			else
-				S.json = 1;
+				S.print_json = 1;
 			break;
 		case OPT_NO_AUTO_START: S.no_auto_start = 1; break;
-		case OPT_EXPECT_REPLY: S.no_reply = !parse_bool(arg); break;
-		case OPT_ACTIVATABLE: S.activatable = 1; break;
-		case OPT_XML: S.xml = 1; break;
-		case OPT_SIGNAL: S.signal = 1; break;
-		case OPT_DEST: S.dest = arg; break;
-		case OPT_PCAP: S.pcap = arg; break;
-		case 'v': S.verbose = 1; break;
-		case 'F': S.format = arg; break;
-		case 'e': S.exec = arg; break;
+		case OPT_EXPECT_REPLY: S.call.no_reply = !parse_bool(arg); break;
+		case OPT_ACTIVATABLE: S.list.activatable = 1; break;
+		case OPT_XML: S.introspect.xml = 1; break;
+		case OPT_SIGNAL: S.wait.signal = 1; break;
+		case OPT_DEST: S.emit.dest = arg; break;
+		case OPT_PCAP: S.monitor.pcap = arg; break;
+		case 'v': S.listen.verbose = 1; break;
+		case 'F': S.listen.format = arg; break;
+		case 'e': S.listen.exec = arg; break;
 		case 'c':
 		case OPT_COUNT: S.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
 		case OPT_READY_FILE: S.ready_file = arg; break;
-		case OPT_PROFILE: S.profile = 1; break;
-		case OPT_ARGV: S.argv = 1; break;
+		case OPT_PROFILE: S.monitor.profile = 1; break;
+		case OPT_ARGV: S.serve.args_as_words = 1; break;
+		case OPT_DIAG_SVG:
+		case OPT_DIAG_HTML:
+		case OPT_DIAG_MERMAID:
+		case OPT_DIAG_TEXT:
+		case OPT_DIAG_STATS: diagram_output(key); break;
+		case OPT_DIAG_ONLY: S.diagram.only[d->nonly++] = arg; break;
+		case OPT_DIAG_HIDE: S.diagram.hide[d->nhide++] = arg; break;
+		case OPT_DIAG_HIDE_DRIVER: d->hide_driver = 1; break;
+		case OPT_DIAG_MATCH:
+			check_rule(arg);
+			d->match = arg;
+			break;
+		case OPT_DIAG_SINCE: d->since_ns = cli_duration(arg, "--since", CLI_ALLOW_ZERO) * 1000000; break;
+		case OPT_DIAG_UNTIL: d->until_ns = cli_duration(arg, "--until", CLI_ALLOW_ZERO) * 1000000; break;
+		case OPT_DIAG_MAX: d->max = cli_uint(arg, "--max", 0, UINT32_MAX - 2); break;
+		case OPT_DIAG_WIDTH: S.diagram.width = (int)cli_uint(arg, "--width", 20, 1024); break;
 		}
 	}
 	if (S.host)
 		host_address();
-	if (S.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
+	if (S.wait.signal) /* bus-wait --signal PATH INTERFACE SIGNAL */
 		min = max = 3;
 	cli_operands(&c, min, max);
 	S.ops = argv + c.ind;
 	S.nops = argc - c.ind;
 	S.deadline = clock_deadline(timeout);
-	if (S.jobs == 0)
-		S.jobs = 1;
+	if (S.serve.max_jobs == 0)
+		S.serve.max_jobs = 1;
 	S.arena = dbus_arena_new();
 	atexit(check_stdout);
 }
@@ -217,7 +313,6 @@ static void close_bus(void)
  * hello 0, authenticate only (bus-bridge: its client says Hello). */
 static void connect_bus_as(int hello)
 {
-	struct dbus_addr addrs[DBUS_MAX_ADDRS]; /* only to refuse a bad address as a usage error */
 	struct dbus_err err = {{0}};
 	const char *addr = S.address;
 	int r;
@@ -226,7 +321,7 @@ static void connect_bus_as(int hello)
 		addr = dbus_default_address(S.system ? DBUS_BUS_SYSTEM : DBUS_BUS_SESSION, &err);
 	if (!addr)
 		cli_die(EXIT_FAIL, "%s", err.msg);
-	if (dbus_address_parse(addr, addrs, DBUS_MAX_ADDRS, &err) < 0)
+	if (dbus_address_check(addr, &err) < 0)
 		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
 	if (hello)
 		r = dbus_conn_open(&S.conn, addr, S.deadline, &err);
@@ -366,7 +461,7 @@ static void flush_bus(const struct dbus_msg *sent)
 /* A reply body in the chosen format, one line. */
 static void print_body(const char *sig, const struct dbus_value *vals, uint32_t n)
 {
-	if (S.json)
+	if (S.print_json)
 		dbus_print_json(stdout, sig, vals, n);
 	else if (n > 0)
 		dbus_print_terse(stdout, sig, vals, n);
@@ -382,7 +477,7 @@ static void print_body(const char *sig, const struct dbus_value *vals, uint32_t 
  * bus has it, and return 0 without a reply.  1: *reply holds the reply. */
 static int call_or_send(struct dbus_msg *m, struct dbus_msg *reply)
 {
-	if (S.no_reply) {
+	if (S.call.no_reply) {
 		m->flags |= DBUS_FLAG_NO_REPLY_EXPECTED;
 		send_msg(m);
 		flush_bus(m);
@@ -417,8 +512,8 @@ static int bus_emit_main(int argc, char **argv)
 	m.path = check_path(S.ops[0]);
 	m.interface = check_interface(S.ops[1]);
 	m.member = check_member(S.ops[2]);
-	if (S.dest)
-		m.destination = check_bus_name(S.dest);
+	if (S.emit.dest)
+		m.destination = check_bus_name(S.emit.dest);
 	text_body(&m, 3);
 	connect_bus();
 	send_msg(&m);
@@ -445,7 +540,7 @@ static struct dbus_msg properties_call(const char *method, struct dbus_value *ar
  * {"type":SIG,"data":VALUE}. */
 static void print_one(const struct dbus_value *v)
 {
-	if (S.json) {
+	if (S.print_json) {
 		fputs("{\"type\":", stdout);
 		json_cstring(stdout, v->sig);
 		fputs(",\"data\":", stdout);
@@ -664,7 +759,7 @@ static int bus_list_main(int argc, char **argv)
 	connect_bus();
 	driver_call("ListNames", "", NULL, 0, &names_reply);
 	running = string_list(&names_reply);
-	if (S.activatable) {
+	if (S.list.activatable) {
 		driver_call("ListActivatableNames", "", NULL, 0, &act_reply);
 		act = string_list(&act_reply);
 	}
@@ -675,7 +770,7 @@ static int bus_list_main(int argc, char **argv)
 	if (act)
 		add_activatable(names, &n, act);
 	lookup_owners(names, n);
-	if (S.json)
+	if (S.print_json)
 		print_names_json(names, n);
 	else
 		print_names(names, n);
@@ -904,7 +999,7 @@ static int bus_introspect_main(int argc, char **argv)
 	check_path(S.ops[1]);
 	connect_bus();
 	xml = introspect(S.ops[0], S.ops[1], &reply, 0);
-	if (S.xml) {
+	if (S.introspect.xml) {
 		fputs(xml, stdout);
 		if (!*xml || xml[strlen(xml) - 1] != '\n')
 			putchar('\n');
@@ -915,7 +1010,7 @@ static int bus_introspect_main(int argc, char **argv)
 		cli_die(EXIT_FAIL, "%s %s: %s", S.ops[0], S.ops[1], err.msg);
 	dbus_msg_free(&reply);
 	rows = intro_rows(&in, &n);
-	if (S.json)
+	if (S.print_json)
 		print_rows_json(rows, n);
 	else
 		print_rows(rows, n);
@@ -933,10 +1028,10 @@ static void tree_walk(const char *dest, const char *path, int depth)
 	struct dbus_err err = {{0}};
 	const char *xml;
 
-	if (++S.tree_count > TREE_MAX_NODES)
+	if (++S.tree.visited > TREE_MAX_NODES)
 		cli_die(EXIT_FAIL, "more than %d objects; stopping", TREE_MAX_NODES);
-	if (S.json) {
-		fputs(S.tree_count > 1 ? "," : "", stdout);
+	if (S.print_json) {
+		fputs(S.tree.visited > 1 ? "," : "", stdout);
 		json_cstring(stdout, path);
 	} else {
 		puts(path);
@@ -968,10 +1063,10 @@ static int bus_tree_main(int argc, char **argv)
 	options(argc, argv, 1, 1);
 	check_bus_name(S.ops[0]);
 	connect_bus();
-	if (S.json)
+	if (S.print_json)
 		putchar('[');
 	tree_walk(S.ops[0], "/", 0);
-	if (S.json)
+	if (S.print_json)
 		puts("]");
 	return 0;
 }
@@ -1054,7 +1149,7 @@ static int wait_signal(const char *path, const char *iface, const char *member)
 		next_message(&m, what);
 		if (m.type == DBUS_SIGNAL && str_is(m.path, path) && str_is(m.interface, iface) &&
 		    str_is(m.member, member)) {
-			if (S.json || m.nbody > 0)
+			if (S.print_json || m.nbody > 0)
 				print_body(m.signature, m.body, m.nbody);
 			dbus_msg_free(&m);
 			return 0;
@@ -1066,7 +1161,7 @@ static int wait_signal(const char *path, const char *iface, const char *member)
 static int bus_wait_main(int argc, char **argv)
 {
 	options(argc, argv, 1, 1);
-	if (S.signal) {
+	if (S.wait.signal) {
 		check_path(S.ops[0]);
 		check_interface(S.ops[1]);
 		check_member(S.ops[2]);
@@ -1079,22 +1174,6 @@ static int bus_wait_main(int argc, char **argv)
 }
 
 /* ---- bus-monitor ---------------------------------------------------------- */
-
-/* A match rule that is not one is a usage error (lib/dbus/match.c). */
-static void check_rule(const char *rule)
-{
-	switch (dbus_match_check(rule)) {
-	case DBUS_MATCH_OK:
-		return;
-	case DBUS_MATCH_TOO_LONG:
-		cli_usage_error("match rule longer than %d bytes", DBUS_MATCH_RULE_MAX);
-	case DBUS_MATCH_UNTERMINATED:
-		cli_usage_error("invalid match rule '%s': unterminated quote", rule);
-	case DBUS_MATCH_SYNTAX:
-		break;
-	}
-	cli_usage_error("invalid match rule '%s'", rule);
-}
 
 static int refused(const struct dbus_msg *r)
 {
@@ -1201,7 +1280,7 @@ static void become_monitor(void)
 		dbus_msg_free(&reply);
 		return; /* full sight: nothing to say, as dbus-monitor */
 	}
-	S.mon_client = 1;
+	S.monitor.is_client = 1;
 	snprintf(why1, sizeof why1, "%s", short_error(&reply));
 	dbus_msg_free(&reply);
 	if (eavesdrop(why2, sizeof why2))
@@ -1212,47 +1291,6 @@ static void become_monitor(void)
 		cli_warn("BecomeMonitor refused (%s), eavesdropping refused (%s); plain match rules: "
 			 "matching broadcast signals and messages to us only", why1, why2);
 	}
-}
-
-static const char *kind_json(int type)
-{
-	switch (type) {
-	case DBUS_METHOD_CALL: return "method_call";
-	case DBUS_METHOD_RETURN: return "method_return";
-	case DBUS_ERROR: return "error";
-	case DBUS_SIGNAL: return "signal";
-	}
-	return "unknown";
-}
-
-static void json_field(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	if (value)
-		json_cstring(stdout, value);
-	else
-		fputs("null", stdout);
-}
-
-static void print_json_msg(const struct dbus_msg *m, const struct timeval *tv)
-{
-	printf("{\"time\":%lld.%06ld,\"type\":\"%s\"", (long long)tv->tv_sec, (long)tv->tv_usec,
-	       kind_json(m->type));
-	json_field("sender", m->sender);
-	json_field("destination", m->destination);
-	printf(",\"serial\":%u", m->serial);
-	if (m->reply_serial)
-		printf(",\"reply_serial\":%u", m->reply_serial);
-	else
-		fputs(",\"reply_serial\":null", stdout);
-	json_field("path", m->path);
-	json_field("interface", m->interface);
-	json_field("member", m->member);
-	json_field("error_name", m->error_name);
-	json_field("signature", m->signature);
-	fputs(",\"body\":", stdout);
-	dbus_print_json(stdout, m->signature, m->body, m->nbody);
-	fputs("}\n", stdout);
 }
 
 /* Flush what a monitor or listener produced so far (what names it in a
@@ -1276,39 +1314,7 @@ static void flush_or_end(FILE *f, const char *what)
 /* Flush the monitor's output once no message is left waiting. */
 static void mon_flush(void)
 {
-	flush_or_end(S.mon_out, S.pcap ? S.pcap : "standard output");
-}
-
-static const char *or_none(const char *s)
-{
-	return s ? s : "<none>";
-}
-
-/* --profile: dbus-monitor's tab-separated lines (reference/field.md 2.3):
- * a two-line header before the first message, then per message its type
- * (mc, mr, err, sig), time, serial, sender, destination and either path,
- * interface, member (calls, signals) or the reply serial (returns, errors;
- * dbus-monitor prints no error name). */
-static void print_profile(const struct dbus_msg *m, const struct timeval *tv)
-{
-	static const char *const kind[] = {[DBUS_METHOD_CALL] = "mc", [DBUS_METHOD_RETURN] = "mr",
-					   [DBUS_ERROR] = "err", [DBUS_SIGNAL] = "sig"};
-
-	if (!S.profile_head) {
-		fputs("#type\ttimestamp\tserial\tsender\tdestination\tpath\tinterface\tmember\n"
-		      "#\t\t\t\t\tin_reply_to\n", stdout);
-		S.profile_head = 1;
-	}
-	if (m->type < DBUS_METHOD_CALL || m->type > DBUS_SIGNAL) { /* dbus-monitor: no newline */
-		printf("tun\t%lld.%06ld\n", (long long)tv->tv_sec, (long)tv->tv_usec);
-		return;
-	}
-	printf("%s\t%lld.%06ld\t%u\t%s\t%s", kind[m->type], (long long)tv->tv_sec, (long)tv->tv_usec,
-	       m->serial, or_none(m->sender), or_none(m->destination));
-	if (m->type == DBUS_METHOD_CALL || m->type == DBUS_SIGNAL)
-		printf("\t%s\t%s\t%s\n", or_none(m->path), or_none(m->interface), or_none(m->member));
-	else
-		printf("\t%u\n", m->reply_serial);
+	flush_or_end(S.monitor.out, S.monitor.pcap ? S.monitor.pcap : "standard output");
 }
 
 static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
@@ -1316,14 +1322,17 @@ static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	if (S.pcap)
-		dbus_pcap_record(S.mon_out, raw, len, tv.tv_sec, tv.tv_usec);
-	else if (S.profile)
-		print_profile(m, &tv);
-	else if (S.json)
-		print_json_msg(m, &tv);
-	else
+	if (S.monitor.pcap) {
+		dbus_pcap_record(S.monitor.out, raw, len, tv.tv_sec, tv.tv_usec);
+	} else if (S.monitor.profile) {
+		if (!S.monitor.profile_head++)
+			dbus_print_monitor_profile_header(stdout);
+		dbus_print_monitor_profile(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+	} else if (S.print_json) {
+		dbus_print_monitor_json(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+	} else {
 		dbus_print_monitor(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+	}
 }
 
 /* The bus telling us about our own names (NameAcquired, NameLost). */
@@ -1336,14 +1345,14 @@ static int own_traffic(const struct dbus_msg *m)
  * everything printed so far is flushed, so we can leave at once). */
 static int monitor_wait(int64_t deadline, uint64_t seen)
 {
-	struct pollfd pf[2] = {{.fd = S.conn.fd, .events = POLLIN}, {.fd = S.sigfd, .events = POLLIN}};
+	struct pollfd pf[2] = {{.fd = S.conn.fd, .events = POLLIN}, {.fd = S.monitor.sigfd, .events = POLLIN}};
 	int n = poll(pf, 2, clock_poll_ms(deadline)), child;
 
 	if (n < 0 && errno != EINTR)
 		cli_die_errno(EXIT_FAIL, errno, "poll");
 	if (n == 0 && clock_expired(deadline))
 		cli_die(EXIT_TIMEOUT, "timed out after %llu messages", (unsigned long long)seen);
-	if (n > 0 && pf[1].revents && sigev_take(S.sigfd, &child)) {
+	if (n > 0 && pf[1].revents && sigev_take(S.monitor.sigfd, &child)) {
 		sigev_hold();
 		return 0;
 	}
@@ -1364,7 +1373,7 @@ static int monitor_loop(void)
 		uint8_t *raw = NULL;
 		size_t len = 0;
 		/* the bytes as received only for --pcap */
-		int r = dbus_conn_recv_raw(&S.conn, &m, S.pcap ? &raw : NULL, &len, clock_deadline(0), &err);
+		int r = dbus_conn_recv_raw(&S.conn, &m, S.monitor.pcap ? &raw : NULL, &len, clock_deadline(0), &err);
 		if (r == DBUS_TIMED_OUT) { /* nothing whole to take now: out with what we have */
 			mon_flush();
 			if (!monitor_wait(deadline, seen))
@@ -1378,7 +1387,7 @@ static int monitor_loop(void)
 			seen++;
 		}
 		/* Not a monitor after a fallback: a call to us gets its answer. */
-		if (S.mon_client && str_is(m.destination, S.conn.unique_name) &&
+		if (S.monitor.is_client && str_is(m.destination, S.conn.unique_name) &&
 		    dbus_conn_answer(&S.conn, &m, deadline, &err) < 0)
 			cli_die(EXIT_FAIL, "%s", err.msg);
 		dbus_msg_free(&m);
@@ -1403,21 +1412,21 @@ static void write_ready(const char *path)
 static int bus_monitor_main(int argc, char **argv)
 {
 	options(argc, argv, 0, -1);
-	if (S.json + !!S.pcap + S.profile > 1)
+	if (S.print_json + !!S.monitor.pcap + S.monitor.profile > 1)
 		cli_usage_error("--json, --pcap and --profile exclude each other");
 	for (int i = 0; i < S.nops; i++)
 		check_rule(S.ops[i]);
-	S.mon_out = stdout;
-	if (S.pcap && strcmp(S.pcap, "-") != 0) {
-		S.mon_out = fopen(S.pcap, "wbe");
-		if (!S.mon_out)
-			cli_die_errno(EXIT_FAIL, errno, "open %s", S.pcap);
+	S.monitor.out = stdout;
+	if (S.monitor.pcap && strcmp(S.monitor.pcap, "-") != 0) {
+		S.monitor.out = fopen(S.monitor.pcap, "wbe");
+		if (!S.monitor.out)
+			cli_die_errno(EXIT_FAIL, errno, "open %s", S.monitor.pcap);
 	}
-	if (S.pcap) {
-		dbus_pcap_header(S.mon_out);
+	if (S.monitor.pcap) {
+		dbus_pcap_header(S.monitor.out);
 		mon_flush();
 	}
-	if ((S.sigfd = sigev_open(0)) < 0)
+	if ((S.monitor.sigfd = sigev_open(0)) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
 	become_monitor();
@@ -1506,8 +1515,18 @@ static void listen_print_format(const struct dbus_msg *m, const struct timeval *
 {
 	struct listen_signal sig = {m, tv};
 
-	format_print(stdout, S.format, listen_put, &sig);
+	format_print(stdout, S.listen.format, listen_put, &sig);
 	putchar('\n');
+}
+
+/* ,"key":"value" on stdout, or ,"key":null. */
+static void json_field(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	if (value)
+		json_cstring(stdout, value);
+	else
+		fputs("null", stdout);
 }
 
 /* {"time","sender","path","interface","member","serial","signature","data"}:
@@ -1534,7 +1553,7 @@ static void listen_print_json(const struct dbus_msg *m, const struct timeval *tv
  * and the serial in front. */
 static void listen_print_line(const struct dbus_msg *m, const struct timeval *tv)
 {
-	if (S.verbose)
+	if (S.listen.verbose)
 		printf("%lld.%06ld %u ", (long long)tv->tv_sec, (long)tv->tv_usec, m->serial);
 	printf("%s %s %s.%s", or_empty(m->sender), m->path, m->interface, m->member);
 	if (m->nbody > 0) {
@@ -1567,11 +1586,11 @@ static void listen_run_slot(const struct dbus_msg *m)
 		cli_die(EXIT_FAIL, "out of memory");
 	vars[5] = NULL;
 	fflush(stdout);
-	S.last_status = spawn_feed(S.exec, vars, line, len, &werr);
-	if (S.last_status < 0)
-		cli_die_errno(EXIT_FAIL, errno, "run '%s'", S.exec);
+	S.listen.last_status = spawn_feed(S.listen.exec, vars, line, len, &werr);
+	if (S.listen.last_status < 0)
+		cli_die_errno(EXIT_FAIL, errno, "run '%s'", S.listen.exec);
 	if (werr)
-		cli_warn_errno(werr, "write to '%s'", S.exec);
+		cli_warn_errno(werr, "write to '%s'", S.listen.exec);
 	for (int i = 0; i < 5; i++)
 		free(vars[i]);
 	free(line);
@@ -1588,11 +1607,11 @@ static void listen_output(const struct dbus_msg *m)
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	if (S.exec)
+	if (S.listen.exec)
 		listen_run_slot(m);
-	else if (S.json)
+	else if (S.print_json)
 		listen_print_json(m, &tv);
-	else if (S.format)
+	else if (S.listen.format)
 		listen_print_format(m, &tv);
 	else
 		listen_print_line(m, &tv);
@@ -1641,7 +1660,7 @@ static int listen_loop(int sigfd)
 		struct pollfd pfd[2] = {{S.conn.fd, POLLIN, 0}, {sigfd, POLLIN, 0}};
 		int r;
 		if (listen_drain(&seen))
-			return S.exec ? S.last_status : EXIT_OK;
+			return S.listen.exec ? S.listen.last_status : EXIT_OK;
 		r = poll(pfd, 2, clock_poll_ms(deadline));
 		if (r < 0 && errno != EINTR)
 			cli_die_errno(EXIT_FAIL, errno, "poll");
@@ -1660,10 +1679,10 @@ static int bus_listen_main(int argc, char **argv)
 	int nrules, sigfd;
 
 	options(argc, argv, 0, -1);
-	if (!!S.json + !!S.format + !!S.exec + S.verbose > 1)
+	if (!!S.print_json + !!S.listen.format + !!S.listen.exec + S.listen.verbose > 1)
 		cli_usage_error("-v, --json, -F and -e exclude each other");
-	if (S.format)
-		listen_check_format(S.format);
+	if (S.listen.format)
+		listen_check_format(S.listen.format);
 	nrules = S.nops ? S.nops : 1;
 	rules = dbus_arena_alloc(S.arena, sizeof *rules * (size_t)nrules);
 	for (int i = 0; i < nrules; i++)
@@ -1687,63 +1706,26 @@ static int bus_listen_main(int argc, char **argv)
 
 #define SERVE_OUTPUT_MAX (16u * 1024 * 1024)
 
-/* The name of the child of ancestor on the way to PATH: "a" for "/" and
- * "/a/b"; its length, or 0 if ancestor is not a proper ancestor of PATH. */
-static size_t child_toward(const char *ancestor)
+/* bus-serve's replies are lib/dbus's (dbus_conn_reply and friends); one
+ * that cannot be sent ends the service. */
+static void replied(int r, const struct dbus_err *err)
 {
-	const char *path = S.ops[1];
-	size_t n = strcmp(ancestor, "/") == 0 ? 0 : strlen(ancestor);
-
-	if (strcmp(ancestor, path) == 0 || strncmp(ancestor, path, n) != 0 || path[n] != '/')
-		return 0;
-	return strcspn(path + n + 1, "/");
+	if (r < 0)
+		cli_die(EXIT_FAIL, "%s", err->msg);
 }
 
-static void reply_with(const struct dbus_msg *call, struct dbus_msg *r)
+static void serve_error(const struct dbus_msg *call, const char *name, const char *text)
 {
 	struct dbus_err err = {{0}};
 
-	if (call->flags & DBUS_FLAG_NO_REPLY_EXPECTED)
-		return;
-	r->reply_serial = call->serial;
-	r->destination = call->sender;
-	if (dbus_conn_send(&S.conn, r, &err) < 0)
-		cli_die(EXIT_FAIL, "%s", err.msg);
+	replied(dbus_conn_reply_error(&S.conn, call, name, text, CLOCK_NO_DEADLINE, &err), &err);
 }
 
-static void reply_error(const struct dbus_msg *call, const char *name, const char *text)
+static void serve_string(const struct dbus_msg *call, const char *s)
 {
-	struct dbus_value v = string_value(text);
-	struct dbus_msg r = {.type = DBUS_ERROR, .error_name = name, .signature = "s"};
+	struct dbus_err err = {{0}};
 
-	r.body = &v;
-	r.nbody = 1;
-	reply_with(call, &r);
-}
-
-static void reply_string(const struct dbus_msg *call, const char *s)
-{
-	struct dbus_value v = string_value(s);
-	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = "s"};
-
-	r.body = &v;
-	r.nbody = 1;
-	reply_with(call, &r);
-}
-
-static void machine_id(const struct dbus_msg *call)
-{
-	char id[33] = "";
-	FILE *f = fopen("/etc/machine-id", "re");
-
-	if (!f)
-		f = fopen("/var/lib/dbus/machine-id", "re");
-	if (f && fgets(id, sizeof id, f) && strlen(id) == 32)
-		reply_string(call, id);
-	else
-		reply_error(call, "org.freedesktop.DBus.Error.FileNotFound", "no machine id");
-	if (f)
-		fclose(f);
+	replied(dbus_conn_reply_string(&S.conn, call, s, CLOCK_NO_DEADLINE, &err), &err);
 }
 
 /* All of the temporary file f, NUL-terminated, its size in *len; NULL if
@@ -1768,18 +1750,18 @@ static char **serve_argv(const struct dbus_msg *call, char **buf)
 
 	if (!f)
 		return NULL;
-	if (S.argv)
+	if (S.serve.args_as_words)
 		dbus_print_words(f, call->body, call->nbody);
 	if (fclose(f) != 0)
 		return NULL;
-	while (S.serve_cmd[ncmd])
+	while (S.serve.cmd[ncmd])
 		ncmd++;
 	for (size_t i = 0; i < len; i++)
 		nwords += (*buf)[i] == '\0';
 	argv = malloc((ncmd + nwords + 1) * sizeof *argv);
 	if (!argv)
 		return NULL;
-	memcpy(argv, S.serve_cmd, ncmd * sizeof *argv);
+	memcpy(argv, S.serve.cmd, ncmd * sizeof *argv);
 	for (size_t i = 0, k = ncmd; i < len; i += strlen(*buf + i) + 1)
 		argv[k++] = *buf + i;
 	argv[ncmd + nwords] = NULL;
@@ -1798,7 +1780,7 @@ static pid_t start_cmd(const struct dbus_msg *call, FILE *in, FILE *out, FILE *e
 
 	if (pid < 0) {
 		int err = argv ? errno : ENOMEM;
-		fprintf(errf, "%s: %s\n", S.serve_cmd[0], strerror(err));
+		fprintf(errf, "%s: %s\n", S.serve.cmd[0], strerror(err));
 		fflush(errf);
 		*status = spawn_exec_status(err);
 	}
@@ -1812,20 +1794,20 @@ static pid_t start_cmd(const struct dbus_msg *call, FILE *in, FILE *out, FILE *e
 static void reply_output(const struct dbus_msg *call, char *text, size_t len)
 {
 	struct dbus_arena *a;
-	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = S.ops[5]};
+	struct dbus_msg r = {.type = DBUS_METHOD_RETURN, .signature = S.serve.out_sig};
 	struct dbus_err err = {{0}};
 	char msg[400];
 
 	if (!text || strlen(text) != len) {
-		reply_error(call, "org.freedesktop.DBus.Error.Failed", "the command's output is too long or has NUL bytes");
+		serve_error(call, "org.freedesktop.DBus.Error.Failed", "the command's output is too long or has NUL bytes");
 		return;
 	}
 	a = dbus_arena_new();
-	if (dbus_text_parse_words(a, S.ops[5], text, &r.body, &r.nbody, &err) < 0) {
+	if (dbus_text_parse_words(a, S.serve.out_sig, text, &r.body, &r.nbody, &err) < 0) {
 		snprintf(msg, sizeof msg, "bad output from the command: %s", err.msg);
-		reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
+		serve_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 	} else {
-		reply_with(call, &r);
+		replied(dbus_conn_reply(&S.conn, call, &r, CLOCK_NO_DEADLINE, &err), &err);
 	}
 	dbus_arena_free(a);
 }
@@ -1839,8 +1821,8 @@ static void reply_failure(const struct dbus_msg *call, const char *errtext, int 
 	if (n > 0 && dbus_valid_utf8(errtext, n))
 		snprintf(msg, sizeof msg, "%.*s", (int)n, errtext);
 	else
-		snprintf(msg, sizeof msg, "%s exited with status %d", S.serve_cmd[0], status);
-	reply_error(call, "org.freedesktop.DBus.Error.Failed", msg);
+		snprintf(msg, sizeof msg, "%s exited with status %d", S.serve.cmd[0], status);
+	serve_error(call, "org.freedesktop.DBus.Error.Failed", msg);
 }
 
 /* One call being answered by a running CMD (up to -j at once). */
@@ -1887,9 +1869,9 @@ static void serve_method(const struct dbus_msg *call, struct serve_job *j)
 		cli_die_errno(EXIT_FAIL, errno ? errno : ENOMEM, "temporary file");
 	j->serial = call->serial;
 	j->flags = call->flags;
-	if (!S.argv && call->nbody > 0)
+	if (!S.serve.args_as_words && call->nbody > 0)
 		dbus_print_terse(in, call->signature, call->body, call->nbody);
-	if (!S.argv)
+	if (!S.serve.args_as_words)
 		fputc('\n', in);
 	fflush(in);
 	rewind(in);
@@ -1903,48 +1885,48 @@ static void serve_method(const struct dbus_msg *call, struct serve_job *j)
  * bus-tree and busctl tree find PATH; anything else there is unknown. */
 static void serve_ancestor(const struct dbus_msg *m)
 {
-	size_t n = m->path ? child_toward(m->path) : 0;
-	const char *child;
-	char *xml;
+	int introspect = m->path && str_is(m->interface, "org.freedesktop.DBus.Introspectable") &&
+			 str_is(m->member, "Introspect");
+	char *xml = introspect ? dbus_intro_xml_ancestor(m->path, S.serve.path) : NULL;
 
-	if (!n || !str_is(m->interface, "org.freedesktop.DBus.Introspectable") ||
-	    !str_is(m->member, "Introspect")) {
-		reply_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
+	if (!xml && introspect && errno == ENOMEM)
+		cli_die(EXIT_FAIL, "out of memory");
+	if (!xml) {
+		serve_error(m, "org.freedesktop.DBus.Error.UnknownObject", "no such object");
 		return;
 	}
-	child = S.ops[1] + (strcmp(m->path, "/") == 0 ? 1 : strlen(m->path) + 1);
-	if (asprintf(&xml, "<node>\n <node name=\"%.*s\"/>\n</node>\n", (int)n, child) < 0)
-		cli_die(EXIT_FAIL, "out of memory");
-	reply_string(m, xml);
+	serve_string(m, xml);
 	free(xml);
 }
 
 static void serve_one(const struct dbus_msg *m, struct serve_job *free_job)
 {
 	const char *sig = m->signature ? m->signature : "";
+	struct dbus_err err = {{0}};
+	int peer;
 
 	if (m->type != DBUS_METHOD_CALL)
 		return;
-	if (str_is(m->interface, "org.freedesktop.DBus.Peer") && str_is(m->member, "Ping"))
-		reply_with(m, &(struct dbus_msg){.type = DBUS_METHOD_RETURN, .signature = ""});
-	else if (str_is(m->interface, "org.freedesktop.DBus.Peer") && str_is(m->member, "GetMachineId"))
-		machine_id(m);
-	else if (!str_is(m->path, S.ops[1]))
+	peer = dbus_conn_answer_peer(&S.conn, m, CLOCK_NO_DEADLINE, &err);
+	replied(peer, &err);
+	if (peer)
+		return;
+	if (!str_is(m->path, S.serve.path))
 		serve_ancestor(m);
 	else if (str_is(m->interface, "org.freedesktop.DBus.Introspectable") &&
 		 str_is(m->member, "Introspect")) {
-		char *xml = dbus_intro_xml_method(S.ops[2], S.ops[3], S.ops[4], S.ops[5]);
+		char *xml = dbus_intro_xml_method(S.serve.iface, S.serve.method, S.serve.in_sig, S.serve.out_sig);
 		if (!xml)
 			cli_die(EXIT_FAIL, "out of memory");
-		reply_string(m, xml);
+		serve_string(m, xml);
 		free(xml);
-	} else if ((!m->interface || str_is(m->interface, S.ops[2])) && str_is(m->member, S.ops[3])) {
-		if (strcmp(sig, S.ops[4]) != 0)
-			reply_error(m, "org.freedesktop.DBus.Error.InvalidArgs", "wrong argument signature");
+	} else if ((!m->interface || str_is(m->interface, S.serve.iface)) && str_is(m->member, S.serve.method)) {
+		if (strcmp(sig, S.serve.in_sig) != 0)
+			serve_error(m, "org.freedesktop.DBus.Error.InvalidArgs", "wrong argument signature");
 		else
 			serve_method(m, free_job);
 	} else {
-		reply_error(m, "org.freedesktop.DBus.Error.UnknownMethod", "no such method");
+		serve_error(m, "org.freedesktop.DBus.Error.UnknownMethod", "no such method");
 	}
 }
 
@@ -1973,7 +1955,7 @@ static void reap_jobs(struct serve_job *jobs, int *running)
 	pid_t pid;
 
 	while ((pid = spawn_try_wait(-1, &status)) > 0)
-		for (int i = 0; i < S.jobs; i++)
+		for (int i = 0; i < S.serve.max_jobs; i++)
 			if (jobs[i].pid == pid) {
 				finish_job(&jobs[i], status);
 				--*running;
@@ -1982,7 +1964,7 @@ static void reap_jobs(struct serve_job *jobs, int *running)
 
 static struct serve_job *free_slot(struct serve_job *jobs)
 {
-	for (int i = 0; i < S.jobs; i++)
+	for (int i = 0; i < S.serve.max_jobs; i++)
 		if (jobs[i].pid <= 0)
 			return &jobs[i];
 	return NULL;
@@ -1992,7 +1974,7 @@ static struct serve_job *free_slot(struct serve_job *jobs)
  * see the service go); what their slots hold is given back. */
 static void drop_jobs(struct serve_job *jobs)
 {
-	for (int i = 0; i < S.jobs; i++)
+	for (int i = 0; i < S.serve.max_jobs; i++)
 		if (jobs[i].pid > 0) {
 			fclose(jobs[i].out);
 			fclose(jobs[i].errf);
@@ -2006,7 +1988,7 @@ static void drop_jobs(struct serve_job *jobs)
  * come from lib/sigev; a stop signal ends the service with 0. */
 static int serve_loop(int sigfd)
 {
-	struct serve_job *jobs = calloc((size_t)S.jobs, sizeof *jobs);
+	struct serve_job *jobs = calloc((size_t)S.serve.max_jobs, sizeof *jobs);
 	int64_t deadline = S.timeout_set ? S.deadline : CLOCK_NO_DEADLINE;
 	int running = 0, child = 0;
 
@@ -2015,7 +1997,7 @@ static int serve_loop(int sigfd)
 	for (;;) {
 		struct pollfd pfd[2] = {{sigfd, POLLIN, 0}, {S.conn.fd, POLLIN, 0}};
 		int r;
-		while (running < S.jobs) {
+		while (running < S.serve.max_jobs) {
 			struct dbus_err err = {{0}};
 			struct dbus_msg m;
 			struct serve_job *j = free_slot(jobs);
@@ -2028,7 +2010,7 @@ static int serve_loop(int sigfd)
 			running += j->pid > 0;
 			dbus_msg_free(&m);
 		}
-		r = poll(pfd, running < S.jobs ? 2 : 1, running ? -1 : clock_poll_ms(deadline));
+		r = poll(pfd, running < S.serve.max_jobs ? 2 : 1, running ? -1 : clock_poll_ms(deadline));
 		if (r < 0 && errno != EINTR)
 			cli_die_errno(EXIT_FAIL, errno, "poll");
 		if (r > 0 && pfd[0].revents && sigev_take(sigfd, &child)) {
@@ -2046,20 +2028,26 @@ static int bus_serve_main(int argc, char **argv)
 	int sigfd;
 
 	options(argc, argv, 7, -1);
-	check_bus_name(S.ops[0]);
-	if (S.ops[0][0] == ':')
-		cli_usage_error("invalid bus name '%s': a unique name cannot be requested", S.ops[0]);
-	check_path(S.ops[1]);
-	check_interface(S.ops[2]);
-	check_member(S.ops[3]);
-	check_sig(S.ops[4]);
-	check_sig(S.ops[5]);
-	S.serve_cmd = (const char *const *)S.ops + 6;
+	S.serve.name = S.ops[0];
+	S.serve.path = S.ops[1];
+	S.serve.iface = S.ops[2];
+	S.serve.method = S.ops[3];
+	S.serve.in_sig = S.ops[4];
+	S.serve.out_sig = S.ops[5];
+	S.serve.cmd = (const char *const *)S.ops + 6;
+	check_bus_name(S.serve.name);
+	if (S.serve.name[0] == ':')
+		cli_usage_error("invalid bus name '%s': a unique name cannot be requested", S.serve.name);
+	check_path(S.serve.path);
+	check_interface(S.serve.iface);
+	check_member(S.serve.method);
+	check_sig(S.serve.in_sig);
+	check_sig(S.serve.out_sig);
 	sigfd = sigev_open(SIGEV_CHILD);
 	if (sigfd < 0)
 		cli_die_errno(EXIT_FAIL, errno, "signal pipe");
 	connect_bus();
-	request_name(S.ops[0]);
+	request_name(S.serve.name);
 	if (S.ready_file)
 		write_ready(S.ready_file);
 	return serve_loop(sigfd);
@@ -2090,16 +2078,16 @@ static int bus_bridge_main(int argc, char **argv)
 	 * direction of the relay waits on the other. */
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
-	r = dbus_auth_serve(0, 1, S.conn.guid, S.deadline, S.bridge_early, sizeof S.bridge_early, &nearly, &err);
+	r = dbus_auth_serve(0, 1, S.conn.guid, S.deadline, S.bridge.early, sizeof S.bridge.early, &nearly, &err);
 	if (r == DBUS_TIMED_OUT)
 		cli_die(EXIT_TIMEOUT, "client: %s", err.msg);
 	if (r < 0)
 		cli_die(EXIT_FAIL, "client: %s", err.msg);
 	/* What each side sent right behind the handshake goes first. */
-	if (dbus_write_all(S.conn.fd, S.bridge_early, nearly, -1, &err) < 0)
-		cli_die(EXIT_FAIL, "%s", err.msg);
+	if (io_send_all(S.conn.fd, S.bridge.early, nearly, CLOCK_NO_DEADLINE) < 0)
+		cli_die_errno(EXIT_FAIL, errno, "write to the bus");
 	early = dbus_conn_unread(&S.conn, &nearly);
-	if (dbus_write_all(1, early, nearly, -1, &err) < 0)
+	if (io_send_all(1, early, nearly, CLOCK_NO_DEADLINE) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "write to the client");
 	sigfd = sigev_open(0);
 	if (sigfd < 0)
@@ -2113,23 +2101,6 @@ static int bus_bridge_main(int argc, char **argv)
 }
 
 /* ---- bus-diagram ----------------------------------------------------------- */
-
-/* Its own options and state: it reads a file, it never connects. */
-enum {
-	OPT_DIAG_SVG = OPT_ARGV + 1,
-	OPT_DIAG_HTML,
-	OPT_DIAG_MERMAID,
-	OPT_DIAG_TEXT,
-	OPT_DIAG_STATS,
-	OPT_DIAG_ONLY,
-	OPT_DIAG_HIDE,
-	OPT_DIAG_HIDE_DRIVER,
-	OPT_DIAG_MATCH,
-	OPT_DIAG_SINCE,
-	OPT_DIAG_UNTIL,
-	OPT_DIAG_MAX,
-	OPT_DIAG_WIDTH,
-};
 
 struct diagram_run {
 	const char *file;     /* the input's name in messages */
@@ -2248,74 +2219,55 @@ static int diagram_complain(const struct diagram_run *run)
 
 static int bus_diagram_main(int argc, char **argv)
 {
-	struct dbus_diag_opts o = {.since_ns = -1, .until_ns = -1, .max = 5000};
-	const char **only = calloc((size_t)argc, sizeof *only), **hide = calloc((size_t)argc, sizeof *hide);
+	struct dbus_diag_opts *o = &S.diagram.opts;
 	struct diagram_run run = {.file = "standard input"};
-	int out = OPT_DIAG_SVG, json = 0, width = diagram_width(), fd = 0, status;
-	struct cli c;
-	char *arg;
-	int key;
+	int fd = 0, status;
 
-	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1) {
-		switch (key) {
-		case OPT_DIAG_ONLY: only[o.nonly++] = arg; break;
-		case OPT_DIAG_HIDE: hide[o.nhide++] = arg; break;
-		case OPT_DIAG_HIDE_DRIVER: o.hide_driver = 1; break;
-		case OPT_DIAG_MATCH:
-			check_rule(arg);
-			o.match = arg;
-			break;
-		case OPT_DIAG_SINCE: o.since_ns = cli_duration(arg, "--since", CLI_ALLOW_ZERO) * 1000000; break;
-		case OPT_DIAG_UNTIL: o.until_ns = cli_duration(arg, "--until", CLI_ALLOW_ZERO) * 1000000; break;
-		case OPT_DIAG_MAX: o.max = cli_uint(arg, "--max", 0, UINT32_MAX - 2); break;
-		case OPT_DIAG_WIDTH: width = (int)cli_uint(arg, "--width", 20, 1024); break;
-		case 'j': json = 1; break;
-		default:
-			if (out != OPT_DIAG_SVG && out != key)
-				cli_usage_error("--svg, --html, --mermaid, --text and --stats exclude each other");
-			out = key;
-		}
-	}
-	cli_operands(&c, 0, 1);
-	if (json && out != OPT_DIAG_STATS)
+	*o = (struct dbus_diag_opts){.since_ns = -1, .until_ns = -1, .max = 5000};
+	S.diagram.only = calloc((size_t)argc, sizeof *S.diagram.only);
+	S.diagram.hide = calloc((size_t)argc, sizeof *S.diagram.hide);
+	if (!S.diagram.only || !S.diagram.hide)
+		cli_die(EXIT_FAIL, "out of memory");
+	S.diagram.out = OPT_DIAG_SVG;
+	S.diagram.width = diagram_width();
+	options(argc, argv, 0, 1);
+	if (S.print_json && S.diagram.out != OPT_DIAG_STATS)
 		cli_usage_error("--json goes with --stats");
-	o.only = only;
-	o.hide = hide;
-	if (c.ind < argc && strcmp(argv[c.ind], "-") != 0) {
-		run.file = argv[c.ind];
+	o->only = S.diagram.only;
+	o->hide = S.diagram.hide;
+	if (S.nops > 0 && strcmp(S.ops[0], "-") != 0) {
+		run.file = S.ops[0];
 		if ((fd = open(run.file, O_RDONLY | O_CLOEXEC)) < 0)
 			cli_die_errno(EXIT_USAGE, errno, "open %s", run.file);
 	}
-	if (out == OPT_DIAG_TEXT) { /* live: each event as it is read */
-		dbus_diag_text_init(&run.text, width, diagram_utf8());
-		o.on_event = diagram_text_event;
-		o.ctx = &run;
+	if (S.diagram.out == OPT_DIAG_TEXT) { /* live: each event as it is read */
+		dbus_diag_text_init(&run.text, S.diagram.width, diagram_utf8());
+		o->on_event = diagram_text_event;
+		o->ctx = &run;
 	}
-	atexit(check_stdout);
 	run.fd = fd;
 	if ((run.sigfd = sigev_open(0)) < 0)
 		cli_die_errno(EXIT_FAIL, errno, "signals");
 	signal(SIGPIPE, SIG_DFL); /* a closed stdout ends us quietly, as any filter */
-	run.d = dbus_diag_new(&o);
+	run.d = dbus_diag_new(o);
 	diagram_read(&run, fd);
-	if (out != OPT_DIAG_TEXT)
+	if (S.diagram.out != OPT_DIAG_TEXT)
 		dbus_diag_finish(run.d);
-	switch (out) {
+	switch (S.diagram.out) {
 	case OPT_DIAG_SVG: dbus_diag_svg(stdout, run.d, 0); break;
 	case OPT_DIAG_HTML: dbus_diag_svg(stdout, run.d, 1); break;
 	case OPT_DIAG_MERMAID: dbus_diag_mermaid(stdout, run.d); break;
-	case OPT_DIAG_STATS: dbus_diag_stats(stdout, run.d, json); break;
+	case OPT_DIAG_STATS: dbus_diag_stats(stdout, run.d, S.print_json); break;
 	case OPT_DIAG_TEXT: dbus_diag_text_end(stdout, &run.text, run.d); break;
 	}
 	status = diagram_complain(&run);
 	if (run.d->left_out)
 		cli_warn("left out %llu of %llu messages beyond --max %llu (their statistics are counted)",
 			 (unsigned long long)run.d->left_out, (unsigned long long)run.d->kept,
-			 (unsigned long long)o.max);
+			 (unsigned long long)o->max);
 	dbus_diag_free(run.d);
-	free(only);
-	free(hide);
+	free(S.diagram.only);
+	free(S.diagram.hide);
 	return status;
 }
 

@@ -24,8 +24,8 @@ call() {
 	refused_before_connecting bus-call org.x.Y /a org.x.Y M "$@"
 }
 
-@test "unit: addresses, default addresses and the introspection XML reader" {
-	run "$IPCBOX_UNIT/dbus_conn"
+@test "unit: addresses, default addresses, the introspection XML reader, replies and the Peer interface" {
+	run env TMPDIR="$T" "$IPCBOX_UNIT/dbus_conn"
 	assert_status 0
 }
 

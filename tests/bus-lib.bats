@@ -24,8 +24,16 @@ unit_group() {
 	unit_group xml
 }
 
+@test "bus lib: the ancestors' introspection document names the next node down; paths not below get none" {
+	unit_group ancestor
+}
+
 @test "bus lib: bus-serve output parser splits at blanks, caps the word count" {
 	unit_group words
+}
+
+@test "bus lib: bus-monitor --json and --profile layouts: every message type, absent fields as null and <none>, JSON escapes" {
+	unit_group monitor
 }
 
 @test "bus lib: /proc/PID/comm of ourselves, of pid 0, truncated to the buffer" {

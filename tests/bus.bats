@@ -334,7 +334,7 @@ record_is() {
 	grep -qx org.freedesktop.DBus <<<"$output"
 }
 
-@test "a waiting client answers Peer.Ping and refuses other calls with UnknownMethod" {
+@test "a waiting client answers Peer.Ping and GetMachineId and refuses other calls with UnknownMethod" {
 	"$IPCBOX" bus-wait -t 15s org.ipcbox.Never.t$$ 2>/dev/null &
 	local waiter=$!
 	BG_PIDS+=("$waiter")
@@ -344,6 +344,11 @@ record_is() {
 	[[ $unique == :1.* ]]
 	run --separate-stderr ipc bus-call "$unique" / org.freedesktop.DBus.Peer Ping
 	assert_status 0
+	if [ -r /etc/machine-id ] || [ -r /var/lib/dbus/machine-id ]; then
+		run --separate-stderr ipc bus-call "$unique" / org.freedesktop.DBus.Peer GetMachineId
+		assert_status 0
+		[[ $output =~ ^s\ \"[0-9a-fA-F]{32}\"$ ]]
+	fi
 	run --separate-stderr ipc bus-call "$unique" /x org.x.Y Method
 	assert_status 1
 	[ "$stderr" = "ipcbox bus-call: org.freedesktop.DBus.Error.UnknownMethod: this ipcbox client serves no methods" ]

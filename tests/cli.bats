@@ -324,3 +324,10 @@ bash_complete() {
 	assert_status 0
 	assert_match 'no cycle$'
 }
+
+@test "applets include lib/dbus's public headers only, never its internals (client.h, wire.h)" {
+	run grep -l -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[./]*lib/dbus/(client|wire)\.h"' \
+		"$BATS_TEST_DIRNAME"/../applets/*.c "$BATS_TEST_DIRNAME"/../applets/*.h "$BATS_TEST_DIRNAME"/../main.c
+	assert_status 1
+	assert_output ''
+}

@@ -136,6 +136,7 @@ PATH_OK='
 tests/bus-errors.bats /tmp
 tests/bus-errors.bats /run/bus
 tests/bus-serve.bats /var/lib/dbus/machine-id
+tests/bus.bats /var/lib/dbus/machine-id
 tests/channel.bats /tmp/ipcbox-
 tests/install.bats /opt/ipcbox
 tests/unix.bats /tmp/

@@ -1,9 +1,10 @@
-/* dbus client internals: server addresses and the SASL EXTERNAL handshake.
+/* dbus client internals: server addresses, the SASL EXTERNAL handshake and
+ * the connection's writes, for lib/dbus and its unit tests and fuzzers.
  *
- * dbus.h declares the connection API the applets use (dbus_conn_open and
- * friends); this header exposes the steps underneath it so that they can be
- * unit-tested and so that an applet can refuse a bad address (exit 2) before
- * trying to connect.  Prefix: dbus_. */
+ * Applets include dbus.h alone: it declares the connection API they use
+ * (dbus_conn_open and friends, the replies, dbus_address_check, the -H
+ * address, a bridge's side of SASL); this header exposes the steps
+ * underneath it so that they can be unit-tested.  Prefix: dbus_. */
 #ifndef IPCBOX_DBUS_CLIENT_H
 #define IPCBOX_DBUS_CLIENT_H
 
@@ -55,15 +56,6 @@ void dbus_address_describe(const struct dbus_addr *a, char *buf, size_t size);
 int dbus_address_connect(const struct dbus_addr *a, int64_t deadline_ms, pid_t *child,
 			 struct dbus_err *err);
 
-/* The address busctl -H builds, for ipcbox: run "ipcbox bus-bridge" on
- * [USER@]HOST through "ssh -xT", with --system if system is set:
- *     unixexec:path=ssh,argv1=-xT,argv2=HOST,argv3=ipcbox,argv4=bus-bridge
- * HOST is %-escaped.  A host ssh would take for an option (a leading '-'),
- * an empty one, or one with blanks or control bytes is refused: -1 with
- * *err. */
-int dbus_address_for_host(char *out, size_t size, const char *host, int system,
-			  struct dbus_err *err);
-
 /* One SASL EXTERNAL exchange, client side. */
 struct dbus_auth {
 	int no_identity;      /* in: "AUTH EXTERNAL" with no uid, as sd-bus sends */
@@ -103,15 +95,6 @@ struct dbus_auth_server {
 int dbus_auth_server_line(struct dbus_auth_server *s, const char *guid, const char *line,
 			  size_t len, char *reply, size_t reply_cap, struct dbus_err *err);
 
-/* The whole exchange with a client reading from in and writing to out:
- * the NUL byte first, then lines until BEGIN.  Bytes after BEGIN (the
- * client's first messages) go into extra (extra_cap of room, at least
- * DBUS_AUTH_LINE_MAX) and are counted in *nextra.  0, -1 with *err,
- * DBUS_TIMED_OUT on timeout. */
-#define DBUS_AUTH_LINE_MAX 16384
-int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint8_t *extra,
-		    size_t extra_cap, size_t *nextra, struct dbus_err *err);
-
 /* Judge the server's reply bytes buf[0..len) received so far: 0 if no
  * complete line has arrived yet (more must be read), 1 if the first line is
  * a good "OK <guid>" (*used: its length with the CRLF; what follows is the
@@ -119,12 +102,10 @@ int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint
  * no line end within AUTH_LINE_MAX (16384) bytes. */
 int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err);
 
-/* Answer a method call that reached this client while it waited for
- * something else: Peer.Ping gets an empty reply, anything else the error
- * UnknownMethod; calls flagged NO_REPLY_EXPECTED and other messages are
- * left alone.  0, -1 with *err, DBUS_TIMED_OUT. */
-int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
-		     struct dbus_err *err);
+/* The machine id in the file path: 32 hex digits, then a newline or the
+ * end of the file, into id (NUL-terminated).  0, or -1 with errno (EINVAL:
+ * the file holds no id). */
+int dbus_machine_id_read(const char *path, char id[33]);
 
 
 /* Write all of buf to the non-blocking fd before the deadline: 0, -1 with

@@ -21,6 +21,7 @@
 #include "lib/spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -391,28 +392,109 @@ int dbus_conn_recv_raw(struct dbus_conn *c, struct dbus_msg *m, uint8_t **raw, s
 	}
 }
 
+/* ---- replies, and the Peer interface every connection answers ----------- */
+
+int dbus_conn_reply(struct dbus_conn *c, const struct dbus_msg *call, struct dbus_msg *r,
+		    int64_t deadline_ms, struct dbus_err *err)
+{
+	if (call->flags & DBUS_FLAG_NO_REPLY_EXPECTED)
+		return 0;
+	r->reply_serial = call->serial;
+	r->destination = call->sender;
+	return send_until(c, r, deadline_ms, err);
+}
+
+/* A reply (type) whose body is the one string s. */
+static int reply_one_string(struct dbus_conn *c, const struct dbus_msg *call, struct dbus_msg *r,
+			    const char *s, int64_t deadline_ms, struct dbus_err *err)
+{
+	struct dbus_value v = {.type = 's', .sig = "s", .n = (uint32_t)strlen(s), .v.str = (char *)s};
+
+	r->signature = "s";
+	r->body = &v;
+	r->nbody = 1;
+	return dbus_conn_reply(c, call, r, deadline_ms, err);
+}
+
+int dbus_conn_reply_string(struct dbus_conn *c, const struct dbus_msg *call, const char *s,
+			   int64_t deadline_ms, struct dbus_err *err)
+{
+	struct dbus_msg r = {.type = DBUS_METHOD_RETURN};
+
+	return reply_one_string(c, call, &r, s, deadline_ms, err);
+}
+
+int dbus_conn_reply_error(struct dbus_conn *c, const struct dbus_msg *call, const char *name,
+			  const char *text, int64_t deadline_ms, struct dbus_err *err)
+{
+	struct dbus_msg r = {.type = DBUS_ERROR, .error_name = name};
+
+	return reply_one_string(c, call, &r, text, deadline_ms, err);
+}
+
+int dbus_machine_id_read(const char *path, char id[33])
+{
+	char buf[34];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n < 0)
+		return -1;
+	if (n < 32 || (n > 32 && buf[32] != '\n')) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int i = 0; i < 32; i++)
+		if (!((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'f') ||
+		      (buf[i] >= 'A' && buf[i] <= 'F'))) {
+			errno = EINVAL;
+			return -1;
+		}
+	memcpy(id, buf, 32);
+	id[32] = '\0';
+	return 0;
+}
+
+static int is_call(const struct dbus_msg *m, const char *iface, const char *member)
+{
+	return m->type == DBUS_METHOD_CALL && m->interface && strcmp(m->interface, iface) == 0 &&
+	       m->member && strcmp(m->member, member) == 0;
+}
+
+int dbus_conn_answer_peer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
+			  struct dbus_err *err)
+{
+	static const char peer[] = "org.freedesktop.DBus.Peer";
+	struct dbus_msg empty = {.type = DBUS_METHOD_RETURN};
+	char id[33];
+	int r;
+
+	if (is_call(call, peer, "Ping"))
+		r = dbus_conn_reply(c, call, &empty, deadline_ms, err);
+	else if (!is_call(call, peer, "GetMachineId"))
+		return 0;
+	else if (dbus_machine_id_read("/etc/machine-id", id) == 0 ||
+		 dbus_machine_id_read("/var/lib/dbus/machine-id", id) == 0)
+		r = dbus_conn_reply_string(c, call, id, deadline_ms, err);
+	else
+		r = dbus_conn_reply_error(c, call, "org.freedesktop.DBus.Error.FileNotFound",
+					  "no machine id", deadline_ms, err);
+	return r < 0 ? r : 1;
+}
+
 int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
 		     struct dbus_err *err)
 {
-	struct dbus_value text = {.type = 's', .sig = "s"};
-	struct dbus_msg r = {.reply_serial = call->serial, .destination = call->sender};
-	int ping = call->interface && strcmp(call->interface, "org.freedesktop.DBus.Peer") == 0 &&
-		   call->member && strcmp(call->member, "Ping") == 0;
+	int r = dbus_conn_answer_peer(c, call, deadline_ms, err);
 
-	if (call->type != DBUS_METHOD_CALL || (call->flags & DBUS_FLAG_NO_REPLY_EXPECTED))
-		return 0;
-	if (ping) {
-		r.type = DBUS_METHOD_RETURN;
-	} else {
-		r.type = DBUS_ERROR;
-		r.error_name = "org.freedesktop.DBus.Error.UnknownMethod";
-		text.v.str = "this ipcbox client serves no methods";
-		text.n = (uint32_t)strlen(text.v.str);
-		r.signature = "s";
-		r.body = &text;
-		r.nbody = 1;
-	}
-	return send_until(c, &r, deadline_ms, err);
+	if (r != 0 || call->type != DBUS_METHOD_CALL)
+		return r < 0 ? r : 0;
+	return dbus_conn_reply_error(c, call, "org.freedesktop.DBus.Error.UnknownMethod",
+				     "this ipcbox client serves no methods", deadline_ms, err);
 }
 
 int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,

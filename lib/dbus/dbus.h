@@ -3,9 +3,11 @@
  * Files: values in arenas and the error helper (arena.c), marshalling and
  * validation (marshal.c, validate.c, wire.h), messages (message.c),
  * busctl's argument syntax and the terse and JSON printers (text.c),
- * dbus-monitor's layout (monitor.c), and the connection: addresses, SASL
- * EXTERNAL, Hello, send/receive (address.c, auth.c, conn.c; client.h).
- * Beside them, with their own headers: the introspection XML reader and
+ * bus-monitor's layouts (monitor.c), and the connection: addresses, SASL
+ * EXTERNAL, Hello, send/receive, replies (address.c, auth.c, conn.c).
+ * This header is what applets use; client.h holds the steps underneath
+ * (address records, the SASL client, raw writes) for lib/dbus and its
+ * tests.  Beside them, with their own headers: the introspection XML reader and
  * writer (introspect.c), match rules (match.c), pcap captures (pcap.c).
  * Everything received is validated before use: lengths, alignment,
  * padding, signatures, names, UTF-8, nesting depth.
@@ -162,6 +164,19 @@ void dbus_print_json_value(FILE *f, const struct dbus_value *v);
  * interface=I; member=M"), then one line per argument, 3 spaces of indent
  * per depth.  sec/usec: the receive time. */
 void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long usec);
+/* bus-monitor --json: one object a line, {"time","type","sender",
+ * "destination","serial","reply_serial","path","interface","member",
+ * "error_name","signature","body"}; absent header fields are null, body is
+ * dbus_print_json's object.  sec/usec: the receive time. */
+void dbus_print_monitor_json(FILE *f, const struct dbus_msg *m, long long sec, long usec);
+/* dbus-monitor --profile's layout (reference/field.md 2.3): the two-line
+ * header, which goes once before the first message; then per message its
+ * kind (mc, mr, err, sig), time, serial, sender and destination, and either
+ * path, interface and member (calls, signals) or the reply serial
+ * (returns, errors: dbus-monitor prints no error name); "<none>" for an
+ * absent field, "tun" and the time alone for an unknown message type. */
+void dbus_print_monitor_profile_header(FILE *f);
+void dbus_print_monitor_profile(FILE *f, const struct dbus_msg *m, long long sec, long usec);
 
 /* ---- connection -------------------------------------------------------- */
 
@@ -214,5 +229,62 @@ int dbus_conn_recv_raw(struct dbus_conn *c, struct dbus_msg *m, uint8_t **raw, s
  * by REPLY_SERIAL), skipping other traffic.  Returns as dbus_conn_recv. */
 int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,
 		   int64_t deadline_ms, struct dbus_err *err);
+
+/* ---- replies ----------------------------------------------------------- */
+
+/* Each sends before the monotonic deadline (CLOCK_NO_DEADLINE: none) and
+ * returns 0, -1 with *err, or DBUS_TIMED_OUT; a call flagged
+ * NO_REPLY_EXPECTED gets nothing sent (0). */
+
+/* Send r (its type, error name, signature and body) as the reply to call:
+ * REPLY_SERIAL and DESTINATION are set from call. */
+int dbus_conn_reply(struct dbus_conn *c, const struct dbus_msg *call, struct dbus_msg *r,
+		    int64_t deadline_ms, struct dbus_err *err);
+/* A METHOD_RETURN whose body is the string s. */
+int dbus_conn_reply_string(struct dbus_conn *c, const struct dbus_msg *call, const char *s,
+			   int64_t deadline_ms, struct dbus_err *err);
+/* An ERROR named name whose body is the string text. */
+int dbus_conn_reply_error(struct dbus_conn *c, const struct dbus_msg *call, const char *name,
+			  const char *text, int64_t deadline_ms, struct dbus_err *err);
+/* org.freedesktop.DBus.Peer, which every connection answers: Ping with an
+ * empty reply, GetMachineId with the machine's id (/etc/machine-id, else
+ * /var/lib/dbus/machine-id; the error FileNotFound if neither holds one).
+ * 1 if call was one of the two (answered), 0 if not (nothing sent), -1
+ * with *err, DBUS_TIMED_OUT. */
+int dbus_conn_answer_peer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
+			  struct dbus_err *err);
+/* Answer a method call that reached this client while it waited for
+ * something else: the Peer methods as dbus_conn_answer_peer, anything else
+ * the error UnknownMethod; other messages are left alone.  0, -1 with
+ * *err, DBUS_TIMED_OUT. */
+int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t deadline_ms,
+		     struct dbus_err *err);
+
+/* ---- addresses and bridges --------------------------------------------- */
+
+/* 1 or more: the number of entries of the ';'-separated address list text
+ * that this client can connect to; -1 with *err if there is none, or an
+ * entry is malformed (so that an applet refuses a bad address with exit 2
+ * before connecting). */
+int dbus_address_check(const char *text, struct dbus_err *err);
+
+/* The address busctl -H builds, for ipcbox: run "ipcbox bus-bridge" on
+ * [USER@]HOST through "ssh -xT", with --system if system is set:
+ *     unixexec:path=ssh,argv1=-xT,argv2=HOST,argv3=ipcbox,argv4=bus-bridge
+ * HOST is %-escaped.  A host ssh would take for an option (a leading '-'),
+ * an empty one, or one with blanks or control bytes is refused: -1 with
+ * *err. */
+int dbus_address_for_host(char *out, size_t size, const char *host, int system,
+			  struct dbus_err *err);
+
+/* A bridge's side of SASL with its client (bus-bridge: the server side),
+ * the whole exchange with a client reading from in and writing to out:
+ * the NUL byte first, then lines until BEGIN.  Bytes after BEGIN (the
+ * client's first messages) go into extra (extra_cap of room, at least
+ * DBUS_AUTH_LINE_MAX) and are counted in *nextra.  0, -1 with *err,
+ * DBUS_TIMED_OUT on timeout. */
+#define DBUS_AUTH_LINE_MAX 16384
+int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint8_t *extra,
+		    size_t extra_cap, size_t *nextra, struct dbus_err *err);
 
 #endif

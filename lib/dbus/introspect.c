@@ -9,6 +9,8 @@
 #include "introspect.h"
 #include "wire.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -500,6 +502,35 @@ char *dbus_intro_xml_method(const char *iface, const char *method, const char *i
 	      " </interface>\n</node>\n", f);
 	if (fclose(f) != 0 || bad) {
 		free(xml);
+		return NULL;
+	}
+	return xml;
+}
+
+/* The length of the name of ancestor's child on the way to path ("a" for
+ * "/" and "/a/b"), or 0 if ancestor is not a proper ancestor of path. */
+static size_t child_toward(const char *ancestor, const char *path)
+{
+	size_t n = strcmp(ancestor, "/") == 0 ? 0 : strlen(ancestor);
+
+	if (strcmp(ancestor, path) == 0 || strncmp(ancestor, path, n) != 0 || path[n] != '/')
+		return 0;
+	return strcspn(path + n + 1, "/");
+}
+
+char *dbus_intro_xml_ancestor(const char *ancestor, const char *path)
+{
+	size_t n = child_toward(ancestor, path);
+	const char *child = path + (strcmp(ancestor, "/") == 0 ? 1 : strlen(ancestor) + 1);
+	char *xml;
+
+	if (n == 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	/* a valid path's elements are [A-Za-z0-9_]: nothing to escape */
+	if (asprintf(&xml, "<node>\n <node name=\"%.*s\"/>\n</node>\n", (int)n, child) < 0) {
+		errno = ENOMEM;
 		return NULL;
 	}
 	return xml;

@@ -5,8 +5,9 @@
  * annotation, skips unknown elements (such as documentation), and refuses
  * what is not well-formed: unbalanced tags, bad attributes, unknown entities.
  * Limits: DBUS_INTRO_MAX_XML bytes, DBUS_INTRO_MAX_DEPTH nested elements, signatures
- * of at most 255 bytes.  It also writes the one document bus-serve serves
- * (dbus_intro_xml_method).  Prefix: dbus_intro_. */
+ * of at most 255 bytes.  It also writes the documents bus-serve serves: its
+ * object's (dbus_intro_xml_method) and its ancestors' (dbus_intro_xml_ancestor).
+ * Prefix: dbus_intro_. */
 #ifndef IPCBOX_DBUS_INTROSPECT_H
 #define IPCBOX_DBUS_INTROSPECT_H
 
@@ -58,5 +59,14 @@ void dbus_intro_free(struct dbus_intro *in);
  * or NULL if out of memory or a signature is not valid. */
 char *dbus_intro_xml_method(const char *iface, const char *method, const char *in_sig,
 			    const char *out_sig);
+
+/* The document of an object above path, the one object a service has (as
+ * bus-serve answers Introspect there): a node whose one child is the next
+ * element on the way down, so that bus-tree and busctl tree find path.
+ * For ancestor "/" and path "/a/b": "<node>\n <node name=\"a\"/>\n</node>\n".
+ * Both must be valid object paths.  A malloc'd string; NULL with errno
+ * ENOENT if ancestor is not a proper ancestor of path, ENOMEM if out of
+ * memory. */
+char *dbus_intro_xml_ancestor(const char *ancestor, const char *path);
 
 #endif

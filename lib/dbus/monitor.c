@@ -1,5 +1,6 @@
-/* dbus monitor: dbus-monitor's text layout, so that output people already
- * read (and scripts already parse) comes out the same.
+/* dbus monitor: bus-monitor's layouts.  dbus-monitor's text layout and its
+ * --profile lines, so that output people already read (and scripts already
+ * parse) comes out the same; and one JSON object a line for --json.
  *
  * Facts from reference/dbus.md section 1.6: 3 spaces of indent per depth,
  * top-level arguments at depth 1; strings printed without escaping; arrays,
@@ -9,6 +10,7 @@
  * printable ASCII (a trailing NUL shown as " + \0"), else as hex rows. */
 #include "dbus.h"
 #include "lib/io.h"
+#include "lib/json.h"
 
 #include <string.h>
 
@@ -205,4 +207,77 @@ void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long u
 	}
 	for (uint32_t i = 0; i < m->nbody; i++)
 		print_value(f, &m->body[i], 1);
+}
+
+/* ---- --json: one object a line ------------------------------------------- */
+
+static const char *kind_json(int type)
+{
+	switch (type) {
+	case DBUS_METHOD_CALL: return "method_call";
+	case DBUS_METHOD_RETURN: return "method_return";
+	case DBUS_ERROR: return "error";
+	case DBUS_SIGNAL: return "signal";
+	}
+	return "unknown";
+}
+
+/* ,"key":"value", or ,"key":null for an absent header field. */
+static void json_field(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, ",\"%s\":", key);
+	if (value)
+		json_cstring(f, value);
+	else
+		fputs("null", f);
+}
+
+void dbus_print_monitor_json(FILE *f, const struct dbus_msg *m, long long sec, long usec)
+{
+	fprintf(f, "{\"time\":%lld.%06ld,\"type\":\"%s\"", sec, usec, kind_json(m->type));
+	json_field(f, "sender", m->sender);
+	json_field(f, "destination", m->destination);
+	fprintf(f, ",\"serial\":%u", m->serial);
+	if (m->reply_serial)
+		fprintf(f, ",\"reply_serial\":%u", m->reply_serial);
+	else
+		fputs(",\"reply_serial\":null", f);
+	json_field(f, "path", m->path);
+	json_field(f, "interface", m->interface);
+	json_field(f, "member", m->member);
+	json_field(f, "error_name", m->error_name);
+	json_field(f, "signature", m->signature);
+	fputs(",\"body\":", f);
+	dbus_print_json(f, m->signature, m->body, m->nbody);
+	fputs("}\n", f);
+}
+
+/* ---- --profile: dbus-monitor's tab-separated lines ------------------------ */
+
+void dbus_print_monitor_profile_header(FILE *f)
+{
+	fputs("#type\ttimestamp\tserial\tsender\tdestination\tpath\tinterface\tmember\n"
+	      "#\t\t\t\t\tin_reply_to\n", f);
+}
+
+static const char *or_none(const char *s)
+{
+	return s ? s : "<none>";
+}
+
+void dbus_print_monitor_profile(FILE *f, const struct dbus_msg *m, long long sec, long usec)
+{
+	static const char *const kind[] = {[DBUS_METHOD_CALL] = "mc", [DBUS_METHOD_RETURN] = "mr",
+					   [DBUS_ERROR] = "err", [DBUS_SIGNAL] = "sig"};
+
+	if (m->type < DBUS_METHOD_CALL || m->type > DBUS_SIGNAL) {
+		fprintf(f, "tun\t%lld.%06ld\n", sec, usec);
+		return;
+	}
+	fprintf(f, "%s\t%lld.%06ld\t%u\t%s\t%s", kind[m->type], sec, usec, m->serial,
+		or_none(m->sender), or_none(m->destination));
+	if (m->type == DBUS_METHOD_CALL || m->type == DBUS_SIGNAL)
+		fprintf(f, "\t%s\t%s\t%s\n", or_none(m->path), or_none(m->interface), or_none(m->member));
+	else
+		fprintf(f, "\t%u\n", m->reply_serial);
 }

@@ -1,7 +1,8 @@
 /* Unit tests for what bus.c uses from lib/ besides the wire protocol: the
  * match rule grammar (lib/dbus/match.c), the pcap writer (lib/dbus/pcap.c),
- * the introspection XML writer (lib/dbus/introspect.c), bus-serve's output
- * parser (dbus_text_parse_words) and /proc/PID/comm (lib/proc.c).
+ * the introspection XML writers (lib/dbus/introspect.c), bus-serve's output
+ * parser (dbus_text_parse_words), bus-monitor's --json and --profile layouts
+ * (lib/dbus/monitor.c) and /proc/PID/comm (lib/proc.c).
  * Usage: bus_lib [GROUP]; exit 1 if a check failed. */
 #include "lib/dbus/dbus.h"
 #include "lib/dbus/introspect.h"
@@ -9,6 +10,7 @@
 #include "lib/dbus/pcap.h"
 #include "lib/proc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,6 +184,123 @@ static void test_words(void)
 	dbus_arena_free(a);
 }
 
+/* The ancestors' document names the next node down on the way to the
+ * path, and reads back as that one child; a path that is not below the
+ * ancestor gets none. */
+static void test_ancestor(void)
+{
+	static const char *const way[][3] = {
+		{"/", "/a/b", "a"}, {"/a", "/a/b/c", "b"}, {"/a/b", "/a/b/c", "c"}, {"/", "/x_1", "x_1"},
+	};
+	static const char *const not_below[][2] = {
+		{"/a/b", "/a/b"}, {"/", "/"}, {"/a", "/ab"}, {"/b", "/a/b"}, {"/a/b/c", "/a/b"},
+	};
+	struct dbus_err err;
+	struct dbus_intro in;
+	char *xml = dbus_intro_xml_ancestor("/", "/org/x");
+
+	CHECK(xml && strcmp(xml, "<node>\n <node name=\"org\"/>\n</node>\n") == 0);
+	free(xml);
+	for (size_t i = 0; i < sizeof way / sizeof way[0]; i++) {
+		xml = dbus_intro_xml_ancestor(way[i][0], way[i][1]);
+		CHECK(xml && dbus_intro_parse(&in, xml, strlen(xml), &err) == 0);
+		if (!xml)
+			continue;
+		CHECK(in.nchildren == 1 && in.nifaces == 0 && strcmp(in.children[0], way[i][2]) == 0);
+		dbus_intro_free(&in);
+		free(xml);
+	}
+	for (size_t i = 0; i < sizeof not_below / sizeof not_below[0]; i++) {
+		errno = 0;
+		xml = dbus_intro_xml_ancestor(not_below[i][0], not_below[i][1]);
+		if (xml || errno != ENOENT) {
+			fprintf(stderr, "ancestor '%s' of '%s': %s\n", not_below[i][0], not_below[i][1],
+				xml ? xml : strerror(errno));
+			failures++;
+		}
+		free(xml);
+	}
+}
+
+/* What one printer wrote for m at 1700000000.000042, NUL-terminated. */
+static char *printed(void (*print)(FILE *, const struct dbus_msg *, long long, long),
+		    const struct dbus_msg *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	print(f, m, 1700000000, 42);
+	fclose(f);
+	return buf;
+}
+
+/* Expect printer's text for m to be want; say what it was if not. */
+static void expect_printed(void (*print)(FILE *, const struct dbus_msg *, long long, long),
+			   const struct dbus_msg *m, const char *want)
+{
+	char *got = printed(print, m);
+
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "printed:\n%s\nwanted:\n%s\n", got, want);
+		failures++;
+	}
+	free(got);
+}
+
+/* bus-monitor --json and --profile, one message of each type, absent
+ * header fields, strings that JSON must escape, an unknown type. */
+static void test_monitor(void)
+{
+	struct dbus_value body[2] = {
+		{.type = 's', .sig = "s", .n = 6, .v.str = "a\"b\\\n\001"},
+		{.type = 'u', .sig = "u", .v.u = 7},
+	};
+	struct dbus_msg call = {.type = DBUS_METHOD_CALL, .serial = 5, .sender = ":1.7",
+				.destination = "org.x.Y", .path = "/a", .interface = "org.x.Y",
+				.member = "M", .signature = "su", .body = body, .nbody = 2};
+	struct dbus_msg ret = {.type = DBUS_METHOD_RETURN, .serial = 9, .reply_serial = 5,
+			       .sender = ":1.8", .destination = ":1.7", .signature = ""};
+	struct dbus_msg error = {.type = DBUS_ERROR, .serial = 10, .reply_serial = 5,
+				 .sender = ":1.8", .error_name = "org.x.Error.Bad", .signature = "s",
+				 .body = body, .nbody = 1};
+	struct dbus_msg sig = {.type = DBUS_SIGNAL, .serial = 3, .sender = ":1.8", .path = "/a",
+			       .interface = "org.x.Y", .member = "S", .signature = ""};
+	struct dbus_msg odd = {.type = 9, .serial = 4, .signature = ""}; /* as parsed: never NULL */
+	char *head = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&head, &len);
+
+	expect_printed(dbus_print_monitor_json, &call,
+		       "{\"time\":1700000000.000042,\"type\":\"method_call\",\"sender\":\":1.7\","
+		       "\"destination\":\"org.x.Y\",\"serial\":5,\"reply_serial\":null,\"path\":\"/a\","
+		       "\"interface\":\"org.x.Y\",\"member\":\"M\",\"error_name\":null,"
+		       "\"signature\":\"su\",\"body\":{\"type\":\"su\",\"data\":[\"a\\\"b\\\\\\n\\u0001\",7]}}\n");
+	expect_printed(dbus_print_monitor_json, &ret,
+		       "{\"time\":1700000000.000042,\"type\":\"method_return\",\"sender\":\":1.8\","
+		       "\"destination\":\":1.7\",\"serial\":9,\"reply_serial\":5,\"path\":null,"
+		       "\"interface\":null,\"member\":null,\"error_name\":null,\"signature\":\"\","
+		       "\"body\":{\"type\":\"\",\"data\":[]}}\n");
+	expect_printed(dbus_print_monitor_json, &odd,
+		       "{\"time\":1700000000.000042,\"type\":\"unknown\",\"sender\":null,"
+		       "\"destination\":null,\"serial\":4,\"reply_serial\":null,\"path\":null,"
+		       "\"interface\":null,\"member\":null,\"error_name\":null,\"signature\":\"\","
+		       "\"body\":{\"type\":\"\",\"data\":[]}}\n");
+	dbus_print_monitor_profile_header(f);
+	fclose(f);
+	CHECK(strcmp(head, "#type\ttimestamp\tserial\tsender\tdestination\tpath\tinterface\tmember\n"
+			   "#\t\t\t\t\tin_reply_to\n") == 0);
+	free(head);
+	expect_printed(dbus_print_monitor_profile, &call,
+		       "mc\t1700000000.000042\t5\t:1.7\torg.x.Y\t/a\torg.x.Y\tM\n");
+	expect_printed(dbus_print_monitor_profile, &ret, "mr\t1700000000.000042\t9\t:1.8\t:1.7\t5\n");
+	expect_printed(dbus_print_monitor_profile, &error,
+		       "err\t1700000000.000042\t10\t:1.8\t<none>\t5\n");
+	expect_printed(dbus_print_monitor_profile, &sig,
+		       "sig\t1700000000.000042\t3\t:1.8\t<none>\t/a\torg.x.Y\tS\n");
+	expect_printed(dbus_print_monitor_profile, &odd, "tun\t1700000000.000042\n");
+}
+
 static void test_comm(void)
 {
 	char want[64] = "", got[64];
@@ -198,8 +317,8 @@ static void test_comm(void)
 }
 
 static const struct check_group groups[] = {
-	{"match", test_match}, {"pcap", test_pcap}, {"xml", test_xml},
-	{"words", test_words}, {"comm", test_comm},
+	{"match", test_match}, {"pcap", test_pcap}, {"xml", test_xml}, {"ancestor", test_ancestor},
+	{"words", test_words}, {"monitor", test_monitor}, {"comm", test_comm},
 };
 
 int main(int argc, char **argv)

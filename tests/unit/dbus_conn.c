@@ -2,8 +2,9 @@
  * lib/dbus/introspect.c: the address forms a client accepts (unixexec:
  * included), the ones it refuses (listen-only keys, autolaunch:, bad
  * escapes, argv gaps), the -H address, the default addresses, the SASL
- * lines a bridge answers, and the introspection XML reader on good and
- * hostile documents. */
+ * lines a bridge answers, the introspection XML reader on good and hostile
+ * documents, and the replies a connection sends (lib/dbus/conn.c: replies,
+ * errors, the Peer interface, the machine id file). */
 #include "lib/dbus/client.h"
 #include "lib/dbus/introspect.h"
 
@@ -11,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -52,6 +57,10 @@ static void test_good_addresses(void)
 	CHECK(addrs[1].kind == DBUS_ADDR_ABSTRACT && addrs[2].kind == DBUS_ADDR_TCP);
 	CHECK(parse("autolaunch:;unix:path=/x", &err) == 1 && strcmp(addrs[0].path, "/x") == 0);
 	CHECK(parse("unix:path=/x;", &err) == 1);
+	/* what an applet checks before connecting: the usable entries, or none */
+	CHECK(dbus_address_check("unix:path=/a;autolaunch:;tcp:host=h,port=9", &err) == 2);
+	CHECK(dbus_address_check("autolaunch:", &err) == -1 && strstr(err.msg, "autolaunch"));
+	CHECK(dbus_address_check("unix:path=/a%zz", &err) == -1);
 }
 
 static void refused(const char *text, const char *why)
@@ -351,6 +360,153 @@ static void test_introspect(void)
 	CHECK(intro("<node/><!-- c -x>", &in) < 0);
 }
 
+/* The next message c sent, read from the other end of the pair (fd): 0, or
+ * -1 if none is waiting. */
+static int sent_msg(int fd, struct dbus_msg *m)
+{
+	static uint8_t buf[4096];
+	struct pollfd p = {fd, POLLIN, 0};
+	struct dbus_err err;
+	size_t total, have = 0;
+
+	if (poll(&p, 1, 0) != 1)
+		return -1;
+	while (have < 16) {
+		ssize_t n = read(fd, buf + have, 16 - have);
+		if (n <= 0)
+			return -1;
+		have += (size_t)n;
+	}
+	total = dbus_msg_length(buf, &err);
+	if (total == 0 || total > sizeof buf)
+		return -1;
+	while (have < total) {
+		ssize_t n = read(fd, buf + have, total - have);
+		if (n <= 0)
+			return -1;
+		have += (size_t)n;
+	}
+	return dbus_msg_parse(m, buf, total, &err);
+}
+
+/* A reply sent: its type, the serial it answers, its destination and its
+ * one string (or none). */
+static int is_reply(const struct dbus_msg *m, int type, uint32_t to, const char *error_name,
+		    const char *text)
+{
+	return m->type == type && m->reply_serial == to && m->destination &&
+	       strcmp(m->destination, ":1.9") == 0 && m->serial != 0 &&
+	       (error_name ? m->error_name && strcmp(m->error_name, error_name) == 0 : !m->error_name) &&
+	       (text ? m->nbody == 1 && m->body[0].type == 's' && strcmp(m->body[0].v.str, text) == 0
+		     : m->nbody == 0);
+}
+
+/* A file holding text, in dir. */
+static const char *id_file(const char *dir, const char *text)
+{
+	static char path[512];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/machine-id", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	if (fd >= 0)
+		close(fd);
+	return path;
+}
+
+static void test_machine_id(void)
+{
+	static const char *const bad[] = {
+		"", "\n", "0123456789abcdef0123456789abcde\n", "0123456789abcdef0123456789abcdef0\n",
+		"0123456789abcdef0123456789abcdeg\n", "0123456789abcdef 123456789abcdef\n",
+	};
+	const char *tmp = getenv("TMPDIR");
+	char dir[512], missing[600], id[33];
+
+	snprintf(dir, sizeof dir, "%s/ipcbox-unit-conn.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(dbus_machine_id_read(id_file(dir, "0123456789abcdef0123456789ABCDEF\n"), id) == 0 &&
+	      strcmp(id, "0123456789abcdef0123456789ABCDEF") == 0);
+	CHECK(dbus_machine_id_read(id_file(dir, "00112233445566778899aabbccddeeff"), id) == 0 &&
+	      strcmp(id, "00112233445566778899aabbccddeeff") == 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		errno = 0;
+		if (dbus_machine_id_read(id_file(dir, bad[i]), id) != -1 || errno != EINVAL) {
+			fprintf(stderr, "machine id file '%s' accepted\n", bad[i]);
+			failures++;
+		}
+	}
+	CHECK(unlink(id_file(dir, "")) == 0);
+	snprintf(missing, sizeof missing, "%s/machine-id", dir);
+	CHECK(dbus_machine_id_read(missing, id) == -1 && errno == ENOENT);
+	CHECK(rmdir(dir) == 0);
+}
+
+/* What a connection answers: Peer.Ping and Peer.GetMachineId, replies and
+ * errors to the caller, nothing when no reply is expected, UnknownMethod
+ * for the rest (dbus_conn_answer), and a broken connection an error. */
+static void test_replies(void)
+{
+	struct dbus_msg call = {.type = DBUS_METHOD_CALL, .serial = 7, .sender = ":1.9", .path = "/",
+				.interface = "org.freedesktop.DBus.Peer", .member = "Ping"};
+	struct dbus_msg sig = {.type = DBUS_SIGNAL, .serial = 8, .sender = ":1.9", .path = "/",
+			       .interface = "org.x.Y", .member = "S"};
+	struct dbus_conn c = {.fd = -1, .next_serial = 1, .child_status = -1};
+	struct dbus_err err = {{0}};
+	struct dbus_msg m;
+	char id[33];
+	int sv[2], have_id;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	c.fd = sv[0];
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+
+	CHECK(dbus_conn_answer_peer(&c, &call, -1, &err) == 1);
+	CHECK(sent_msg(sv[1], &m) == 0 && is_reply(&m, DBUS_METHOD_RETURN, 7, NULL, NULL));
+	dbus_msg_free(&m);
+
+	call.member = "GetMachineId";
+	have_id = dbus_machine_id_read("/etc/machine-id", id) == 0 ||
+		  dbus_machine_id_read("/var/lib/dbus/machine-id", id) == 0;
+	CHECK(dbus_conn_answer_peer(&c, &call, -1, &err) == 1);
+	CHECK(sent_msg(sv[1], &m) == 0);
+	if (have_id)
+		CHECK(is_reply(&m, DBUS_METHOD_RETURN, 7, NULL, id));
+	else
+		CHECK(is_reply(&m, DBUS_ERROR, 7, "org.freedesktop.DBus.Error.FileNotFound", "no machine id"));
+	dbus_msg_free(&m);
+
+	call.flags = DBUS_FLAG_NO_REPLY_EXPECTED; /* answered: nothing sent */
+	CHECK(dbus_conn_answer_peer(&c, &call, -1, &err) == 1);
+	CHECK(dbus_conn_answer(&c, &call, -1, &err) == 0);
+	CHECK(sent_msg(sv[1], &m) == -1);
+	call.flags = 0;
+
+	call.interface = "org.x.Y"; /* not Peer: dbus_conn_answer_peer leaves it */
+	call.member = "Ping";
+	CHECK(dbus_conn_answer_peer(&c, &call, -1, &err) == 0);
+	CHECK(sent_msg(sv[1], &m) == -1);
+	CHECK(dbus_conn_answer(&c, &call, -1, &err) == 0);
+	CHECK(sent_msg(sv[1], &m) == 0 && is_reply(&m, DBUS_ERROR, 7, "org.freedesktop.DBus.Error.UnknownMethod",
+						     "this ipcbox client serves no methods"));
+	dbus_msg_free(&m);
+	CHECK(dbus_conn_answer(&c, &sig, -1, &err) == 0); /* not a call: left alone */
+	CHECK(dbus_conn_answer_peer(&c, &sig, -1, &err) == 0);
+	CHECK(sent_msg(sv[1], &m) == -1);
+
+	CHECK(dbus_conn_reply_error(&c, &call, "org.x.Error.Bad", "why", -1, &err) == 0);
+	CHECK(sent_msg(sv[1], &m) == 0 && is_reply(&m, DBUS_ERROR, 7, "org.x.Error.Bad", "why"));
+	dbus_msg_free(&m);
+	CHECK(dbus_conn_reply_string(&c, &call, "<node/>", -1, &err) == 0);
+	CHECK(sent_msg(sv[1], &m) == 0 && is_reply(&m, DBUS_METHOD_RETURN, 7, NULL, "<node/>"));
+	dbus_msg_free(&m);
+
+	close(sv[1]); /* the bus went away */
+	CHECK(dbus_conn_reply_string(&c, &call, "x", -1, &err) == -1 && *err.msg);
+	close(sv[0]);
+}
+
 int main(void)
 {
 	test_good_addresses();
@@ -360,6 +516,8 @@ int main(void)
 	test_auth_server();
 	test_defaults();
 	test_introspect();
+	test_machine_id();
+	test_replies();
 	if (failures)
 		fprintf(stderr, "%d failures\n", failures);
 	return failures != 0;
