@@ -1519,50 +1519,6 @@ static void listen_print_format(const struct dbus_msg *m, const struct timeval *
 	putchar('\n');
 }
 
-/* ,"key":"value" on stdout, or ,"key":null. */
-static void json_field(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	if (value)
-		json_cstring(stdout, value);
-	else
-		fputs("null", stdout);
-}
-
-/* {"time","sender","path","interface","member","serial","signature","data"}:
- * data is the array bus-call --json prints under "data". */
-static void listen_print_json(const struct dbus_msg *m, const struct timeval *tv)
-{
-	printf("{\"time\":%lld.%06ld", (long long)tv->tv_sec, (long)tv->tv_usec);
-	json_field("sender", m->sender);
-	json_field("path", m->path);
-	json_field("interface", m->interface);
-	json_field("member", m->member);
-	printf(",\"serial\":%u", m->serial);
-	json_field("signature", or_empty(m->signature));
-	fputs(",\"data\":[", stdout);
-	for (uint32_t i = 0; i < m->nbody; i++) {
-		if (i)
-			putchar(',');
-		dbus_print_json_value(stdout, &m->body[i]);
-	}
-	fputs("]}\n", stdout);
-}
-
-/* The default line, "SENDER PATH INTERFACE.MEMBER ARGS"; -v puts the time
- * and the serial in front. */
-static void listen_print_line(const struct dbus_msg *m, const struct timeval *tv)
-{
-	if (S.listen.verbose)
-		printf("%lld.%06ld %u ", (long long)tv->tv_sec, (long)tv->tv_usec, m->serial);
-	printf("%s %s %s.%s", or_empty(m->sender), m->path, m->interface, m->member);
-	if (m->nbody > 0) {
-		putchar(' ');
-		dbus_print_terse(stdout, m->signature, m->body, m->nbody);
-	}
-	putchar('\n');
-}
-
 /* -e CMD, the slot: /bin/sh -c CMD with the arguments as one line of terse
  * text on its stdin and the signal in BUS_* variables; waited for, so that
  * commands run one at a time in the order the signals came. */
@@ -1610,11 +1566,12 @@ static void listen_output(const struct dbus_msg *m)
 	if (S.listen.exec)
 		listen_run_slot(m);
 	else if (S.print_json)
-		listen_print_json(m, &tv);
+		dbus_print_listen_json(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
 	else if (S.listen.format)
 		listen_print_format(m, &tv);
 	else
-		listen_print_line(m, &tv);
+		dbus_print_listen_line(stdout, m, S.listen.verbose, (long long)tv.tv_sec,
+				       (long)tv.tv_usec);
 }
 
 /* Handle every message already received or readable now; 1 once --count

@@ -177,6 +177,15 @@ void dbus_print_monitor_json(FILE *f, const struct dbus_msg *m, long long sec, l
  * absent field, "tun" and the time alone for an unknown message type. */
 void dbus_print_monitor_profile_header(FILE *f);
 void dbus_print_monitor_profile(FILE *f, const struct dbus_msg *m, long long sec, long usec);
+/* bus-listen's line, "SENDER PATH INTERFACE.MEMBER ARGS" (the arguments in
+ * dbus_print_terse's format, absent when there are none; an absent sender
+ * is empty); verbose puts "S.UUUUUU SERIAL " in front. */
+void dbus_print_listen_line(FILE *f, const struct dbus_msg *m, int verbose, long long sec,
+			    long usec);
+/* bus-listen --json: {"time","sender","path","interface","member","serial",
+ * "signature","data"}, data the array bus-call --json prints under "data";
+ * absent fields null (the signature ""). */
+void dbus_print_listen_json(FILE *f, const struct dbus_msg *m, long long sec, long usec);
 
 /* ---- connection -------------------------------------------------------- */
 

@@ -156,6 +156,17 @@ static const char *or_null(const char *s)
 	return s ? s : "(null)";
 }
 
+/* "S.UUUUUU", the receive time as every layout prints it. */
+static void print_time(FILE *f, long long sec, long usec)
+{
+	io_put_i64(f, sec);
+	putc_unlocked('.', f);
+	if (usec < 0)
+		fprintf(f, "%06ld", usec); /* never from a clock; kept exact */
+	else
+		io_put_u64(f, (uint64_t)usec, 6);
+}
+
 /* " key=" and the serial. */
 static void print_serial(FILE *f, const char *key, uint32_t serial)
 {
@@ -170,12 +181,7 @@ void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long u
 {
 	fputs_unlocked(type_name(m->type), f);
 	fputs_unlocked(" time=", f);
-	io_put_i64(f, sec);
-	putc_unlocked('.', f);
-	if (usec < 0)
-		fprintf(f, "%06ld", usec); /* never from a clock; kept exact */
-	else
-		io_put_u64(f, (uint64_t)usec, 6);
+	print_time(f, sec, usec);
 	fputs_unlocked(" sender=", f);
 	fputs_unlocked(m->sender ? m->sender : "(null sender)", f);
 	fputs_unlocked(" -> destination=", f);
@@ -250,6 +256,56 @@ void dbus_print_monitor_json(FILE *f, const struct dbus_msg *m, long long sec, l
 	fputs(",\"body\":", f);
 	dbus_print_json(f, m->signature, m->body, m->nbody);
 	fputs("}\n", f);
+}
+
+/* ---- bus-listen's layouts -------------------------------------------------- */
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+void dbus_print_listen_line(FILE *f, const struct dbus_msg *m, int verbose, long long sec,
+			    long usec)
+{
+	if (verbose) {
+		print_time(f, sec, usec);
+		putc_unlocked(' ', f);
+		io_put_u64(f, m->serial, 0);
+		putc_unlocked(' ', f);
+	}
+	fputs_unlocked(or_empty(m->sender), f);
+	putc_unlocked(' ', f);
+	fputs_unlocked(or_null(m->path), f);
+	putc_unlocked(' ', f);
+	fputs_unlocked(or_null(m->interface), f);
+	putc_unlocked('.', f);
+	fputs_unlocked(or_null(m->member), f);
+	if (m->nbody > 0) {
+		putc_unlocked(' ', f);
+		dbus_print_terse(f, m->signature, m->body, m->nbody);
+	}
+	putc_unlocked('\n', f);
+}
+
+void dbus_print_listen_json(FILE *f, const struct dbus_msg *m, long long sec, long usec)
+{
+	fputs_unlocked("{\"time\":", f);
+	print_time(f, sec, usec);
+	json_field(f, "sender", m->sender);
+	json_field(f, "path", m->path);
+	json_field(f, "interface", m->interface);
+	json_field(f, "member", m->member);
+	fputs_unlocked(",\"serial\":", f);
+	io_put_u64(f, m->serial, 0);
+	json_field(f, "signature", or_empty(m->signature));
+	fputs_unlocked(",\"data\":[", f);
+	for (uint32_t i = 0; i < m->nbody; i++) {
+		if (i)
+			putc_unlocked(',', f);
+		dbus_print_json_value(f, &m->body[i]);
+	}
+	fputs_unlocked("]}\n", f);
 }
 
 /* ---- --profile: dbus-monitor's tab-separated lines ------------------------ */

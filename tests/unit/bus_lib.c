@@ -1,8 +1,9 @@
 /* Unit tests for what bus.c uses from lib/ besides the wire protocol: the
  * match rule grammar (lib/dbus/match.c), the pcap writer (lib/dbus/pcap.c),
  * the introspection XML writers (lib/dbus/introspect.c), bus-serve's output
- * parser (dbus_text_parse_words), bus-monitor's --json and --profile layouts
- * (lib/dbus/monitor.c) and /proc/PID/comm (lib/proc.c).
+ * parser (dbus_text_parse_words), bus-monitor's text, --json and --profile
+ * layouts and bus-listen's line and --json (lib/dbus/monitor.c), and
+ * /proc/PID/comm (lib/proc.c).
  * Usage: bus_lib [GROUP]; exit 1 if a check failed. */
 #include "lib/dbus/dbus.h"
 #include "lib/dbus/introspect.h"
@@ -248,6 +249,16 @@ static void expect_printed(void (*print)(FILE *, const struct dbus_msg *, long l
 	free(got);
 }
 
+static void listen_plain(FILE *f, const struct dbus_msg *m, long long sec, long usec)
+{
+	dbus_print_listen_line(f, m, 0, sec, usec);
+}
+
+static void listen_verbose(FILE *f, const struct dbus_msg *m, long long sec, long usec)
+{
+	dbus_print_listen_line(f, m, 1, sec, usec);
+}
+
 /* bus-monitor --json and --profile, one message of each type, absent
  * header fields, strings that JSON must escape, an unknown type. */
 static void test_monitor(void)
@@ -299,6 +310,26 @@ static void test_monitor(void)
 	expect_printed(dbus_print_monitor_profile, &sig,
 		       "sig\t1700000000.000042\t3\t:1.8\t<none>\t/a\torg.x.Y\tS\n");
 	expect_printed(dbus_print_monitor_profile, &odd, "tun\t1700000000.000042\n");
+	/* dbus-monitor's first lines, printf's "(null)" included */
+	expect_printed(dbus_print_monitor, &call,
+		       "method call time=1700000000.000042 sender=:1.7 -> destination=org.x.Y serial=5 "
+		       "path=/a; interface=org.x.Y; member=M\n   string \"a\"b\\\n\001\"\n   uint32 7\n");
+	expect_printed(dbus_print_monitor, &ret,
+		       "method return time=1700000000.000042 sender=:1.8 -> destination=:1.7 serial=9 "
+		       "reply_serial=5\n");
+	expect_printed(dbus_print_monitor, &error,
+		       "error time=1700000000.000042 sender=:1.8 -> destination=(null destination) "
+		       "error_name=org.x.Error.Bad reply_serial=5\n   string \"a\"b\\\n\001\"\n");
+	expect_printed(dbus_print_monitor, &odd,
+		       "(unknown message type) time=1700000000.000042 sender=(null sender) -> "
+		       "destination=(null destination)\n");
+	/* bus-listen's line, -v's and --json */
+	expect_printed(listen_plain, &call, ":1.7 /a org.x.Y.M su \"a\\\"b\\\\\\n\\001\" 7\n");
+	expect_printed(listen_verbose, &sig, "1700000000.000042 3 :1.8 /a org.x.Y.S\n");
+	expect_printed(dbus_print_listen_json, &call,
+		       "{\"time\":1700000000.000042,\"sender\":\":1.7\",\"path\":\"/a\","
+		       "\"interface\":\"org.x.Y\",\"member\":\"M\",\"serial\":5,\"signature\":\"su\","
+		       "\"data\":[\"a\\\"b\\\\\\n\\u0001\",7]}\n");
 }
 
 static void test_comm(void)
