@@ -319,7 +319,7 @@ bash_complete() {
 	assert_status 0
 }
 
-@test "lib/ includes only lib/ headers and its modules have no cycle (tests/check-lib-deps.sh)" {
+@test "lib/ includes and calls only lib/, every call declared, and its modules have no cycle of includes or calls (tests/check-lib-deps.sh)" {
 	run timeout -k 5 "$TMO" "$BATS_TEST_DIRNAME/check-lib-deps.sh" "$BATS_TEST_DIRNAME/.."
 	assert_status 0
 	assert_match 'no cycle$'
