@@ -314,7 +314,7 @@ bash_complete() {
 	done
 }
 
-@test "unit: strict parsing of durations, sizes, integers, modes, /proc line fields; JSON strings" {
+@test "unit: strict parsing of durations, sizes, integers, modes, /proc line fields; JSON strings; the wall clock's time stamps" {
 	run "$IPCBOX_UNIT/parse"
 	assert_status 0
 }
