@@ -140,9 +140,9 @@ static struct {
 } S; /* in bss: defaults are set by each verb (a 58 KiB initialised struct
       * would sit in the binary) */
 
-static void broker_option(int key, char *arg);
 static int use_broker(void);
 static void check_broker_name(const char *what, const char *s, int topic);
+static void check_broker_patterns(void);
 static int broker_send(const char *data, size_t len);
 static int broker_listen(void);
 static int broker_registered(const char *channel);
@@ -468,6 +468,27 @@ static int send_report(void)
 	return status;
 }
 
+/* Every verb's start: its default timeout, no TLS option yet. */
+static void options_begin(struct cli *c, int argc, char **argv, int64_t timeout_ms)
+{
+	S.timeout_ms = timeout_ms;
+	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
+	cli_begin(c, argc, argv);
+}
+
+/* The options the verbs share, each where its table lists it: -t, which
+ * means the same to all, --ready-file, --broker, and the TLS options an
+ * mqtts:// URL takes. */
+static void common_option(int key, char *arg)
+{
+	switch (key) {
+	case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
+	case OPT_READY: S.listen.ready_file = arg; break;
+	case OPT_BROKER: S.broker.text = arg; break;
+	default: tls_option(&S.broker.tls, key, arg); break;
+	}
+}
+
 static int channel_send_main(int argc, char **argv)
 {
 	struct cli c;
@@ -475,16 +496,13 @@ static int channel_send_main(int argc, char **argv)
 	size_t len = 0;
 	int key;
 
-	S.timeout_ms = DEFAULT_TIMEOUT_MS;
-	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
-	cli_begin(&c, argc, argv);
+	options_begin(&c, argc, argv, DEFAULT_TIMEOUT_MS);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 'l': S.send.lines = 1; break;
-		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
 		case OPT_DROP: S.send.drop = 1; break;
-		default: broker_option(key, arg); break;
+		default: common_option(key, arg); break;
 		}
 	}
 	cli_operands(&c, 2, -1);
@@ -560,6 +578,21 @@ static noreturn void stop_listening(void)
 	sigev_hold();
 	clearerr(stdout);
 	listen_exit(EXIT_OK);
+}
+
+/* Stdout after a batch of messages: flushed; a reader gone ends the
+ * listener quietly (0), a stop signal that cut a write short ends it as the
+ * stop does, another write error exit 1. */
+static void flush_batch(void)
+{
+	if (fflush(stdout) != 0 && errno == EPIPE)
+		listen_exit(EXIT_OK);
+	if (ferror(stdout) && *sigev_stop_flag())
+		stop_listening();
+	if (ferror(stdout)) {
+		cli_warn_errno(errno, "write standard output");
+		listen_exit(EXIT_FAIL);
+	}
 }
 
 /* Is "%x" or "\x" in a -F format one we know?  Checked before listening. */
@@ -728,7 +761,7 @@ matched:
 	if (S.listen.want_message &&
 	    (r->m.message_len != strlen(S.listen.want_message) || memcmp(r->m.message, S.listen.want_message, r->m.message_len)))
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &r->time);
+	r->time = clock_wall(0);
 	return 1;
 }
 
@@ -773,7 +806,7 @@ static int listen_loop(void)
 
 	listen_setup(1);
 	tell_ready();
-	deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
+	deadline = clock_deadline(S.timeout_ms);
 	pfd[0] = (struct pollfd){.fd = S.listen.sock, .events = POLLIN};
 	pfd[1] = (struct pollfd){.fd = S.listen.sigfd, .events = POLLIN};
 	for (;;) {
@@ -795,14 +828,7 @@ static int listen_loop(void)
 			if (S.listen.count && ++got == S.listen.count)
 				listen_exit(S.listen.exec ? S.listen.last_status : EXIT_OK);
 		}
-		if (fflush(stdout) != 0 && errno == EPIPE)
-			listen_exit(EXIT_OK);
-		if (ferror(stdout) && *sigev_stop_flag()) /* a stop cut a write short */
-			stop_listening();
-		if (ferror(stdout)) {
-			cli_warn_errno(errno, "write standard output");
-			listen_exit(EXIT_FAIL);
-		}
+		flush_batch();
 	}
 }
 
@@ -811,26 +837,31 @@ static const char *json_conflict(void)
 	return S.listen.json ? "--json" : S.listen.format ? "-F" : S.listen.exec ? "-e" : S.verbose ? "-v" : NULL;
 }
 
+/* The listeners' PATTERN operands, each a valid channel name or pattern. */
+static void take_patterns(char **pats, int n)
+{
+	S.listen.pats = pats;
+	S.listen.npat = n;
+	for (int i = 0; i < n; i++)
+		check_name("pattern", pats[i]);
+}
+
 static int channel_listen_main(int argc, char **argv)
 {
 	struct cli c;
 	char *arg;
 	int key, nmodes;
 
-	S.timeout_ms = CLI_DUR_INF;
-	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
-	cli_begin(&c, argc, argv);
+	options_begin(&c, argc, argv, CLI_DUR_INF);
 	while ((key = cli_next(&c, &arg)) != -1) {
 		switch (key) {
 		case 'c': S.listen.count = cli_uint(arg, "count", 1, UINT64_MAX); break;
-		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
 		case 'v': S.verbose = 1; break;
 		case 'F': S.listen.format = arg; break;
 		case '0': S.listen.nul = 1; break;
 		case 'e': S.listen.exec = arg; break;
 		case OPT_JSON: S.listen.json = 1; break;
-		case OPT_READY: S.listen.ready_file = arg; break;
-		default: broker_option(key, arg); break;
+		default: common_option(key, arg); break;
 		}
 	}
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
@@ -842,13 +873,9 @@ static int channel_listen_main(int argc, char **argv)
 		cli_usage_error("-0 and %s cannot be combined", S.listen.json ? "--json" : "-e");
 	if (S.listen.format)
 		check_format(S.listen.format);
-	S.listen.pats = argv + c.ind;
-	S.listen.npat = argc - c.ind;
-	for (int i = 0; i < S.listen.npat; i++)
-		check_name("pattern", S.listen.pats[i]);
+	take_patterns(argv + c.ind, argc - c.ind);
 	if (use_broker()) {
-		for (int i = 0; i < S.listen.npat; i++)
-			check_broker_name("pattern", S.listen.pats[i], 1);
+		check_broker_patterns();
 		return broker_listen();
 	}
 	return listen_loop();
@@ -860,26 +887,17 @@ static int channel_wait_main(int argc, char **argv)
 	char *arg;
 	int key;
 
-	S.timeout_ms = CLI_DUR_INF;
-	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
-	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1) {
-		switch (key) {
-		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
-		case OPT_READY: S.listen.ready_file = arg; break;
-		default: broker_option(key, arg); break;
-		}
-	}
+	options_begin(&c, argc, argv, CLI_DUR_INF);
+	while ((key = cli_next(&c, &arg)) != -1)
+		common_option(key, arg);
 	cli_operands(&c, 1, 2);
-	check_name("pattern", argv[c.ind]);
-	S.listen.pats = argv + c.ind;
-	S.listen.npat = 1;
+	take_patterns(argv + c.ind, 1);
 	S.listen.want_message = argc - c.ind == 2 ? argv[c.ind + 1] : NULL;
 	if (S.listen.want_message && strlen(S.listen.want_message) > CHAN_MESSAGE_MAX)
 		cli_usage_error("invalid message name '%s': longer than 255 bytes", S.listen.want_message);
 	S.listen.count = 1;
 	if (use_broker()) {
-		check_broker_name("pattern", S.listen.pats[0], 1);
+		check_broker_patterns();
 		return broker_listen();
 	}
 	return listen_loop();
@@ -984,15 +1002,9 @@ static int channel_registered_main(int argc, char **argv)
 	size_t n;
 	int found = 0, key;
 
-	S.timeout_ms = DEFAULT_TIMEOUT_MS;
-	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
-	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1) {
-		switch (key) {
-		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
-		default: broker_option(key, arg); break;
-		}
-	}
+	options_begin(&c, argc, argv, DEFAULT_TIMEOUT_MS);
+	while ((key = cli_next(&c, &arg)) != -1)
+		common_option(key, arg);
 	cli_operands(&c, 1, 1);
 	check_name("channel", argv[c.ind]);
 	if (use_broker()) {
@@ -1008,15 +1020,6 @@ static int channel_registered_main(int argc, char **argv)
 }
 
 /* ---- over an MQTT broker (--broker, lib/channel/broker.h) ----------------- */
-
-/* --broker, or one of the TLS options an mqtts:// URL takes. */
-static void broker_option(int key, char *arg)
-{
-	if (key == OPT_BROKER)
-		S.broker.text = arg;
-	else
-		tls_option(&S.broker.tls, key, arg);
-}
 
 /* The broker URL from --broker, else $IPCBOX_BROKER; 0 if neither is set
  * (the local directory is used).  A TLS option needs an mqtts:// URL, and
@@ -1048,6 +1051,13 @@ static void check_broker_name(const char *what, const char *s, int topic)
 
 	if (why)
 		cli_usage_error("invalid %s for a broker: %s", what, why);
+}
+
+/* The listeners' patterns, each one the broker would take. */
+static void check_broker_patterns(void)
+{
+	for (int i = 0; i < S.listen.npat; i++)
+		check_broker_name("pattern", S.listen.pats[i], 1);
 }
 
 /* Connect to the broker (over TLS for mqtts://, with the configuration
@@ -1207,7 +1217,7 @@ static void broker_send_lines(void)
 /* channel-send --broker: connect, publish, wait for every PUBACK. */
 static int broker_send(const char *data, size_t len)
 {
-	broker_connect(0, clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms), EXIT_FAIL);
+	broker_connect(0, clock_deadline(S.timeout_ms), EXIT_FAIL);
 	S.broker.last_progress = clock_now_ms();
 	if (S.send.lines)
 		broker_send_lines();
@@ -1257,7 +1267,7 @@ static void broker_listen_packet(const struct mqtt_packet *p, uint64_t *got)
 	    (r.m.message_len != strlen(S.listen.want_message) || memcmp(r.m.message, S.listen.want_message, r.m.message_len)))
 		k = 0;
 	if (k) {
-		clock_gettime(CLOCK_REALTIME, &r.time);
+		r.time = clock_wall(0);
 		output(&r);
 	}
 	/* Acknowledged once handled: the broker resends nothing (no session),
@@ -1272,7 +1282,7 @@ static void broker_listen_packet(const struct mqtt_packet *p, uint64_t *got)
  * then print each message as the local listener does. */
 static int broker_listen(void)
 {
-	int64_t deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
+	int64_t deadline = clock_deadline(S.timeout_ms);
 	struct pollfd pfd[2];
 	struct mqtt_packet p;
 	uint64_t got = 0;
@@ -1301,14 +1311,7 @@ static int broker_listen(void)
 			S.broker.open = 0;
 			broker_listen_fail();
 		}
-		if (fflush(stdout) != 0 && errno == EPIPE)
-			listen_exit(EXIT_OK);
-		if (ferror(stdout) && *sigev_stop_flag())
-			stop_listening();
-		if (ferror(stdout)) {
-			cli_warn_errno(errno, "write standard output");
-			listen_exit(EXIT_FAIL);
-		}
+		flush_batch();
 	}
 }
 
@@ -1316,7 +1319,7 @@ static int broker_listen(void)
  * pattern that matches the channel? */
 static int broker_registered(const char *channel)
 {
-	int64_t deadline = clock_deadline(S.timeout_ms == CLI_DUR_INF ? CLOCK_NO_DEADLINE : S.timeout_ms);
+	int64_t deadline = clock_deadline(S.timeout_ms);
 	int k;
 
 	broker_connect(0, deadline, EXIT_TIMEOUT);
@@ -1429,25 +1432,14 @@ static int channel_bridge_main(int argc, char **argv)
 	char *arg;
 	int key;
 
-	S.timeout_ms = DEFAULT_TIMEOUT_MS;
-	S.broker.tls = (struct tls_opts)TLS_OPTS_INIT;
-	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1) {
-		switch (key) {
-		case 't': S.timeout_ms = cli_duration(arg, "timeout", CLI_ALLOW_ZERO | CLI_ALLOW_INF); break;
-		case OPT_READY: S.listen.ready_file = arg; break;
-		default: broker_option(key, arg); break;
-		}
-	}
+	options_begin(&c, argc, argv, DEFAULT_TIMEOUT_MS);
+	while ((key = cli_next(&c, &arg)) != -1)
+		common_option(key, arg);
 	cli_operands(&c, 1, CHAN_PATTERNS_MAX);
-	S.listen.pats = argv + c.ind;
-	S.listen.npat = argc - c.ind;
-	for (int i = 0; i < S.listen.npat; i++)
-		check_name("pattern", S.listen.pats[i]);
+	take_patterns(argv + c.ind, argc - c.ind);
 	if (!use_broker())
 		cli_usage_error("a broker is needed: --broker URL or $IPCBOX_BROKER");
-	for (int i = 0; i < S.listen.npat; i++)
-		check_broker_name("pattern", S.listen.pats[i], 1);
+	check_broker_patterns();
 	return bridge_loop();
 }
 

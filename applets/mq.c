@@ -305,25 +305,17 @@ static noreturn void send_failed(int err, size_t len)
 }
 
 /* The wall-clock time at most slice_ms from now and never past deadline,
- * for mq_timedsend, whose timeout is a CLOCK_REALTIME instant: the deadline
- * itself stays on the monotonic clock, and a wait is made in slices of at
- * most a second, so that a jump of the wall clock moves it by a slice at
- * most. */
+ * for mq_timedsend and mq_timedreceive, whose timeout is a CLOCK_REALTIME
+ * instant: the deadline itself stays on the monotonic clock, and a wait is
+ * made in slices of at most a second, so that a jump of the wall clock
+ * moves it by a slice at most. */
 static struct timespec realtime_slice(int64_t deadline, int slice_ms)
 {
-	struct timespec ts;
 	int ms = clock_poll_ms(deadline);
 
 	if (ms < 0 || ms > slice_ms)
 		ms = slice_ms;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
+	return clock_wall(ms);
 }
 
 /* Send one message, waiting up to --timeout for room (each message has the

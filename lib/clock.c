@@ -40,3 +40,20 @@ int clock_expired(int64_t deadline_ms)
 {
 	return deadline_ms >= 0 && clock_now_ms() >= deadline_ms;
 }
+
+struct timespec clock_wall(int64_t after_ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(after_ms / 1000);
+	ts.tv_nsec += (long)(after_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	} else if (ts.tv_nsec < 0) {
+		ts.tv_sec--;
+		ts.tv_nsec += 1000000000;
+	}
+	return ts;
+}

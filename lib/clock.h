@@ -1,12 +1,16 @@
-/* clock: the one monotonic clock of ipcbox and its deadline arithmetic.
+/* clock: the one monotonic clock of ipcbox and its deadline arithmetic, and
+ * the one reader of the wall clock.
  *
  * A deadline is a CLOCK_MONOTONIC time in milliseconds; CLOCK_NO_DEADLINE
  * (-1) means none.  Every wait in ipcbox turns its deadline into a poll(2)
- * timeout through clock_poll_ms, so all of them round and cap alike. */
+ * timeout through clock_poll_ms, so all of them round and cap alike.  The
+ * wall clock (clock_wall) can jump, so it never holds a deadline: it dates
+ * what is shown to people, and is the form a few calls take a timeout in. */
 #ifndef IPCBOX_CLOCK_H
 #define IPCBOX_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define CLOCK_NO_DEADLINE (-1)
 
@@ -24,5 +28,9 @@ int clock_poll_ms(int64_t deadline_ms);
 int64_t clock_left_ms(int64_t deadline_ms);
 /* 1 if the deadline has passed (never for CLOCK_NO_DEADLINE). */
 int clock_expired(int64_t deadline_ms);
+/* The CLOCK_REALTIME time after_ms from now (0: now), tv_nsec in
+ * [0, 1e9): a message's time stamp, or the absolute timeout of a call that
+ * takes a wall-clock instant (mq_timedsend, mq_timedreceive). */
+struct timespec clock_wall(int64_t after_ms);
 
 #endif

@@ -31,6 +31,13 @@
 #define IPCMQ_FSCONFIG_CMD_CREATE 6
 #define IPCMQ_FSMOUNT_CLOEXEC 1
 
+/* A failure with errno err: -1. */
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
 /* --- limits --- */
 
 int ipcmq_parse_sysctl(const char *text, size_t len, long *out)
@@ -124,7 +131,7 @@ int ipcmq_read_fsinfo(int fd, struct ipcmq_fsinfo *out)
 	if (n < 0)
 		return -1;
 	if (ipcmq_parse_fsinfo(buf, (size_t)n, out) < 0)
-		return errno = EBADMSG, -1;
+		return fail(EBADMSG);
 	return 0;
 }
 
@@ -192,7 +199,7 @@ int ipcmq_find_sysv_row(int id, struct ipcmq_sysv_row *r)
 	struct find_ctx c = {id, 0, r};
 
 	ipcmq_each_sysv(find_row, &c);
-	return c.found ? 0 : (errno = ENOENT, -1);
+	return c.found ? 0 : fail(ENOENT);
 }
 
 /* --- the mqueue file system --- */
@@ -210,7 +217,7 @@ static int open_mqueue_dir(const char *path)
 
 	if (fd >= 0 && !is_mqueue_dir(fd)) {
 		close(fd);
-		return errno = ENOENT, -1;
+		return fail(ENOENT);
 	}
 	return fd;
 }
@@ -249,7 +256,7 @@ int ipcmq_fs_open(const char **where)
 	if ((fd = private_mount()) >= 0)
 		return fd;
 	*where = "/dev/mqueue";
-	return errno = ENOENT, -1;
+	return fail(ENOENT);
 }
 
 /* --- System V transfers with a deadline ---
@@ -303,9 +310,9 @@ static void alarm_disarm(void)
 static int wait_over(int64_t deadline, volatile sig_atomic_t *stop)
 {
 	if (stop && *stop)
-		return errno = EINTR, -1;
+		return fail(EINTR);
 	if (clock_expired(deadline))
-		return errno = EAGAIN, -1;
+		return fail(EAGAIN);
 	return 0;
 }
 
@@ -336,7 +343,7 @@ int ipcmq_sysv_send(int id, const void *msg, size_t len, int nowait, int64_t dea
 		if (r == 0)
 			return 0;
 		if (err != EINTR)
-			return errno = err, -1;
+			return fail(err);
 	}
 }
 
@@ -362,7 +369,7 @@ ssize_t ipcmq_sysv_recv(int id, void *msg, size_t size, long type, int nowait, i
 		if (n >= 0)
 			return n;
 		if (err != EINTR)
-			return errno = err, -1;
+			return fail(err);
 	}
 }
 

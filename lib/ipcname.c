@@ -13,6 +13,13 @@
 #include <sys/ipc.h>
 #include <unistd.h>
 
+/* Every refusal of a parser here: the reason in *why, -1. */
+static int refuse(const char **why, const char *reason)
+{
+	*why = reason;
+	return -1;
+}
+
 /* Longest POSIX name: the file name in /dev/shm must fit NAME_MAX, and
  * glibc puts "sem." in front of a semaphore's name. */
 static size_t posix_name_max(enum ipcname_family family)
@@ -25,43 +32,31 @@ static int parse_posix(struct ipcname *n, const char *s, const char **why)
 	while (*s == '/')
 		s++;
 	if (!*s)
-		return *why = "empty name", -1;
+		return refuse(why, "empty name");
 	if (strchr(s, '/'))
-		return *why = "names cannot contain '/' after the first character", -1;
+		return refuse(why, "names cannot contain '/' after the first character");
 	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return *why = "'.' and '..' are not names", -1;
+		return refuse(why, "'.' and '..' are not names");
 	if (strlen(s) > posix_name_max(n->family))
-		return *why = n->family == IPCNAME_SEM ? "name longer than 251 bytes"
-						       : "name longer than 255 bytes", -1;
+		return refuse(why, n->family == IPCNAME_SEM ? "name longer than 251 bytes" : "name longer than 255 bytes");
 	n->type = IPCNAME_POSIX;
 	snprintf(n->posix, sizeof n->posix, "/%s", s);
 	return 0;
 }
 
 /* Decode the percent-escapes of a QNativeIpcKey string up to '?' (the query,
- * e.g. ?legacyKey=..., is informational) into out. */
+ * e.g. ?legacyKey=..., is informational) into out, with parse's decoder: a
+ * name is text, so an escaped NUL is refused. */
 static int percent_decode(const char *s, char *out, size_t len, const char **why)
 {
-	size_t o = 0;
+	size_t n;
 
-	for (; *s && *s != '?'; s++) {
-		int c = (unsigned char)*s;
-		if (c == '%') {
-			int hi = parse_hexdigit((unsigned char)s[1]), lo = hi < 0 ? -1 : parse_hexdigit((unsigned char)s[2]);
-			if (lo < 0)
-				return *why = "bad %-escape", -1;
-			c = hi * 16 + lo;
-			s += 2;
-		}
-		if (c == 0)
-			return *why = "NUL in name", -1;
-		if (o + 1 >= len)
-			return *why = "path too long", -1;
-		out[o++] = (char)c;
-	}
-	if (o == 0)
-		return *why = "empty path", -1;
-	out[o] = 0;
+	if (parse_pct_decode(s, strcspn(s, "?"), out, len, &n) < 0)
+		return refuse(why, errno == ERANGE ? "path too long" : "bad %-escape");
+	if (memchr(out, 0, n))
+		return refuse(why, "NUL in name");
+	if (n == 0)
+		return refuse(why, "empty path");
 	return 0;
 }
 
@@ -77,13 +72,13 @@ static int parse_sysv_ftok(struct ipcname *n, const char *s, const char *colon, 
 	uint64_t proj;
 
 	if (len == 0)
-		return *why = "empty path in sysv:PATH:PROJ", -1;
+		return refuse(why, "empty path in sysv:PATH:PROJ");
 	if (len >= sizeof n->path)
-		return *why = "path too long", -1;
+		return refuse(why, "path too long");
 	if (p[0] && !p[1] && !(p[0] >= '0' && p[0] <= '9'))
 		proj = (unsigned char)p[0];
 	else if (parse_uint(p, 255, &proj) < 0 || proj == 0)
-		return *why = "project id must be 1..255 or one character", -1;
+		return refuse(why, "project id must be 1..255 or one character");
 	memcpy(n->path, s, len);
 	n->path[len] = 0;
 	n->type = IPCNAME_SYSV_FILE;
@@ -108,9 +103,9 @@ static int parse_sysv_number(struct ipcname *n, const char *s, const char **why)
 	uint64_t v;
 
 	if (parse_uint(s, 0xffffffffULL, &v) < 0)
-		return *why = "key must be a number, 0x hex or decimal, up to 0xffffffff", -1;
+		return refuse(why, "key must be a number, 0x hex or decimal, up to 0xffffffff");
 	if (v == 0)
-		return *why = "key 0 is IPC_PRIVATE; name such an object by sysv-id:ID", -1;
+		return refuse(why, "key 0 is IPC_PRIVATE; name such an object by sysv-id:ID");
 	n->type = IPCNAME_SYSV_KEY;
 	n->key = (key_t)(uint32_t)v;
 	return 0;
@@ -121,7 +116,7 @@ static int parse_sysv_id(struct ipcname *n, const char *s, const char **why)
 	uint64_t v;
 
 	if (parse_uint(s, INT_MAX, &v) < 0)
-		return *why = "id must be a decimal number", -1;
+		return refuse(why, "id must be a decimal number");
 	n->type = IPCNAME_SYSV_ID;
 	n->id = (int)v;
 	return 0;
@@ -137,11 +132,11 @@ static int parse_systemv(struct ipcname *n, const char *s, const char **why)
 		char num[8];
 		size_t len = (size_t)(colon - (s + 8));
 		if (len == 0 || len >= sizeof num)
-			return *why = "bad project id in systemv-N:", -1;
+			return refuse(why, "bad project id in systemv-N:");
 		memcpy(num, s + 8, len);
 		num[len] = 0;
 		if (parse_uint(num, 255, &proj) < 0 || proj == 0)
-			return *why = "project id must be 1..255", -1;
+			return refuse(why, "project id must be 1..255");
 	}
 	n->type = IPCNAME_SYSV_FILE;
 	n->proj = (int)proj;
@@ -172,12 +167,12 @@ static int qt_path(struct ipcname *n, const char *prefix, const char **why)
 	size_t at = 0;
 
 	if (!*n->qtkey)
-		return *why = "empty Qt key", -1;
+		return refuse(why, "empty Qt key");
 	at = (size_t)snprintf(file, sizeof file, "%s", prefix);
 	for (const char *p = n->qtkey; *p; p++) {
 		if (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
 			if (at + 40 >= sizeof file - 1)
-				return *why = "Qt key has too many letters (the file name would exceed 255 bytes)", -1;
+				return refuse(why, "Qt key has too many letters (the file name would exceed 255 bytes)");
 			file[at++] = *p;
 		}
 	}
@@ -186,7 +181,7 @@ static int qt_path(struct ipcname *n, const char *prefix, const char **why)
 	ipcname_qt_tempdir(dir, sizeof dir);
 	size_t dl = strlen(dir), fl = strlen(file);
 	if (dl + 1 + fl >= sizeof n->path)
-		return *why = "Qt key file path too long", -1;
+		return refuse(why, "Qt key file path too long");
 	memcpy(n->path, dir, dl);
 	n->path[dl] = '/';
 	memcpy(n->path + dl + 1, file, fl + 1);
@@ -214,7 +209,7 @@ int ipcname_parse(struct ipcname *n, const char *text, enum ipcname_family famil
 		if (percent_decode(text + 6, dec, sizeof dec, why) < 0)
 			return -1;
 		if (dec[0] != '/')
-			return *why = "posix: names start with '/'", -1;
+			return refuse(why, "posix: names start with '/'");
 		return parse_posix(n, dec, why);
 	}
 	if (has_prefix(text, "sysv:"))
@@ -225,13 +220,13 @@ int ipcname_parse(struct ipcname *n, const char *text, enum ipcname_family famil
 		return parse_systemv(n, text, why);
 	if (has_prefix(text, "qt:")) {
 		if (family == IPCNAME_MQ)
-			return *why = "Qt has no message queues (qt: names a segment or a semaphore)", -1;
+			return refuse(why, "Qt has no message queues (qt: names a segment or a semaphore)");
 		n->qtkey = text + 3;
 		return qt_path(n, family == IPCNAME_SEM ? IPCNAME_QT_SEM_PREFIX : IPCNAME_QT_SHM_PREFIX,
 			       why);
 	}
 	if (strchr(text, ':'))
-		return *why = "unknown name type (use posix:/NAME for a POSIX name with ':')", -1;
+		return refuse(why, "unknown name type (use posix:/NAME for a POSIX name with ':')");
 	return parse_posix(n, text, why);
 }
 

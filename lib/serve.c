@@ -113,20 +113,20 @@ static void cmd_env_fill(struct cmd_env *e, int fd, struct tls *t)
 /* tls_relay_process's question for a -e command: close_notify says the
  * data ended there, which is true only if the command exited (a command
  * killed by a signal was cut short); not known while it runs. */
-static int command_ended_well(void *ctx, int peer_done, const char **why)
+static enum tls_end command_ended_well(void *ctx, int peer_done, const char **why)
 {
 	siginfo_t si;
 
 	(void)peer_done;
 	memset(&si, 0, sizeof si);
 	if (waitid(P_PID, *(pid_t *)ctx, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return 1; /* not ours to know */
+		return TLS_END_CLEAN; /* not ours to know */
 	if (si.si_pid == 0)
-		return -1;
+		return TLS_END_UNKNOWN;
 	if (si.si_code == CLD_EXITED)
-		return 1;
+		return TLS_END_CLEAN;
 	*why = "the command was killed by a signal: the connection ends without close_notify";
-	return 0;
+	return TLS_END_CUT;
 }
 
 /* -e over TLS: the command's fd 0 and 1 are one end of a socketpair, and
@@ -438,14 +438,14 @@ static void hub_drop(struct hub *h, unsigned i)
  * dropping it (-i), or the listener killed: no close_notify for that.
  * Unix sockets mark both directions of the peer shut before its reader
  * wakes, so POLLHUP is there when the EOF is. */
-static int hub_end_clean(void *ctx, int peer_done, const char **why)
+static enum tls_end hub_end_clean(void *ctx, int peer_done, const char **why)
 {
 	struct pollfd pf = {.fd = *(int *)ctx, .events = 0};
 
 	if (peer_done || poll(&pf, 1, 0) < 1 || !(pf.revents & POLLHUP))
-		return 1;
+		return TLS_END_CLEAN;
 	*why = "the listener dropped the connection: it ends without close_notify";
-	return 0;
+	return TLS_END_CUT;
 }
 
 /* A TLS client of the hub: a child forked for it runs the handshake and

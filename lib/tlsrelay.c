@@ -66,10 +66,10 @@ static ssize_t trelay_up(struct trelay *x)
 	if (u->off == u->len)
 		u->off = u->len = 0;
 	if (u->eof && u->len == 0 && !u->done && !u->want) {
-		int clean = x->clean_end ? x->clean_end(x->ctx, x->down.eof, &x->cut) : 1;
-		if (clean < 0)
+		enum tls_end end = x->clean_end ? x->clean_end(x->ctx, x->down.eof, &x->cut) : TLS_END_CLEAN;
+		if (end == TLS_END_UNKNOWN)
 			return moved; /* asked again after the next signal */
-		if (clean == 0) {
+		if (end == TLS_END_CUT) {
 			trelay_fail(x, EPIPE, "send", x->cut);
 			return -1;
 		}

@@ -24,11 +24,16 @@ void tls_relay_run(int in, int out, struct tls *t, int64_t idle_ms, int sigfd, s
 
 /* Asked when the plaintext side's data has ended, before close_notify
  * says on its behalf that it stopped there (peer_done: the peer's data has
- * ended too): 1 to send it; 0 if it did not end well (a command killed by a
- * signal, a listener that dropped the connection), and then the relay ends
- * without close_notify, with *why as its message; -1 if it is not known yet
- * (asked again after the next signal, such as SIGCHLD). */
-typedef int tls_clean_end_fn(void *ctx, int peer_done, const char **why);
+ * ended too). */
+enum tls_end {
+	TLS_END_CLEAN,	 /* it ended well: send close_notify */
+	TLS_END_CUT,	 /* it did not (a command killed by a signal, a listener that
+			  * dropped the connection): the relay ends without
+			  * close_notify, with *why as its message */
+	TLS_END_UNKNOWN, /* not known yet: asked again after the next signal,
+			  * such as SIGCHLD */
+};
+typedef enum tls_end tls_clean_end_fn(void *ctx, int peer_done, const char **why);
 
 /* The relay for a process on the other end of sock, a socketpair (a -e
  * command, or a -k hub's client end), in both directions: at the peer's

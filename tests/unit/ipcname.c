@@ -14,6 +14,14 @@ static int parse(struct ipcname *n, const char *text, enum ipcname_family f)
 	return ipcname_parse(n, text, f, &why);
 }
 
+/* Refused, with reason (compared whole). */
+static int refused(const char *text, enum ipcname_family f, const char *reason)
+{
+	struct ipcname n;
+	const char *why = NULL;
+	return ipcname_parse(&n, text, f, &why) == -1 && why && strcmp(why, reason) == 0;
+}
+
 static void test_posix(void)
 {
 	struct ipcname n;
@@ -69,6 +77,24 @@ static void test_sysv(void)
 	CHECK(parse(&n, "systemv:", IPCNAME_SHM) < 0);
 	CHECK(parse(&n, "systemv:/tmp/%zz", IPCNAME_SHM) < 0);
 	CHECK(parse(&n, "systemv:/tmp/%00", IPCNAME_SHM) < 0);
+	/* the %-decoding (parse_pct_decode) and its reasons */
+	CHECK(refused("systemv:/tmp/%zz", IPCNAME_SHM, "bad %-escape"));
+	CHECK(refused("systemv:/tmp/%2", IPCNAME_SHM, "bad %-escape"));
+	CHECK(refused("systemv:/tmp/%2?x=%41", IPCNAME_SHM, "bad %-escape"));
+	CHECK(refused("systemv:/tmp/%00", IPCNAME_SHM, "NUL in name"));
+	CHECK(refused("systemv:?legacyKey=x", IPCNAME_SHM, "empty path"));
+	CHECK(refused("posix:", IPCNAME_SHM, "empty path"));
+	CHECK(refused("posix:a", IPCNAME_SHM, "posix: names start with '/'"));
+	CHECK(refused("posix:/", IPCNAME_SHM, "empty name"));
+	CHECK(refused("posix:/a%2Fb", IPCNAME_SHM, "names cannot contain '/' after the first character"));
+	CHECK(parse(&n, "posix:/%41%62?", IPCNAME_SEM) == 0 && strcmp(n.posix, "/Ab") == 0);
+	char longpath[5000] = "systemv:/";
+	memset(longpath + 9, 'a', sizeof longpath - 10);
+	CHECK(refused(longpath, IPCNAME_SHM, "path too long"));
+	CHECK(refused("sysv::1", IPCNAME_SHM, "empty path in sysv:PATH:PROJ"));
+	CHECK(refused("sysv:0", IPCNAME_SHM, "key 0 is IPC_PRIVATE; name such an object by sysv-id:ID"));
+	CHECK(refused("a:b", IPCNAME_SHM, "unknown name type (use posix:/NAME for a POSIX name with ':')"));
+	CHECK(refused("qt:x", IPCNAME_MQ, "Qt has no message queues (qt: names a segment or a semaphore)"));
 }
 
 static void test_qt(void)

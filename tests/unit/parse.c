@@ -1,5 +1,6 @@
 /* Unit tests for lib/parse and lib/json: every accepted form and the junk,
  * overflow and negative inputs that must be refused. */
+#include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/parse.h"
 
@@ -178,6 +179,26 @@ static void test_json(void)
 	CHECK(json_utf8_seq((const unsigned char *)"\xf0\x9f\x98\x80", 4) == 4);
 }
 
+/* clock_wall: tv_nsec stays in [0, 1e9) whatever after_ms carries, and
+ * after_ms moves the time by that much (between two readings of now: the
+ * wall clock is not stepped back in the few microseconds this takes). */
+static void test_wall(void)
+{
+	static const int64_t after[] = {0, 1, 999, 1000, 1001, 1999, 86400123, -1, -999, -1000, -1500};
+
+	for (size_t i = 0; i < sizeof after / sizeof after[0]; i++) {
+		struct timespec before = clock_wall(0);
+		struct timespec t = clock_wall(after[i]);
+		struct timespec now = clock_wall(0);
+		int64_t lo = (int64_t)before.tv_sec * 1000000000 + before.tv_nsec + after[i] * 1000000;
+		int64_t hi = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + after[i] * 1000000;
+		int64_t got = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+
+		CHECK(t.tv_nsec >= 0 && t.tv_nsec < 1000000000);
+		CHECK(got >= lo && got <= hi);
+	}
+}
+
 int main(void)
 {
 	test_durations();
@@ -185,6 +206,7 @@ int main(void)
 	test_integers();
 	test_fields();
 	test_json();
+	test_wall();
 	if (failures)
 		fprintf(stderr, "%d failures\n", failures);
 	return failures != 0;
