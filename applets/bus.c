@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define DRIVER_NAME "org.freedesktop.DBus"
@@ -1319,19 +1318,20 @@ static void mon_flush(void)
 
 static void mon_output(const struct dbus_msg *m, const uint8_t *raw, size_t len)
 {
-	struct timeval tv;
+	struct timespec now = clock_wall(0);
+	long long sec = (long long)now.tv_sec;
+	long usec = now.tv_nsec / 1000;
 
-	gettimeofday(&tv, NULL);
 	if (S.monitor.pcap) {
-		dbus_pcap_record(S.monitor.out, raw, len, tv.tv_sec, tv.tv_usec);
+		dbus_pcap_record(S.monitor.out, raw, len, sec, usec);
 	} else if (S.monitor.profile) {
 		if (!S.monitor.profile_head++)
 			dbus_print_monitor_profile_header(stdout);
-		dbus_print_monitor_profile(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+		dbus_print_monitor_profile(stdout, m, sec, usec);
 	} else if (S.print_json) {
-		dbus_print_monitor_json(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+		dbus_print_monitor_json(stdout, m, sec, usec);
 	} else {
-		dbus_print_monitor(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+		dbus_print_monitor(stdout, m, sec, usec);
 	}
 }
 
@@ -1492,7 +1492,8 @@ static void listen_print_args(FILE *out, const struct dbus_msg *m)
 /* One signal as -F prints it: the message and when it arrived. */
 struct listen_signal {
 	const struct dbus_msg *m;
-	const struct timeval *tv;
+	long long sec; /* when it arrived */
+	long usec;
 };
 
 static void listen_put(FILE *out, char directive, const void *arg)
@@ -1507,13 +1508,13 @@ static void listen_put(FILE *out, char directive, const void *arg)
 	case 'm': fputs(or_empty(m->member), out); break;
 	case 'g': fputs(or_empty(m->signature), out); break;
 	case 'a': listen_print_args(out, m); break;
-	case 't': fprintf(out, "%lld.%06ld", (long long)sig->tv->tv_sec, (long)sig->tv->tv_usec); break;
+	case 't': fprintf(out, "%lld.%06ld", sig->sec, sig->usec); break;
 	}
 }
 
-static void listen_print_format(const struct dbus_msg *m, const struct timeval *tv)
+static void listen_print_format(const struct dbus_msg *m, long long sec, long usec)
 {
-	struct listen_signal sig = {m, tv};
+	struct listen_signal sig = {m, sec, usec};
 
 	format_print(stdout, S.listen.format, listen_put, &sig);
 	putchar('\n');
@@ -1560,18 +1561,18 @@ static void listen_flush(void)
 
 static void listen_output(const struct dbus_msg *m)
 {
-	struct timeval tv;
+	struct timespec now = clock_wall(0);
+	long long sec = (long long)now.tv_sec;
+	long usec = now.tv_nsec / 1000;
 
-	gettimeofday(&tv, NULL);
 	if (S.listen.exec)
 		listen_run_slot(m);
 	else if (S.print_json)
-		dbus_print_listen_json(stdout, m, (long long)tv.tv_sec, (long)tv.tv_usec);
+		dbus_print_listen_json(stdout, m, sec, usec);
 	else if (S.listen.format)
-		listen_print_format(m, &tv);
+		listen_print_format(m, sec, usec);
 	else
-		dbus_print_listen_line(stdout, m, S.listen.verbose, (long long)tv.tv_sec,
-				       (long)tv.tv_usec);
+		dbus_print_listen_line(stdout, m, S.listen.verbose, sec, usec);
 }
 
 /* Handle every message already received or readable now; 1 once --count
