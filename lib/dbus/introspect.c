@@ -8,6 +8,7 @@
  * the input, so nothing grows with hostile input beyond a fixed factor. */
 #include "introspect.h"
 #include "wire.h"
+#include "lib/parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -120,11 +121,8 @@ static int entity(const char *e, size_t len, char *out, size_t *n)
 	if (i >= len)
 		return -1;
 	for (; i < len; i++) {
-		char c = e[i];
-		int d = c >= '0' && c <= '9' ? c - '0'
-			: base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: base == 16 && c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-		if (d < 0)
+		int d = parse_hexdigit((unsigned char)e[i]);
+		if (d < 0 || d >= base)
 			return -1;
 		cp = cp * (unsigned long)base + (unsigned long)d;
 	}

@@ -320,7 +320,8 @@ static void test_introspect(void)
 		"<node><interface name='a.b'><property name='p' type='zz'/></interface></node>",
 		"<node><interface name='a.b'><property name='p' type='s' access='all'/></interface></node>",
 		"<!DOCTYPE node [<!ENTITY x 'y'>]><node/>", "<node name='&bogus;'/>",
-		"<node name='&#0;'/>", "<node><!-- unterminated </node>", "<node a='<'/>",
+		"<node name='&#0;'/>", "<node name='&#6a;'/>", "<node name='&#x4g;'/>",
+		"<node><!-- unterminated </node>", "<node a='<'/>",
 		"<node><node></node></node>",
 	};
 	struct dbus_intro in;
@@ -333,7 +334,7 @@ static void test_introspect(void)
 		    "<signal name=\"S\"><arg type=\"i\"/><arg type=\"(ii)\"/></signal>"
 		    "<property name=\"P\" type=\"as\" access=\"readwrite\"/>"
 		    "<doc:doc><doc:summary>ignored &amp; skipped</doc:summary></doc:doc>"
-		    "</interface><node name=\"child\"/><node name=\"x&amp;y&#x41;\"></node></node>",
+		    "</interface><node name=\"child\"/><node name=\"x&amp;y&#x41;&#66;&#x6a;\"></node></node>",
 		    &in) == 0);
 	CHECK(in.nifaces == 1 && strcmp(in.ifaces[0], "org.x.Y") == 0);
 	CHECK(in.nmembers == 3);
@@ -342,7 +343,7 @@ static void test_introspect(void)
 	CHECK(in.members[1].kind == DBUS_INTRO_SIGNAL && strcmp(in.members[1].in, "i(ii)") == 0);
 	CHECK(in.members[2].kind == DBUS_INTRO_PROPERTY && (in.members[2].flags & DBUS_INTRO_WRITABLE) &&
 	      (in.members[2].flags & DBUS_INTRO_EMITS_CHANGE));
-	CHECK(in.nchildren == 2 && strcmp(in.children[1], "x&yA") == 0);
+	CHECK(in.nchildren == 2 && strcmp(in.children[1], "x&yABj") == 0);
 	dbus_intro_free(&in);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (intro(bad[i], &in) == 0) {
