@@ -252,6 +252,11 @@ fake() {
 	assert_status 1
 	assert_one_line_error bus-list
 	[ "$stderr" = "ipcbox bus-list: tcp:host=127.0.0.1,port=$port: the bus rejected authentication (offered: EXTERNAL)" ]
+	# the pipelined try was refused, then the step-by-step one: two connections
+	run --separate-stderr env ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
+		timeout -k 5 "$TMO" strace -qq -o "$T/trace" -e trace=connect "$IPCBOX" bus-list --address "$addr"
+	assert_status 1
+	[ "$(grep -c '^connect(' "$T/trace")" -eq 2 ]
 }
 
 @test "a bus answering in big-endian byte order: Hello and the reply are read all the same" {
