@@ -150,3 +150,16 @@ sasl_call() {
 	[[ $stderr == *"the bus closed the connection during authentication"* ]]
 	[ "$(cat "$T/runs")" = ran ]
 }
+
+@test "unixexec, no identity: OK with no DATA challenge first; the ERROR owed to the queued DATA is passed over" {
+	local addr
+	sasl ok-at-once
+	# the command relays the exec transport to the fake server's socket
+	addr="unixexec:path=$(value "$IPCBOX"),argv1=unix-connect,argv2=$(value "$T/sasl.sock")"
+	run --separate-stderr ipc bus-call --address "$addr" org.x.Y /a org.x.Y M
+	assert_status 0
+	assert_output 's "pong"'
+	wait_status "$BG_PID"
+	assert_status 0
+	[ "$(cat "$T/sasl.log")" = "pipelined: AUTH EXTERNAL | DATA | BEGIN" ]
+}

@@ -166,7 +166,7 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 
 /* ---- the client's side, one server line at a time ------------------------ */
 
-enum { C_WAIT_OK, C_WAIT_DATA, C_WAIT_REJECT, C_DONE };
+enum { C_WAIT_OK, C_WAIT_DATA, C_WAIT_REJECT, C_WAIT_LAST, C_DONE };
 enum { MECH_EXTERNAL, MECH_ANONYMOUS, MECH_COUNT };
 static const char *const mech_names[MECH_COUNT] = {"EXTERNAL", "ANONYMOUS"};
 
@@ -268,12 +268,21 @@ static int take_ok(struct dbus_auth_client *s, const char *line, size_t len, cha
 	for (size_t i = 3; i < len; i++)
 		hex += (line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f') ||
 		       (line[i] >= 'A' && line[i] <= 'F');
-	s->state = C_DONE;
-	if (len != 35 || hex != 32)
+	if (len != 35 || hex != 32) {
+		s->state = C_DONE;
 		return dbus_err_set(err, "malformed authentication reply '%s' (want OK and a "
 					 "32-hex-digit guid)", printable(line, len));
+	}
 	memcpy(s->guid, line + 3, 32);
 	s->guid[32] = 0;
+	if (s->pipelined && s->state == C_WAIT_DATA) {
+		/* OK with no challenge first: the DATA we queued for one is
+		 * still owed its one-line answer (an ERROR, by the server state
+		 * machine), and that line comes before the message stream. */
+		s->state = C_WAIT_LAST;
+		return 0;
+	}
+	s->state = C_DONE;
 	if (!s->pipelined)
 		snprintf(out, cap, "BEGIN\r\n");
 	return DBUS_AUTH_OK;
@@ -310,6 +319,10 @@ int dbus_auth_client_line(struct dbus_auth_client *s, const char *line, size_t l
 			s->state = C_DONE;
 			return dbus_err_set(err, "garbage in the bus's authentication reply");
 		}
+	if (s->state == C_WAIT_LAST) { /* the answer to our DATA, passed over */
+		s->state = C_DONE;
+		return DBUS_AUTH_OK;
+	}
 	if (is_command(line, len, "OK") && s->state != C_WAIT_REJECT)
 		return take_ok(s, line, len, out, cap, err);
 	if (s->pipelined) {

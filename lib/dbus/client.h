@@ -88,7 +88,8 @@ struct dbus_auth {
  * EXTERNAL" and an empty "DATA": the server then takes the uid it sees on
  * its own side), "BEGIN" and a->first in one write, and read the server's
  * lines up to "OK <guid>" (a DATA challenge to an AUTH without identity
- * before it is passed over).  Any other reply, or a hang-up when
+ * before it is passed over; with none, the answer to the queued DATA after
+ * it is).  Any other reply, or a hang-up when
  * retry_on_hangup allows, returns DBUS_AUTH_RETRY.  Stepwise: the NUL byte
  * and AUTH, then one line at a time (dbus_auth_client_line), BEGIN and
  * a->first only after OK.  Bytes after the OK line are the start of the

@@ -4,8 +4,9 @@
  * rest is split at CRLF into lines.  The opening is at most three lines,
  * every answer empty or one, each CRLF-ended printable ASCII within
  * DBUS_AUTH_OPEN_MAX; a
- * pipelined client answers nothing and only OK ends it well; a step-by-step
- * OK answers BEGIN; OK only for "OK " and 32 hex digits; a refusal always
+ * pipelined client answers nothing and only OK ends it well (or, without
+ * identity and with no challenge before OK, the one line after it, owed to
+ * the queued DATA); a step-by-step OK answers BEGIN; OK only for "OK " and 32 hex digits; a refusal always
  * says why; the exchange ends within DBUS_AUTH_MAX_LINES lines, and no line
  * is taken after the end. */
 #include "lib/dbus/client.h"
@@ -48,13 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dbus_err err;
 	char open[DBUS_AUTH_OPEN_MAX], out[DBUS_AUTH_OPEN_MAX];
 	const char *p, *end;
-	int pipelined, lines = 0, r = 0;
+	int pipelined, no_identity, ok_before = 0, lines = 0, r = 0;
 	size_t n;
 
 	if (size < 1)
 		return 0;
 	pipelined = data[0] & 1;
-	n = dbus_auth_client_open(&s, pipelined, (data[0] >> 1) & 1, open, sizeof open);
+	no_identity = (data[0] >> 1) & 1;
+	n = dbus_auth_client_open(&s, pipelined, no_identity, open, sizeof open);
 	if (n < 2 || open[0] != 0)
 		abort();
 	check_out(open + 1, 3); /* AUTH, DATA, BEGIN */
@@ -69,7 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_out(out, 1);
 		if (pipelined && out[0])
 			abort();
-		if (r == DBUS_AUTH_OK) {
+		if (r == DBUS_AUTH_OK && ok_before) {
+			/* the line owed to the queued DATA after an unchallenged OK */
+			if (!pipelined || !no_identity || strlen(s.guid) != 32)
+				abort();
+		} else if (r == DBUS_AUTH_OK) {
 			if (len != 35 || memcmp(p, "OK ", 3) != 0 || strlen(s.guid) != 32)
 				abort();
 			for (size_t i = 3; i < 35; i++)
@@ -88,6 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (r != 0)
 			break;
+		ok_before = len == 35 && memcmp(p, "OK ", 3) == 0;
+		if (ok_before && !(pipelined && no_identity))
+			abort(); /* a good OK ends it, but for the line owed */
 		if (lines > DBUS_AUTH_MAX_LINES)
 			abort();
 		if (!crlf)

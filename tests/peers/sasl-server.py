@@ -22,6 +22,9 @@ MODE:
                    "REJECTED ANONYMOUS", AUTH ANONYMOUS is accepted
   challenge        EXTERNAL wants its response in DATA: AUTH EXTERNAL, with
                    or without a response, gets a DATA challenge; DATA gets OK
+  ok-at-once       an AUTH EXTERNAL without a response gets OK at once, no
+                   DATA challenge (the server takes the uid it sees); a DATA
+                   line then gets ERROR, as in any state after OK
   hangup           a client that sends anything after its AUTH line before
                    the answer (pipelining) is hung up on without a word;
                    one step at a time is served as plain
@@ -115,6 +118,8 @@ def sasl(conn, mode, seen):
         elif state == 'auth' and cmd == 'AUTH':
             if len(word) < 2 or word[1] != offered:
                 reply = 'REJECTED ' + offered
+            elif mode == 'ok-at-once' and len(word) < 3:
+                reply, state = 'OK ' + GUID.decode(), 'begin'
             elif mode == 'challenge' or len(word) < 3:
                 reply, state = 'DATA', 'data'
             else:

@@ -391,6 +391,19 @@ static void test_auth_client(void)
 		const struct client_step good[] = {{ok, "", DBUS_AUTH_OK}, {ok, "", -1}};
 		client_script(1, good, 2, "authentication has ended");
 	}
+	/* pipelined without identity, OK before any challenge: the line after
+	 * it answers our queued DATA and is passed over */
+	{
+		struct dbus_err err = {{0}};
+		char out[DBUS_AUTH_OPEN_MAX];
+		dbus_auth_client_open(&c, 1, 1, open, sizeof open);
+		CHECK(dbus_auth_client_line(&c, ok, strlen(ok), out, sizeof out, &err) == 0);
+		CHECK(dbus_auth_client_line(&c, "ERROR x", 7, out, sizeof out, &err) == DBUS_AUTH_OK);
+		CHECK(strcmp(c.guid, ok + 3) == 0 && out[0] == 0);
+		dbus_auth_client_open(&c, 1, 1, open, sizeof open);
+		CHECK(dbus_auth_client_line(&c, "DATA", 4, out, sizeof out, &err) == 0);
+		CHECK(dbus_auth_client_line(&c, ok, strlen(ok), out, sizeof out, &err) == DBUS_AUTH_OK);
+	}
 	/* step by step: the next mechanism, a DATA challenge answered once,
 	 * ERROR cancelled, the offered list named at the end */
 	snprintf(auth, sizeof auth, "AUTH ANONYMOUS 697063626f78\r\n");
