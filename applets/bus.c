@@ -308,6 +308,9 @@ static void close_bus(void)
 	dbus_conn_close(&S.conn);
 }
 
+/* bus-call's call, if set: it goes out with Hello, in the first write. */
+static struct dbus_msg *first_call;
+
 /* Connect to the chosen bus; a malformed address is a usage error.  With
  * hello 0, authenticate only (bus-bridge: its client says Hello). */
 static void connect_bus_as(int hello)
@@ -323,7 +326,7 @@ static void connect_bus_as(int hello)
 	if (dbus_address_check(addr, &err) < 0)
 		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
 	if (hello)
-		r = dbus_conn_open(&S.conn, addr, S.deadline, &err);
+		r = dbus_conn_open_call(&S.conn, addr, first_call, S.deadline, &err);
 	else
 		r = dbus_conn_open_unregistered(&S.conn, addr, S.deadline, &err);
 	if (r == DBUS_TIMED_OUT)
@@ -393,7 +396,8 @@ static void fail_on_error(const struct dbus_msg *reply)
 static void call(struct dbus_msg *m, struct dbus_msg *reply)
 {
 	struct dbus_err err = {{0}};
-	int r = dbus_conn_call(&S.conn, m, reply, S.deadline, &err);
+	int r = m == first_call ? dbus_conn_await(&S.conn, m, reply, S.deadline, &err)
+				: dbus_conn_call(&S.conn, m, reply, S.deadline, &err);
 
 	if (r == DBUS_TIMED_OUT)
 		cli_die(EXIT_TIMEOUT, "%s.%s: no reply within the timeout", m->interface, m->member);
@@ -495,6 +499,7 @@ static int bus_call_main(int argc, char **argv)
 	m = method_call(check_bus_name(S.ops[0]), check_path(S.ops[1]),
 			check_interface(S.ops[2]), check_member(S.ops[3]));
 	text_body(&m, 4);
+	first_call = S.no_reply ? NULL : &m;
 	connect_bus();
 	if (!call_or_send(&m, &reply))
 		return 0;

@@ -157,12 +157,14 @@ fake() {
 	[ "$(stat -c %s "$T/fake.sock.log")" -gt $((24 + ${#hex})) ]
 }
 
-@test "authentication: a bus that rejects us is a clear error, exit 1" {
+@test "authentication: a bus that rejects us is a clear error, exit 1, after a step-by-step second try" {
 	fake rejected
 	run --separate-stderr ipc bus-list --address "unix:path=$T/fake.sock"
 	assert_status 1
 	assert_one_line_error bus-list
 	[ "$stderr" = "ipcbox bus-list: unix:path=$T/fake.sock: the bus rejected authentication (offered: EXTERNAL ANONYMOUS)" ]
+	# the pipelined bytes meant nothing after REJECTED: a fresh connection, one step at a time
+	[ "$(cat "$T/fake.sock.conns")" = "$(printf 'pipelined\nstepwise')" ]
 }
 
 @test "authentication: ERROR, garbage, a short guid, EOF and an endless line are errors, exit 1" {
@@ -177,11 +179,18 @@ fake() {
 		esac
 		rm -f "$T/fake.sock" "$T/fake.ready"
 		fake "$mode"
+		rm -f "$T/fake.sock.conns"
 		run --separate-stderr ipc bus-list --address "unix:path=$T/fake.sock"
 		[ "$status" -eq 1 ] && [ "${#stderr_lines[@]}" -eq 1 ] && [[ $stderr == *"$want"* ]] ||
 			{ echo "$mode: $status $stderr" >&2; return 1; }
 		wait_status "$BG_PID"
 		assert_status 0
+		# ERROR and a hang-up void the pipelined bytes: one more try, step by step
+		case $mode in
+		error | close) want=$(printf 'pipelined\nstepwise') ;;
+		*) want=pipelined ;;
+		esac
+		[ "$(cat "$T/fake.sock.conns")" = "$want" ] || { echo "$mode: $(cat "$T/fake.sock.conns")" >&2; return 1; }
 	done
 }
 
@@ -243,6 +252,11 @@ fake() {
 	assert_status 1
 	assert_one_line_error bus-list
 	[ "$stderr" = "ipcbox bus-list: tcp:host=127.0.0.1,port=$port: the bus rejected authentication (offered: EXTERNAL)" ]
+	# the pipelined try was refused, then the step-by-step one: two connections
+	run --separate-stderr env ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
+		timeout -k 5 "$TMO" strace -qq -o "$T/trace" -e trace=connect "$IPCBOX" bus-list --address "$addr"
+	assert_status 1
+	[ "$(grep -c '^connect(' "$T/trace")" -eq 2 ]
 }
 
 @test "a bus answering in big-endian byte order: Hello and the reply are read all the same" {

@@ -1,5 +1,5 @@
-/* dbus auth: SASL EXTERNAL (D-Bus specification, "Authentication
- * Protocol"), the client side and the little a stdio bridge serves.
+/* dbus auth: SASL (D-Bus specification, "Authentication Protocol"), the
+ * client side and the little a stdio bridge serves.
  *
  * The client sends one NUL byte (the credentials byte), then
  * "AUTH EXTERNAL <hex>" where <hex> is the decimal uid written in ASCII and
@@ -8,10 +8,23 @@
  * "AUTH EXTERNAL" and an empty "DATA" as sd-bus always does, and the server
  * takes the uid it sees.  The server answers "DATA" to an AUTH without an
  * identity, then one line: "OK <32 hex digits: the server's guid>",
- * "REJECTED <mechanisms>" or "ERROR [text]".  "BEGIN" ends the exchange;
- * the client may send it and its first messages without waiting for OK,
- * which saves a round trip, but the OK line is always read and checked.
- * Every line is bounded (DBUS_AUTH_LINE_MAX) and must be printable ASCII. */
+ * "REJECTED <mechanisms>" or "ERROR [text]".  "BEGIN" ends the exchange.
+ *
+ * Pipelined first: the NUL byte, AUTH, BEGIN and the first messages go out
+ * in one write, before any answer (sd-bus does the same), so a bus that
+ * says OK costs one round trip for authentication, Hello and a first call
+ * together.  The OK line is still read and checked.  Any other answer
+ * (REJECTED, ERROR, a DATA challenge to an AUTH that carried its
+ * response), or a hang-up before one, voids everything queued behind the
+ * AUTH line: by the spec's server state machine the server, back in
+ * WaitingForAuth, hangs up at BEGIN, and would have read the messages as
+ * SASL lines.  The caller then connects again and the exchange goes one
+ * step at a time: AUTH, wait, answer a DATA challenge once, on REJECTED try
+ * the next mechanism the server lists (EXTERNAL, then ANONYMOUS), on ERROR
+ * CANCEL; only after OK go BEGIN and the messages.
+ *
+ * Every line is bounded (DBUS_AUTH_LINE_MAX) and must be printable ASCII,
+ * and an exchange ends within DBUS_AUTH_MAX_LINES replies. */
 #include "client.h"
 #include "lib/io.h"
 
@@ -74,44 +87,6 @@ static int judge_line(const char *line, size_t len, int data_ok, char *guid, str
 	return dbus_err_set(err, "unexpected authentication reply '%s'", printable(line, len));
 }
 
-/* The NUL byte, AUTH EXTERNAL with our uid (or none and an empty DATA),
- * BEGIN and the first messages. */
-static int send_auth(int fd, const struct dbus_auth *a, int64_t deadline_ms, struct dbus_err *err)
-{
-	char uid[24], head[96];
-	size_t n;
-	uint8_t *out;
-	int r;
-
-	n = 0;
-	head[n++] = 0;
-	if (a->no_identity) {
-		n += (size_t)snprintf(head + n, sizeof head - n, "AUTH EXTERNAL\r\nDATA\r\n");
-	} else {
-		snprintf(uid, sizeof uid, "%lu", (unsigned long)getuid());
-		n += (size_t)snprintf(head + n, sizeof head - n, "AUTH EXTERNAL ");
-		for (size_t i = 0; uid[i]; i++)
-			n += (size_t)snprintf(head + n, sizeof head - n, "%02x", (unsigned char)uid[i]);
-		n += (size_t)snprintf(head + n, sizeof head - n, "\r\n");
-	}
-	n += (size_t)snprintf(head + n, sizeof head - n, "BEGIN\r\n");
-	out = malloc(n + a->nfirst);
-	if (!out)
-		return dbus_err_set(err, "out of memory");
-	memcpy(out, head, n);
-	if (a->nfirst)
-		memcpy(out + n, a->first, a->nfirst);
-	r = io_send_all(fd, out, n + a->nfirst, deadline_ms);
-	free(out);
-	if (r < 0 && errno == ETIMEDOUT) {
-		dbus_err_set(err, "timed out sending authentication");
-		return DBUS_TIMED_OUT;
-	}
-	if (r < 0)
-		return dbus_err_set(err, "write to the bus: %s", io_strerror(errno));
-	return 0;
-}
-
 /* The first CRLF in buf[0..len), or NULL.  Not memmem: it would bring
  * 1.2 KiB of musl's two-way search into the static binary for two bytes. */
 static char *find_crlf(const char *buf, size_t len)
@@ -155,10 +130,10 @@ int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *
 }
 
 /* Read more of a line-based exchange into buf[*len..AUTH_LINE_MAX): 0,
- * -1 with *err, DBUS_TIMED_OUT on timeout.  who names the other side in
- * messages. */
+ * -1 with *err (and *hung_up set, if not NULL, when the other side closed),
+ * DBUS_TIMED_OUT on timeout.  who names the other side in messages. */
 static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const char *who,
-		     struct dbus_err *err)
+		     int *hung_up, struct dbus_err *err)
 {
 	for (;;) {
 		ssize_t n;
@@ -170,8 +145,11 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 			*len += (size_t)n;
 			return 0;
 		}
-		if (n == 0 || (n < 0 && errno == ECONNRESET))
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+			if (hung_up)
+				*hung_up = 1;
 			return dbus_err_set(err, "%s closed the connection during authentication", who);
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
@@ -186,52 +164,300 @@ static int read_more(int fd, char *buf, size_t *len, int64_t deadline_ms, const 
 	}
 }
 
-/* Read reply lines into buf (AUTH_LINE_MAX bytes) until the OK line. */
-static int read_ok(int fd, char *buf, int64_t deadline_ms, struct dbus_auth *a,
-		   struct dbus_err *err)
-{
-	size_t len = 0, used;
-	int challenges = 0;
+/* ---- the client's side, one server line at a time ------------------------ */
 
-	for (;;) {
-		/* One DATA challenge answers an AUTH without identity. */
-		int r = reply_line(buf, len, a->no_identity && !challenges, a->guid, &used, err);
-		if (r < 0)
-			return -1;
-		if (r == 2) {
-			challenges++;
-			memmove(buf, buf + used, len - used);
-			len -= used;
-			continue;
-		}
-		if (r == 1) {
-			if (len - used > a->extra_cap)
-				return dbus_err_set(err, "too much data after authentication");
-			memcpy(a->extra, buf + used, len - used);
-			a->nextra = len - used;
+enum { C_WAIT_OK, C_WAIT_DATA, C_WAIT_REJECT, C_WAIT_LAST, C_DONE };
+enum { MECH_EXTERNAL, MECH_ANONYMOUS, MECH_COUNT };
+static const char *const mech_names[MECH_COUNT] = {"EXTERNAL", "ANONYMOUS"};
+
+/* Mechanism m's response, hex-encoded, into out (at least 64 bytes):
+ * EXTERNAL's is our uid in decimal ASCII (empty without identity: the
+ * server takes the uid it sees), ANONYMOUS's a trace string (RFC 4505). */
+static void mech_response(const struct dbus_auth_client *s, int m, char *out)
+{
+	char text[24] = "";
+	size_t n = 0;
+
+	if (m == MECH_ANONYMOUS)
+		snprintf(text, sizeof text, "ipcbox");
+	else if (!s->no_identity)
+		snprintf(text, sizeof text, "%lu", (unsigned long)getuid());
+	out[0] = 0;
+	for (size_t i = 0; text[i]; i++)
+		n += (size_t)snprintf(out + n, 64 - n, "%02x", (unsigned char)text[i]);
+}
+
+/* "AUTH <mechanism m> [response]\r\n" into out; the state it leads to. */
+static void auth_line(struct dbus_auth_client *s, int m, char *out, size_t cap)
+{
+	char resp[64];
+
+	mech_response(s, m, resp);
+	snprintf(out, cap, "AUTH %s%s%s\r\n", mech_names[m], resp[0] ? " " : "", resp);
+	s->mech = m;
+	s->tried |= 1u << m;
+	s->challenges = 0;
+	s->state = resp[0] ? C_WAIT_OK : C_WAIT_DATA;
+}
+
+size_t dbus_auth_client_open(struct dbus_auth_client *s, int pipelined, int no_identity, char *out,
+			     size_t cap)
+{
+	size_t n;
+
+	memset(s, 0, sizeof *s);
+	s->pipelined = pipelined;
+	s->no_identity = no_identity;
+	if (cap < DBUS_AUTH_OPEN_MAX)
+		return 0;
+	out[0] = 0; /* the credentials byte */
+	auth_line(s, MECH_EXTERNAL, out + 1, cap - 1);
+	n = 1 + strlen(out + 1);
+	if (pipelined) /* the empty DATA answers the challenge to come */
+		n += (size_t)snprintf(out + n, cap - n, "%sBEGIN\r\n",
+				      s->state == C_WAIT_DATA ? "DATA\r\n" : "");
+	return n;
+}
+
+/* Does a REJECTED line's list list[0..len) name mechanism name?  No list
+ * at all leaves every mechanism open. */
+static int offers(const char *list, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (len == 0)
+		return 1;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && list[j] != ' ')
+			j++;
+		if (j - i == n && memcmp(list + i, name, n) == 0)
+			return 1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+/* REJECTED [list]: AUTH with the next mechanism both sides speak, in our
+ * order, that has not been tried; -1 with *err when none is left.  The
+ * first list is the one named in messages (the spec lets a client ignore
+ * later ones). */
+static int next_mechanism(struct dbus_auth_client *s, const char *line, size_t len, char *out,
+			  size_t cap, struct dbus_err *err)
+{
+	const char *list = len > 9 ? line + 9 : "";
+	size_t n = len > 9 ? len - 9 : 0;
+
+	if (!s->offered[0])
+		snprintf(s->offered, sizeof s->offered, "%s", n ? printable(list, n) : "nothing");
+	for (int m = 0; m < MECH_COUNT; m++)
+		if (!(s->tried & (1u << m)) && offers(list, n, mech_names[m])) {
+			auth_line(s, m, out, cap);
 			return 0;
 		}
-		r = read_more(fd, buf, &len, deadline_ms, "the bus", err);
-		if (r < 0)
+	s->state = C_DONE;
+	return dbus_err_set(err, "the bus rejected authentication (offered: %s)", s->offered);
+}
+
+/* The good OK: its guid kept, BEGIN to send unless it went already. */
+static int take_ok(struct dbus_auth_client *s, const char *line, size_t len, char *out, size_t cap,
+		   struct dbus_err *err)
+{
+	size_t hex = 0;
+
+	for (size_t i = 3; i < len; i++)
+		hex += (line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f') ||
+		       (line[i] >= 'A' && line[i] <= 'F');
+	if (len != 35 || hex != 32) {
+		s->state = C_DONE;
+		return dbus_err_set(err, "malformed authentication reply '%s' (want OK and a "
+					 "32-hex-digit guid)", printable(line, len));
+	}
+	memcpy(s->guid, line + 3, 32);
+	s->guid[32] = 0;
+	if (s->pipelined && s->state == C_WAIT_DATA) {
+		/* OK with no challenge first: the DATA we queued for one is
+		 * still owed its one-line answer (an ERROR, by the server state
+		 * machine), and that line comes before the message stream. */
+		s->state = C_WAIT_LAST;
+		return 0;
+	}
+	s->state = C_DONE;
+	if (!s->pipelined)
+		snprintf(out, cap, "BEGIN\r\n");
+	return DBUS_AUTH_OK;
+}
+
+/* A reply the pipelined opening cannot go on from.  The server is back in
+ * its WaitingForAuth (or WaitingForData) state and reads what we queued in
+ * that state: BEGIN there makes it hang up (the spec's server state
+ * machine), and the messages behind it would be read as SASL lines.  No
+ * byte of the queue keeps its meaning, so the exchange starts over on a
+ * fresh connection, one step at a time. */
+static int refused_pipelined(struct dbus_auth_client *s, const char *line, size_t len,
+			     struct dbus_err *err)
+{
+	s->state = C_DONE;
+	dbus_err_set(err, "the bus refused the pipelined authentication: '%s'", printable(line, len));
+	return DBUS_AUTH_RETRY;
+}
+
+int dbus_auth_client_line(struct dbus_auth_client *s, const char *line, size_t len, char *out,
+			  size_t cap, struct dbus_err *err)
+{
+	int data = is_command(line, len, "DATA");
+
+	out[0] = 0;
+	if (s->state == C_DONE)
+		return dbus_err_set(err, "authentication has ended");
+	if (++s->lines > DBUS_AUTH_MAX_LINES) {
+		s->state = C_DONE;
+		return dbus_err_set(err, "more than %d authentication replies", DBUS_AUTH_MAX_LINES);
+	}
+	for (size_t i = 0; i < len; i++)
+		if (line[i] < 0x20 || line[i] > 0x7e) {
+			s->state = C_DONE;
+			return dbus_err_set(err, "garbage in the bus's authentication reply");
+		}
+	if (s->state == C_WAIT_LAST) { /* the answer to our DATA, passed over */
+		s->state = C_DONE;
+		return DBUS_AUTH_OK;
+	}
+	if (is_command(line, len, "OK") && s->state != C_WAIT_REJECT)
+		return take_ok(s, line, len, out, cap, err);
+	if (s->pipelined) {
+		/* The challenge to an AUTH without identity: our queued DATA
+		 * answers it. */
+		if (data && s->state == C_WAIT_DATA) {
+			s->state = C_WAIT_OK;
+			return 0;
+		}
+		if (data || is_command(line, len, "REJECTED") || is_command(line, len, "ERROR"))
+			return refused_pipelined(s, line, len, err);
+	} else if (data && s->state != C_WAIT_REJECT) {
+		/* A challenge: the mechanism's response once (a server that
+		 * wants it in DATA rather than in AUTH); a second, CANCEL. */
+		char resp[64];
+		if (s->challenges++ == 0) {
+			mech_response(s, s->mech, resp);
+			snprintf(out, cap, "DATA%s%s\r\n", resp[0] ? " " : "", resp);
+			s->state = C_WAIT_OK;
+		} else {
+			snprintf(out, cap, "CANCEL\r\n");
+			s->state = C_WAIT_REJECT;
+		}
+		return 0;
+	} else if (is_command(line, len, "REJECTED")) {
+		return next_mechanism(s, line, len, out, cap, err);
+	} else if (is_command(line, len, "ERROR") && s->state != C_WAIT_REJECT) {
+		snprintf(out, cap, "CANCEL\r\n"); /* the server answers REJECTED */
+		s->state = C_WAIT_REJECT;
+		return 0;
+	} else if (is_command(line, len, "ERROR")) {
+		s->state = C_DONE;
+		return dbus_err_set(err, "the bus refused authentication: %s", printable(line, len));
+	}
+	s->state = C_DONE;
+	return dbus_err_set(err, "unexpected authentication reply '%s'", printable(line, len));
+}
+
+/* Send head[0..nhead) and tail[0..ntail) in one write: 0, -1 with *err
+ * (*hung_up set if the server had closed), DBUS_TIMED_OUT. */
+static int send_two(int fd, const char *head, size_t nhead, const uint8_t *tail, size_t ntail,
+		    int64_t deadline_ms, int *hung_up, struct dbus_err *err)
+{
+	uint8_t *out = malloc(nhead + ntail + 1);
+	int r;
+
+	if (!out)
+		return dbus_err_set(err, "out of memory");
+	memcpy(out, head, nhead);
+	if (ntail)
+		memcpy(out + nhead, tail, ntail);
+	r = io_send_all(fd, out, nhead + ntail, deadline_ms);
+	free(out);
+	if (r < 0 && errno == ETIMEDOUT) {
+		dbus_err_set(err, "timed out sending authentication");
+		return DBUS_TIMED_OUT;
+	}
+	if (r < 0) {
+		*hung_up = errno == EPIPE || errno == ECONNRESET;
+		return dbus_err_set(err, "write to the bus: %s", io_strerror(errno));
+	}
+	return 0;
+}
+
+/* Lines from the server into buf (AUTH_LINE_MAX bytes), each through the
+ * state machine, its answers sent, until OK (0) or the end. */
+static int converse(int fd, struct dbus_auth_client *s, struct dbus_auth *a, char *buf,
+		    int64_t deadline_ms, int *hung_up, struct dbus_err *err)
+{
+	size_t len = 0;
+	char out[DBUS_AUTH_OPEN_MAX];
+
+	for (;;) {
+		char *crlf = find_crlf(buf, len);
+		size_t used;
+		int r;
+		if (!crlf) {
+			if (len >= AUTH_LINE_MAX)
+				return dbus_err_set(err, "authentication reply longer than %d bytes",
+						    AUTH_LINE_MAX);
+			r = read_more(fd, buf, &len, deadline_ms, "the bus", hung_up, err);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		used = (size_t)(crlf - buf) + 2;
+		r = dbus_auth_client_line(s, buf, used - 2, out, sizeof out, err);
+		if (r < 0 || r == DBUS_AUTH_RETRY)
+			return r;
+		memmove(buf, buf + used, len - used);
+		len -= used;
+		if (r == DBUS_AUTH_OK) {
+			if (len > a->extra_cap)
+				return dbus_err_set(err, "too much data after authentication");
+			memcpy(a->extra, buf, len);
+			a->nextra = len;
+			memcpy(a->guid, s->guid, sizeof a->guid);
+			if (!out[0])
+				return 0;
+			/* One at a time until here: BEGIN and the first messages. */
+			return send_two(fd, out, strlen(out), a->first, a->nfirst, deadline_ms,
+					hung_up, err);
+		}
+		if (out[0] && (r = send_two(fd, out, strlen(out), NULL, 0, deadline_ms, hung_up,
+					    err)) != 0)
 			return r;
 	}
 }
 
 int dbus_auth_external(int fd, struct dbus_auth *a, int64_t deadline_ms, struct dbus_err *err)
 {
+	struct dbus_auth_client s;
+	char open[DBUS_AUTH_OPEN_MAX];
+	int pipelined = !a->stepwise, hung_up = 0;
+	size_t n = dbus_auth_client_open(&s, pipelined, a->no_identity, open, sizeof open);
 	char *buf;
 	int r;
 
 	a->nextra = 0;
 	a->guid[0] = 0;
-	r = send_auth(fd, a, deadline_ms, err);
-	if (r < 0)
-		return r;
-	buf = malloc(AUTH_LINE_MAX);
-	if (!buf)
-		return dbus_err_set(err, "out of memory");
-	r = read_ok(fd, buf, deadline_ms, a, err);
-	free(buf);
+	/* Pipelined: the opening, BEGIN and the first messages in one write. */
+	r = send_two(fd, open, n, pipelined ? a->first : NULL, pipelined ? a->nfirst : 0,
+		     deadline_ms, &hung_up, err);
+	if (r == 0) {
+		buf = malloc(AUTH_LINE_MAX);
+		r = buf ? converse(fd, &s, a, buf, deadline_ms, &hung_up, err)
+			: dbus_err_set(err, "out of memory");
+		free(buf);
+	}
+	/* A server that hung up on the pipelined form without a word (it may
+	 * have read BEGIN before it wrote its REJECTED out, as dbus-daemon can
+	 * when all arrives in one read): step by step, if the caller may
+	 * connect again. */
+	if (r == -1 && hung_up && pipelined && s.state != C_DONE && a->retry_on_hangup)
+		r = DBUS_AUTH_RETRY;
 	return r;
 }
 
@@ -379,7 +605,7 @@ int dbus_auth_serve(int in, int out, const char *guid, int64_t deadline_ms, uint
 	if (!buf)
 		return dbus_err_set(err, "out of memory");
 	while ((r = serve_lines(&s, out, guid, buf, &len, deadline_ms, err)) == 0)
-		if ((r = read_more(in, buf, &len, deadline_ms, "the client", err)) < 0)
+		if ((r = read_more(in, buf, &len, deadline_ms, "the client", NULL, err)) < 0)
 			break;
 	if (r == 1) {
 		memcpy(extra, buf, len);

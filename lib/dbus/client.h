@@ -56,7 +56,7 @@ void dbus_address_describe(const struct dbus_addr *a, char *buf, size_t size);
 int dbus_address_connect(const struct dbus_addr *a, int64_t deadline_ms, pid_t *child,
 			 struct dbus_err *err);
 
-/* One SASL EXTERNAL exchange, client side. */
+/* One SASL exchange, client side. */
 struct dbus_auth {
 	int no_identity;      /* in: "AUTH EXTERNAL" with no uid, as sd-bus sends */
 	const uint8_t *first; /* in: the first messages, sent right after BEGIN */
@@ -65,17 +65,56 @@ struct dbus_auth {
 	size_t extra_cap;
 	size_t nextra;  /* out: how many of those */
 	char guid[33];  /* out: the server's guid, from its OK line */
+	int stepwise;        /* in: one step at a time, not pipelined */
+	int retry_on_hangup; /* in: a hang-up before the pipelined form's OK may
+				be answered by connecting again (not unixexec:,
+				where that would run the command again) */
 };
 
-/* The SASL EXTERNAL exchange on a fresh socket: send the NUL byte,
- * "AUTH EXTERNAL <hex uid>" (or, with no_identity, "AUTH EXTERNAL" and an
- * empty "DATA": the server then takes the uid it sees on its own side),
- * "BEGIN" and a->first, all pipelined, and read the server's lines up to
- * "OK <guid>" ("DATA" challenges before it are passed over).  Bytes after
- * the OK line are the start of the message stream: they are stored in
- * a->extra (more than extra_cap is an error).  Returns 0, -1 with *err, or
- * DBUS_TIMED_OUT (with *err). */
+/* What dbus_auth_external returns when the pipelined form was refused: the
+ * connection is spent; connect again and run it with stepwise set. */
+#define DBUS_AUTH_RETRY (-3)
+
+/* The SASL exchange on a fresh socket.  Pipelined (stepwise 0): send the
+ * NUL byte, "AUTH EXTERNAL <hex uid>" (or, with no_identity, "AUTH
+ * EXTERNAL" and an empty "DATA": the server then takes the uid it sees on
+ * its own side), "BEGIN" and a->first in one write, and read the server's
+ * lines up to "OK <guid>" (a DATA challenge to an AUTH without identity
+ * before it is passed over; with none, the answer to the queued DATA after
+ * it is).  Any other reply, or a hang-up when
+ * retry_on_hangup allows, returns DBUS_AUTH_RETRY.  Stepwise: the NUL byte
+ * and AUTH, then one line at a time (dbus_auth_client_line), BEGIN and
+ * a->first only after OK.  Bytes after the OK line are the start of the
+ * message stream: they are stored in a->extra (more than extra_cap is an
+ * error).  Returns 0, -1 with *err, DBUS_TIMED_OUT (with *err) or
+ * DBUS_AUTH_RETRY. */
 int dbus_auth_external(int fd, struct dbus_auth *a, int64_t deadline_ms, struct dbus_err *err);
+
+/* The client's side as a state machine, one server line at a time (the
+ * pure part of dbus_auth_external, for tests and the fuzz target). */
+struct dbus_auth_client {
+	int pipelined, no_identity;
+	int state, mech, challenges, lines;
+	unsigned tried;     /* the mechanisms tried, a bit each */
+	char offered[84];   /* the first REJECTED's list, printable */
+	char guid[33];      /* after OK */
+};
+/* Room for the opening and for any one answer. */
+#define DBUS_AUTH_OPEN_MAX 128
+enum { DBUS_AUTH_OK = 1 };
+/* Start: the opening bytes into out (cap at least DBUS_AUTH_OPEN_MAX):
+ * NUL, the AUTH line, and when pipelined (the empty DATA and) BEGIN.
+ * Returns their number (0 if cap is too small). */
+size_t dbus_auth_client_open(struct dbus_auth_client *s, int pipelined, int no_identity, char *out,
+			     size_t cap);
+/* One line from the server, without its CRLF; out (cap at least
+ * DBUS_AUTH_OPEN_MAX) gets what to send now, "" for nothing.  Returns 0
+ * (read on), DBUS_AUTH_OK (s->guid holds the guid; out holds BEGIN when
+ * stepwise, and the messages go right after it), DBUS_AUTH_RETRY (the
+ * pipelined form was refused), or -1 with *err (refused, garbage, too many
+ * lines, a line after the end). */
+int dbus_auth_client_line(struct dbus_auth_client *s, const char *line, size_t len, char *out,
+			  size_t cap, struct dbus_err *err);
 
 /* The server side, as a stdio bridge speaks it to its client (the bridge
  * has authenticated itself to the bus; the client's claimed uid means

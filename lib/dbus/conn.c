@@ -2,10 +2,12 @@
  *
  * Opening connects to the first address of the list that works, runs SASL
  * EXTERNAL and sends org.freedesktop.DBus.Hello pipelined behind BEGIN (the
- * bus requires Hello as the first message; it takes serial 1).  Its reply,
- * which carries our unique name, is taken out of the stream by
- * dbus_conn_recv, so applets see only their own traffic, and the first call
- * costs no extra round trip.
+ * bus requires Hello as the first message; it takes serial 1), and with
+ * dbus_conn_open_call a first method call behind Hello (serial 2): one
+ * write, one round trip for all three.  Hello's reply, which carries our
+ * unique name, is taken out of the stream by dbus_conn_recv, so applets see
+ * only their own traffic.  A server that refuses the pipelined form gets a
+ * second connection, authenticated one step at a time (lib/dbus/auth.c).
  *
  * Receiving reads the 16-byte fixed header first, asks dbus_msg_length for
  * the total (checked against the 128 MiB limit) before the buffer grows, and
@@ -31,6 +33,10 @@
 
 #define RBUF_INITIAL (64 * 1024)
 #define HELLO_SERIAL 1
+/* The most bytes of a first call that go out before the bus has said OK: a
+ * refused pipelined attempt throws them away, and a call this big costs far
+ * more than the round trip it would save.  A bigger one waits for OK. */
+#define PIPELINE_MAX (64 * 1024)
 int dbus_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms, struct dbus_err *err)
 {
 	if (io_send_all(fd, buf, len, deadline_ms) == 0)
@@ -123,12 +129,15 @@ static void explain_child(struct dbus_conn *c, struct dbus_err *err)
 		dbus_err_set(err, "%.180s (the unixexec command exited with status %d)", what, st);
 }
 
-/* Connect and authenticate to one address, sending hello[0..n) after BEGIN. */
+/* Connect and authenticate to one address, sending hello[0..n) after BEGIN:
+ * pipelined, and if the server refuses that form, once more on a fresh
+ * connection one step at a time. */
 static int open_one(struct dbus_conn *c, const struct dbus_addr *a, const uint8_t *hello,
 		    size_t n, int64_t deadline, struct dbus_err *err)
 {
 	struct dbus_auth auth = {
 		.no_identity = a->kind == DBUS_ADDR_EXEC,
+		.retry_on_hangup = a->kind != DBUS_ADDR_EXEC,
 		.first = hello,
 		.nfirst = n,
 		.extra = c->rbuf,
@@ -136,12 +145,20 @@ static int open_one(struct dbus_conn *c, const struct dbus_addr *a, const uint8_
 	};
 	int r;
 
-	c->fd = dbus_address_connect(a, deadline, &c->child, err);
-	if (c->fd < 0) {
-		end_connection(c);
-		return -1;
+	for (;;) {
+		c->fd = dbus_address_connect(a, deadline, &c->child, err);
+		if (c->fd < 0) {
+			end_connection(c);
+			return -1;
+		}
+		r = dbus_auth_external(c->fd, &auth, deadline, err);
+		if (r != DBUS_AUTH_RETRY || auth.stepwise)
+			break;
+		end_connection(c); /* what we queued means nothing to it now */
+		auth.stepwise = 1;
 	}
-	r = dbus_auth_external(c->fd, &auth, deadline, err);
+	if (r == DBUS_AUTH_RETRY)
+		r = -1;
 	c->rlen = auth.nextra;
 	memcpy(c->guid, auth.guid, sizeof c->guid);
 	if (r < 0) {
@@ -160,22 +177,56 @@ static int open_one(struct dbus_conn *c, const struct dbus_addr *a, const uint8_
 	return r;
 }
 
-/* Open a connection; with hello, say Hello (pipelined behind BEGIN).
- * Returns 0, -1 with *err, or DBUS_TIMED_OUT (with *err) when the timeout expired
- * during authentication. */
-static int open_conn(struct dbus_conn *c, const char *address, int64_t deadline, int hello,
-		     struct dbus_err *err)
+/* Marshal Hello and then first (if any) into one buffer; a first call too
+ * big to go before OK is left in *late.  0 or -1. */
+static int build_opening(struct dbus_conn *c, struct dbus_msg *first, uint8_t **bytes,
+			 size_t *len, uint8_t **late, size_t *nlate, struct dbus_err *err)
 {
-	struct dbus_addr *addrs = malloc(DBUS_MAX_ADDRS * sizeof *addrs);
-	struct dbus_msg msg = {
+	struct dbus_msg hello = {
 		.type = DBUS_METHOD_CALL,
 		.path = "/org/freedesktop/DBus",
 		.interface = "org.freedesktop.DBus",
 		.member = "Hello",
 		.destination = "org.freedesktop.DBus",
 	};
-	uint8_t *bytes = NULL;
-	size_t len = 0;
+	uint8_t *call, *both;
+	size_t ncall;
+
+	if (build(c, &hello, bytes, len, err) < 0)
+		return -1;
+	if (!first)
+		return 0;
+	if (build(c, first, &call, &ncall, err) < 0) {
+		free(*bytes);
+		*bytes = NULL;
+		return -1;
+	}
+	if (ncall > PIPELINE_MAX) {
+		*late = call;
+		*nlate = ncall;
+		return 0;
+	}
+	both = realloc(*bytes, *len + ncall);
+	if (!both) {
+		free(call);
+		return dbus_err_set(err, "out of memory");
+	}
+	memcpy(both + *len, call, ncall);
+	free(call);
+	*bytes = both;
+	*len += ncall;
+	return 0;
+}
+
+/* Open a connection; with hello, say Hello (pipelined behind BEGIN), and
+ * send first, if any.  Returns 0, -1 with *err, or DBUS_TIMED_OUT (with
+ * *err) when the timeout expired during authentication. */
+static int open_conn(struct dbus_conn *c, const char *address, int64_t deadline, int hello,
+		     struct dbus_msg *first, struct dbus_err *err)
+{
+	struct dbus_addr *addrs = malloc(DBUS_MAX_ADDRS * sizeof *addrs);
+	uint8_t *bytes = NULL, *late = NULL;
+	size_t len = 0, nlate = 0;
 	int n, r = -1;
 
 	memset(c, 0, sizeof *c);
@@ -185,7 +236,7 @@ static int open_conn(struct dbus_conn *c, const char *address, int64_t deadline,
 	if (!addrs)
 		return dbus_err_set(err, "out of memory");
 	n = dbus_address_parse(address, addrs, DBUS_MAX_ADDRS, err);
-	if (n >= 0 && hello && build(c, &msg, &bytes, &len, err) < 0)
+	if (n >= 0 && hello && build_opening(c, first, &bytes, &len, &late, &nlate, err) < 0)
 		n = -1;
 	c->rcap = RBUF_INITIAL;
 	c->rbuf = n >= 0 ? malloc(c->rcap) : NULL;
@@ -193,6 +244,14 @@ static int open_conn(struct dbus_conn *c, const char *address, int64_t deadline,
 		n = dbus_err_set(err, "out of memory");
 	for (int i = 0; i < n && r < 0; i++)
 		r = open_one(c, &addrs[i], bytes, len, deadline, err);
+	if (r == 0 && late) {
+		r = dbus_write_all(c->fd, late, nlate, deadline, err);
+		if (r == DBUS_TIMED_OUT)
+			dbus_err_set(err, "timed out sending to the bus");
+		if (r < 0)
+			end_connection(c);
+	}
+	free(late);
 	free(bytes);
 	free(addrs);
 	if (r < 0) {
@@ -205,13 +264,19 @@ static int open_conn(struct dbus_conn *c, const char *address, int64_t deadline,
 int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t deadline_ms,
 		   struct dbus_err *err)
 {
-	return open_conn(c, address, deadline_ms, 1, err);
+	return open_conn(c, address, deadline_ms, 1, NULL, err);
+}
+
+int dbus_conn_open_call(struct dbus_conn *c, const char *address, struct dbus_msg *first,
+			int64_t deadline_ms, struct dbus_err *err)
+{
+	return open_conn(c, address, deadline_ms, 1, first, err);
 }
 
 int dbus_conn_open_unregistered(struct dbus_conn *c, const char *address, int64_t deadline_ms,
 				struct dbus_err *err)
 {
-	return open_conn(c, address, deadline_ms, 0, err);
+	return open_conn(c, address, deadline_ms, 0, NULL, err);
 }
 
 const uint8_t *dbus_conn_unread(const struct dbus_conn *c, size_t *len)
@@ -497,20 +562,27 @@ int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t d
 				     "this ipcbox client serves no methods", deadline_ms, err);
 }
 
-int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,
-		   int64_t deadline_ms, struct dbus_err *err)
+int dbus_conn_await(struct dbus_conn *c, const struct dbus_msg *call, struct dbus_msg *reply,
+		    int64_t deadline_ms, struct dbus_err *err)
 {
-	int r = send_until(c, call, deadline_ms, err);
-
-	while (r == 0) {
-		r = dbus_conn_recv(c, reply, deadline_ms, err);
+	for (;;) {
+		int r = dbus_conn_recv(c, reply, deadline_ms, err);
 		if (r < 0)
-			break;
+			return r;
 		if ((reply->type == DBUS_METHOD_RETURN || reply->type == DBUS_ERROR) &&
 		    reply->reply_serial == call->serial)
 			return 0;
 		r = dbus_conn_answer(c, reply, deadline_ms, err);
 		dbus_msg_free(reply);
+		if (r < 0)
+			return r;
 	}
-	return r;
+}
+
+int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,
+		   int64_t deadline_ms, struct dbus_err *err)
+{
+	int r = send_until(c, call, deadline_ms, err);
+
+	return r < 0 ? r : dbus_conn_await(c, call, reply, deadline_ms, err);
 }

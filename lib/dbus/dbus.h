@@ -212,6 +212,12 @@ const char *dbus_default_address(int bus, struct dbus_err *err);
  * connection) reaps. */
 int dbus_conn_open(struct dbus_conn *c, const char *address, int64_t deadline_ms,
 		   struct dbus_err *err);
+/* dbus_conn_open, and first (a method call) sent in the same write as the
+ * authentication and Hello, with serial 2, when it is at most 64 KiB (a
+ * bigger one goes once the bus has said OK): its reply costs no round trip
+ * of its own.  Wait for it with dbus_conn_await. */
+int dbus_conn_open_call(struct dbus_conn *c, const char *address, struct dbus_msg *first,
+			int64_t deadline_ms, struct dbus_err *err);
 /* The same without Hello: the connection is authenticated and nothing
  * more, for a bridge that carries another client's messages (that client
  * says Hello itself).  c->guid is the bus's. */
@@ -238,6 +244,10 @@ int dbus_conn_recv_raw(struct dbus_conn *c, struct dbus_msg *m, uint8_t **raw, s
  * by REPLY_SERIAL), skipping other traffic.  Returns as dbus_conn_recv. */
 int dbus_conn_call(struct dbus_conn *c, struct dbus_msg *call, struct dbus_msg *reply,
 		   int64_t deadline_ms, struct dbus_err *err);
+/* Wait for the reply to call, already sent (dbus_conn_open_call,
+ * dbus_conn_send), as dbus_conn_call does after sending. */
+int dbus_conn_await(struct dbus_conn *c, const struct dbus_msg *call, struct dbus_msg *reply,
+		    int64_t deadline_ms, struct dbus_err *err);
 
 /* ---- replies ----------------------------------------------------------- */
 

@@ -4,8 +4,12 @@ tests/bus-errors.bats.
 
 usage: fake-bus.py MODE SOCKET READY_FILE
 
-Listens on the unix socket SOCKET, writes READY_FILE, accepts one client,
-records the bytes the client sent first in SOCKET.log, and answers per MODE:
+Listens on the unix socket SOCKET, writes READY_FILE, accepts one client
+(two for rejected, error and close: the client's second, step-by-step try),
+records the bytes the client sent first in SOCKET.log, one line a
+connection in SOCKET.conns (pipelined: BEGIN came with the first bytes;
+stepwise: it did not), and answers per MODE (rejected and error: every line
+of the client's):
   rejected   REJECTED EXTERNAL ANONYMOUS
   error      ERROR "go away"
   garbage    a line with control bytes
@@ -68,20 +72,23 @@ def tiny_bus(conn, got):
     conn.sendall(be_return(call, 2, 'sai', s + struct.pack('>Iii', 8, 1, -2)))
 
 
-def main():
-    mode, path, ready = sys.argv[1:4]
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    open(ready, 'w').write('ready\n')
-    conn, _ = srv.accept()
+def first_bytes(conn):
+    """What the client sent up to its first line end."""
     got = b''
     while b'\r\n' not in got:
         chunk = conn.recv(4096)
         if not chunk:
             break
         got += chunk
-    open(path + '.log', 'wb').write(got)
+    return got
+
+
+def main():
+    mode, path, ready = sys.argv[1:4]
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(2)
+    open(ready, 'w').write('ready\n')
     replies = {
         'rejected': b'REJECTED EXTERNAL ANONYMOUS\r\n',
         'error': b'ERROR "go away"\r\n',
@@ -91,21 +98,38 @@ def main():
         'badmsg': b'OK ' + GUID + b'\r\n' + b'x\x02\x00\x01' + b'\x00' * 12,
         'hugemsg': b'OK ' + GUID + b'\r\n' + b'l\x02\x00\x01' + struct.pack('<III', 0x7fffffff, 1, 8),
     }
-    if mode == 'bigendian':
-        while b'BEGIN\r\n' not in got:
-            got += conn.recv(4096)
-        tiny_bus(conn, got)
-    if mode == 'close':
-        conn.close()
-        return
-    if mode in replies:
-        conn.sendall(replies[mode])
-    # Keep the connection open until the client hangs up (or the test ends).
-    try:
-        while conn.recv(4096):
+    # A refusal voids the client's pipelined bytes: it connects once more
+    # and goes one step at a time, and is refused again.
+    conns = 2 if mode in ('rejected', 'error', 'close') else 1
+    for n in range(conns):
+        conn, _ = srv.accept()
+        got = first_bytes(conn)
+        if n == 0:
+            open(path + '.log', 'wb').write(got)
+        # One line a connection: how its first bytes came.
+        with open(path + '.conns', 'a') as f:
+            f.write('pipelined\n' if b'BEGIN\r\n' in got else 'stepwise\n')
+        if mode == 'bigendian':
+            while b'BEGIN\r\n' not in got:
+                got += conn.recv(4096)
+            tiny_bus(conn, got)
+        if mode == 'close':
+            conn.close()
+            continue
+        if mode in replies:
+            conn.sendall(replies[mode])
+        # The same answer to every further line (rejected, error), until
+        # the client hangs up (or the test ends).
+        try:
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                if mode in ('rejected', 'error'):
+                    conn.sendall(replies[mode] * chunk.count(b'\r\n'))
+        except OSError:
             pass
-    except OSError:
-        pass
+        conn.close()
     time.sleep(0)
 
 

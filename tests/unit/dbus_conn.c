@@ -285,6 +285,174 @@ static void test_auth_server(void)
 	CHECK(r < 0 && strstr(err.msg, "more than"));
 }
 
+/* The client's machine against the bridge's: every form ends in OK on the
+ * client's side and BEGIN on the server's, with nothing left over. */
+static void auth_pair(int pipelined, int no_identity)
+{
+	const char *guid = "0123456789abcdef0123456789abcdef";
+	struct dbus_auth_client c;
+	struct dbus_auth_server s = {0};
+	struct dbus_err err;
+	char to_server[512], reply[128], out[DBUS_AUTH_OPEN_MAX];
+	size_t n = dbus_auth_client_open(&c, pipelined, no_identity, to_server, sizeof to_server);
+	size_t pos = 1; /* past the NUL */
+	char replies[512] = "";
+	int client = 0, server = 0;
+
+	CHECK(n > 1 && to_server[0] == 0);
+	for (int round = 0; round < 8 && server != 1; round++) {
+		/* the server answers every whole line it has */
+		char *crlf;
+		while (server == 0 && (crlf = strstr(to_server + pos, "\r\n")) != NULL) {
+			server = dbus_auth_server_line(&s, guid, to_server + pos,
+						       (size_t)(crlf - (to_server + pos)), reply,
+						       sizeof reply, &err);
+			pos = (size_t)(crlf - to_server) + 2;
+			strcat(replies, reply);
+		}
+		/* the client reads every answer; what it sends joins the queue */
+		while (client != DBUS_AUTH_OK && (crlf = strstr(replies, "\r\n")) != NULL) {
+			client = dbus_auth_client_line(&c, replies, (size_t)(crlf - replies), out,
+						       sizeof out, &err);
+			memmove(replies, crlf + 2, strlen(crlf + 2) + 1);
+			CHECK(client == 0 || client == DBUS_AUTH_OK);
+			if (client < 0)
+				return;
+			strcat(to_server + pos, out);
+		}
+	}
+	CHECK(client == DBUS_AUTH_OK && server == 1);
+	CHECK(strcmp(c.guid, guid) == 0);
+	CHECK(replies[0] == 0 && to_server[pos] == 0);
+}
+
+/* Server lines fed to the client; each answer and return value checked. */
+struct client_step {
+	const char *line, *out;
+	int ret;
+};
+
+static void client_script(int pipelined, const struct client_step *steps, size_t n,
+			  const char *last_error)
+{
+	struct dbus_auth_client c;
+	struct dbus_err err = {{0}};
+	char open[DBUS_AUTH_OPEN_MAX], out[DBUS_AUTH_OPEN_MAX];
+
+	dbus_auth_client_open(&c, pipelined, 0, open, sizeof open);
+	for (size_t i = 0; i < n; i++) {
+		int r = dbus_auth_client_line(&c, steps[i].line, strlen(steps[i].line), out,
+					      sizeof out, &err);
+		if (r != steps[i].ret || strcmp(out, steps[i].out) != 0) {
+			fprintf(stderr, "client line '%s': %d '%s' (%s)\n", steps[i].line, r, out,
+				err.msg);
+			failures++;
+		}
+	}
+	if (last_error && !strstr(err.msg, last_error)) {
+		fprintf(stderr, "client: '%s', want '%s'\n", err.msg, last_error);
+		failures++;
+	}
+}
+
+static void test_auth_client(void)
+{
+	const char *ok = "OK 0123456789abcdef0123456789abcdef";
+	char hex[64] = "", uid[24], open[DBUS_AUTH_OPEN_MAX], want[128], data[80], auth[80];
+	struct dbus_auth_client c;
+	size_t n;
+
+	snprintf(uid, sizeof uid, "%lu", (unsigned long)getuid());
+	for (size_t i = 0; uid[i]; i++)
+		sprintf(hex + 2 * i, "%02x", (unsigned char)uid[i]);
+	/* the openings */
+	n = dbus_auth_client_open(&c, 1, 0, open, sizeof open);
+	snprintf(want, sizeof want, "AUTH EXTERNAL %s\r\nBEGIN\r\n", hex);
+	CHECK(n == 1 + strlen(want) && open[0] == 0 && strcmp(open + 1, want) == 0);
+	n = dbus_auth_client_open(&c, 1, 1, open, sizeof open);
+	CHECK(strcmp(open + 1, "AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\n") == 0);
+	n = dbus_auth_client_open(&c, 0, 0, open, sizeof open);
+	snprintf(want, sizeof want, "AUTH EXTERNAL %s\r\n", hex);
+	CHECK(strcmp(open + 1, want) == 0);
+	CHECK(dbus_auth_client_open(&c, 1, 0, open, 16) == 0);
+
+	for (int p = 0; p < 2; p++)
+		for (int id = 0; id < 2; id++)
+			auth_pair(p, id);
+
+	/* pipelined: anything but OK voids the queue */
+	{
+		static const struct client_step rejected[] = {{"REJECTED EXTERNAL", "", DBUS_AUTH_RETRY}};
+		static const struct client_step error[] = {{"ERROR no", "", DBUS_AUTH_RETRY}};
+		static const struct client_step challenge[] = {{"DATA", "", DBUS_AUTH_RETRY}};
+		static const struct client_step unknown[] = {{"AGREE_UNIX_FD", "", -1}};
+		static const struct client_step badok[] = {{"OK 1234", "", -1}};
+		static const struct client_step garbage[] = {{"OK \x01", "", -1}};
+		client_script(1, rejected, 1, "refused the pipelined authentication");
+		client_script(1, error, 1, NULL);
+		client_script(1, challenge, 1, NULL);
+		client_script(1, unknown, 1, "unexpected authentication reply");
+		client_script(1, badok, 1, "malformed authentication reply");
+		client_script(1, garbage, 1, "garbage");
+	}
+	{
+		const struct client_step good[] = {{ok, "", DBUS_AUTH_OK}, {ok, "", -1}};
+		client_script(1, good, 2, "authentication has ended");
+	}
+	/* pipelined without identity, OK before any challenge: the line after
+	 * it answers our queued DATA and is passed over */
+	{
+		struct dbus_err err = {{0}};
+		char out[DBUS_AUTH_OPEN_MAX];
+		dbus_auth_client_open(&c, 1, 1, open, sizeof open);
+		CHECK(dbus_auth_client_line(&c, ok, strlen(ok), out, sizeof out, &err) == 0);
+		CHECK(dbus_auth_client_line(&c, "ERROR x", 7, out, sizeof out, &err) == DBUS_AUTH_OK);
+		CHECK(strcmp(c.guid, ok + 3) == 0 && out[0] == 0);
+		dbus_auth_client_open(&c, 1, 1, open, sizeof open);
+		CHECK(dbus_auth_client_line(&c, "DATA", 4, out, sizeof out, &err) == 0);
+		CHECK(dbus_auth_client_line(&c, ok, strlen(ok), out, sizeof out, &err) == DBUS_AUTH_OK);
+	}
+	/* step by step: the next mechanism, a DATA challenge answered once,
+	 * ERROR cancelled, the offered list named at the end */
+	snprintf(auth, sizeof auth, "AUTH ANONYMOUS 697063626f78\r\n");
+	snprintf(data, sizeof data, "DATA %s\r\n", hex);
+	{
+		const struct client_step steps[] = {
+			{"REJECTED EXTERNAL ANONYMOUS", auth, 0},
+			{"REJECTED EXTERNAL ANONYMOUS", "", -1},
+		};
+		client_script(0, steps, 2, "the bus rejected authentication (offered: EXTERNAL ANONYMOUS)");
+	}
+	{
+		const struct client_step steps[] = {{"REJECTED", auth, 0}, {ok, "BEGIN\r\n", DBUS_AUTH_OK}};
+		client_script(0, steps, 2, NULL);
+	}
+	{
+		const struct client_step steps[] = {
+			{"DATA", data, 0}, {"DATA", "CANCEL\r\n", 0}, {ok, "", -1}};
+		client_script(0, steps, 3, "unexpected authentication reply");
+	}
+	{
+		const struct client_step steps[] = {{"DATA", data, 0}, {ok, "BEGIN\r\n", DBUS_AUTH_OK}};
+		client_script(0, steps, 2, NULL);
+	}
+	{
+		const struct client_step steps[] = {
+			{"ERROR what", "CANCEL\r\n", 0},
+			{"REJECTED DBUS_COOKIE_SHA1", "", -1},
+		};
+		client_script(0, steps, 2, "offered: DBUS_COOKIE_SHA1");
+	}
+	{
+		const struct client_step steps[] = {{"ERROR a", "CANCEL\r\n", 0}, {"ERROR b", "", -1}};
+		client_script(0, steps, 2, "the bus refused authentication: ERROR b");
+	}
+	{
+		const struct client_step steps[] = {{"REJECTED ANONYMOUSX EXTERNALX", "", -1}};
+		client_script(0, steps, 1, "offered: ANONYMOUSX EXTERNALX");
+	}
+}
+
 static void test_defaults(void)
 {
 	struct dbus_err err;
@@ -515,6 +683,7 @@ int main(void)
 	test_unixexec();
 	test_host();
 	test_auth_server();
+	test_auth_client();
 	test_defaults();
 	test_introspect();
 	test_machine_id();
