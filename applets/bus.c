@@ -499,7 +499,7 @@ static int bus_call_main(int argc, char **argv)
 	m = method_call(check_bus_name(S.ops[0]), check_path(S.ops[1]),
 			check_interface(S.ops[2]), check_member(S.ops[3]));
 	text_body(&m, 4);
-	first_call = S.no_reply ? NULL : &m;
+	first_call = S.call.no_reply ? NULL : &m;
 	connect_bus();
 	if (!call_or_send(&m, &reply))
 		return 0;
