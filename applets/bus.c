@@ -1369,7 +1369,7 @@ static int monitor_wait(int64_t deadline, uint64_t seen)
  * does the loop poll, on the bus and the signal pipe together. */
 static int monitor_loop(void)
 {
-	int64_t deadline = S.timeout_set ? S.deadline : -1;
+	int64_t deadline = S.timeout_set ? S.deadline : CLOCK_NO_DEADLINE;
 	uint64_t seen = 0;
 
 	for (;;) {
