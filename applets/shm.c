@@ -85,8 +85,6 @@ static struct {
 	struct mapper *maps;
 	size_t nmaps, capmaps;
 	int unreadable;
-	/* shm-list */
-	struct ipcobj_list list;
 } S; /* zero-initialised (bss): its defaults are set by state_defaults() */
 
 /* The option defaults, set at the start of every applet (kept out of the
@@ -1061,15 +1059,16 @@ static int shm_info_main(int argc, char **argv)
 /* --- shm-list --- */
 
 /* One row; qt: the Qt key file whose ftok key this is, or NULL. */
-static void list_row(const char *backend, const char *name, unsigned long long size,
-		     unsigned mode, unsigned uid, long nattch, const char *qt)
+static void list_row(struct ipcobj_list *l, const char *backend, const char *name,
+		     unsigned long long size, unsigned mode, unsigned uid, long nattch,
+		     const char *qt)
 {
-	if (S.list.json) {
-		ipcobj_json_row_begin(&S.list, backend, name);
+	if (l->json) {
+		ipcobj_json_row_begin(l, backend, name);
 		printf(",\"size\":%llu,\"mode\":\"%04o\",\"uid\":%u", size, mode, uid);
 		if (nattch >= 0)
 			printf(",\"attached\":%ld", nattch);
-		ipcobj_json_row_end(&S.list, qt);
+		ipcobj_json_row_end(l, qt);
 	} else {
 		char att[24] = "-";
 		if (nattch >= 0)
@@ -1079,14 +1078,23 @@ static void list_row(const char *backend, const char *name, unsigned long long s
 	}
 }
 
-static void list_posix(const char *name, const struct stat *st)
+static void list_header(void)
 {
-	list_row("posix", name, (unsigned long long)st->st_size, st->st_mode & 07777,
+	printf("%-6s %-32s %12s %-4s %-10s %-8s %s\n", "TYPE", "NAME", "SIZE", "MODE", "OWNER",
+	       "ATTACHED", "QT KEY FILE");
+}
+
+static void list_posix(struct ipcobj_list *l, const char *name, int dir, const char *file,
+		       const struct stat *st)
+{
+	(void)dir;
+	(void)file;
+	list_row(l, "posix", name, (unsigned long long)st->st_size, st->st_mode & 07777,
 		 st->st_uid, -1, NULL);
 }
 
 /* /proc/sysvipc/shm: key shmid perms size cpid lpid nattch uid ... */
-static void list_sysv(const char *line)
+static void list_sysv(struct ipcobj_list *l, const char *line)
 {
 	enum { KEY, ID, PERMS, SIZE, CPID, LPID, NATTCH, UID, NFIELDS };
 	char name[32];
@@ -1095,42 +1103,23 @@ static void list_sysv(const char *line)
 	if (!parse_int_fields(line, f, NFIELDS, 1u << PERMS) || f[ID] < 0 || f[ID] > INT_MAX ||
 	    f[SIZE] < 0 || f[NATTCH] < 0 || f[UID] < 0 || f[UID] > UINT32_MAX)
 		return;
-	list_row("sysv", ipcobj_sysv_name(f[KEY], (int)f[ID], name), (unsigned long long)f[SIZE],
-		 (unsigned)f[PERMS] & 0777, (unsigned)f[UID], (long)f[NATTCH],
-		 ipcobj_list_qt(&S.list, f[KEY]));
+	list_row(l, "sysv", ipcobj_sysv_name(f[KEY], (int)f[ID], name),
+		 (unsigned long long)f[SIZE], (unsigned)f[PERMS] & 0777, (unsigned)f[UID],
+		 (long)f[NATTCH], ipcobj_list_qt(l, f[KEY]));
 }
 
 static int shm_list_main(int argc, char **argv)
 {
-	state_defaults();
-	struct cli c;
-	char *arg;
-	int key;
-
-	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1)
-		if (key == 'j')
-			S.list.json = 1;
-	cli_operands(&c, 0, 0);
-	if (!S.list.json)
-		printf("%-6s %-32s %12s %-4s %-10s %-8s %s\n", "TYPE", "NAME", "SIZE", "MODE",
-		       "OWNER", "ATTACHED", "QT KEY FILE");
-	ipcobj_list(&S.list, IPCNAME_SHM, list_posix, list_sysv);
-	return EXIT_OK;
+	static const struct ipcobj_lister lister = {IPCNAME_SHM, 'j', list_header, list_posix,
+						    list_sysv};
+	return ipcobj_list_main(argc, argv, &lister);
 }
 
 /* --- shm-rm --- */
 
 static int shm_rm_main(int argc, char **argv)
 {
-	struct cli c;
-	char *arg;
-
-	cli_begin(&c, argc, argv);
-	while (cli_next(&c, &arg) != -1)
-		;
-	cli_operands(&c, 1, -1);
-	return ipcobj_remove_all(argv + c.ind, argc - c.ind, IPCNAME_SHM);
+	return ipcobj_rm_main(argc, argv, IPCNAME_SHM);
 }
 
 static void shm_complete(void)
