@@ -275,11 +275,21 @@ static void copy_option(int key, const char *arg)
 	}
 }
 
-/* A private buffer of len bytes for a copy under the lock; exit 1 if none. */
-static unsigned char *lock_buffer(size_t len)
+/* A private buffer of len bytes (a RELAY_BUF copy buffer, or a snapshot
+ * under the lock); exit 1 if none.  Page-aligned, as tlsrelay's are: on the
+ * project's VM kind a 1 MiB buffer 16 bytes past a page boundary (malloc's)
+ * made read/pwrite of 1 GiB from a tmpfs file into a POSIX segment take
+ * 0.75-0.96 s against 0.29-0.47 s aligned (dd bs=1M, whose buffer is
+ * aligned: 0.31-0.34 s). */
+static unsigned char *copy_buffer(size_t len)
 {
-	unsigned char *buf = malloc(len ? len : 1);
+	size_t page = (size_t)getpagesize();
+	unsigned char *buf = NULL;
 
+	if (len > SIZE_MAX - page)
+		errno = ENOMEM;
+	else
+		buf = aligned_alloc(page, len ? (len + page - 1) / page * page : page);
 	if (!buf)
 		cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", len);
 	return buf;
@@ -510,7 +520,7 @@ static void refuse_leftover(int in, size_t room, size_t written)
  * touches seg_move explains. */
 static void write_sysv(int in, size_t room, int64_t known)
 {
-	unsigned char *buf = lock_buffer(RELAY_BUF);
+	unsigned char *buf = copy_buffer(RELAY_BUF);
 	size_t got = 0;
 
 	while (got < room) {
@@ -544,7 +554,7 @@ static void pwrite_all(const unsigned char *buf, size_t len, size_t off)
  * the copy into the segment, never while a pipe is slow to deliver. */
 static void write_locked(int in, size_t room)
 {
-	unsigned char *buf = lock_buffer(room);
+	unsigned char *buf = copy_buffer(room);
 	size_t got = read_into(in, buf, room);
 
 	if (got == room)
@@ -643,8 +653,8 @@ static size_t copy_posix(int fd, int in, size_t off, size_t len)
 
 	while (done < len) {
 		size_t want = len - done < IO_CHUNK ? len - done : IO_CHUNK;
-		if (path == COPY_PLAIN && !buf && !(buf = malloc(RELAY_BUF)))
-			cli_die_errno(EXIT_FAIL, errno, "buffer");
+		if (path == COPY_PLAIN && !buf)
+			buf = copy_buffer(RELAY_BUF);
 		ssize_t n = copy_step(path, fd, in, &pos, want, buf);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -754,7 +764,7 @@ static size_t read_sysv_vmsplice(size_t len)
 			out += n;
 		}
 		if (out < in) { /* refused: pass on what the pipe holds by hand */
-			unsigned char *buf = lock_buffer((size_t)(in - out));
+			unsigned char *buf = copy_buffer((size_t)(in - out));
 			read_out(buf, read_into(p[0], buf, (size_t)(in - out)));
 			free(buf);
 		}
@@ -779,7 +789,7 @@ static void read_sysv(size_t len)
 		return;
 	}
 	size_t done = read_sysv_vmsplice(len);
-	unsigned char *buf = lock_buffer(RELAY_BUF);
+	unsigned char *buf = copy_buffer(RELAY_BUF);
 	while (done < len) {
 		size_t n = len - done < RELAY_BUF ? len - done : RELAY_BUF;
 		seg_move(buf, S.offset + done, n, 0);
@@ -793,7 +803,7 @@ static void read_sysv(size_t len)
  * is released. */
 static void read_locked(size_t len)
 {
-	unsigned char *data = lock_buffer(len);
+	unsigned char *data = copy_buffer(len);
 	size_t got = 0;
 
 	lock_take();
@@ -823,7 +833,7 @@ static void read_locked(size_t len)
  * multiple of 16, so the lines fall as in one dump). */
 static void read_posix_hex(size_t len)
 {
-	unsigned char *buf = lock_buffer(RELAY_BUF);
+	unsigned char *buf = copy_buffer(RELAY_BUF);
 	size_t done = 0;
 
 	while (done < len) {
