@@ -586,7 +586,17 @@ static int copy_unsupported(int err)
  * pwrite through a 1 MiB buffer for everything else and under
  * IPCBOX_COPY=plain.  Nothing splices the segment's pages into a pipe or a
  * socket on the way out: the reader would see changes made after shm-read
- * returned. */
+ * returned.
+ * Issue 21 weighed the regular-file cells again (bench/20-shm.sh's path
+ * table: 1 GiB, the file and the segment filled before the rounds, 7
+ * rounds interleaved, load 0.8-1.2): the kernel's one copy
+ * (copy_file_range; sendfile for System V) ran at 1.23-1.30x dd bs=1M
+ * conv=notrunc both ways, POSIX and System V (shm-write and shm-read
+ * themselves: 1.18-1.24x); read/pwrite through a page-aligned buffer of
+ * 256 KiB, 1 MiB or 2 MiB at 0.98-1.06x; read(2)/write(2) straight
+ * between the file and the mapping (one copy, no buffer) at 0.58-0.96x,
+ * for the page touches seg_move describes.  How much one copy_file_range
+ * call asks for (64 KiB to 1 GiB) made no difference. */
 static enum copy_path copy_path_for(int fd, int into_segment)
 {
 	struct stat st;

@@ -232,7 +232,9 @@ has_paths() {
 declare -A T
 # Round 1 leaves the source at OFF in both segments: the read cells compare
 # what they read from OFF on (write-offset runs before the reads).
+LOADS=
 for ((r = 0; r < ROUNDS; r++)); do
+	LOADS+=" $(cut -d' ' -f1 /proc/loadavg)"
 	for be in "${BACKENDS[@]}"; do
 		for cell in "${CELLS[@]}"; do
 			who_list=(ipcbox plain dd)
@@ -252,6 +254,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 done
 
 printf '\nshm %s copies, median of %d rounds; x = dd time / ipcbox time (goal >= 1.0)\n' "$SIZE" "$ROUNDS"
+echo "  load (1 min) at each round's start:$LOADS; after the last: $(cut -d' ' -f1 /proc/loadavg)"
 printf '  %-9s %-13s %17s %18s %20s %18s  %s\n' segment copy "ipcbox s (GB/s)" "dd bs=1M" \
 	"IPCBOX_COPY=plain" "floor" verdict
 lost=0 lost_floor=0
