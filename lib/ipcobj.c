@@ -334,18 +334,19 @@ static void sysv_each(struct ipcobj_list *l, const struct ipcobj_lister *how)
 
 int ipcobj_list_main(int argc, char **argv, const struct ipcobj_lister *how)
 {
-	struct ipcobj_list *l = calloc(1, sizeof *l);
+	struct ipcobj_list *l;
 	struct cli c;
 	char *arg;
-	int key;
+	int key, json = 0;
 
-	if (!l)
-		cli_die_errno(EXIT_FAIL, errno, "memory");
 	cli_begin(&c, argc, argv);
 	while ((key = cli_next(&c, &arg)) != -1)
 		if (key == how->json_key)
-			l->json = 1;
+			json = 1;
 	cli_operands(&c, 0, 0);
+	if (!(l = calloc(1, sizeof *l)))
+		cli_die_errno(EXIT_FAIL, errno, "memory");
+	l->json = json;
 	if (l->json)
 		printf("[");
 	else
