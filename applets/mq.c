@@ -21,7 +21,6 @@
 #include "../lib/sigev.h"
 #include "../lib/spawn.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -95,8 +94,6 @@ static struct {
 	int sigfd, last_status;
 	int pending; /* output in stdout's buffer */
 	uint64_t got;
-	/* mq-list */
-	struct ipcobj_list list;
 	char stdout_buf[64 * 1024];
 } S;
 
@@ -807,10 +804,11 @@ static int mq_info_main(int argc, char **argv)
 
 /* One row; messages < 0: unknown (not ours to open); limit: "10x8192"
  * (POSIX) or msg_qbytes (System V), "?" if unknown. */
-static void list_row(const char *backend, const char *name, long long messages, long long bytes,
-		     const char *limit, unsigned mode, unsigned uid)
+static void list_row(struct ipcobj_list *l, const char *backend, const char *name,
+		     long long messages, long long bytes, const char *limit, unsigned mode,
+		     unsigned uid)
 {
-	if (!S.list.json) {
+	if (!l->json) {
 		char m[24] = "?", b[24] = "?";
 		if (messages >= 0)
 			snprintf(m, sizeof m, "%lld", messages);
@@ -820,7 +818,7 @@ static void list_row(const char *backend, const char *name, long long messages, 
 		       ipcobj_user_name(uid));
 		return;
 	}
-	ipcobj_json_row_begin(&S.list, backend, name);
+	ipcobj_json_row_begin(l, backend, name);
 	if (messages >= 0)
 		printf(",\"messages\":%lld", messages);
 	else
@@ -832,112 +830,77 @@ static void list_row(const char *backend, const char *name, long long messages, 
 	printf(",\"mode\":\"%04o\",\"uid\":%u", mode, uid);
 }
 
-static void list_posix_entry(int dir, const char *file)
+static void list_header(void)
 {
-	char name[NAME_MAX + 2], limit[48] = "?";
+	printf("%-6s %-32s %8s %10s %12s %-4s %s\n", "TYPE", "NAME", "MESSAGES", "BYTES", "LIMIT",
+	       "MODE", "OWNER");
+}
+
+/* A POSIX queue, from its file in the mqueue file system (dir). */
+static void list_posix(struct ipcobj_list *l, const char *name, int dir, const char *file,
+		       const struct stat *st)
+{
+	char limit[48] = "?";
 	struct ipcmq_fsinfo fi;
 	struct mq_attr a;
-	struct stat st;
 	long long messages = -1, bytes = -1;
-	int fd;
+	int fd = openat(dir, file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 
-	if (fstatat(dir, file, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-		return;
-	snprintf(name, sizeof name, "/%s", file);
-	fd = openat(dir, file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0 && mq_getattr(fd, &a) == 0) {
 		messages = a.mq_curmsgs;
 		snprintf(limit, sizeof limit, "%ldx%ld", a.mq_maxmsg, a.mq_msgsize);
 		if (ipcmq_read_fsinfo(fd, &fi) == 0)
 			bytes = (long long)fi.qsize;
 	}
-	list_row("posix", name, messages, bytes, limit, (unsigned)st.st_mode & 0777, (unsigned)st.st_uid);
-	if (S.list.json) {
+	list_row(l, "posix", name, messages, bytes, limit, (unsigned)st->st_mode & 0777,
+		 (unsigned)st->st_uid);
+	if (l->json) {
 		if (messages >= 0)
-			printf(",\"max_messages\":%ld,\"message_size\":%ld", a.mq_maxmsg, a.mq_msgsize);
-		ipcobj_json_row_end(&S.list, NULL);
+			printf(",\"max_messages\":%ld,\"message_size\":%ld", a.mq_maxmsg,
+			       a.mq_msgsize);
+		ipcobj_json_row_end(l, NULL);
 	}
 	if (fd >= 0)
 		close(fd);
 }
 
-static void list_posix(void)
+/* A line of /proc/sysvipc/msg. */
+static void list_sysv(struct ipcobj_list *l, const char *line)
 {
-	const char *where;
-	int fd = ipcmq_fs_open(&where);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		cli_warn("POSIX queues not listed: no mqueue file system at %s (as root: mount -t mqueue none /dev/mqueue)",
-			 where);
-		return;
-	}
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			list_posix_entry(dirfd(d), e->d_name);
-	closedir(d);
-}
-
-static void list_sysv(const struct ipcmq_sysv_row *r, void *ctx)
-{
+	struct ipcmq_sysv_row r;
 	struct msqid_ds ds;
 	char name[32], limit[24] = "?", keybuf[12];
-	int have = msgctl(r->id, IPC_STAT, &ds) == 0;
+	int have;
 
-	(void)ctx;
-	if (have)
+	if (ipcmq_parse_sysv_row(line, &r) < 0)
+		return;
+	if ((have = msgctl(r.id, IPC_STAT, &ds) == 0))
 		snprintf(limit, sizeof limit, "%llu", (unsigned long long)ds.msg_qbytes);
-	ipcobj_sysv_name(r->key, r->id, name);
-	list_row("sysv", name, (long long)r->messages, (long long)r->bytes, limit, r->mode, r->uid);
-	if (S.list.json) {
-		printf(",\"key\":\"%s\",\"id\":%d,\"max_bytes\":", ipcname_keystr((key_t)r->key, keybuf), r->id);
+	ipcobj_sysv_name(r.key, r.id, name);
+	list_row(l, "sysv", name, (long long)r.messages, (long long)r.bytes, limit, r.mode, r.uid);
+	if (l->json) {
+		printf(",\"key\":\"%s\",\"id\":%d,\"max_bytes\":",
+		       ipcname_keystr((key_t)r.key, keybuf), r.id);
 		if (have)
 			printf("%llu", (unsigned long long)ds.msg_qbytes);
 		else
 			printf("null");
-		ipcobj_json_row_end(&S.list, NULL);
+		ipcobj_json_row_end(l, NULL);
 	}
 }
 
 static int mq_list_main(int argc, char **argv)
 {
-	struct cli c;
-	char *arg;
-	int key;
-
-	state_defaults();
-	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1)
-		if (key == OPT_JSON)
-			S.list.json = 1;
-	cli_operands(&c, 0, 0);
-	if (S.list.json)
-		printf("[");
-	else
-		printf("%-6s %-32s %8s %10s %12s %-4s %s\n", "TYPE", "NAME", "MESSAGES", "BYTES", "LIMIT", "MODE",
-		       "OWNER");
-	list_posix();
-	ipcmq_each_sysv(list_sysv, NULL);
-	if (S.list.json)
-		printf("]\n");
-	return EXIT_OK;
+	static const struct ipcobj_lister lister = {IPCNAME_MQ, OPT_JSON, list_header, list_posix,
+						    list_sysv};
+	return ipcobj_list_main(argc, argv, &lister);
 }
 
 /* --- mq-rm --- */
 
 static int mq_rm_main(int argc, char **argv)
 {
-	struct cli c;
-	char *arg;
-
-	cli_begin(&c, argc, argv);
-	while (cli_next(&c, &arg) != -1)
-		;
-	cli_operands(&c, 1, -1);
-	return ipcobj_remove_all(argv + c.ind, argc - c.ind, IPCNAME_MQ);
+	return ipcobj_rm_main(argc, argv, IPCNAME_MQ);
 }
 
 static void mq_complete(void)

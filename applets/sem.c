@@ -58,8 +58,6 @@ static struct {
 	int semid;
 	/* sem-run: the signal pipe */
 	int sigfd;
-	/* sem-list */
-	struct ipcobj_list list;
 } S; /* zero-initialised (bss): its defaults are set by state_defaults() */
 
 /* The option defaults, set at the start of every applet (kept out of the
@@ -405,11 +403,11 @@ static int sem_value_main(int argc, char **argv)
 
 /* value < 0: unknown (the semaphore could not be opened); qt: the Qt key
  * file whose ftok key this is, or NULL. */
-static void list_row(const char *backend, const char *name, long value, int nsems,
-		     unsigned mode, unsigned uid, const char *qt)
+static void list_row(struct ipcobj_list *l, const char *backend, const char *name, long value,
+		     int nsems, unsigned mode, unsigned uid, const char *qt)
 {
-	if (S.list.json) {
-		ipcobj_json_row_begin(&S.list, backend, name);
+	if (l->json) {
+		ipcobj_json_row_begin(l, backend, name);
 		if (value >= 0)
 			printf(",\"value\":%ld", value);
 		else
@@ -417,7 +415,7 @@ static void list_row(const char *backend, const char *name, long value, int nsem
 		if (nsems > 0)
 			printf(",\"nsems\":%d", nsems);
 		printf(",\"mode\":\"%04o\",\"uid\":%u", mode, uid);
-		ipcobj_json_row_end(&S.list, qt);
+		ipcobj_json_row_end(l, qt);
 	} else {
 		char v[24] = "?";
 		if (value >= 0)
@@ -427,20 +425,29 @@ static void list_row(const char *backend, const char *name, long value, int nsem
 	}
 }
 
-static void list_posix(const char *name, const struct stat *st)
+static void list_header(void)
+{
+	printf("%-6s %-32s %10s %5s %-4s %-10s %s\n", "TYPE", "NAME", "VALUE", "NSEMS", "MODE",
+	       "OWNER", "QT KEY FILE");
+}
+
+static void list_posix(struct ipcobj_list *l, const char *name, int dir, const char *file,
+		       const struct stat *st)
 {
 	long value = -1;
 	struct ipcsem *s = ipcsem_open(name, 0, 0, 0);
 
+	(void)dir;
+	(void)file;
 	if (s) {
 		value = (long)ipcsem_value(s);
 		ipcsem_close(s);
 	}
-	list_row("posix", name, value, 0, st->st_mode & 07777, st->st_uid, NULL);
+	list_row(l, "posix", name, value, 0, st->st_mode & 07777, st->st_uid, NULL);
 }
 
 /* /proc/sysvipc/sem: key semid perms nsems uid ... */
-static void list_sysv(const char *line)
+static void list_sysv(struct ipcobj_list *l, const char *line)
 {
 	enum { KEY, ID, PERMS, NSEMS, UID, NFIELDS };
 	char name[32];
@@ -449,42 +456,23 @@ static void list_sysv(const char *line)
 	if (!parse_int_fields(line, f, NFIELDS, 1u << PERMS) || f[ID] < 0 || f[ID] > INT_MAX ||
 	    f[NSEMS] < 0 || f[NSEMS] > INT_MAX || f[UID] < 0 || f[UID] > UINT32_MAX)
 		return;
-	list_row("sysv", ipcobj_sysv_name(f[KEY], (int)f[ID], name), semctl((int)f[ID], 0, GETVAL),
-		 (int)f[NSEMS], (unsigned)f[PERMS] & 0777, (unsigned)f[UID],
-		 ipcobj_list_qt(&S.list, f[KEY]));
+	list_row(l, "sysv", ipcobj_sysv_name(f[KEY], (int)f[ID], name),
+		 semctl((int)f[ID], 0, GETVAL), (int)f[NSEMS], (unsigned)f[PERMS] & 0777,
+		 (unsigned)f[UID], ipcobj_list_qt(l, f[KEY]));
 }
 
 static int sem_list_main(int argc, char **argv)
 {
-	state_defaults();
-	struct cli c;
-	char *arg;
-	int key;
-
-	cli_begin(&c, argc, argv);
-	while ((key = cli_next(&c, &arg)) != -1)
-		if (key == 'j')
-			S.list.json = 1;
-	cli_operands(&c, 0, 0);
-	if (!S.list.json)
-		printf("%-6s %-32s %10s %5s %-4s %-10s %s\n", "TYPE", "NAME", "VALUE", "NSEMS",
-		       "MODE", "OWNER", "QT KEY FILE");
-	ipcobj_list(&S.list, IPCNAME_SEM, list_posix, list_sysv);
-	return EXIT_OK;
+	static const struct ipcobj_lister lister = {IPCNAME_SEM, 'j', list_header, list_posix,
+						    list_sysv};
+	return ipcobj_list_main(argc, argv, &lister);
 }
 
 /* --- sem-rm --- */
 
 static int sem_rm_main(int argc, char **argv)
 {
-	struct cli c;
-	char *arg;
-
-	cli_begin(&c, argc, argv);
-	while (cli_next(&c, &arg) != -1)
-		;
-	cli_operands(&c, 1, -1);
-	return ipcobj_remove_all(argv + c.ind, argc - c.ind, IPCNAME_SEM);
+	return ipcobj_rm_main(argc, argv, IPCNAME_SEM);
 }
 
 static void sem_complete(void)

@@ -2,7 +2,11 @@
 # shm: the copy matrix against dd bs=1M, and the start-up of sem-value and
 # shm-info against /bin/true.
 #
-#   SIZE=1G ROUNDS=5 [SEGMENTS='posix sysv sysv-user'] bench/20-shm.sh
+#   SIZE=1G ROUNDS=5 [SEGMENTS='posix sysv sysv-user'] [ONLY_CELLS='...'] bench/20-shm.sh
+#
+# ONLY_CELLS: some of the cells below, in their order; the read cells
+# compare what round 1 left at OFF, so keep write-offset before them
+# (ONLY_CELLS='write-file write-offset read-file').
 #
 # Every cell copies SIZE bytes of random data, for a POSIX segment and a
 # System V segment, ipcbox against dd bs=1M doing the same copy on a POSIX
@@ -25,6 +29,12 @@
 # writer does).  Not in read-null (sendfile to /dev/null) nor write-pipe
 # (splice from the pipe): ipcbox's path there is the floor's.  LOSES(floor):
 # dd's time is less than even the floor's.
+# paths: in write-file and read-file, where the segment has a descriptor
+# (POSIX; System V as root), the other ways such a copy could go, each at
+# its least in shmfloor, in a table of their own: a page-aligned buffer of
+# 256 KiB, 1 MiB, 2 MiB (read + pwrite, pread + write: dd's two copies),
+# and read(2)/write(2) straight between the file and the segment's mapping
+# (one copy, no bounce buffer).  The kernel's one copy is the floor column.
 # Checks: exit statuses; writes: the last 4 KiB of the range poisoned before
 # and compared after every copy, the whole range compared in round 1; reads:
 # the byte count (the file's last 4 KiB poisoned and compared, dd's count),
@@ -142,6 +152,18 @@ shm_once() {
 		write-file | write-offset) "$W/shmfloor" kwrite "$kseg" "$off" <"$SRC" || st=$? ;;
 		read-file) "$W/shmfloor" kread "$kseg" "$SEGBYTES" 1<>"$OUT" || st=$? ;;
 		esac
+	elif [[ $who == buf* ]]; then
+		local size
+		size=$(numfmt --from=iec "${who#buf}")
+		case $cell in
+		write-file) "$W/shmfloor" bwrite "$kseg" 0 "$size" <"$SRC" || st=$? ;;
+		read-file) "$W/shmfloor" bread "$kseg" "$SEGBYTES" "$size" 1<>"$OUT" || st=$? ;;
+		esac
+	elif [ "$who" = map ]; then
+		case $cell in
+		write-file) "$W/shmfloor" mwrite "$kseg" 0 <"$SRC" || st=$? ;;
+		read-file) "$W/shmfloor" mread "$kseg" "$SEGBYTES" 1<>"$OUT" || st=$? ;;
+		esac
 	elif [ "$who" = floor ]; then
 		case $cell in
 		write-file) "${floor[@]}" write "$fid" 0 <"$SRC" || st=$? ;;
@@ -195,10 +217,24 @@ shm_once() {
 }
 
 CELLS=(write-file write-pipe write-offset read-null read-file read-pipe)
+[ -n "${ONLY_CELLS:-}" ] && read -ra CELLS <<<"$ONLY_CELLS" # e.g. ONLY_CELLS='write-file read-file'
+# The other ways a file cell could go (issue 21), at their least by
+# shmfloor: a page-aligned buffer of 256 KiB, 1 MiB or 2 MiB (dd's two
+# copies), and read(2)/write(2) straight between the file and the mapping
+# (one copy, no bounce buffer).  Where the segment has a descriptor: POSIX,
+# and System V as root.
+PATHS=(buf256K buf1M buf2M map)
+# has_paths BACKEND CELL
+has_paths() {
+	[[ $2 == write-file || $2 == read-file ]] &&
+		{ [ "$1" = posix ] || { [ "$1" = sysv ] && [ "$(id -u)" = 0 ]; }; }
+}
 declare -A T
 # Round 1 leaves the source at OFF in both segments: the read cells compare
 # what they read from OFF on (write-offset runs before the reads).
+LOADS=
 for ((r = 0; r < ROUNDS; r++)); do
+	LOADS+=" $(cut -d' ' -f1 /proc/loadavg)"
 	for be in "${BACKENDS[@]}"; do
 		for cell in "${CELLS[@]}"; do
 			who_list=(ipcbox plain dd)
@@ -208,6 +244,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 				[[ $cell != read-null && $cell != write-pipe ]]; then
 				who_list+=(floor)
 			fi
+			has_paths "$be" "$cell" && who_list+=("${PATHS[@]}")
 			for who in $(bench_order "${who_list[@]}"); do
 				t=$(shm_once "$who" "$be" "$cell" $((r == 0))) || exit 1
 				T[$who $be $cell]+=" $t"
@@ -217,6 +254,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 done
 
 printf '\nshm %s copies, median of %d rounds; x = dd time / ipcbox time (goal >= 1.0)\n' "$SIZE" "$ROUNDS"
+echo "  load (1 min) at each round's start:$LOADS; after the last: $(cut -d' ' -f1 /proc/loadavg)"
 printf '  %-9s %-13s %17s %18s %20s %18s  %s\n' segment copy "ipcbox s (GB/s)" "dd bs=1M" \
 	"IPCBOX_COPY=plain" "floor" verdict
 lost=0 lost_floor=0
@@ -256,10 +294,27 @@ for be in "${BACKENDS[@]}"; do
 			"$(col floor "$be" "$cell")" "$verdict"
 	done
 done
+echo
+echo "the file cells by path (bench/shmfloor.c, each path at its least; x = dd time / path time):"
+printf '  %-9s %-10s %16s %16s %16s %16s %16s\n' segment copy "kernel (floor)" "${PATHS[@]}"
+for be in "${BACKENDS[@]}"; do
+	for cell in "${CELLS[@]}"; do
+		has_paths "$be" "$cell" || continue
+		# shellcheck disable=SC2086
+		md=$(median ${T[dd $be $cell]})
+		line=$(printf '  %-9s %-10s' "$be" "$cell")
+		for who in floor "${PATHS[@]}"; do
+			# shellcheck disable=SC2086
+			m=$(median ${T[$who $be $cell]})
+			line+=$(printf ' %7.3f %7sx' "$m" "$(ratio "$md" "$m")")
+		done
+		echo "$line"
+	done
+done
 echo "  raw seconds per contender and cell:"
 for be in "${BACKENDS[@]}"; do
 	for cell in "${CELLS[@]}"; do
-		for who in ipcbox plain dd floor; do
+		for who in ipcbox plain dd floor "${PATHS[@]}"; do
 			[ -n "${T[$who $be $cell]:-}" ] && printf '    %-7s %-9s %-13s %s\n' "$who" "$be" "$cell" "${T[$who $be $cell]}"
 		done
 	done

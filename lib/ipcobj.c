@@ -1,7 +1,8 @@
-/* ipcobj: look up, remove and list shm and sem objects by NAME (ipcobj.h). */
+/* ipcobj: look up, remove and list shm, sem and mq objects by NAME (ipcobj.h). */
 #include "ipcobj.h"
 #include "cli.h"
 #include "io.h"
+#include "ipcmq.h"
 #include "ipcsem.h"
 #include "json.h"
 #include "parse.h"
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <mqueue.h>
 #include <sys/mman.h>
@@ -261,63 +263,114 @@ void ipcobj_json_row_end(struct ipcobj_list *l, const char *qt)
 	l->rows++;
 }
 
-/* Is this /dev/shm entry an object of the family?  Its name without the
- * "sem." of a semaphore's file, or NULL. */
+/* Is this directory entry an object of the family?  Its name without the
+ * "sem." of a semaphore's file in /dev/shm, or NULL.  Queues have the
+ * mqueue file system to themselves. */
 static const char *posix_entry(enum ipcname_family family, const char *file)
 {
 	int is_sem = strncmp(file, "sem.", 4) == 0;
 
 	if (family == IPCNAME_SEM)
 		return is_sem && file[4] ? file + 4 : NULL;
-	return file[0] == '.' || is_sem ? NULL : file;
+	return file[0] == '.' || (is_sem && family == IPCNAME_SHM) ? NULL : file;
 }
 
-static void posix_each(enum ipcname_family family,
-		       void (*row)(const char *name, const struct stat *st))
+/* The directory that lists the family's POSIX objects, or -1 (a queue's:
+ * with a warning). */
+static int posix_dir(enum ipcname_family family)
 {
-	DIR *d = opendir("/dev/shm");
+	const char *where;
+	int fd;
+
+	if (family != IPCNAME_MQ)
+		return open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if ((fd = ipcmq_fs_open(&where)) < 0)
+		cli_warn("POSIX queues not listed: no mqueue file system at %s (as root: mount -t "
+			 "mqueue none /dev/mqueue)", where);
+	return fd;
+}
+
+static void posix_each(struct ipcobj_list *l, const struct ipcobj_lister *how)
+{
+	int fd = posix_dir(how->family);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 	struct stat st;
 	char name[NAME_MAX + 2];
 	const char *base;
 
+	if (!d && fd >= 0)
+		close(fd);
 	while (d && (e = readdir(d))) {
-		if (!(base = posix_entry(family, e->d_name)))
+		if (!(base = posix_entry(how->family, e->d_name)))
 			continue;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		snprintf(name, sizeof name, "/%s", base);
-		row(name, &st);
+		how->posix_row(l, name, dirfd(d), e->d_name, &st);
 	}
 	if (d)
 		closedir(d);
 }
 
-static void sysv_each(enum ipcname_family family, void (*row)(const char *line))
+static void sysv_each(struct ipcobj_list *l, const struct ipcobj_lister *how)
 {
-	FILE *f = fopen(family == IPCNAME_SHM ? "/proc/sysvipc/shm" : "/proc/sysvipc/sem", "r");
+	static const char *const files[] = {
+		[IPCNAME_SHM] = "/proc/sysvipc/shm",
+		[IPCNAME_SEM] = "/proc/sysvipc/sem",
+		[IPCNAME_MQ] = "/proc/sysvipc/msg",
+	};
+	FILE *f = fopen(files[how->family], "re");
 	char line[512];
 
 	if (!f)
 		return;
 	if (fgets(line, sizeof line, f)) /* the header */
 		while (fgets(line, sizeof line, f))
-			row(line);
+			how->sysv_row(l, line);
 	fclose(f);
 }
 
-void ipcobj_list(struct ipcobj_list *l, enum ipcname_family family,
-		 void (*posix_row)(const char *name, const struct stat *st),
-		 void (*sysv_row)(const char *line))
+int ipcobj_list_main(int argc, char **argv, const struct ipcobj_lister *how)
 {
+	struct ipcobj_list *l;
+	struct cli c;
+	char *arg;
+	int key, json = 0;
+
+	cli_begin(&c, argc, argv);
+	while ((key = cli_next(&c, &arg)) != -1)
+		if (key == how->json_key)
+			json = 1;
+	cli_operands(&c, 0, 0);
+	if (!(l = calloc(1, sizeof *l)))
+		cli_die_errno(EXIT_FAIL, errno, "memory");
+	l->json = json;
 	if (l->json)
 		printf("[");
-	l->nqt = ipcname_qt_files(family, l->qt, IPCOBJ_MAX_QT_FILES);
-	posix_each(family, posix_row);
-	sysv_each(family, sysv_row);
+	else
+		how->header();
+	if (how->family != IPCNAME_MQ)
+		l->nqt = ipcname_qt_files(how->family, l->qt, IPCOBJ_MAX_QT_FILES);
+	posix_each(l, how);
+	sysv_each(l, how);
 	if (l->json)
 		printf("]\n");
+	free(l);
+	return EXIT_OK;
+}
+
+int ipcobj_rm_main(int argc, char **argv, enum ipcname_family family)
+{
+	struct cli c;
+	char *arg;
+
+	cli_begin(&c, argc, argv);
+	while (cli_next(&c, &arg) != -1)
+		;
+	cli_operands(&c, 1, -1);
+	return ipcobj_remove_all(argv + c.ind, argc - c.ind, family);
 }
 
 const char *ipcobj_sysv_name(long long key, int id, char buf[32])

@@ -1,7 +1,8 @@
 /* ipcobj: what shm-*, sem-* and mq-* do alike to the objects a NAME (lib/ipcname.h)
  * stands for: look up a System V id, remove, and list the objects of a
- * family.  The family of the name picks the calls (shmget or semget,
- * shm_unlink or sem_unlink, /proc/sysvipc/shm or /proc/sysvipc/sem). */
+ * family (the list and rm verbs are one main each, here).  The family of
+ * the name picks the calls (shmget, semget or msgget; shm_unlink,
+ * sem_unlink or mq_unlink; /proc/sysvipc/shm, sem or msg). */
 #ifndef IPCBOX_IPCOBJ_H
 #define IPCBOX_IPCOBJ_H
 
@@ -36,8 +37,8 @@ const char *ipcobj_user_name(uid_t uid);
  * it finds is what glibc's parser reads from the same lines. */
 int ipcobj_passwd_find(int fd, uid_t uid, char *name, size_t size);
 
-/* A listing (shm-list, sem-list): JSON or text, rows annotated with the Qt
- * key file whose ftok key they have. */
+/* A listing (shm-list, sem-list, mq-list): JSON or text, rows annotated
+ * with the Qt key file whose ftok key they have (shm and sem). */
 struct ipcobj_list {
 	int json;
 	int rows;
@@ -50,13 +51,28 @@ const char *ipcobj_list_qt(const struct ipcobj_list *l, long long key);
  * first row), then the caller's fields, then the end: "qt_file" if qt. */
 void ipcobj_json_row_begin(const struct ipcobj_list *l, const char *backend, const char *name);
 void ipcobj_json_row_end(struct ipcobj_list *l, const char *qt);
-/* List the objects of the family: "[" and "]" around JSON rows (text has
- * the caller's header), posix_row() for each POSIX object in /dev/shm (its
- * name "/foo" and lstat; semaphores are the files sem.foo), sysv_row() for
- * each line of /proc/sysvipc/shm or sem after the header. */
-void ipcobj_list(struct ipcobj_list *l, enum ipcname_family family,
-		 void (*posix_row)(const char *name, const struct stat *st),
-		 void (*sysv_row)(const char *line));
+
+/* What a family's list verb brings to ipcobj_list_main: the key of its
+ * --json option, its text header, and its row printers. */
+struct ipcobj_lister {
+	enum ipcname_family family;
+	int json_key;
+	void (*header)(void);
+	/* a POSIX object: its NAME ("/foo"), the directory that lists it and
+	 * its entry there (a semaphore's file is sem.foo), its lstat */
+	void (*posix_row)(struct ipcobj_list *l, const char *name, int dir, const char *file,
+			  const struct stat *st);
+	/* a line of /proc/sysvipc/shm, sem or msg after the header */
+	void (*sysv_row)(struct ipcobj_list *l, const char *line);
+};
+/* shm-list, sem-list and mq-list: the options (--json alone), no operand;
+ * then "[" and "]" around JSON rows or the text header, a row for each
+ * POSIX object (in /dev/shm; queues in the mqueue file system, with a
+ * warning where there is none) and each System V object.  Returns the exit
+ * status. */
+int ipcobj_list_main(int argc, char **argv, const struct ipcobj_lister *how);
+/* shm-rm, sem-rm and mq-rm: NAME... through ipcobj_remove_all. */
+int ipcobj_rm_main(int argc, char **argv, enum ipcname_family family);
 /* The NAME of a System V object: "sysv:0x..." or, for key 0 (IPC_PRIVATE),
  * "sysv-id:ID". */
 const char *ipcobj_sysv_name(long long key, int id, char buf[32]);
