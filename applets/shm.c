@@ -276,20 +276,11 @@ static void copy_option(int key, const char *arg)
 }
 
 /* A private buffer of len bytes (a RELAY_BUF copy buffer, or a snapshot
- * under the lock); exit 1 if none.  Page-aligned, as tlsrelay's are: on the
- * project's VM kind a 1 MiB buffer 16 bytes past a page boundary (malloc's)
- * made read/pwrite of 1 GiB from a tmpfs file into a POSIX segment take
- * 0.75-0.96 s against 0.29-0.47 s aligned (dd bs=1M, whose buffer is
- * aligned: 0.31-0.34 s). */
+ * under the lock), page-aligned (io_buffer_alloc says why); exit 1 if none. */
 static unsigned char *copy_buffer(size_t len)
 {
-	size_t page = (size_t)getpagesize();
-	unsigned char *buf = NULL;
+	unsigned char *buf = io_buffer_alloc(len);
 
-	if (len > SIZE_MAX - page)
-		errno = ENOMEM;
-	else
-		buf = aligned_alloc(page, len ? (len + page - 1) / page * page : page);
 	if (!buf)
 		cli_die_errno(EXIT_FAIL, errno, "buffer of %zu bytes", len);
 	return buf;

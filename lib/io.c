@@ -229,6 +229,17 @@ const char *io_strerror(int err)
 	return strerror(err);
 }
 
+void *io_buffer_alloc(size_t len)
+{
+	size_t page = (size_t)getpagesize();
+
+	if (len > SIZE_MAX - page) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned_alloc(page, len ? (len + page - 1) / page * page : page);
+}
+
 void io_put_u64(FILE *f, uint64_t v, int width)
 {
 	char buf[24];

@@ -1,6 +1,7 @@
 /* relay: the stdin/socket/stdout copy loop; see relay.h. */
 #include "relay.h"
 #include "clock.h"
+#include "io.h"
 #include "sigev.h"
 
 #include <errno.h>
@@ -117,7 +118,7 @@ static ssize_t pump_copy(struct pump *p)
 {
 	if (p->off < p->len)
 		return pump_flush(p);
-	if (!p->buf && !(p->buf = malloc(RELAY_BUF))) {
+	if (!p->buf && !(p->buf = io_buffer_alloc(RELAY_BUF))) {
 		pump_fail(p, errno, "allocate buffer");
 		return 0;
 	}
@@ -167,7 +168,7 @@ static int pump_pipe_to_copy(struct pump *p)
 {
 	p->mode = PUMP_COPY;
 	if (p->inpipe > 0) {
-		if (!p->buf && !(p->buf = malloc(RELAY_BUF)))
+		if (!p->buf && !(p->buf = io_buffer_alloc(RELAY_BUF)))
 			return -1;
 		ssize_t n = read(p->pipe[0], p->buf, p->inpipe);
 		if (n < 0)

@@ -628,8 +628,8 @@ static int serve_hub(const struct serve *s)
 	h.stdin_eof = fcntl(STDIN_FILENO, F_GETFD) < 0;
 	h.c = calloc(h.max, sizeof *h.c);
 	pf = calloc(h.max + 3, sizeof *pf);
-	h.chunk = malloc(RELAY_BUF);
-	h.rbuf = malloc(RELAY_BUF);
+	h.chunk = io_buffer_alloc(RELAY_BUF);
+	h.rbuf = io_buffer_alloc(RELAY_BUF);
 	if (h.c && pf && h.chunk && h.rbuf)
 		status = hub_loop(&h, pf);
 	else

@@ -1,9 +1,10 @@
 /* Unit tests for lib/io's io_scan_lines: blocks of whole lines whatever
  * the read sizes, overlong lines skipped whole, a last line without its
- * newline, and fn's stop value passed back; and io_put_u64/io_put_i64
- * against printf at the extremes. */
+ * newline, and fn's stop value passed back; io_put_u64/io_put_i64
+ * against printf at the extremes; io_buffer_alloc's alignment. */
 #include "lib/io.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,23 @@ static void test_put_numbers(void)
 			}
 }
 
+/* Page-aligned, whatever the size asked for; an impossible size is ENOMEM. */
+static void test_buffer_alloc(void)
+{
+	static const size_t sizes[] = {0, 1, 4095, 4096, 4097, 1024 * 1024, 1024 * 1024 + 16};
+	size_t page = (size_t)getpagesize();
+
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		unsigned char *b = io_buffer_alloc(sizes[i]);
+		CHECK(b != NULL && (uintptr_t)b % page == 0);
+		if (b && sizes[i])
+			memset(b, 0xa5, sizes[i]); /* the whole length is ours (ASan checks) */
+		free(b);
+	}
+	errno = 0;
+	CHECK(io_buffer_alloc(SIZE_MAX) == NULL && errno == ENOMEM);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_group groups[] = {
@@ -133,6 +151,7 @@ int main(int argc, char **argv)
 		{"overlong", test_overlong},
 		{"last-line-and-stop", test_last_line_and_stop},
 		{"put-numbers", test_put_numbers},
+		{"buffer-alloc", test_buffer_alloc},
 	};
 	return check_run_groups("io", groups, sizeof groups / sizeof *groups, argc, argv);
 }
