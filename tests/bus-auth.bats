@@ -11,12 +11,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 load bus_helpers
 
-# no_lsan: ASAN_OPTIONS for a process strace traces (make check): the leak
-# scan cannot run under ptrace.
-no_lsan() {
-	echo "${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
-}
-
 # traced ARG...: run ipcbox ARG... under strace; its connects and socket
 # writes, strings whole, are in $T/trace.
 traced() {

@@ -243,3 +243,9 @@ $(cat "$T/svc2/ready") Changed \"two\""
 	assert_status 2
 	assert_one_line_error bus-listen
 }
+
+@test "bus-listen pauses before a drain only after a batch: quiet signals never wait, a flood's next drain does" {
+	flood_pause_check bus-listen '\.Tick u '
+	run grep -c '\.Tick u ' "$T/out"
+	assert_output 56
+}

@@ -272,3 +272,9 @@ assert n == 3, n
 	grep -q "^mr	T	[0-9]*	org.freedesktop.DBus	:[0-9.]*	[0-9]*$" <<<"$output"
 	[[ $(head -n 1 "$T/out") == "#type	timestamp	serial	sender	destination	path	interface	member" ]]
 }
+
+@test "bus-monitor pauses before a drain only after a batch: quiet signals never wait, a flood's next drain does" {
+	flood_pause_check bus-monitor 'member=Tick$'
+	run grep -c '^   uint32 ' "$T/out"
+	assert_output 56
+}

@@ -72,3 +72,46 @@ match_rule_with() {
 last_record() {
 	tail -n 1 "$SVC_DIR/record"
 }
+
+# flood_pause_check APPLET PATTERN: bus-listen or bus-monitor under strace,
+# which records its sleeps; PATTERN matches one line of its output per
+# signal.  Quiet traffic first: five signals, each printed before the next
+# is sent, and no pause.  Then the applet is stopped, burst.py leaves 50
+# signals waiting for it, and it is continued: it takes them in one drain,
+# and the next signal wakes it after that batch: one pause (flood_pause in
+# applets/bus.c), then that signal too.
+flood_pause_check() {
+	local applet=$1 pattern=$2 iface="org.ipcbox.Flood$$" job pid i
+	rm -f "$T/ready"
+	bg env ASAN_OPTIONS="$(no_lsan)" strace -qq -o "$T/trace" -e trace=nanosleep,clock_nanosleep \
+		"$IPCBOX" "$applet" --ready-file "$T/ready" "interface='$iface'" >"$T/out" 2>"$T/err"
+	job=$BG_PID
+	wait_file "$T/ready"
+	# timeout's child is strace, whose child is the applet (a monitor's
+	# name cannot be asked for its pid)
+	pid=$(cat "/proc/$job/task/$job/children")
+	pid=$(cat "/proc/${pid% }/task/${pid% }/children")
+	pid=${pid% }
+	for i in 1 2 3 4 5; do
+		ipc bus-emit /quiet "$iface" Tick u "$i"
+		wait_for printed "$pattern" "$i"
+	done
+	run grep -c nanosleep "$T/trace"
+	assert_output 0
+	kill -STOP "$pid"
+	run timeout -k 5 "$TMO" "$PY" "$PEERS/burst.py" "$BUS_ADDR" "$iface" 50
+	assert_status 0
+	kill -CONT "$pid"
+	wait_for printed "$pattern" 55
+	ipc bus-emit /quiet "$iface" Tick u 6
+	wait_for printed "$pattern" 56
+	kill -INT "$pid"
+	wait "$job"
+	run grep -c nanosleep "$T/trace"
+	assert_output 1
+}
+
+# printed PATTERN N: $T/out has N lines matching PATTERN.
+printed() {
+	[ "$(grep -c -- "$1" "$T/out")" -eq "$2" ]
+}

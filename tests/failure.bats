@@ -281,12 +281,6 @@ fill() {
 
 # ---- channels -----------------------------------------------------------------
 
-# no_lsan: ASAN_OPTIONS for a process strace traces (make check): the leak
-# scan cannot run under ptrace and fails, exit 86, where nothing leaked.
-no_lsan() {
-	echo "${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
-}
-
 # entries: the channel directory's entries, sorted, on one line.
 entries() {
 	(cd "$T/ch" && ls -A | sort | tr '\n' ' ')

@@ -240,6 +240,12 @@ wait_for() {
 	done
 }
 
+# no_lsan: ASAN_OPTIONS for a process strace traces (make check): the leak
+# scan cannot run under ptrace and fails, exit 86, where nothing leaked.
+no_lsan() {
+	echo "${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
+}
+
 # wait_file FILE: until FILE exists and is non-empty.
 wait_file() {
 	wait_for test -s "$1"
