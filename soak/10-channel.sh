@@ -170,7 +170,10 @@ for ((j = 0; j < NLIS; j++)); do
 done
 chan=$(find "$W/ch" -mindepth 1 | wc -l)
 [ "$chan" -eq 0 ] || soak_fail "$chan entries left in the channel directory"
-read -r delivered lost dup disorder < <("$PY" "$SOAK_DIR/check_seq.py" "$counts" -- "${specs[@]}" 2>"$W/check.err")
+# Into a file, not read from a process substitution: read returns at the
+# line, and the checker, still exiting, was once counted as a process left.
+"$PY" "$SOAK_DIR/check_seq.py" "$counts" -- "${specs[@]}" >"$W/check.out" 2>"$W/check.err"
+read -r delivered lost dup disorder <"$W/check.out"
 [ -s "$W/check.err" ] && head -n 20 "$W/check.err" >&2
 ((lost == 0)) || soak_fail "$lost messages lost"
 ((dup == 0)) || soak_fail "$dup messages duplicated"

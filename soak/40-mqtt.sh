@@ -118,7 +118,9 @@ while ((SECONDS < end)); do
 		elif [ $kind -eq 1 ] && [ $st -ne 0 ]; then
 			soak_fail "round $r: listener $j exited $st on SIGTERM, not 0: $(head -c 300 "$W/l.$r.$j.err")"
 		fi
-		read -r got l d o < <(awk -v id="S$r" '$1 != id {o++; next} $2 == k + 1 {k++; next} $2 <= k {d++; next} {l += $2 - k - 1; k = $2} END {print k + 0, l + 0, d + 0, o + 0}' "$W/l.$r.$j")
+		# a command substitution, which waits for awk, not a process
+		# substitution, which may still be exiting when session_left looks
+		read -r got l d o <<<"$(awk -v id="S$r" '$1 != id {o++; next} $2 == k + 1 {k++; next} $2 <= k {d++; next} {l += $2 - k - 1; k = $2} END {print k + 0, l + 0, d + 0, o + 0}' "$W/l.$r.$j")"
 		ops=$((ops + got))
 		dup=$((dup + d))
 		((l == 0 && o == 0)) || soak_fail "round $r: listener $j: $l missing in its run, $o foreign lines"
