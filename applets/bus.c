@@ -323,12 +323,12 @@ static void connect_bus_as(int hello)
 		addr = dbus_default_address(S.system ? DBUS_BUS_SYSTEM : DBUS_BUS_SESSION, &err);
 	if (!addr)
 		cli_die(EXIT_FAIL, "%s", err.msg);
-	if (dbus_address_check(addr, &err) < 0)
-		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
 	if (hello)
 		r = dbus_conn_open_call(&S.conn, addr, first_call, S.deadline, &err);
 	else
 		r = dbus_conn_open_unregistered(&S.conn, addr, S.deadline, &err);
+	if (r == DBUS_BAD_ADDRESS)
+		cli_die(EXIT_USAGE, "invalid address '%s': %s", addr, err.msg);
 	if (r == DBUS_TIMED_OUT)
 		cli_die(EXIT_TIMEOUT, "%s", err.msg);
 	if (r < 0)
@@ -1537,7 +1537,7 @@ static void listen_put(FILE *out, char directive, const void *arg)
 	case 'm': fputs(or_empty(m->member), out); break;
 	case 'g': fputs(or_empty(m->signature), out); break;
 	case 'a': listen_print_args(out, m); break;
-	case 't': fprintf(out, "%lld.%06ld", sig->sec, sig->usec); break;
+	case 't': io_put_time(out, sig->sec, sig->usec); break;
 	}
 }
 

@@ -606,7 +606,7 @@ static void check_format(const char *f)
 
 static void print_time(FILE *out, const struct timespec *ts)
 {
-	fprintf(out, "%lld.%06ld", (long long)ts->tv_sec, ts->tv_nsec / 1000);
+	io_put_time(out, (long long)ts->tv_sec, ts->tv_nsec / 1000);
 }
 
 static void put_directive(FILE *out, char directive, const void *arg)

@@ -263,3 +263,10 @@ void io_put_i64(FILE *f, int64_t v)
 		io_put_u64(f, (uint64_t)v, 0);
 	}
 }
+
+void io_put_time(FILE *f, long long sec, long usec)
+{
+	io_put_i64(f, sec);
+	putc_unlocked('.', f);
+	io_put_u64(f, usec > 0 ? (uint64_t)usec : 0, 6);
+}

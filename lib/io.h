@@ -30,6 +30,9 @@ void *io_buffer_alloc(size_t len);
  * front; and a signed v. */
 void io_put_u64(FILE *f, uint64_t v, int width);
 void io_put_i64(FILE *f, int64_t v);
+/* A time stamp as every layout prints one: "SEC.USEC", the microseconds
+ * (0 to 999999) as six digits. */
+void io_put_time(FILE *f, long long sec, long usec);
 /* Read a whole file descriptor into a malloc'd buffer, refusing more than
  * max bytes (errno EFBIG).  *len gets the size; the buffer is NUL-terminated. */
 char *io_read_all(int fd, size_t max, size_t *len);

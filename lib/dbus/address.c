@@ -496,18 +496,6 @@ int dbus_address_connect(const struct dbus_addr *a, int64_t deadline_ms, pid_t *
 	return connect_unix(a, err);
 }
 
-int dbus_address_check(const char *text, struct dbus_err *err)
-{
-	struct dbus_addr *addrs = malloc(DBUS_MAX_ADDRS * sizeof *addrs);
-	int n;
-
-	if (!addrs)
-		return dbus_err_set(err, "out of memory");
-	n = dbus_address_parse(text, addrs, DBUS_MAX_ADDRS, err);
-	free(addrs);
-	return n;
-}
-
 int dbus_address_for_host(char *out, size_t size, const char *host, int system,
 			  struct dbus_err *err)
 {

@@ -27,6 +27,7 @@
  * and an exchange ends within DBUS_AUTH_MAX_LINES replies. */
 #include "client.h"
 #include "lib/io.h"
+#include "lib/parse.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -58,35 +59,6 @@ static int is_command(const char *line, size_t len, const char *cmd)
 	return len >= n && memcmp(line, cmd, n) == 0 && (len == n || line[n] == ' ');
 }
 
-/* Judge one complete reply line: 1 for a good OK (its guid copied into
- * guid), 0 for a DATA challenge when data_ok, -1 with *err otherwise. */
-static int judge_line(const char *line, size_t len, int data_ok, char *guid, struct dbus_err *err)
-{
-	for (size_t i = 0; i < len; i++)
-		if (line[i] < 0x20 || line[i] > 0x7e)
-			return dbus_err_set(err, "garbage in the bus's authentication reply");
-	if (data_ok && is_command(line, len, "DATA"))
-		return 0;
-	if (len >= 2 && memcmp(line, "OK", 2) == 0 && (len == 2 || line[2] == ' ')) {
-		size_t hex = 0;
-		for (size_t i = 3; i < len; i++)
-			hex += (line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f') ||
-			       (line[i] >= 'A' && line[i] <= 'F');
-		if (len != 35 || hex != 32)
-			return dbus_err_set(err, "malformed authentication reply '%s' (want OK and a "
-						 "32-hex-digit guid)", printable(line, len));
-		memcpy(guid, line + 3, 32);
-		guid[32] = 0;
-		return 1;
-	}
-	if (len >= 8 && memcmp(line, "REJECTED", 8) == 0 && (len == 8 || line[8] == ' '))
-		return dbus_err_set(err, "the bus rejected authentication (offered: %s)",
-				    len > 9 ? printable(line + 9, len - 9) : "nothing");
-	if (len >= 5 && memcmp(line, "ERROR", 5) == 0 && (len == 5 || line[5] == ' '))
-		return dbus_err_set(err, "the bus refused authentication: %s", printable(line, len));
-	return dbus_err_set(err, "unexpected authentication reply '%s'", printable(line, len));
-}
-
 /* The first CRLF in buf[0..len), or NULL.  Not memmem: it would bring
  * 1.2 KiB of musl's two-way search into the static binary for two bytes. */
 static char *find_crlf(const char *buf, size_t len)
@@ -97,36 +69,6 @@ static char *find_crlf(const char *buf, size_t len)
 		if (p[1] == '\n')
 			return (char *)p;
 	return NULL;
-}
-
-/* The first reply line in buf[0..len): 0 if it is not complete yet, 1 for
- * a good OK (its guid copied into guid), 2 for a DATA challenge when
- * data_ok, -1 with *err otherwise or when no line end came within
- * AUTH_LINE_MAX bytes.  *used: the line's length with its CRLF. */
-static int reply_line(const char *buf, size_t len, int data_ok, char *guid, size_t *used,
-		      struct dbus_err *err)
-{
-	const char *crlf = find_crlf(buf, len);
-	int r;
-
-	if (!crlf) {
-		if (len >= AUTH_LINE_MAX)
-			return dbus_err_set(err, "authentication reply longer than %d bytes",
-					    AUTH_LINE_MAX);
-		return 0;
-	}
-	r = judge_line(buf, (size_t)(crlf - buf), data_ok, guid, err);
-	if (r < 0)
-		return -1;
-	*used = (size_t)(crlf - buf) + 2;
-	return r == 1 ? 1 : 2;
-}
-
-int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err)
-{
-	char guid[33];
-
-	return reply_line(buf, len, 0, guid, used, err);
 }
 
 /* Read more of a line-based exchange into buf[*len..AUTH_LINE_MAX): 0,
@@ -266,8 +208,7 @@ static int take_ok(struct dbus_auth_client *s, const char *line, size_t len, cha
 	size_t hex = 0;
 
 	for (size_t i = 3; i < len; i++)
-		hex += (line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f') ||
-		       (line[i] >= 'A' && line[i] <= 'F');
+		hex += parse_hexdigit((unsigned char)line[i]) >= 0;
 	if (len != 35 || hex != 32) {
 		s->state = C_DONE;
 		return dbus_err_set(err, "malformed authentication reply '%s' (want OK and a "
@@ -366,15 +307,20 @@ int dbus_auth_client_line(struct dbus_auth_client *s, const char *line, size_t l
 static int send_two(int fd, const char *head, size_t nhead, const uint8_t *tail, size_t ntail,
 		    int64_t deadline_ms, int *hung_up, struct dbus_err *err)
 {
-	uint8_t *out = malloc(nhead + ntail + 1);
+	const void *buf = head;
+	uint8_t *out = NULL;
+	size_t len = nhead;
 	int r;
 
-	if (!out)
-		return dbus_err_set(err, "out of memory");
-	memcpy(out, head, nhead);
-	if (ntail)
+	if (ntail) { /* the opening and the messages: together, for one write */
+		if (!(out = malloc(nhead + ntail)))
+			return dbus_err_set(err, "out of memory");
+		memcpy(out, head, nhead);
 		memcpy(out + nhead, tail, ntail);
-	r = io_send_all(fd, out, nhead + ntail, deadline_ms);
+		buf = out;
+		len += ntail;
+	}
+	r = io_send_all(fd, buf, len, deadline_ms);
 	free(out);
 	if (r < 0 && errno == ETIMEDOUT) {
 		dbus_err_set(err, "timed out sending authentication");

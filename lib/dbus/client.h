@@ -2,9 +2,9 @@
  * the connection's writes, for lib/dbus and its unit tests and fuzzers.
  *
  * Applets include dbus.h alone: it declares the connection API they use
- * (dbus_conn_open and friends, the replies, dbus_address_check, the -H
- * address, a bridge's side of SASL); this header exposes the steps
- * underneath it so that they can be unit-tested.  Prefix: dbus_. */
+ * (dbus_conn_open and friends, the replies, the -H address, a bridge's
+ * side of SASL); this header exposes the steps underneath it so that they
+ * can be unit-tested.  Prefix: dbus_. */
 #ifndef IPCBOX_DBUS_CLIENT_H
 #define IPCBOX_DBUS_CLIENT_H
 
@@ -133,13 +133,6 @@ struct dbus_auth_server {
  * dropped (a line that is not printable ASCII, too many lines). */
 int dbus_auth_server_line(struct dbus_auth_server *s, const char *guid, const char *line,
 			  size_t len, char *reply, size_t reply_cap, struct dbus_err *err);
-
-/* Judge the server's reply bytes buf[0..len) received so far: 0 if no
- * complete line has arrived yet (more must be read), 1 if the first line is
- * a good "OK <guid>" (*used: its length with the CRLF; what follows is the
- * message stream), -1 with *err for any other line, a non-printable byte, or
- * no line end within AUTH_LINE_MAX (16384) bytes. */
-int dbus_auth_reply(const char *buf, size_t len, size_t *used, struct dbus_err *err);
 
 /* The machine id in the file path: 32 hex digits, then a newline or the
  * end of the file, into id (NUL-terminated).  0, or -1 with errno (EINVAL:

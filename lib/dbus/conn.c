@@ -20,6 +20,7 @@
 #include "client.h"
 #include "lib/clock.h"
 #include "lib/io.h"
+#include "lib/parse.h"
 #include "lib/spawn.h"
 
 #include <errno.h>
@@ -236,7 +237,11 @@ static int open_conn(struct dbus_conn *c, const char *address, int64_t deadline,
 	if (!addrs)
 		return dbus_err_set(err, "out of memory");
 	n = dbus_address_parse(address, addrs, DBUS_MAX_ADDRS, err);
-	if (n >= 0 && hello && build_opening(c, first, &bytes, &len, &late, &nlate, err) < 0)
+	if (n < 0) {
+		free(addrs);
+		return DBUS_BAD_ADDRESS;
+	}
+	if (hello && build_opening(c, first, &bytes, &len, &late, &nlate, err) < 0)
 		n = -1;
 	c->rcap = RBUF_INITIAL;
 	c->rbuf = n >= 0 ? malloc(c->rcap) : NULL;
@@ -514,8 +519,7 @@ int dbus_machine_id_read(const char *path, char id[33])
 		return -1;
 	}
 	for (int i = 0; i < 32; i++)
-		if (!((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'f') ||
-		      (buf[i] >= 'A' && buf[i] <= 'F'))) {
+		if (parse_hexdigit((unsigned char)buf[i]) < 0) {
 			errno = EINVAL;
 			return -1;
 		}

@@ -39,6 +39,10 @@ struct dbus_err {
 /* What functions with a deadline return when it passed (with *err set);
  * other failures are -1. */
 #define DBUS_TIMED_OUT (-2)
+/* What the dbus_conn_open functions return (with *err set) when the address
+ * is malformed or names nothing this client can connect to: an applet's
+ * exit 2, told apart from a bus that cannot be reached. */
+#define DBUS_BAD_ADDRESS (-4)
 /* Format a reason into e (if not NULL) and return -1. */
 int dbus_err_set(struct dbus_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -164,6 +168,9 @@ void dbus_print_json_value(FILE *f, const struct dbus_value *v);
  * interface=I; member=M"), then one line per argument, 3 spaces of indent
  * per depth.  sec/usec: the receive time. */
 void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long usec);
+/* The same without " time=S.U" (bus-diagram's tooltips: the time is in the
+ * drawing's margin). */
+void dbus_print_monitor_untimed(FILE *f, const struct dbus_msg *m);
 /* bus-monitor --json: one object a line, {"time","type","sender",
  * "destination","serial","reply_serial","path","interface","member",
  * "error_name","signature","body"}; absent header fields are null, body is
@@ -280,12 +287,6 @@ int dbus_conn_answer(struct dbus_conn *c, const struct dbus_msg *call, int64_t d
 		     struct dbus_err *err);
 
 /* ---- addresses and bridges --------------------------------------------- */
-
-/* 1 or more: the number of entries of the ';'-separated address list text
- * that this client can connect to; -1 with *err if there is none, or an
- * entry is malformed (so that an applet refuses a bad address with exit 2
- * before connecting). */
-int dbus_address_check(const char *text, struct dbus_err *err);
 
 /* The address busctl -H builds, for ipcbox: run "ipcbox bus-bridge" on
  * [USER@]HOST through "ssh -xT", with --system if system is set:

@@ -394,28 +394,14 @@ static uint32_t stat_row(struct dbus_diag *d, int signal, uint32_t dest, uint32_
 
 /* ---- messages ------------------------------------------------------------ */
 
-static char *detail(struct dbus_diag *d, const struct dbus_msg *m, int64_t ts_ns)
+static char *detail(struct dbus_diag *d, const struct dbus_msg *m)
 {
 	struct dbus_diag_names *n = d->n;
-	int64_t sec = ts_ns / 1000000000, usec = (ts_ns % 1000000000) / 1000;
 
-	if (usec < 0) {
-		sec--;
-		usec += 1000000;
-	}
 	rewind(n->text);
-	dbus_print_monitor(n->text, m, (long long)sec, (long)usec);
+	dbus_print_monitor_untimed(n->text, m);
 	fflush(n->text);
 	size_t cut = (size_t)ftello(n->text);
-	/* the time is in the diagram's margin: " time=S.U" goes */
-	char *tm = memmem(n->text_buf, cut, " time=", 6);
-	if (tm) {
-		char *sp = memchr(tm + 1, ' ', cut - (size_t)(tm + 1 - n->text_buf));
-		if (sp) {
-			memmove(tm, sp, cut - (size_t)(sp - n->text_buf));
-			cut -= (size_t)(sp - tm);
-		}
-	}
 	int more = cut > DBUS_DIAG_DETAIL_MAX;
 	while (cut > 0 && (n->text_buf[cut - 1] == '\n'))
 		cut--;
@@ -431,7 +417,7 @@ static char *detail(struct dbus_diag *d, const struct dbus_msg *m, int64_t ts_ns
 }
 
 /* The event for a kept message, unless max events are out already. */
-static uint32_t add_event(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, int64_t ts_ns,
+static uint32_t add_event(struct dbus_diag *d, const struct dbus_msg *m, int64_t t,
 			  uint32_t from, uint32_t to)
 {
 	if (d->opt.max && d->kept - d->left_out > d->opt.max) {
@@ -450,14 +436,14 @@ static uint32_t add_event(struct dbus_diag *d, const struct dbus_msg *m, int64_t
 	ev->label = str(d, intern(d->n, m->type == DBUS_ERROR ? m->error_name : m->member));
 	ev->iface = str(d, intern(d->n, m->interface));
 	ev->path = str(d, intern(d->n, m->path));
-	ev->detail = detail(d, m, ts_ns);
+	ev->detail = detail(d, m);
 	ev->subject = NONE;
 	if (m->type == DBUS_SIGNAL && from_driver(m) && arg_str(m, 0) && is_unique(arg_str(m, 0)))
 		ev->subject = intern(d->n, arg_str(m, 0)); /* NameOwnerChanged, NameLost, ... */
 	return e;
 }
 
-static void add_call(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, int64_t ts,
+static void add_call(struct dbus_diag *d, const struct dbus_msg *m, int64_t t,
 		     uint32_t from, uint32_t dest)
 {
 	uint32_t to = resolve(d, dest), e = NONE, stat = NONE;
@@ -467,7 +453,7 @@ static void add_call(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, i
 		d->kept++;
 		stat = stat_row(d, 0, dest, intern(d->n, m->interface), intern(d->n, m->member));
 		d->stats[stat].count++;
-		e = add_event(d, m, t, ts, from, to);
+		e = add_event(d, m, t, from, to);
 	}
 	if (m->flags & DBUS_FLAG_NO_REPLY_EXPECTED)
 		return;
@@ -479,7 +465,7 @@ static void add_call(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, i
 		d->opt.on_event(d, e, d->opt.ctx);
 }
 
-static void add_reply(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, int64_t ts,
+static void add_reply(struct dbus_diag *d, const struct dbus_msg *m, int64_t t,
 		      uint32_t from, uint32_t to)
 {
 	uint32_t *pi = to == NONE ? NULL : map_find(&d->n->call_map, to, m->reply_serial, 0);
@@ -523,11 +509,11 @@ static void add_reply(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, 
 		if (el > s->max_ns)
 			s->max_ns = el;
 	}
-	e = add_event(d, m, t, ts, from, to);
+	e = add_event(d, m, t, from, to);
 	if (e == NONE)
 		return;
 	if (p) /* timed even when its call is not drawn */
-		d->ev[e].elapsed_ns = t - p->t_ns;
+		d->ev[e].elapsed_ns = sat_sub(t, p->t_ns);
 	if (p && p->event != NONE) {
 		d->ev[e].peer = p->event;
 		d->ev[p->event].peer = e;
@@ -536,7 +522,7 @@ static void add_reply(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, 
 		d->opt.on_event(d, e, d->opt.ctx);
 }
 
-static void add_signal(struct dbus_diag *d, const struct dbus_msg *m, int64_t t, int64_t ts,
+static void add_signal(struct dbus_diag *d, const struct dbus_msg *m, int64_t t,
 		       uint32_t from, uint32_t dest)
 {
 	uint32_t to = resolve(d, dest), e;
@@ -546,7 +532,7 @@ static void add_signal(struct dbus_diag *d, const struct dbus_msg *m, int64_t t,
 	d->kept++;
 	uint32_t row = stat_row(d, 1, dest, intern(d->n, m->interface), intern(d->n, m->member));
 	d->stats[row].count++; /* after stat_row: it may move d->stats */
-	e = add_event(d, m, t, ts, from, to);
+	e = add_event(d, m, t, from, to);
 	if (e != NONE && d->opt.on_event)
 		d->opt.on_event(d, e, d->opt.ctx);
 }
@@ -577,11 +563,11 @@ int dbus_diag_add(struct dbus_diag *d, const uint8_t *data, size_t len, int64_t 
 		d->n->v[dest].heard = 1;
 	switch (m.type) {
 	case DBUS_METHOD_CALL:
-		add_call(d, &m, t, ts_ns, from, dest == NONE ? intern(d->n, "(no destination)") : dest);
+		add_call(d, &m, t, from, dest == NONE ? intern(d->n, "(no destination)") : dest);
 		break;
 	case DBUS_METHOD_RETURN:
-	case DBUS_ERROR: add_reply(d, &m, t, ts_ns, from, dest); break;
-	case DBUS_SIGNAL: add_signal(d, &m, t, ts_ns, from, dest); break;
+	case DBUS_ERROR: add_reply(d, &m, t, from, dest); break;
+	case DBUS_SIGNAL: add_signal(d, &m, t, from, dest); break;
 	}
 	dbus_msg_free(&m);
 	return 0;

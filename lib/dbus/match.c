@@ -90,26 +90,39 @@ enum dbus_match_fault dbus_match_check(const char *rule)
 	return DBUS_MATCH_OK;
 }
 
+/* The pair at *p of a rule dbus_match_check accepted: the key k[0..kn),
+ * the value v[0..vn) without its quotes; *p moves past the pair and its
+ * comma. */
+static void next_pair(const char **p, const char **k, size_t *kn, const char **v, size_t *vn)
+{
+	const char *q = strchr(*p, '='), *end;
+
+	*k = *p;
+	*kn = (size_t)(q - *p);
+	q++;
+	if (*q == '\'') {
+		*v = q + 1;
+		end = strchr(*v, '\'');
+		q = end + 1;
+	} else {
+		*v = q;
+		end = q + strcspn(q, ",");
+		q = end;
+	}
+	*vn = (size_t)(end - *v);
+	*p = *q == ',' ? q + 1 : q;
+}
+
 int dbus_match_value(const char *rule, const char *key, char *out, size_t size)
 {
 	size_t klen = strlen(key);
 
 	for (const char *p = rule; *p;) {
-		const char *k = p, *v, *end;
-		p = strchr(p, '=') + 1;
-		if (*p == '\'') {
-			v = p + 1;
-			end = strchr(v, '\'');
-			p = end + 1;
-		} else {
-			v = p;
-			end = p + strcspn(p, ",");
-			p = end;
-		}
-		if (*p == ',')
-			p++;
-		if ((size_t)(v - k) >= klen + 1 && strncmp(k, key, klen) == 0 && k[klen] == '=') {
-			snprintf(out, size, "%.*s", (int)(end - v), v);
+		const char *k, *v;
+		size_t kn, vn;
+		next_pair(&p, &k, &kn, &v, &vn);
+		if (kn == klen && strncmp(k, key, klen) == 0) {
+			snprintf(out, size, "%.*s", (int)vn, v);
 			return 1;
 		}
 	}
@@ -178,23 +191,10 @@ int dbus_match_msg(const char *rule, const struct dbus_msg *m,
 	char v[DBUS_MATCH_RULE_MAX + 1];
 
 	for (const char *p = rule; *p;) {
-		const char *k = p, *val, *end;
-		size_t kn;
-		p = strchr(p, '=');
-		kn = (size_t)(p - k);
-		p++;
-		if (*p == '\'') {
-			val = p + 1;
-			end = strchr(val, '\'');
-			p = end + 1;
-		} else {
-			val = p;
-			end = p + strcspn(p, ",");
-			p = end;
-		}
-		if (*p == ',')
-			p++;
-		snprintf(v, sizeof v, "%.*s", (int)(end - val), val);
+		const char *k, *val;
+		size_t kn, vn;
+		next_pair(&p, &k, &kn, &val, &vn);
+		snprintf(v, sizeof v, "%.*s", (int)vn, val);
 		if (!match_pair(k, kn, v, m, same_name, ctx))
 			return 0;
 	}

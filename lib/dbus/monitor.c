@@ -156,17 +156,6 @@ static const char *or_null(const char *s)
 	return s ? s : "(null)";
 }
 
-/* "S.UUUUUU", the receive time as every layout prints it. */
-static void print_time(FILE *f, long long sec, long usec)
-{
-	io_put_i64(f, sec);
-	putc_unlocked('.', f);
-	if (usec < 0)
-		fprintf(f, "%06ld", usec); /* never from a clock; kept exact */
-	else
-		io_put_u64(f, (uint64_t)usec, 6);
-}
-
 /* " key=" and the serial. */
 static void print_serial(FILE *f, const char *key, uint32_t serial)
 {
@@ -177,11 +166,13 @@ static void print_serial(FILE *f, const char *key, uint32_t serial)
 /* The first line, as dbus-monitor prints it with printf (hence or_null's
  * "(null)" where a field is missing), built without printf: a flood of
  * small signals spends most of its printing time here. */
-void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long usec)
+static void print_monitor(FILE *f, const struct dbus_msg *m, int timed, long long sec, long usec)
 {
 	fputs_unlocked(type_name(m->type), f);
-	fputs_unlocked(" time=", f);
-	print_time(f, sec, usec);
+	if (timed) {
+		fputs_unlocked(" time=", f);
+		io_put_time(f, sec, usec);
+	}
 	fputs_unlocked(" sender=", f);
 	fputs_unlocked(m->sender ? m->sender : "(null sender)", f);
 	fputs_unlocked(" -> destination=", f);
@@ -215,6 +206,16 @@ void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long u
 		print_value(f, &m->body[i], 1);
 }
 
+void dbus_print_monitor(FILE *f, const struct dbus_msg *m, long long sec, long usec)
+{
+	print_monitor(f, m, 1, sec, usec);
+}
+
+void dbus_print_monitor_untimed(FILE *f, const struct dbus_msg *m)
+{
+	print_monitor(f, m, 0, 0, 0);
+}
+
 /* ---- --json: one object a line ------------------------------------------- */
 
 static const char *kind_json(int type)
@@ -240,7 +241,9 @@ static void json_field(FILE *f, const char *key, const char *value)
 
 void dbus_print_monitor_json(FILE *f, const struct dbus_msg *m, long long sec, long usec)
 {
-	fprintf(f, "{\"time\":%lld.%06ld,\"type\":\"%s\"", sec, usec, kind_json(m->type));
+	fputs("{\"time\":", f);
+	io_put_time(f, sec, usec);
+	fprintf(f, ",\"type\":\"%s\"", kind_json(m->type));
 	json_field(f, "sender", m->sender);
 	json_field(f, "destination", m->destination);
 	fprintf(f, ",\"serial\":%u", m->serial);
@@ -269,7 +272,7 @@ void dbus_print_listen_line(FILE *f, const struct dbus_msg *m, int verbose, long
 			    long usec)
 {
 	if (verbose) {
-		print_time(f, sec, usec);
+		io_put_time(f, sec, usec);
 		putc_unlocked(' ', f);
 		io_put_u64(f, m->serial, 0);
 		putc_unlocked(' ', f);
@@ -291,7 +294,7 @@ void dbus_print_listen_line(FILE *f, const struct dbus_msg *m, int verbose, long
 void dbus_print_listen_json(FILE *f, const struct dbus_msg *m, long long sec, long usec)
 {
 	fputs_unlocked("{\"time\":", f);
-	print_time(f, sec, usec);
+	io_put_time(f, sec, usec);
 	json_field(f, "sender", m->sender);
 	json_field(f, "path", m->path);
 	json_field(f, "interface", m->interface);
@@ -326,12 +329,15 @@ void dbus_print_monitor_profile(FILE *f, const struct dbus_msg *m, long long sec
 	static const char *const kind[] = {[DBUS_METHOD_CALL] = "mc", [DBUS_METHOD_RETURN] = "mr",
 					   [DBUS_ERROR] = "err", [DBUS_SIGNAL] = "sig"};
 
-	if (m->type < DBUS_METHOD_CALL || m->type > DBUS_SIGNAL) {
-		fprintf(f, "tun\t%lld.%06ld\n", sec, usec);
+	int known = m->type >= DBUS_METHOD_CALL && m->type <= DBUS_SIGNAL;
+
+	fprintf(f, "%s\t", known ? kind[m->type] : "tun");
+	io_put_time(f, sec, usec);
+	if (!known) {
+		putc('\n', f);
 		return;
 	}
-	fprintf(f, "%s\t%lld.%06ld\t%u\t%s\t%s", kind[m->type], sec, usec, m->serial,
-		or_none(m->sender), or_none(m->destination));
+	fprintf(f, "\t%u\t%s\t%s", m->serial, or_none(m->sender), or_none(m->destination));
 	if (m->type == DBUS_METHOD_CALL || m->type == DBUS_SIGNAL)
 		fprintf(f, "\t%s\t%s\t%s\n", or_none(m->path), or_none(m->interface), or_none(m->member));
 	else

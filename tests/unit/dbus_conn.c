@@ -5,6 +5,7 @@
  * lines a bridge answers, the introspection XML reader on good and hostile
  * documents, and the replies a connection sends (lib/dbus/conn.c: replies,
  * errors, the Peer interface, the machine id file). */
+#include "lib/clock.h"
 #include "lib/dbus/client.h"
 #include "lib/dbus/introspect.h"
 
@@ -57,10 +58,16 @@ static void test_good_addresses(void)
 	CHECK(addrs[1].kind == DBUS_ADDR_ABSTRACT && addrs[2].kind == DBUS_ADDR_TCP);
 	CHECK(parse("autolaunch:;unix:path=/x", &err) == 1 && strcmp(addrs[0].path, "/x") == 0);
 	CHECK(parse("unix:path=/x;", &err) == 1);
-	/* what an applet checks before connecting: the usable entries, or none */
-	CHECK(dbus_address_check("unix:path=/a;autolaunch:;tcp:host=h,port=9", &err) == 2);
-	CHECK(dbus_address_check("autolaunch:", &err) == -1 && strstr(err.msg, "autolaunch"));
-	CHECK(dbus_address_check("unix:path=/a%zz", &err) == -1);
+	/* the usable entries, or none: dbus_conn_open says DBUS_BAD_ADDRESS
+	 * (an applet's exit 2) before it connects anywhere */
+	CHECK(parse("unix:path=/a;autolaunch:;tcp:host=h,port=9", &err) == 2);
+	{
+		struct dbus_conn c;
+		CHECK(dbus_conn_open(&c, "autolaunch:", clock_deadline(1000), &err) == DBUS_BAD_ADDRESS &&
+		      strstr(err.msg, "autolaunch"));
+		CHECK(dbus_conn_open(&c, "unix:path=/a%zz", clock_deadline(1000), &err) ==
+		      DBUS_BAD_ADDRESS);
+	}
 }
 
 static void refused(const char *text, const char *why)
