@@ -310,9 +310,11 @@ int capture_read_fd(struct capture *c, int fd, int (*fn)(const struct capture_re
 			break;
 		}
 		/* more bytes: keep the unread ones at the front, room for a chunk */
-		memmove(buf, buf + start, len - start);
-		len -= start;
-		start = 0;
+		if (start) {
+			memmove(buf, buf + start, len - start);
+			len -= start;
+			start = 0;
+		}
 		if (cap - len < READ_CHUNK / 4) {
 			uint8_t *b = cap > CAPTURE_MAX_RECORD + READ_CHUNK ? NULL : realloc(buf, cap * 2);
 			if (!b) {

@@ -57,7 +57,7 @@ int ipcmq_parse_sysctl(const char *text, size_t len, long *out)
 	return 0;
 }
 
-static long read_sysctl(const char *path)
+long ipcmq_sysctl(const char *path)
 {
 	char buf[32];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -73,13 +73,13 @@ static long read_sysctl(const char *path)
 
 void ipcmq_limits_read(struct ipcmq_limits *l)
 {
-	l->msg_max = read_sysctl("/proc/sys/fs/mqueue/msg_max");
-	l->msgsize_max = read_sysctl("/proc/sys/fs/mqueue/msgsize_max");
-	l->queues_max = read_sysctl("/proc/sys/fs/mqueue/queues_max");
-	l->msg_default = read_sysctl("/proc/sys/fs/mqueue/msg_default");
-	l->msgsize_default = read_sysctl("/proc/sys/fs/mqueue/msgsize_default");
-	l->msgmnb = read_sysctl("/proc/sys/kernel/msgmnb");
-	l->msgmax = read_sysctl("/proc/sys/kernel/msgmax");
+	l->msg_max = ipcmq_sysctl("/proc/sys/fs/mqueue/msg_max");
+	l->msgsize_max = ipcmq_sysctl("/proc/sys/fs/mqueue/msgsize_max");
+	l->queues_max = ipcmq_sysctl("/proc/sys/fs/mqueue/queues_max");
+	l->msg_default = ipcmq_sysctl("/proc/sys/fs/mqueue/msg_default");
+	l->msgsize_default = ipcmq_sysctl("/proc/sys/fs/mqueue/msgsize_default");
+	l->msgmnb = ipcmq_sysctl("/proc/sys/kernel/msgmnb");
+	l->msgmax = ipcmq_sysctl("/proc/sys/kernel/msgmax");
 }
 
 /* --- a POSIX queue's file --- */
@@ -87,8 +87,7 @@ void ipcmq_limits_read(struct ipcmq_limits *l)
 /* "KEY:" then a decimal number at *p (blanks before it skipped). */
 static int fs_field(const char **p, const char *end, const char *key, int64_t max, int64_t *v)
 {
-	size_t klen = strlen(key), n = 0;
-	char num[24];
+	size_t klen = strlen(key), n;
 	uint64_t u;
 
 	while (*p < end && **p == ' ')
@@ -96,10 +95,9 @@ static int fs_field(const char **p, const char *end, const char *key, int64_t ma
 	if ((size_t)(end - *p) < klen || memcmp(*p, key, klen) != 0)
 		return -1;
 	*p += klen;
-	while (*p < end && **p >= '0' && **p <= '9' && n < sizeof num - 1)
-		num[n++] = *(*p)++;
-	num[n] = 0;
-	if (n == 0 || (*p < end && **p >= '0' && **p <= '9') || parse_uint(num, (uint64_t)max, &u) < 0)
+	n = parse_digits(*p, (size_t)(end - *p), &u);
+	*p += n;
+	if (n == 0 || (*p < end && **p >= '0' && **p <= '9') || u > (uint64_t)max)
 		return -1;
 	*v = (int64_t)u;
 	return 0;
@@ -164,42 +162,19 @@ int ipcmq_parse_sysv_row(const char *line, struct ipcmq_sysv_row *r)
 	return 0;
 }
 
-void ipcmq_each_sysv(void (*fn)(const struct ipcmq_sysv_row *r, void *ctx), void *ctx)
+int ipcmq_find_sysv_row(int id, struct ipcmq_sysv_row *r)
 {
 	FILE *f = fopen("/proc/sysvipc/msg", "re");
 	char line[512];
-	struct ipcmq_sysv_row r;
+	int found = 0;
 
 	if (!f)
-		return;
+		return -1;
 	if (fgets(line, sizeof line, f)) /* the header */
-		while (fgets(line, sizeof line, f))
-			if (ipcmq_parse_sysv_row(line, &r) == 0)
-				fn(&r, ctx);
+		while (!found && fgets(line, sizeof line, f))
+			found = ipcmq_parse_sysv_row(line, r) == 0 && r->id == id;
 	fclose(f);
-}
-
-struct find_ctx {
-	int id, found;
-	struct ipcmq_sysv_row *out;
-};
-
-static void find_row(const struct ipcmq_sysv_row *r, void *ctx)
-{
-	struct find_ctx *c = ctx;
-
-	if (r->id == c->id && !c->found) {
-		*c->out = *r;
-		c->found = 1;
-	}
-}
-
-int ipcmq_find_sysv_row(int id, struct ipcmq_sysv_row *r)
-{
-	struct find_ctx c = {id, 0, r};
-
-	ipcmq_each_sysv(find_row, &c);
-	return c.found ? 0 : fail(ENOENT);
+	return found ? 0 : fail(ENOENT);
 }
 
 /* --- the mqueue file system --- */

@@ -32,6 +32,9 @@ struct ipcmq_limits {
 	long msgmnb;          /* /proc/sys/kernel/msgmnb: a new System V queue's bytes */
 	long msgmax;          /* /proc/sys/kernel/msgmax: a System V message's bytes */
 };
+/* One of those files (or any /proc/sys number): its value, -1 if it cannot
+ * be read.  For the applets that want one limit, not seven files. */
+long ipcmq_sysctl(const char *path);
 void ipcmq_limits_read(struct ipcmq_limits *l);
 /* One number from a /proc/sys file's text ("8192\n"): 0, or -1. */
 int ipcmq_parse_sysctl(const char *text, size_t len, long *out);
@@ -64,8 +67,6 @@ struct ipcmq_sysv_row {
 int ipcmq_parse_sysv_row(const char *line, struct ipcmq_sysv_row *r);
 /* The row of id in /proc/sysvipc/msg: 0, or -1 (ENOENT: no such id). */
 int ipcmq_find_sysv_row(int id, struct ipcmq_sysv_row *r);
-/* Call fn for each row of /proc/sysvipc/msg. */
-void ipcmq_each_sysv(void (*fn)(const struct ipcmq_sysv_row *r, void *ctx), void *ctx);
 
 /* The mqueue file system, where POSIX queues are listed: a directory
  * descriptor, or -1 with errno.  Tried in order: $IPCBOX_MQUEUE_DIR, then

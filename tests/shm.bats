@@ -293,7 +293,8 @@ PY
 	run --separate-stderr ipc shm-write "$n" "$T/ten"
 	assert_status 1
 	assert_one_line_error shm-write
-	[[ $stderr == *"does not fit"* && $stderr == *"nothing written"* ]]
+	[[ $stderr == *"does not fit"* ]]
+	[[ $stderr == *"nothing written"* ]]
 	[ "$(ipc shm-read "$n" | tr -d '\0' | wc -c)" -eq 0 ]
 }
 
